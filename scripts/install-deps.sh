@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages tandem builds and tests with. Idempotent: packages already
+# present are skipped, so re-running it is cheap and safe.
+set -euo pipefail
+PKGS=(
+  build-essential cmake pkg-config git
+  libhwy-dev               # portable SIMD with runtime dispatch (kernels)
+  nlohmann-json3-dev       # JSON (tools' --json output, reference files in tests)
+  libcli11-dev             # command line of the tandem program
+  libspdlog-dev libfmt-dev # logging and formatting
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  clang libclang-rt-14-dev # libFuzzer for the GGUF fuzz target
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,39 @@
+// SIMD kernels (Highway, compiled for every target and dispatched at run time): the matrix
+// products of the forward pass and the vector helpers of attention. Definitions live in
+// matmul-inl.h; matmul.cpp instantiates them per target.
+//
+// Weights are GGUF row-major: row r of a [k x rows] tensor is `row_bytes(wtype, k)` bytes at
+// W + r * row_bytes. Activations are rows already converted with convert_activations() to
+// activation_type(wtype) (see quantize.h).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "format/tensor_type.h"
+
+namespace tandem::kernels {
+
+// Converts n floats to activation type `at` (F32, F16 or Q8_0); same results as quantize_row.
+void convert_activations(TensorType at, const float* x, void* out, size_t n);
+
+// Dot product of one weight row with one activation row of k elements.
+float dot(TensorType wtype, const void* w_row, const void* a_row, size_t k);
+
+// out[t * out_stride + r] = dot(W row r, A row t) for r in [row_begin, row_end) and t < n_tok.
+// A holds n_tok activation rows of row_bytes(activation_type(wtype), k) bytes each. Each weight
+// block is loaded once and used for several activation rows (the prefill / verify path).
+void matmul(TensorType wtype, const void* W, size_t k, size_t row_begin, size_t row_end,
+            const void* A, size_t n_tok, float* out, size_t out_stride);
+
+// Attention helpers over an fp16 KV cache.
+float dot_f32_f16(const float* a, const uint16_t* b, size_t n);
+void axpy_f16(float alpha, const uint16_t* x, float* y, size_t n);  // y += alpha * x
+void f32_to_f16_row(const float* x, uint16_t* out, size_t n);
+
+// Streams through n floats with SIMD loads and returns their sum: the memory bandwidth probe.
+float sum_f32(const float* p, size_t n);
+
+// Name of the SIMD target the dispatcher picked (e.g. "AVX3", "AVX2", "NEON").
+const char* active_target_name();
+
+}  // namespace tandem::kernels
