@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace tandem {
@@ -27,7 +28,8 @@ class ThreadPool {
   // Convenience: calls fn(begin, end) on contiguous slices of [0, n) (a lambda by reference).
   template <typename Fn>
   void parallel_for(size_t n, Fn&& fn) {
-    struct Ctx { size_t n; Fn* fn; } c{n, &fn};
+    using F = std::remove_reference_t<Fn>;
+    struct Ctx { size_t n; F* fn; } c{n, &fn};
     run([](void* p, int t, int nt) {
           auto* c = static_cast<Ctx*>(p);
           size_t b = c->n * size_t(t) / size_t(nt), e = c->n * size_t(t + 1) / size_t(nt);

@@ -1,0 +1,54 @@
+// The forward pass of a Llama-family model over a batch of tokens from one or more sequences.
+// All working memory lives in ForwardState, allocated once for a maximum batch size, so a
+// forward pass allocates nothing.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "kernels/thread_pool.h"
+#include "model/kv_cache.h"
+#include "model/llama_model.h"
+
+namespace tandem {
+
+// One token of a batch: which sequence it extends, at which position, and whether the caller
+// wants its logits. The tokens of a sequence must continue it: positions seq_len, seq_len+1, ...
+struct BatchToken {
+  int32_t token = 0;
+  int32_t seq = 0;
+  int32_t pos = 0;
+  bool logits = false;
+};
+
+class ForwardState {
+ public:
+  // max_batch: most tokens per forward; max_outputs: most tokens per forward that want logits.
+  ForwardState(const LlamaModel& model, int32_t max_batch, int32_t max_outputs, int32_t n_ctx, int n_threads);
+
+  int32_t max_batch() const { return max_batch_; }
+  int32_t max_outputs() const { return max_outputs_; }
+  size_t bytes() const;
+
+  // Logits of the i-th token that asked for them in the last forward (n_vocab floats).
+  const float* logits(int32_t i) const { return logits_.data() + size_t(i) * size_t(n_vocab_); }
+
+ private:
+  friend void forward(const LlamaModel&, KvCache&, ForwardState&, ThreadPool&, std::span<const BatchToken>);
+  int32_t max_batch_, max_outputs_, n_vocab_;
+  std::vector<float> x_, xb_, q_, k_, v_, att_, hb_, hb2_;  // [batch][dim] activations
+  std::vector<uint8_t> act_f16_, act_q8_;                 // activations converted for F16 / quantized weights
+  std::vector<float> rope_cos_, rope_sin_;                // [batch][n_rot / 2]
+  std::vector<uint16_t> head_scratch_;                    // [thread][2][head_dim] fp16 query and accumulator
+  std::vector<int32_t> out_rows_;                         // batch indices that want logits
+  std::vector<int32_t> seq_pending_;                      // per-sequence count while validating
+  std::vector<float> logits_;                             // [max_outputs][n_vocab]
+};
+
+// Runs the model over the batch: writes each token's keys/values into the cache, advances each
+// sequence's length, and fills the state's logits for the tokens that asked. Throws Error (and
+// changes nothing) if a token id, sequence, position or the batch size is invalid.
+void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool& pool,
+             std::span<const BatchToken> batch);
+
+}  // namespace tandem

@@ -1,0 +1,82 @@
+// A Llama-family model: hyperparameters from GGUF metadata and views of its weights, used in
+// place from the memory-mapped file. Loading validates every tensor's presence, shape and type,
+// so the forward pass never has to.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "format/gguf.h"
+
+namespace tandem {
+
+struct LlamaHparams {
+  std::string arch;      // "llama"
+  int32_t n_vocab = 0;
+  int32_t n_ctx_train = 0;
+  int32_t n_embd = 0;
+  int32_t n_layer = 0;
+  int32_t n_head = 0;
+  int32_t n_head_kv = 0;
+  int32_t n_ff = 0;
+  int32_t head_dim = 0;  // n_embd / n_head
+  int32_t n_rot = 0;     // rotary dimensions per head (<= head_dim)
+  float rms_eps = 1e-5f;
+  float rope_base = 10000.f;
+
+  int32_t kv_dim() const { return n_head_kv * head_dim; }
+};
+
+// A 2-D weight matrix as GGUF stores it: `rows` rows of `cols` contiguous elements.
+struct WeightMatrix {
+  TensorType type = TensorType::F32;
+  int64_t cols = 0;  // input features (ne[0])
+  int64_t rows = 0;  // output features (ne[1])
+  size_t row_bytes = 0;
+  const uint8_t* data = nullptr;
+
+  const uint8_t* row(int64_t r) const { return data + size_t(r) * row_bytes; }
+  size_t bytes() const { return row_bytes * size_t(rows); }
+};
+
+struct LlamaLayer {
+  std::vector<float> attn_norm, ffn_norm;  // [n_embd], converted to f32 at load
+  WeightMatrix wq, wk, wv, wo;
+  WeightMatrix w_gate, w_up, w_down;
+};
+
+class LlamaModel {
+ public:
+  // progress(fraction) is called while loading; may be empty.
+  static std::unique_ptr<LlamaModel> load(const std::string& path,
+                                          const std::function<void(float)>& progress = {});
+  // Builds a model over an already parsed file (tests, fuzzing); the bytes must outlive it.
+  static std::unique_ptr<LlamaModel> from_gguf(GgufFile file);
+
+  const GgufFile& gguf() const { return file_; }
+  const LlamaHparams& hparams() const { return hp_; }
+  const WeightMatrix& tok_embd() const { return tok_embd_; }
+  const WeightMatrix& output() const { return output_; }  // the embedding when tied
+  bool output_tied() const { return output_tied_; }
+  const std::vector<float>& output_norm() const { return output_norm_; }
+  const std::vector<LlamaLayer>& layers() const { return layers_; }
+
+  // Bytes of weights one decode step reads: every matrix once plus one embedding row.
+  size_t weight_bytes_per_token() const;
+  size_t total_weight_bytes() const;
+  int64_t n_params() const;
+  std::string type_summary() const;  // e.g. "q4_0 (+q8_0, f16)"
+
+ private:
+  GgufFile file_;
+  LlamaHparams hp_;
+  WeightMatrix tok_embd_, output_;
+  bool output_tied_ = false;
+  std::vector<float> output_norm_;
+  std::vector<LlamaLayer> layers_;
+};
+
+}  // namespace tandem
