@@ -1,5 +1,6 @@
 #include "model/llama_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -66,7 +67,22 @@ std::unique_ptr<LlamaModel> LlamaModel::load(const std::string& path, const std:
   GgufFile f = GgufFile::open(path);
   try {
     auto m = from_gguf(std::move(f));
-    if (progress) progress(1.f);
+    if (progress) {
+      // Fault the mapped weights in now, with progress, rather than during the first tokens.
+      const auto& ts = m->file_.tensors();
+      const size_t total = std::max<size_t>(m->total_weight_bytes(), 1);
+      size_t done = 0, next_report = 0;
+      volatile uint8_t sink = 0;
+      for (const auto& t : ts) {
+        for (size_t off = 0; off < t.nbytes; off += 4096) sink = sink + t.data[off];
+        done += t.nbytes;
+        if (done >= next_report) {
+          progress(float(double(done) / double(total)));
+          next_report = done + total / 50;
+        }
+      }
+      progress(1.f);
+    }
     return m;
   } catch (const Error& e) {
     throw Error(path + ": " + e.what());

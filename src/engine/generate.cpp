@@ -1,0 +1,58 @@
+#include "engine/generate.h"
+
+#include <chrono>
+
+#include "format/error.h"
+
+namespace tandem {
+
+namespace {
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
+double GenerateResult::decode_tokens_per_s() const {
+  // The first generated token comes out of the prefill; each later one costs a decode step.
+  return tokens.size() > 1 && decode_ms > 0 ? double(tokens.size() - 1) * 1000.0 / decode_ms : 0;
+}
+
+GenerateResult generate(Context& ctx, const Vocab& vocab, Sampler& sampler, std::span<const int32_t> prompt,
+                        const GenerateOptions& opt, const TokenCallback& on_token) {
+  if (prompt.empty()) throw Error("the prompt is empty (no tokens)");
+  if (opt.n_predict < 0) throw Error("n_predict must not be negative");
+  if (int64_t(prompt.size()) + opt.n_predict > int64_t(ctx.n_ctx()))
+    throw Error("prompt (" + std::to_string(prompt.size()) + " tokens) plus " + std::to_string(opt.n_predict) +
+                " new tokens exceed the context size " + std::to_string(ctx.n_ctx()));
+  GenerateResult r;
+  r.finish_reason = "length";
+  r.tokens.reserve(size_t(opt.n_predict));
+  ctx.kv().clear(opt.seq);
+  sampler.reset();
+  for (int32_t t : prompt) sampler.accept(t);
+
+  auto t0 = std::chrono::steady_clock::now();
+  const float* logits = ctx.eval(opt.seq, prompt);
+  r.prefill_ms = ms_since(t0);
+  t0 = std::chrono::steady_clock::now();
+  for (int32_t i = 0; i < opt.n_predict; ++i) {
+    const int32_t tok = sampler.sample(logits);
+    if (opt.stop_at_eog && vocab.is_eog(tok)) {
+      r.finish_reason = "stop";
+      break;
+    }
+    sampler.accept(tok);
+    r.tokens.push_back(tok);
+    const std::string_view piece = vocab.piece(tok);
+    r.text.append(piece);
+    if (on_token && !on_token(tok, piece)) {
+      r.finish_reason = "cancelled";
+      break;
+    }
+    if (i + 1 < opt.n_predict) logits = ctx.eval(opt.seq, std::span<const int32_t>(&tok, 1));
+  }
+  r.decode_ms = ms_since(t0);
+  return r;
+}
+
+}  // namespace tandem

@@ -1,0 +1,37 @@
+// The generation loop: prefill a prompt into a sequence, then sample and decode token by token.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/context.h"
+#include "engine/sampler.h"
+#include "engine/vocab.h"
+
+namespace tandem {
+
+struct GenerateOptions {
+  int32_t n_predict = 128;  // tokens to generate at most
+  int32_t seq = 0;          // sequence of the context to use (cleared first)
+  bool stop_at_eog = true;  // stop at end-of-generation tokens (not emitted)
+};
+
+struct GenerateResult {
+  std::vector<int32_t> tokens;      // generated tokens
+  std::string text;                 // their text
+  std::string finish_reason;        // "length", "stop" (end of generation) or "cancelled"
+  double prefill_ms = 0, decode_ms = 0;
+  double decode_tokens_per_s() const;
+};
+
+// Called with each token and its text as it is generated; return false to stop.
+using TokenCallback = std::function<bool(int32_t token, std::string_view piece)>;
+
+// Throws Error if the prompt is empty or prompt + n_predict does not fit in the context.
+GenerateResult generate(Context& ctx, const Vocab& vocab, Sampler& sampler, std::span<const int32_t> prompt,
+                        const GenerateOptions& opt, const TokenCallback& on_token = {});
+
+}  // namespace tandem

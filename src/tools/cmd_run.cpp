@@ -1,0 +1,129 @@
+// tandem run: generate a continuation of a prompt, streamed to stdout (or one JSON object).
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "engine/context.h"
+#include "engine/generate.h"
+#include "engine/sampler.h"
+#include "engine/vocab.h"
+#include "format/error.h"
+#include "tools/commands.h"
+#include "tools/common.h"
+
+namespace tandem::tools {
+
+int cmd_run(int argc, char** argv) {
+  CLI::App app{"Generate text with a GGUF model", argv[0]};
+  std::string model_path, prompt, prompt_file;
+  int n_predict = 128, threads = 2, n_ctx = 0;
+  SamplerParams sp;
+  sp.temperature = 0.8f;  // llama.cpp's defaults
+  sp.top_k = 40;
+  sp.top_p = 0.95f;
+  sp.min_p = 0.05f;
+  int64_t seed = -1;
+  bool json = false, quiet = false, ignore_eos = false, no_bos = false;
+  app.add_option("-m,--model", model_path, "GGUF model file")->required();
+  app.add_option("-p,--prompt", prompt, "prompt text");
+  app.add_option("-f,--file", prompt_file, "read the prompt from a file");
+  app.add_option("-n,--n-predict", n_predict, "tokens to generate")->capture_default_str();
+  app.add_option("-c,--ctx-size", n_ctx, "context size (default: the model's, or prompt + n if larger)");
+  app.add_option("-t,--threads", threads, "threads")->capture_default_str();
+  app.add_option("--temp", sp.temperature, "temperature (0: greedy)")->capture_default_str();
+  app.add_option("--top-k", sp.top_k, "top-k (0: off)")->capture_default_str();
+  app.add_option("--top-p", sp.top_p, "top-p (1: off)")->capture_default_str();
+  app.add_option("--min-p", sp.min_p, "min-p (0: off)")->capture_default_str();
+  app.add_option("--repeat-penalty", sp.repeat_penalty, "repetition penalty (1: off)")->capture_default_str();
+  app.add_option("--repeat-last-n", sp.repeat_last_n, "tokens the penalty looks back over")->capture_default_str();
+  app.add_option("-s,--seed", seed, "random seed (default: random, printed with --json)");
+  app.add_flag("--json", json, "print one JSON object instead of streaming text");
+  app.add_flag("--ignore-eos", ignore_eos, "keep generating past end-of-generation tokens");
+  app.add_flag("--no-bos", no_bos, "do not add the BOS token");
+  app.add_flag("-q,--quiet", quiet, "no progress on stderr");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (!prompt_file.empty()) {
+      std::ifstream in(prompt_file, std::ios::binary);
+      if (!in) throw Error("cannot read prompt file '" + prompt_file + "'");
+      std::stringstream ss;
+      ss << in.rdbuf();
+      prompt = ss.str();
+    }
+    if (n_predict < 0 || n_predict > (1 << 20))
+      throw Error("-n " + std::to_string(n_predict) + " is out of range [0, 1048576]");
+    sp.seed = seed >= 0 ? uint64_t(seed) : std::random_device{}();
+    validate(sp);
+
+    const double t_load = now_ms();
+    auto model = load_model(model_path, quiet || json);
+    const double load_ms = now_ms() - t_load;
+    const Vocab vocab = Vocab::from_gguf(model->gguf());
+    const std::vector<int32_t> prompt_tokens = vocab.tokenize(prompt, vocab.add_bos() && !no_bos);
+    if (prompt_tokens.empty()) throw Error("the prompt is empty; give -p TEXT or -f FILE");
+
+    ContextParams cp;
+    cp.n_threads = threads;
+    const int64_t needed = int64_t(prompt_tokens.size()) + n_predict;
+    cp.n_ctx = n_ctx > 0 ? n_ctx : int32_t(std::max<int64_t>(std::min(model->hparams().n_ctx_train, 4096), needed));
+    const double kv_gib = 4.0 * model->hparams().n_layer * double(cp.n_ctx) * model->hparams().kv_dim() / (1 << 30);
+    if (kv_gib > 16)
+      throw Error("a context of " + std::to_string(cp.n_ctx) + " tokens needs " + std::to_string(int(kv_gib)) +
+                  " GiB of KV cache; lower -n or -c");
+    cp.n_outputs = 1;
+    Context ctx(*model, cp);
+    Sampler sampler(sp, model->hparams().n_vocab);
+
+    GenerateOptions opt;
+    opt.n_predict = n_predict;
+    opt.stop_at_eog = !ignore_eos;
+    GenerateResult r;
+    if (json) {
+      r = generate(ctx, vocab, sampler, prompt_tokens, opt);
+    } else {
+      std::fwrite(prompt.data(), 1, prompt.size(), stdout);
+      std::fflush(stdout);
+      r = generate(ctx, vocab, sampler, prompt_tokens, opt, [](int32_t, std::string_view piece) {
+        std::fwrite(piece.data(), 1, piece.size(), stdout);
+        std::fflush(stdout);
+        return true;
+      });
+      std::fputc('\n', stdout);
+    }
+    const double prefill_tps = r.prefill_ms > 0 ? prompt_tokens.size() * 1000.0 / r.prefill_ms : 0;
+    if (json) {
+      nlohmann::json j;
+      j["model"] = model_path;
+      j["prompt"] = prompt;
+      j["prompt_tokens"] = prompt_tokens;
+      j["tokens"] = r.tokens;
+      j["text"] = r.text;
+      j["finish_reason"] = r.finish_reason;
+      j["seed"] = sp.seed;
+      j["sampling"] = {{"temperature", sp.temperature}, {"top_k", sp.top_k}, {"top_p", sp.top_p},
+                       {"min_p", sp.min_p}, {"repeat_penalty", sp.repeat_penalty}};
+      j["timings"] = {{"load_ms", load_ms},
+                      {"prefill_ms", r.prefill_ms},
+                      {"decode_ms", r.decode_ms},
+                      {"prefill_tokens_per_s", prefill_tps},
+                      {"decode_tokens_per_s", r.decode_tokens_per_s()}};
+      std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    } else if (!quiet) {
+      std::fprintf(stderr, "\nprompt %zu tokens in %.1f ms (%.1f tok/s), generated %zu tokens at %.1f tok/s (%s)\n",
+                   prompt_tokens.size(), r.prefill_ms, prefill_tps, r.tokens.size(), r.decode_tokens_per_s(),
+                   r.finish_reason.c_str());
+    }
+  } catch (const Error& e) {
+    std::fprintf(stderr, "tandem run: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace tandem::tools

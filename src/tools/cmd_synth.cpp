@@ -1,0 +1,311 @@
+// tandem synth --shape NAME --type TYPE -o FILE [--seed S] [--vocab GGUF]: a GGUF model of a real
+// model's shape (llama architecture, llama.cpp's tensor names and metadata keys) with seeded random
+// weights and a real vocabulary, for speed work at realistic sizes. Speed depends on shapes and
+// types, not on the values; the output is gibberish by construction.
+//
+// Weights are generated row by row from a counter-based seed (seed, tensor, row), so the file is
+// the same whatever the thread count, and written tensor by tensor in chunks: a 1.1B-parameter
+// model needs a few tens of megabytes of memory, not gigabytes.
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "format/error.h"
+#include "format/gguf.h"
+#include "format/gguf_writer.h"
+#include "kernels/quantize.h"
+#include "kernels/thread_pool.h"
+#include "tools/commands.h"
+
+namespace tandem::tools {
+
+// Defined in cmd_quantize.cpp: the per-tensor type choice of llama.cpp's llama-quantize, and
+// the general.file_type value of a target type.
+TensorType llama_quant_type(std::string_view name, uint32_t n_dims, int64_t ne0, TensorType current,
+                            TensorType target, bool has_output);
+uint32_t llama_ftype_of(TensorType target);
+
+namespace {
+
+struct Shape {
+  const char* name;
+  const char* model;  // general.name
+  int64_t n_embd, n_layer, n_head, n_head_kv, n_ff, n_vocab, n_ctx;
+  float rope_base, rms_eps;
+  bool tied;          // no output.weight: the output projection is token_embd.weight
+  const char* vocab;  // default vocabulary, relative to the shared directory
+};
+
+// Hyperparameters from each model's published config. stories* are Karpathy's llama2.c
+// TinyStories checkpoints: stories260K as the shared llama.cpp conversion lays it out (with an
+// output.weight, so synth files match ../shared/models tensor for tensor); stories110M with its
+// classifier tied to the embedding as trained (110M parameters, as its name counts them).
+constexpr Shape kShapes[] = {
+    {"stories260K", "stories260K", 64, 5, 8, 4, 172, 512, 512, 10000.f, 1e-5f, false,
+     "models/stories260K-f32.gguf"},
+    {"stories110M", "stories110M", 768, 12, 12, 12, 2048, 32000, 1024, 10000.f, 1e-5f, true,
+     "reference/vocab/ggml-vocab-llama-spm.gguf"},
+    {"smollm2-135m", "SmolLM2-135M", 576, 30, 9, 3, 1536, 49152, 8192, 100000.f, 1e-5f, true,
+     "reference/vocab/ggml-vocab-gpt-2.gguf"},
+    {"tinyllama-1.1b", "TinyLlama-1.1B", 2048, 22, 32, 4, 5632, 32000, 2048, 10000.f, 1e-5f, false,
+     "reference/vocab/ggml-vocab-llama-spm.gguf"},
+    {"llama-3.2-1b", "Llama-3.2-1B", 2048, 16, 32, 8, 8192, 128256, 131072, 500000.f, 1e-5f, true,
+     "reference/vocab/ggml-vocab-llama-bpe.gguf"},
+};
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string shape_names() {
+  std::string s;
+  for (const auto& sh : kShapes) s += (s.empty() ? "" : ", ") + std::string(sh.name);
+  return s;
+}
+
+std::string human_bytes(uint64_t n) {
+  char buf[64];
+  if (n >= (uint64_t(1) << 30)) std::snprintf(buf, sizeof buf, "%.2f GiB", double(n) / double(1 << 30));
+  else if (n >= (uint64_t(1) << 20)) std::snprintf(buf, sizeof buf, "%.2f MiB", double(n) / double(1 << 20));
+  else if (n >= 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", double(n) / 1024);
+  else std::snprintf(buf, sizeof buf, "%llu B", (unsigned long long)n);
+  return buf;
+}
+
+std::string with_commas(uint64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = int(s.size()) - 3; i > 0; i -= 3) s.insert(size_t(i), ",");
+  return s;
+}
+
+// Where the shared models and references live: $TANDEM_SHARED, ./shared, ../shared, and beside
+// the build tree of this executable.
+std::vector<std::string> shared_roots() {
+  std::vector<std::string> roots;
+  if (const char* e = std::getenv("TANDEM_SHARED"); e && *e) roots.push_back(e);
+  roots.push_back("./shared");
+  roots.push_back("../shared");
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto dir = exe.parent_path();
+    roots.push_back((dir / "../shared").lexically_normal().string());
+    roots.push_back((dir / "../../shared").lexically_normal().string());
+  }
+  return roots;
+}
+
+std::string find_vocab(const Shape& sh) {
+  std::string looked;
+  for (const auto& root : shared_roots()) {
+    std::string p = root + "/" + sh.vocab;
+    if (std::filesystem::is_regular_file(p)) return p;
+    looked += "\n  " + p;
+  }
+  throw Error(std::string("no vocabulary for shape ") + sh.name + "; looked for:" + looked +
+              "\nset TANDEM_SHARED to the shared directory or pass --vocab FILE.gguf");
+}
+
+// splitmix64: a counter-based generator, good enough for weights and fast.
+inline uint64_t mix64(uint64_t z) {
+  z += 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+// Fills x[0, n) with approximately N(mean, sigma) values: the sum of four 16-bit uniforms
+// (Irwin-Hall), scaled to unit variance.
+void fill_row(float* x, size_t n, uint64_t seed, float mean, float sigma) {
+  constexpr double kCenter = 2.0 * 65535.0;
+  const double sd = 65536.0 / std::sqrt(3.0);  // std of the sum of four 16-bit uniforms
+  const float scale = float(sigma / sd);
+  uint64_t s = seed;
+  for (size_t i = 0; i < n; ++i) {
+    s += 0x9e3779b97f4a7c15ull;
+    uint64_t z = s;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    const double sum = double(z & 0xffff) + double((z >> 16) & 0xffff) + double((z >> 32) & 0xffff) + double(z >> 48);
+    x[i] = mean + float(sum - kCenter) * scale;
+  }
+}
+
+struct PlannedTensor {
+  std::string name;
+  TensorType type;
+  std::vector<int64_t> shape;
+  bool norm;
+};
+
+}  // namespace
+
+int cmd_synth(int argc, char** argv) {
+  CLI::App app{"Write a GGUF model of a real model's shape with seeded random weights and a real\n"
+               "vocabulary (llama architecture, loadable by llama.cpp). Shapes: " + shape_names(),
+               argv[0]};
+  std::string shape_name, type_str, out_path, vocab_path;
+  uint64_t seed = 1;
+  int n_threads = int(std::max(1u, std::thread::hardware_concurrency()));
+  app.add_option("--shape", shape_name, "model shape: " + shape_names())->required();
+  app.add_option("--type", type_str, "weight type: f32, f16, q8_0 or q4_0")->required();
+  app.add_option("-o,--output", out_path, "output GGUF file")->required();
+  app.add_option("--seed", seed, "random seed (the same seed gives the same file)");
+  app.add_option("--vocab", vocab_path,
+                 "GGUF file to take tokenizer.* from (default: the shape's vocabulary under "
+                 "$TANDEM_SHARED, ./shared or ../shared)");
+  app.add_option("-t,--threads", n_threads, "threads")->check(CLI::Range(1, 1024));
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    const auto t0 = std::chrono::steady_clock::now();
+    const Shape* sh = nullptr;
+    for (const auto& s : kShapes)
+      if (lower(s.name) == lower(shape_name)) sh = &s;
+    if (!sh) throw Error("unknown shape '" + shape_name + "' (known: " + shape_names() + ")");
+    TensorType target;
+    if (!parse_tensor_type(type_str, &target) ||
+        !(target == TensorType::F32 || target == TensorType::F16 || target == TensorType::Q8_0 ||
+          target == TensorType::Q4_0))
+      throw Error("unknown or unsupported --type '" + type_str + "' (use f32, f16, q8_0 or q4_0)");
+
+    // The vocabulary: every tokenizer.* key of the vocabulary file.
+    if (vocab_path.empty()) vocab_path = find_vocab(*sh);
+    GgufFile vocab = GgufFile::open(vocab_path);
+    const GgufValue* tokens = vocab.find("tokenizer.ggml.tokens");
+    if (!tokens || tokens->type != GgufValueType::ARRAY || tokens->elem_type != GgufValueType::STRING)
+      throw Error(vocab_path + " has no tokenizer.ggml.tokens string array; not a vocabulary");
+    const int64_t n_vocab = int64_t(tokens->count);
+    if (n_vocab != sh->n_vocab)
+      std::fprintf(stderr,
+                   "tandem synth: note: %s has %lld tokens, shape %s has %lld; the model uses %lld "
+                   "(token_embd/output rows follow the vocabulary)\n",
+                   vocab_path.c_str(), (long long)n_vocab, sh->name, (long long)sh->n_vocab, (long long)n_vocab);
+
+    const int64_t head_dim = sh->n_embd / sh->n_head;
+    const int64_t n_embd_kv = head_dim * sh->n_head_kv;
+
+    GgufWriter w;
+    w.set_string("general.architecture", "llama");
+    w.set_string("general.name", std::string(sh->model) + " (synthetic)");
+    w.set_string("general.description", "tandem synth: random weights of the " + std::string(sh->name) +
+                                             " shape, seed " + std::to_string(seed) + "; not a trained model");
+    w.set_u32("llama.context_length", uint32_t(sh->n_ctx));
+    w.set_u32("llama.embedding_length", uint32_t(sh->n_embd));
+    w.set_u32("llama.block_count", uint32_t(sh->n_layer));
+    w.set_u32("llama.feed_forward_length", uint32_t(sh->n_ff));
+    w.set_u32("llama.attention.head_count", uint32_t(sh->n_head));
+    w.set_u32("llama.attention.head_count_kv", uint32_t(sh->n_head_kv));
+    w.set_u32("llama.rope.dimension_count", uint32_t(head_dim));
+    w.set_f32("llama.rope.freq_base", sh->rope_base);
+    w.set_f32("llama.attention.layer_norm_rms_epsilon", sh->rms_eps);
+    w.set_u32("llama.vocab_size", uint32_t(n_vocab));
+    w.set_u32("general.file_type", llama_ftype_of(target));
+    if (target == TensorType::Q8_0 || target == TensorType::Q4_0) w.set_u32("general.quantization_version", 2);
+    for (const auto& k : vocab.keys())
+      if (k.rfind("tokenizer.", 0) == 0) w.copy(k, *vocab.find(k));
+
+    // The tensors, in the order of llama.cpp's files.
+    std::vector<PlannedTensor> plan;
+    auto weight = [&](std::string name, int64_t ne0, int64_t ne1) {
+      TensorType t = llama_quant_type(name, 2, ne0, TensorType::F32, target, !sh->tied);
+      plan.push_back({std::move(name), t, {ne0, ne1}, false});
+    };
+    auto norm = [&](std::string name) { plan.push_back({std::move(name), TensorType::F32, {sh->n_embd}, true}); };
+    weight("token_embd.weight", sh->n_embd, n_vocab);
+    norm("output_norm.weight");
+    if (!sh->tied) weight("output.weight", sh->n_embd, n_vocab);
+    for (int64_t l = 0; l < sh->n_layer; ++l) {
+      const std::string p = "blk." + std::to_string(l) + ".";
+      weight(p + "attn_q.weight", sh->n_embd, sh->n_embd);
+      weight(p + "attn_k.weight", sh->n_embd, n_embd_kv);
+      weight(p + "attn_v.weight", sh->n_embd, n_embd_kv);
+      weight(p + "attn_output.weight", sh->n_embd, sh->n_embd);
+      norm(p + "attn_norm.weight");
+      weight(p + "ffn_gate.weight", sh->n_embd, sh->n_ff);
+      weight(p + "ffn_down.weight", sh->n_ff, sh->n_embd);
+      weight(p + "ffn_up.weight", sh->n_embd, sh->n_ff);
+      norm(p + "ffn_norm.weight");
+    }
+    uint64_t n_params = 0;
+    for (const auto& t : plan) {
+      w.add_tensor(t.name, t.type, t.shape);
+      uint64_t n = 1;
+      for (auto d : t.shape) n *= uint64_t(d);
+      n_params += n;
+    }
+
+    ThreadPool pool(n_threads);
+    w.open(out_path);
+    const uint64_t total = w.file_size();
+    const bool tty = ::isatty(STDERR_FILENO);
+    int last_pct = -1;
+    // Progress: the share of the file's bytes written before tensor `next` (plan.size(): all).
+    auto progress = [&](size_t next) {
+      const uint64_t done = next < plan.size() ? w.data_offset() + w.tensor_offset(next) : total;
+      const int pct = int(100.0 * double(done) / double(total));
+      const char* name = next < plan.size() ? plan[next].name.c_str() : "done";
+      if (tty) {
+        std::fprintf(stderr, "\rtandem synth: %3d%%  %-40s", pct, name);
+      } else if (pct / 10 != last_pct / 10 || next == plan.size()) {
+        std::fprintf(stderr, "tandem synth: %3d%%  %s\n", pct, name);
+      }
+      last_pct = pct;
+    };
+    std::fprintf(stderr, "tandem synth: %s %s -> %s (%zu tensors, %s)\n", sh->name,
+                 std::string(type_name(target)).c_str(), out_path.c_str(), plan.size(), human_bytes(total).c_str());
+
+    constexpr size_t kChunkBytes = size_t(8) << 20;
+    std::vector<uint8_t> buf;
+    for (size_t ti = 0; ti < plan.size(); ++ti) {
+      const auto& t = plan[ti];
+      progress(ti);
+      const size_t ne0 = size_t(t.shape[0]);
+      const size_t n_rows = t.shape.size() > 1 ? size_t(t.shape[1]) : 1;
+      const size_t out_row = row_bytes(t.type, ne0);
+      const size_t rows_per_chunk = std::max<size_t>(1, kChunkBytes / std::max(out_row, ne0 * 4));
+      const float mean = t.norm ? 1.0f : 0.0f, sigma = t.norm ? 0.01f : 0.02f;
+      const uint64_t tensor_seed = mix64(mix64(seed) ^ mix64(0x5eed0000ull + ti));
+      for (size_t r0 = 0; r0 < n_rows; r0 += rows_per_chunk) {
+        const size_t n = std::min(rows_per_chunk, n_rows - r0);
+        buf.resize(n * out_row);
+        pool.parallel_for(n, [&](size_t a, size_t b) {
+          std::vector<float> row(ne0);
+          for (size_t r = a; r < b; ++r) {
+            fill_row(row.data(), ne0, mix64(tensor_seed ^ mix64(r0 + r)), mean, sigma);
+            quantize_row(t.type, row.data(), buf.data() + r * out_row, ne0);
+          }
+        });
+        w.write_tensor_part(ti, buf.data(), buf.size());
+      }
+    }
+    progress(plan.size());
+    if (tty) std::fprintf(stderr, "\n");
+    w.finish();
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("tandem synth: wrote %s: %s %s, %s params, %zu tensors, vocab %s (%lld tokens), %s (%llu bytes), %.1f s\n",
+                out_path.c_str(), sh->name, std::string(type_name(target)).c_str(), with_commas(n_params).c_str(),
+                plan.size(), std::filesystem::path(vocab_path).filename().string().c_str(), (long long)n_vocab,
+                human_bytes(w.file_size()).c_str(), (unsigned long long)w.file_size(), secs);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "tandem synth: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tandem synth: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace tandem::tools
