@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The main job: installs the dependencies, builds tandem, and runs the device model and the
+# cloud model of the shared pair (../shared/models: q4_0 on the device, f32 in the cloud) on
+# the same prompt, with speed and the quantized model's cost in quality (perplexity, KLD).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null
+cmake --build build -j2 --target tandem
+models="${TANDEM_MODELS:-../shared/models}"
+device="$models/stories260K-q4_0.gguf" cloud="$models/stories260K-f32.gguf"
+for f in "$device" "$cloud"; do
+  [ -f "$f" ] || { echo "demo: $f not found; set TANDEM_MODELS to a folder with the stories260K GGUF files" >&2; exit 1; }
+done
+prompt="${1:-Once upon a time}"
+echo "== device model (q4_0), greedy"
+./build/tandem run -m "$device" -p "$prompt" -n 64 --temp 0
+echo "== cloud model (f32), greedy"
+./build/tandem run -m "$cloud" -p "$prompt" -n 64 --temp 0
+echo "== what quantization costs the device model (llama.cpp's method, vs the cloud model)"
+corpus="$models/../reference/corpus/stories260K-samples.txt"
+[ -f "$corpus" ] && ./build/tandem perplexity -m "$device" --kl-base "$cloud" -f "$corpus" --ctx 256 -q
+echo "== device model speed"
+./build/tandem bench -m "$device" -p 128 -n 64 -r 3 -q

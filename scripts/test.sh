@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds tandem and runs the whole test suite (ctest).
+#   scripts/test.sh                         release build in build/
+#   scripts/test.sh --sanitize address,undefined   ASan+UBSan build in build-asan/
+#   scripts/test.sh --sanitize thread [-R REGEX]   TSan build in build-tsan/ (threaded tests)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+san="" regex="" dir=build type=Release
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sanitize) san="$2"; shift 2 ;;
+    -R) regex="$2"; shift 2 ;;
+    *) echo "usage: $0 [--sanitize address,undefined|thread] [-R REGEX]" >&2; exit 2 ;;
+  esac
+done
+case "$san" in
+  "") ;;
+  thread) dir=build-tsan; type=RelWithDebInfo ;;
+  *) dir=build-asan; type=RelWithDebInfo ;;
+esac
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" -DTANDEM_SANITIZE="$san" > /dev/null
+cmake --build "$dir" -j2
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+ctest --test-dir "$dir" --output-on-failure -j2 ${regex:+-R "$regex"}
