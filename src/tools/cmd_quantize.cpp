@@ -17,10 +17,11 @@
 #include "kernels/quantize.h"
 #include "kernels/thread_pool.h"
 #include "tools/commands.h"
+#include "tools/common.h"
 
 namespace tandem::tools {
 
-// Shared with cmd_synth.cpp (declared there): the type llama.cpp gives a tensor when a model
+// Declared in common.h, shared with cmd_synth.cpp: the type llama.cpp gives a tensor when a model
 // is quantized to `target`.
 //  - 1-D tensors (norms) and tensors not named *weight keep their type (F32 in practice);
 //  - for Q4_0, the output projection (output.weight, or token_embd.weight when the embedding

@@ -25,14 +25,10 @@
 #include "kernels/quantize.h"
 #include "kernels/thread_pool.h"
 #include "tools/commands.h"
+#include "tools/common.h"
 
 namespace tandem::tools {
 
-// Defined in cmd_quantize.cpp: the per-tensor type choice of llama.cpp's llama-quantize, and
-// the general.file_type value of a target type.
-TensorType llama_quant_type(std::string_view name, uint32_t n_dims, int64_t ne0, TensorType current,
-                            TensorType target, bool has_output);
-uint32_t llama_ftype_of(TensorType target);
 
 namespace {
 

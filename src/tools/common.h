@@ -5,6 +5,9 @@
 #include <memory>
 #include <string>
 
+#include <string_view>
+
+#include "format/tensor_type.h"
 #include "model/llama_model.h"
 
 namespace tandem::tools {
@@ -28,6 +31,13 @@ class Progress {
 inline double now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
+
+// The type llama.cpp's llama-quantize gives tensor `name` when a model is quantized to
+// `target` (defined in cmd_quantize.cpp, used by quantize and synth).
+TensorType llama_quant_type(std::string_view name, uint32_t n_dims, int64_t ne0, TensorType current,
+                            TensorType target, bool has_output);
+// general.file_type (llama.cpp's llama_ftype) of a file quantized to `target`.
+uint32_t llama_ftype_of(TensorType target);
 
 // Peak resident memory of this process so far, in MiB.
 double peak_rss_mib();
