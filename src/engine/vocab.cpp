@@ -1,0 +1,513 @@
+#include "engine/vocab.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <queue>
+
+#include "format/error.h"
+#include "format/gguf.h"
+
+namespace tandem {
+
+namespace {
+
+constexpr std::string_view kSpace = "\xE2\x96\x81";  // U+2581 LOWER ONE EIGHTH BLOCK, SPM's space
+
+// Length of the UTF-8 sequence that starts with byte c, judged by the lead byte alone (as
+// llama.cpp's unicode_len_utf8): stray continuation bytes count as one byte.
+inline size_t utf8_len(char c) {
+  static constexpr uint8_t lookup[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
+  return lookup[uint8_t(c) >> 4];
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// "<0xXX>" -> XX, else -1.
+int parse_byte_token(std::string_view t) {
+  if (t.size() != 6 || t.substr(0, 3) != "<0x" || t[5] != '>') return -1;
+  int hi = hex_digit(t[3]), lo = hex_digit(t[4]);
+  if (hi < 0 || lo < 0) return -1;
+  return hi * 16 + lo;
+}
+
+std::string replace_all(std::string_view s, std::string_view from, std::string_view to) {
+  std::string out;
+  out.reserve(s.size());
+  size_t pos = 0;
+  while (true) {
+    size_t m = s.find(from, pos);
+    if (m == std::string_view::npos) break;
+    out.append(s, pos, m - pos);
+    out.append(to);
+    pos = m + from.size();
+  }
+  out.append(s, pos, std::string_view::npos);
+  return out;
+}
+
+// GPT-2 byte-level BPE: every byte is written as a printable code point. Inverse table, code
+// point -> byte (-1: not a byte code point), for code points below 512.
+const std::vector<int16_t>& gpt2_codepoint_to_byte() {
+  static const std::vector<int16_t> table = [] {
+    std::vector<int16_t> t(512, -1);
+    auto direct = [](int b) { return (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255); };
+    int n = 0;
+    for (int b = 0; b < 256; ++b) {
+      if (direct(b)) t[b] = int16_t(b);
+      else t[256 + n++] = int16_t(b);
+    }
+    return t;
+  }();
+  return table;
+}
+
+// Decodes one UTF-8 code point at s[i] (advancing i); -1 if malformed (i advances by one byte).
+int32_t next_codepoint(std::string_view s, size_t& i) {
+  uint8_t c = uint8_t(s[i]);
+  size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+  if (len == 0 || i + len > s.size()) { ++i; return -1; }
+  int32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+  for (size_t k = 1; k < len; ++k) {
+    uint8_t d = uint8_t(s[i + k]);
+    if ((d & 0xC0) != 0x80) { ++i; return -1; }
+    cp = (cp << 6) | (d & 0x3F);
+  }
+  i += len;
+  return cp;
+}
+
+std::string gpt2_decode(std::string_view text) {
+  const auto& table = gpt2_codepoint_to_byte();
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t start = i;
+    int32_t cp = next_codepoint(text, i);
+    if (cp >= 0 && cp < int32_t(table.size()) && table[size_t(cp)] >= 0) out += char(table[size_t(cp)]);
+    else out.append(text.substr(start, i - start));  // not a byte code point: keep as is
+  }
+  return out;
+}
+
+TokenAttr attr_from_type(int32_t t) {
+  switch (t) {
+    case 0: return TokenAttr::Undefined;
+    case 1: return TokenAttr::Normal;
+    case 2: return TokenAttr::Unknown;
+    case 3: return TokenAttr::Control;
+    case 4: return TokenAttr::UserDefined;
+    case 5: return TokenAttr::Unused;
+    case 6: return TokenAttr::Byte;
+    default: return TokenAttr::Undefined;
+  }
+}
+
+// Texts that llama.cpp treats as end of generation (and as control tokens) wherever they are.
+constexpr std::string_view kEogTexts[] = {"<|eot_id|>", "<|im_end|>",    "<|end|>", "<end_of_turn>",
+                                          "<|endoftext|>", "<|eom_id|>", "<EOT>"};
+constexpr std::string_view kEotTexts[] = {"<|eot_id|>",    "<|im_end|>", "<|end|>",
+                                          "<end_of_turn>", "<|endoftext|>", "<EOT>",
+                                          "<\xEF\xBD\x9C" "end\xE2\x96\x81" "of\xE2\x96\x81" "sentence\xEF\xBD\x9C>"};
+
+}  // namespace
+
+const char* token_attr_name(TokenAttr a) {
+  switch (a) {
+    case TokenAttr::Normal: return "normal";
+    case TokenAttr::Unknown: return "unknown";
+    case TokenAttr::Control: return "control";
+    case TokenAttr::UserDefined: return "user-defined";
+    case TokenAttr::Unused: return "unused";
+    case TokenAttr::Byte: return "byte";
+    case TokenAttr::Undefined: return "undefined";
+  }
+  return "?";
+}
+
+Vocab Vocab::from_gguf(const GgufFile& f) { return load(f, false); }
+Vocab Vocab::from_gguf_ids_only(const GgufFile& f) { return load(f, true); }
+
+Vocab Vocab::load(const GgufFile& f, bool ids_only) {
+  Vocab v;
+  auto model = f.opt_string("tokenizer.ggml.model");
+  if (!model) throw Error("the GGUF file has no tokenizer (tokenizer.ggml.model is missing)");
+  v.model_name_ = std::string(*model);
+  if (*model == "llama") v.model_ = Model::Spm;
+  else if (*model == "gpt2") v.model_ = Model::Gpt2Bpe;
+  else v.model_ = Model::Other;
+  if (!ids_only && v.model_ != Model::Spm)
+    throw Error("tokenizer model '" + v.model_name_ +
+                "' is not supported yet (only SentencePiece 'llama' vocabularies can tokenize text; "
+                "byte-level BPE and others will be added later); the model can still run on token ids");
+
+  // Tokens, scores, types.
+  const GgufValue& toks = f.get_array("tokenizer.ggml.tokens", GgufValueType::STRING);
+  if (toks.count == 0) throw Error("tokenizer.ggml.tokens is empty");
+  if (toks.count > uint64_t(std::numeric_limits<int32_t>::max()) || toks.strs.size() != toks.count)
+    throw Error("tokenizer.ggml.tokens has an invalid count " + std::to_string(toks.count));
+  const size_t n = size_t(toks.count);
+  auto check_len = [&](const char* key, const GgufValue& a) {
+    if (a.count != n)
+      throw Error(std::string(key) + " has " + std::to_string(a.count) + " entries but tokenizer.ggml.tokens has " +
+                  std::to_string(n));
+  };
+  v.texts_.resize(n);
+  v.scores_.assign(n, 0.0f);
+  v.attrs_.assign(n, TokenAttr::Normal);
+  for (size_t i = 0; i < n; ++i) {
+    v.texts_[i] = std::string(toks.strs[i]);
+    // llama.cpp gives empty tokens a placeholder text, so that no token matches the empty string.
+    if (v.texts_[i].empty()) v.texts_[i] = "[EMPTY_" + std::to_string(i) + "]";
+    v.max_token_len_ = std::max(v.max_token_len_, v.texts_[i].size());
+  }
+  if (f.has("tokenizer.ggml.scores")) {
+    const GgufValue& s = f.get_array("tokenizer.ggml.scores", GgufValueType::F32);
+    check_len("tokenizer.ggml.scores", s);
+    for (size_t i = 0; i < n; ++i) {
+      float x = GgufFile::array_f32(s, i);
+      if (std::isnan(x)) throw Error("tokenizer.ggml.scores[" + std::to_string(i) + "] is NaN");
+      v.scores_[i] = x;
+    }
+  }
+  if (f.has("tokenizer.ggml.token_type")) {
+    const GgufValue& t = f.get_array("tokenizer.ggml.token_type", GgufValueType::I32);
+    check_len("tokenizer.ggml.token_type", t);
+    for (size_t i = 0; i < n; ++i) {
+      int32_t x = GgufFile::array_i32(t, i);
+      if (x < 0 || x > 6)
+        throw Error("tokenizer.ggml.token_type[" + std::to_string(i) + "] = " + std::to_string(x) +
+                    " is not a token type (0..6)");
+      v.attrs_[i] = attr_from_type(x);
+    }
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (v.attrs_[i] == TokenAttr::Byte && parse_byte_token(v.texts_[i]) < 0 && v.model_ == Model::Spm)
+      throw Error("token " + std::to_string(i) + " has type byte but its text '" + v.texts_[i] +
+                  "' is not of the form <0xXX>");
+
+  v.build_index();
+
+  // Special tokens. Every tokenizer.ggml.*_token_id is checked; 0xFFFFFFFF (or -1) means none.
+  if (v.model_ == Model::Spm) {  // llama.cpp's defaults for SPM vocabularies
+    v.bos_ = n > 1 ? 1 : -1;
+    v.eos_ = n > 2 ? 2 : -1;
+    v.unk_ = 0;
+  }
+  int32_t fim_ids[3] = {-1, -1, -1};
+  bool have_eot = false, have_eom = false;
+  for (const std::string& key : f.keys()) {
+    std::string_view k = key;
+    if (!k.starts_with("tokenizer.ggml.") || !k.ends_with("_token_id")) continue;
+    int64_t x = f.get_int(k);
+    int32_t id;
+    if (x == -1 || x == int64_t(0xFFFFFFFFu)) {
+      id = -1;
+    } else if (x < 0 || x >= int64_t(n)) {
+      throw Error(key + " = " + std::to_string(x) + " is out of range (the vocabulary has " + std::to_string(n) +
+                  " tokens)");
+    } else {
+      id = int32_t(x);
+    }
+    if (k == "tokenizer.ggml.bos_token_id") v.bos_ = id;
+    else if (k == "tokenizer.ggml.eos_token_id") v.eos_ = id;
+    else if (k == "tokenizer.ggml.unknown_token_id") v.unk_ = id;
+    else if (k == "tokenizer.ggml.padding_token_id") v.pad_ = id;
+    else if (k == "tokenizer.ggml.eot_token_id") { v.eot_ = id; have_eot = true; }
+    else if (k == "tokenizer.ggml.eom_token_id") { v.eom_ = id; have_eom = true; }
+    else if (k == "tokenizer.ggml.fim_pad_token_id") fim_ids[0] = id;
+    else if (k == "tokenizer.ggml.fim_rep_token_id") fim_ids[1] = id;
+    else if (k == "tokenizer.ggml.fim_sep_token_id") fim_ids[2] = id;
+  }
+  // Like llama.cpp, find end-of-turn tokens by their text when the file does not name them.
+  if (!have_eot)
+    for (std::string_view t : kEotTexts)
+      if (int32_t id = v.find_token(t); id >= 0 && (v.eot_ < 0 || id < v.eot_)) v.eot_ = id;
+  if (!have_eom) v.eom_ = v.find_token("<|eom_id|>");
+  for (int32_t id : {v.eos_, v.eot_, v.eom_, fim_ids[0], fim_ids[1], fim_ids[2]})
+    if (id >= 0) v.eog_.push_back(id);
+  for (std::string_view t : kEogTexts)
+    if (int32_t id = v.find_token(t); id >= 0) {
+      v.eog_.push_back(id);
+      v.attrs_[size_t(id)] = TokenAttr::Control;  // llama.cpp overrides the type of these
+    }
+  if (v.eot_ >= 0 && v.attrs_[size_t(v.eot_)] != TokenAttr::Control && !have_eot)
+    v.attrs_[size_t(v.eot_)] = TokenAttr::Control;
+  std::sort(v.eog_.begin(), v.eog_.end());
+  v.eog_.erase(std::unique(v.eog_.begin(), v.eog_.end()), v.eog_.end());
+
+  // Flags.
+  const bool spm = v.model_ == Model::Spm;
+  v.add_bos_ = f.opt_bool("tokenizer.ggml.add_bos_token").value_or(spm);
+  v.add_eos_ = f.opt_bool("tokenizer.ggml.add_eos_token").value_or(false);
+  v.add_space_prefix_ = f.opt_bool("tokenizer.ggml.add_space_prefix").value_or(spm);
+  if (spm && v.add_bos_ && v.bos_ < 0)
+    throw Error("tokenizer.ggml.add_bos_token is true but the vocabulary has no BOS token");
+  if (spm && v.add_eos_ && v.eos_ < 0)
+    throw Error("tokenizer.ggml.add_eos_token is true but the vocabulary has no EOS token");
+
+  // Byte fallback tokens.
+  static const char hex[] = "0123456789ABCDEF";
+  for (int b = 0; b < 256; ++b) {
+    char buf[6] = {'<', '0', 'x', hex[b >> 4], hex[b & 15], '>'};
+    int32_t id = v.find_token(std::string_view(buf, 6));
+    const char one = char(b);
+    if (id < 0) id = v.find_token(std::string_view(&one, 1));
+    v.byte_token_[b] = id;
+  }
+
+  // Tokens matched verbatim before SPM, longest first (ties: lower id first).
+  for (size_t i = 0; i < n; ++i) {
+    TokenAttr a = v.attrs_[i];
+    if (a == TokenAttr::Control || a == TokenAttr::UserDefined || a == TokenAttr::Unknown)
+      v.special_.push_back(int32_t(i));
+  }
+  std::stable_sort(v.special_.begin(), v.special_.end(),
+                   [&](int32_t a, int32_t b) { return v.texts_[size_t(a)].size() > v.texts_[size_t(b)].size(); });
+  for (int32_t id : v.special_)
+    if (v.attrs_[size_t(id)] == TokenAttr::UserDefined) v.user_defined_.push_back(id);
+
+  v.build_pieces();
+  return v;
+}
+
+void Vocab::build_index() {
+  size_t cap = 16;
+  while (cap < texts_.size() * 2) cap *= 2;
+  slots_.assign(cap, -1);
+  slot_mask_ = cap - 1;
+  std::hash<std::string_view> h;
+  for (size_t i = 0; i < texts_.size(); ++i) {
+    uint64_t j = h(texts_[i]) & slot_mask_;
+    while (slots_[j] >= 0 && texts_[size_t(slots_[j])] != texts_[i]) j = (j + 1) & slot_mask_;
+    slots_[j] = int32_t(i);  // a repeated text maps to its last id, as in llama.cpp
+  }
+}
+
+int32_t Vocab::find_token(std::string_view text) const {
+  if (text.size() > max_token_len_ || slots_.empty()) return -1;
+  uint64_t j = std::hash<std::string_view>{}(text) & slot_mask_;
+  while (true) {
+    int32_t id = slots_[j];
+    if (id < 0) return -1;
+    if (texts_[size_t(id)] == text) return id;
+    j = (j + 1) & slot_mask_;
+  }
+}
+
+void Vocab::build_pieces() {
+  piece_off_.assign(texts_.size() + 1, 0);
+  pieces_.clear();
+  for (size_t i = 0; i < texts_.size(); ++i) {
+    const std::string& t = texts_[i];
+    switch (attrs_[i]) {
+      case TokenAttr::Normal:
+        if (model_ == Model::Gpt2Bpe) pieces_ += gpt2_decode(t);
+        else pieces_ += replace_all(t, kSpace, " ");
+        break;
+      case TokenAttr::UserDefined: pieces_ += t; break;
+      case TokenAttr::Byte:
+        if (model_ != Model::Gpt2Bpe) {
+          int b = parse_byte_token(t);
+          if (b >= 0) pieces_ += char(b);
+        }
+        break;
+      default: break;  // control, unknown, unused, undefined: no text
+    }
+    if (pieces_.size() > std::numeric_limits<uint32_t>::max()) throw Error("vocabulary texts are too large");
+    piece_off_[i + 1] = uint32_t(pieces_.size());
+  }
+}
+
+void Vocab::check_id(int32_t id) const {
+  if (!valid(id))
+    throw Error("token id " + std::to_string(id) + " is out of range (the vocabulary has " +
+                std::to_string(n_tokens()) + " tokens)");
+}
+
+std::string_view Vocab::piece(int32_t id) const {
+  check_id(id);
+  return std::string_view(pieces_).substr(piece_off_[size_t(id)], piece_off_[size_t(id) + 1] - piece_off_[size_t(id)]);
+}
+
+std::string_view Vocab::token_text(int32_t id) const {
+  check_id(id);
+  return texts_[size_t(id)];
+}
+float Vocab::score(int32_t id) const {
+  check_id(id);
+  return scores_[size_t(id)];
+}
+TokenAttr Vocab::attr(int32_t id) const {
+  check_id(id);
+  return attrs_[size_t(id)];
+}
+
+bool Vocab::is_eog(int32_t id) const { return std::binary_search(eog_.begin(), eog_.end(), id); }
+
+std::string Vocab::detokenize(std::span<const int32_t> ids) const { return detokenize(ids, false); }
+
+std::string Vocab::detokenize(std::span<const int32_t> ids, bool strip_space_prefix) const {
+  std::string out;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    std::string_view p = piece(ids[i]);
+    if (i == 0 && strip_space_prefix && add_space_prefix_ && !p.empty() && p[0] == ' ') p.remove_prefix(1);
+    out += p;
+  }
+  return out;
+}
+
+std::vector<int32_t> Vocab::tokenize(std::string_view text, bool add_bos) const {
+  return tokenize(text, add_bos, false);
+}
+
+std::vector<int32_t> Vocab::tokenize(std::string_view text, bool add_special, bool parse_special) const {
+  if (!can_tokenize())
+    throw Error("cannot tokenize text: tokenizer model '" + model_name_ +
+                "' is not supported yet (only SentencePiece 'llama' vocabularies are)");
+  std::vector<int32_t> out;
+  out.reserve(text.size() / 3 + 4);
+  if (add_special && add_bos_) out.push_back(bos_);
+
+  // Split out the tokens that are matched verbatim (user-defined, and with parse_special control
+  // and unknown ones), longest first, as llama.cpp's tokenizer_st_partition does.
+  struct Frag {
+    int32_t tok;  // -1: raw text
+    size_t off, len;
+  };
+  std::vector<Frag> frags, next;
+  if (!text.empty()) frags.push_back({-1, 0, text.size()});
+  for (int32_t id : parse_special ? special_ : user_defined_) {
+    std::string_view tt = texts_[size_t(id)];
+    next.clear();
+    bool any = false;
+    for (const Frag& fr : frags) {
+      if (fr.tok >= 0) {
+        next.push_back(fr);
+        continue;
+      }
+      size_t base = fr.off, end = fr.off + fr.len;
+      while (base < end) {
+        size_t m = text.substr(base, end - base).find(tt);
+        if (m == std::string_view::npos) break;
+        m += base;
+        if (m > base) next.push_back({-1, base, m - base});
+        next.push_back({id, 0, 0});
+        any = true;
+        base = m + tt.size();
+      }
+      if (base < end) next.push_back({-1, base, end - base});
+    }
+    if (any) frags.swap(next);
+  }
+
+  bool prev_special = true;  // the text's start counts as following a special token
+  std::string piece_text;
+  for (const Frag& fr : frags) {
+    if (fr.tok >= 0) {
+      out.push_back(fr.tok);
+      prev_special = true;
+      continue;
+    }
+    piece_text.clear();
+    if (add_space_prefix_ && prev_special) piece_text += ' ';
+    piece_text.append(text.substr(fr.off, fr.len));
+    spm_tokenize(piece_text, out);
+    prev_special = false;
+  }
+  if (add_special && add_eos_) out.push_back(eos_);
+  return out;
+}
+
+void Vocab::spm_byte_fallback(std::string_view s, std::vector<int32_t>& out) const {
+  for (char c : s) {
+    int32_t id = byte_token_[uint8_t(c)];
+    if (id < 0) id = unk_;
+    if (id < 0) {
+      static const char hex[] = "0123456789ABCDEF";
+      uint8_t b = uint8_t(c);
+      throw Error(std::string("cannot tokenize byte 0x") + hex[b >> 4] + hex[b & 15] +
+                  ": the vocabulary has no byte token for it and no unknown token");
+    }
+    out.push_back(id);
+  }
+}
+
+// One piece of raw text (no special tokens in it): SPM bigram merging by vocabulary score.
+void Vocab::spm_tokenize(std::string_view raw, std::vector<int32_t>& out) const {
+  std::string text;
+  text.reserve(raw.size() + raw.size() / 2);
+  for (char c : raw) {
+    if (c == ' ') text += kSpace;
+    else text += c;
+  }
+  if (text.empty()) return;
+
+  struct Sym {
+    int32_t prev, next;
+    uint32_t off, n;  // n == 0: merged into its left neighbour
+  };
+  std::vector<Sym> syms;
+  syms.reserve(text.size());
+  for (size_t off = 0; off < text.size();) {
+    size_t len = std::min(utf8_len(text[off]), text.size() - off);
+    int32_t idx = int32_t(syms.size());
+    syms.push_back({idx - 1, off + len == text.size() ? -1 : idx + 1, uint32_t(off), uint32_t(len)});
+    off += len;
+  }
+
+  struct Bigram {
+    float score;
+    int32_t left, right;
+    uint32_t size;
+  };
+  // Highest score first; equal scores: leftmost first.
+  auto lower = [](const Bigram& a, const Bigram& b) {
+    return a.score < b.score || (a.score == b.score && a.left > b.left);
+  };
+  std::vector<Bigram> storage;
+  storage.reserve(syms.size() + 8);
+  std::priority_queue<Bigram, std::vector<Bigram>, decltype(lower)> queue(lower, std::move(storage));
+
+  auto try_add = [&](int32_t l, int32_t r) {
+    if (l < 0 || r < 0) return;
+    size_t n = size_t(syms[size_t(l)].n) + syms[size_t(r)].n;
+    if (n > max_token_len_) return;
+    int32_t id = find_token(std::string_view(text).substr(syms[size_t(l)].off, n));
+    if (id < 0) return;
+    queue.push({scores_[size_t(id)], l, r, uint32_t(n)});
+  };
+  for (int32_t i = 1; i < int32_t(syms.size()); ++i) try_add(i - 1, i);
+
+  while (!queue.empty()) {
+    Bigram b = queue.top();
+    queue.pop();
+    Sym& l = syms[size_t(b.left)];
+    Sym& r = syms[size_t(b.right)];
+    // Stale entry: one side was merged since (symbols only grow, so sizes tell).
+    if (l.n == 0 || r.n == 0 || l.n + r.n != b.size) continue;
+    l.n += r.n;
+    r.n = 0;
+    l.next = r.next;
+    if (r.next >= 0) syms[size_t(r.next)].prev = b.left;
+    try_add(l.prev, b.left);
+    try_add(b.left, l.next);
+  }
+
+  // Every merged symbol is a token; a symbol that is not (a single character outside the
+  // vocabulary) falls back to bytes.
+  for (int32_t i = 0; i != -1; i = syms[size_t(i)].next) {
+    std::string_view s = std::string_view(text).substr(syms[size_t(i)].off, syms[size_t(i)].n);
+    int32_t id = find_token(s);
+    if (id >= 0) out.push_back(id);
+    else spm_byte_fallback(s, out);
+  }
+}
+
+}  // namespace tandem

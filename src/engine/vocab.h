@@ -1,0 +1,121 @@
+// The tokenizer vocabulary of a GGUF model, and SentencePiece-style (SPM) tokenization that
+// reproduces llama.cpp's `llama_tokenize` / `llama_token_to_piece` for `tokenizer.ggml.model ==
+// "llama"` (Llama 1/2, Mistral v0.1, TinyLlama, Phi-3, the llama2.c "stories" models, ...).
+//
+// Everything read from the file is validated when the Vocab is built (array lengths and types,
+// special token ids, token types, byte-token texts); a bad file raises tandem::Error.
+//
+// Behaviour worth knowing (all of it as llama.cpp does it):
+//  - tokenize(text, add_special): if the model asks for it (add_bos()), BOS first; user-defined
+//    tokens (token type 4) found verbatim in the text become their own token (control tokens
+//    only with parse_special); each remaining piece of text gets a leading space when
+//    add_space_prefix() and it starts the text or follows a special token; spaces become
+//    U+2581 '▁'; then SPM merges. The empty text gives no tokens (just BOS).
+//  - Splitting into characters uses the UTF-8 lead byte only (0x00-0xBF: 1 byte, 0xC0-0xDF: 2,
+//    0xE0-0xEF: 3, 0xF0-0xFF: 4, cut at the end of the text); a character that is not a token
+//    is emitted as byte tokens <0xXX> (or the one-character token, or unk), so any byte string
+//    round-trips through detokenize.
+//  - token_to_piece: '▁' becomes ' ', byte tokens their byte, control / unknown / unused tokens
+//    "", user-defined tokens their text unchanged.
+//  - A literal U+2581 in the input text is indistinguishable from a space after tokenizing, so
+//    it comes back as ' '.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tandem {
+
+class GgufFile;
+
+// tokenizer.ggml.token_type values 1..6 (0 and missing entries: see attr()).
+enum class TokenAttr : uint8_t { Normal, Unknown, Control, UserDefined, Unused, Byte, Undefined };
+const char* token_attr_name(TokenAttr a);
+
+class Vocab {
+ public:
+  enum class Model : uint8_t { Spm, Gpt2Bpe, Other };
+
+  // tokenizer.ggml.model == "llama" (SPM). Any other tokenizer model throws Error naming it
+  // (not supported yet); use from_gguf_ids_only for those.
+  static Vocab from_gguf(const GgufFile& f);
+  // Loads and validates the vocabulary of any tokenizer model so that a model can run on token
+  // ids (benchmarks, perplexity on pre-tokenized data). token_to_piece/detokenize work (byte-level
+  // BPE texts are decoded to bytes); tokenize() throws Error unless the model is SPM.
+  static Vocab from_gguf_ids_only(const GgufFile& f);
+
+  int32_t n_tokens() const { return int32_t(texts_.size()); }
+  int32_t bos() const { return bos_; }  // -1 when absent
+  int32_t eos() const { return eos_; }
+  int32_t unk() const { return unk_; }
+  int32_t eot() const { return eot_; }
+  int32_t pad() const { return pad_; }
+  bool add_bos() const { return add_bos_; }                    // tokenizer.ggml.add_bos_token
+  bool add_eos() const { return add_eos_; }                    // tokenizer.ggml.add_eos_token
+  bool add_space_prefix() const { return add_space_prefix_; }  // tokenizer.ggml.add_space_prefix
+  Model model() const { return model_; }
+  const std::string& model_name() const { return model_name_; }  // tokenizer.ggml.model
+  bool can_tokenize() const { return model_ == Model::Spm; }
+
+  // As llama_tokenize(text, add_special = add_bos, parse_special = false): add_bos adds BOS when
+  // add_bos() (and EOS when add_eos()).
+  std::vector<int32_t> tokenize(std::string_view text, bool add_bos) const;
+  // parse_special: control and unknown token texts in `text` also become their tokens.
+  std::vector<int32_t> tokenize(std::string_view text, bool add_bos, bool parse_special) const;
+
+  // As llama_token_to_piece(id, lstrip = 0, special = false). Throws Error for an invalid id.
+  std::string token_to_piece(int32_t id) const { return std::string(piece(id)); }
+  std::string_view piece(int32_t id) const;  // same, without allocating
+  // Concatenated pieces.
+  std::string detokenize(std::span<const int32_t> ids) const;
+  // As llama_detokenize(remove_special = false, unparse_special = false): like detokenize, but
+  // when add_space_prefix() one leading space of the first token's piece is dropped, so that
+  // detokenize(tokenize(s, false), true) == s.
+  std::string detokenize(std::span<const int32_t> ids, bool strip_space_prefix) const;
+
+  bool is_eog(int32_t id) const;  // end of generation: eos, eot, eom and known end-of-turn texts
+  std::span<const int32_t> eog_ids() const { return eog_; }
+
+  bool valid(int32_t id) const { return id >= 0 && id < n_tokens(); }
+  std::string_view token_text(int32_t id) const;
+  float score(int32_t id) const;
+  TokenAttr attr(int32_t id) const;
+  // The token for a text exactly as stored in the vocabulary, or -1.
+  int32_t find_token(std::string_view text) const;
+  // The token that byte fallback uses for byte b (<0xXX>, else the one-byte token), or -1.
+  int32_t byte_token(uint8_t b) const { return byte_token_[b]; }
+
+ private:
+  static Vocab load(const GgufFile& f, bool ids_only);
+  void build_index();
+  void build_pieces();
+  void check_id(int32_t id) const;
+  void spm_tokenize(std::string_view text, std::vector<int32_t>& out) const;
+  void spm_byte_fallback(std::string_view s, std::vector<int32_t>& out) const;
+
+  Model model_ = Model::Other;
+  std::string model_name_;
+  std::vector<std::string> texts_;
+  std::vector<float> scores_;
+  std::vector<TokenAttr> attrs_;
+  size_t max_token_len_ = 0;
+
+  // Open-addressing text -> id table (ids only, so copies of a Vocab stay valid).
+  std::vector<int32_t> slots_;
+  uint64_t slot_mask_ = 0;
+
+  std::string pieces_;               // token_to_piece of every token, concatenated
+  std::vector<uint32_t> piece_off_;  // n_tokens + 1 offsets into pieces_
+
+  std::vector<int32_t> user_defined_;  // ids of user-defined tokens, longest text first
+  std::vector<int32_t> special_;       // ids of control / unknown / user-defined, longest first
+  int32_t byte_token_[256] = {};
+
+  int32_t bos_ = -1, eos_ = -1, unk_ = -1, eot_ = -1, eom_ = -1, pad_ = -1;
+  std::vector<int32_t> eog_;  // sorted
+  bool add_bos_ = false, add_eos_ = false, add_space_prefix_ = false;
+};
+
+}  // namespace tandem
