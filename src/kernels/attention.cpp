@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "kernels/fp16.h"
+#include "kernels/ggml_numerics.h"
 
 namespace tandem::kernels {
 
@@ -15,9 +16,8 @@ void attend_head_f16(const float* q, const uint16_t* k, const uint16_t* v, size_
   float m = -INFINITY, s = 0;
   for (int p = 0; p < n_pos; ++p) {
     const uint16_t* kp = k + size_t(p) * stride;
-    double dot = 0;
-    for (int d = 0; d < hd; ++d) dot += double(fp16_to_f32(kp[d]) * fp16_to_f32(q16[d]));
-    const float score = float(dot) * scale;
+    // ggml_vec_dot_f16's order (its SIMD part for long heads, double-summed leftovers).
+    const float score = ggml_exact::dot(TensorType::F16, kp, q16, size_t(hd), 1, 0) * scale;
     float ms = 1.f, vs = 1.f;  // rescale of the running sum, weight of this position
     if (score > m) {
       ms = std::exp(m - score);
@@ -28,10 +28,9 @@ void attend_head_f16(const float* q, const uint16_t* k, const uint16_t* v, size_
     }
     const uint16_t* vp = v + size_t(p) * stride;
     for (int d = 0; d < hd; ++d) {
-      const float prod = fp16_to_f32(vp[d]) * vs;  // not fused: ggml rounds the product first
-      acc16[d] = f32_to_fp16(fp16_to_f32(acc16[d]) + prod);
+      acc16[d] = f32_to_fp16(std::fma(fp16_to_f32(vp[d]), vs, fp16_to_f32(acc16[d])));
     }
-    s = s * ms + vs;
+    s = std::fma(s, ms, vs);  // ggml is compiled with FMA contraction: these round once
   }
   const float inv = 1.0f / s;
   for (int d = 0; d < hd; ++d) out[d] = fp16_to_f32(acc16[d]) * inv;

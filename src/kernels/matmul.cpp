@@ -1,19 +1,84 @@
-// Placeholder until the Highway kernels land (scalar fallbacks so the tree links).
+// Instantiates the Highway kernels of matmul-inl.h for every target and dispatches to the best
+// one the CPU supports (see matmul.h).
+
+
 #include "kernels/matmul.h"
+
+#include <string>
+
+#include "format/error.h"
+#include "kernels/blocks.h"
 #include "kernels/quantize.h"
-#include "kernels/fp16.h"
-#include <vector>
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/matmul-inl.h"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include "kernels/matmul-inl.h"
+
+#if HWY_ONCE
 namespace tandem::kernels {
-void convert_activations(TensorType at, const float* x, void* out, size_t n) { quantize_row(at, x, out, n); }
-float dot(TensorType w, const void* a, const void* b, size_t k) { return dot_ref(w, a, b, k); }
-void matmul(TensorType w, const void* W, size_t k, size_t r0, size_t r1, const void* A, size_t nt, float* out, size_t os) {
-  size_t wb = row_bytes(w, k), ab = row_bytes(activation_type(w), k);
-  for (size_t r = r0; r < r1; ++r) for (size_t t = 0; t < nt; ++t)
-    out[t * os + r] = dot_ref(w, (const uint8_t*)W + r * wb, (const uint8_t*)A + t * ab, k);
+
+HWY_EXPORT(ConvertActivationsImpl);
+HWY_EXPORT(DotImpl);
+HWY_EXPORT(MatmulImpl);
+HWY_EXPORT(DotF32F16Impl);
+HWY_EXPORT(AxpyF16Impl);
+HWY_EXPORT(F32ToF16RowImpl);
+HWY_EXPORT(SumF32Impl);
+HWY_EXPORT(TargetNameImpl);
+
+namespace {
+
+[[noreturn]] void unsupported(TensorType w) {
+  throw Error("no SIMD kernels for weight type " + std::string(type_name(w)));
 }
-float dot_f32_f16(const float* a, const uint16_t* b, size_t n) { float s = 0; for (size_t i = 0; i < n; ++i) s += a[i] * fp16_to_f32(b[i]); return s; }
-void axpy_f16(float al, const uint16_t* x, float* y, size_t n) { for (size_t i = 0; i < n; ++i) y[i] += al * fp16_to_f32(x[i]); }
-void f32_to_f16_row(const float* x, uint16_t* o, size_t n) { for (size_t i = 0; i < n; ++i) o[i] = f32_to_fp16(x[i]); }
-float sum_f32(const float* p, size_t n) { float s = 0; for (size_t i = 0; i < n; ++i) s += p[i]; return s; }
-const char* active_target_name() { return "scalar"; }
+
+void check_blocks(TensorType w, size_t k) {
+  if ((w == TensorType::Q8_0 || w == TensorType::Q4_0) && k % kQK != 0)
+    throw Error("row of " + std::to_string(k) + " elements is not a multiple of the " +
+                std::string(type_name(w)) + " block size " + std::to_string(kQK));
 }
+
+}  // namespace
+
+void convert_activations(TensorType at, const float* x, void* out, size_t n) {
+  if (at != TensorType::F32 && at != TensorType::F16 && at != TensorType::Q8_0)
+    throw Error("cannot convert activations to " + std::string(type_name(at)));
+  check_blocks(at, n);
+  HWY_DYNAMIC_DISPATCH(ConvertActivationsImpl)(at, x, out, n);
+}
+
+float dot(TensorType wtype, const void* w_row, const void* a_row, size_t k) {
+  if (!is_supported_weight_type(wtype)) unsupported(wtype);
+  check_blocks(wtype, k);
+  return HWY_DYNAMIC_DISPATCH(DotImpl)(wtype, w_row, a_row, k);
+}
+
+void matmul(TensorType wtype, const void* W, size_t k, size_t row_begin, size_t row_end,
+            const void* A, size_t n_tok, float* out, size_t out_stride) {
+  if (!is_supported_weight_type(wtype)) unsupported(wtype);
+  check_blocks(wtype, k);
+  if (row_begin >= row_end || n_tok == 0) return;
+  HWY_DYNAMIC_DISPATCH(MatmulImpl)(wtype, W, k, row_begin, row_end, A, n_tok, out, out_stride);
+}
+
+float dot_f32_f16(const float* a, const uint16_t* b, size_t n) {
+  return HWY_DYNAMIC_DISPATCH(DotF32F16Impl)(a, b, n);
+}
+
+void axpy_f16(float alpha, const uint16_t* x, float* y, size_t n) {
+  HWY_DYNAMIC_DISPATCH(AxpyF16Impl)(alpha, x, y, n);
+}
+
+void f32_to_f16_row(const float* x, uint16_t* out, size_t n) {
+  HWY_DYNAMIC_DISPATCH(F32ToF16RowImpl)(x, out, n);
+}
+
+float sum_f32(const float* p, size_t n) { return HWY_DYNAMIC_DISPATCH(SumF32Impl)(p, n); }
+
+const char* active_target_name() { return HWY_DYNAMIC_DISPATCH(TargetNameImpl)(); }
+
+}  // namespace tandem::kernels
+#endif  // HWY_ONCE

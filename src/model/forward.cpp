@@ -11,6 +11,7 @@
 
 #include "format/error.h"
 #include "kernels/attention.h"
+#include "kernels/ggml_numerics.h"
 #include "kernels/matmul.h"
 #include "kernels/quantize.h"
 
@@ -48,8 +49,8 @@ void rope(float* v, int n_heads, int head_dim, int n_rot, const float* cs, const
     float* p = v + h * head_dim;
     for (int j = 0; j < n_rot / 2; ++j) {
       const float x0 = p[2 * j], x1 = p[2 * j + 1];
-      p[2 * j] = x0 * cs[j] - x1 * sn[j];
-      p[2 * j + 1] = x0 * sn[j] + x1 * cs[j];
+      p[2 * j] = std::fma(x0, cs[j], -(x1 * sn[j]));  // as ggml compiles it (contracted)
+      p[2 * j + 1] = std::fma(x0, sn[j], x1 * cs[j]);
     }
   }
 }
@@ -236,10 +237,7 @@ void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool&
     for (int i = 0; i < n; ++i) rms_norm(x + size_t(i) * e, L.ffn_norm.data(), xb + size_t(i) * e, e, hp.rms_eps);
     const Acts a_ffn = prepare(xb, n, e, {&L.w_gate, &L.w_up});
     matmuls(n, {{&L.w_gate, &a_ffn, st.hb_.data()}, {&L.w_up, &a_ffn, st.hb2_.data()}});
-    for (size_t i = 0; i < size_t(n) * ff; ++i) {
-      const float g = st.hb_[i];
-      st.hb_[i] = g / (1.0f + std::exp(-g)) * st.hb2_[i];
-    }
+    for (int i = 0; i < n; ++i) ggml_exact::swiglu_row(st.hb_.data() + size_t(i) * ff, st.hb2_.data() + size_t(i) * ff, ff);
     const Acts a_down = prepare(st.hb_.data(), n, ff, {&L.w_down});
     matmuls(n, {{&L.w_down, &a_down, xb}});
     for (size_t i = 0; i < size_t(n) * e; ++i) x[i] += xb[i];

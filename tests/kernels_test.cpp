@@ -1,0 +1,386 @@
+// The Highway kernels (kernels/matmul.h) against the scalar references of kernels/quantize.h, on
+// every SIMD target this machine supports and the build generated.
+
+#include <hwy/targets.h>
+
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "format/error.h"
+#include "kernels/blocks.h"
+#include "kernels/fp16.h"
+#include "kernels/matmul.h"
+#include "kernels/quantize.h"
+#include "test_util.h"
+
+using namespace tandem;
+
+namespace {
+
+// Resets the target mock even when an assertion returns early.
+struct TargetMockReset {
+  ~TargetMockReset() { hwy::SetSupportedTargetsForTest(0); }
+};
+
+// Runs f() once per target, with dispatch forced to that target.
+template <class F>
+void ForEachTarget(F&& f) {
+  const std::vector<int64_t> targets = hwy::SupportedAndGeneratedTargets();
+  ASSERT_FALSE(targets.empty());
+  TargetMockReset reset;
+  for (int64_t t : targets) {
+    hwy::SetSupportedTargetsForTest(t);
+    SCOPED_TRACE(std::string("target ") + hwy::TargetName(t));
+    ASSERT_STREQ(kernels::active_target_name(), hwy::TargetName(t));
+    f();
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+}
+
+std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = u(rng);
+  return v;
+}
+
+// A row of k elements of type t made by the scalar quantizer from random floats.
+std::vector<uint8_t> random_row(TensorType t, size_t k, uint32_t seed) {
+  const std::vector<float> x = random_floats(k, seed);
+  std::vector<uint8_t> row(row_bytes(t, k));
+  quantize_row(t, x.data(), row.data(), k);
+  return row;
+}
+
+// Q8_0 / Q4_0 blocks with every bit pattern possible (int8 -128 included), random fp16 scales.
+std::vector<uint8_t> random_raw_blocks(TensorType t, size_t k, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<uint8_t> row(row_bytes(t, k));
+  for (auto& b : row) b = uint8_t(rng());
+  const size_t bb = traits(t).block_bytes;
+  std::uniform_real_distribution<float> scale(1e-3f, 1e-1f);
+  for (size_t off = 0; off < row.size(); off += bb) {
+    const uint16_t d = f32_to_fp16(scale(rng) * (rng() & 1 ? 1 : -1));
+    std::memcpy(&row[off], &d, 2);
+  }
+  return row;
+}
+
+// Sum of |w_i * a_i| over the row, the scale of the rounding errors of a dot product. For the
+// quantized types, sum over blocks of |d_w * d_a| * sum |q_w * q_a|.
+double magnitude(TensorType w, const void* w_row, const void* a_row, size_t k) {
+  double m = 0;
+  if (w == TensorType::F32 || w == TensorType::F16) {
+    std::vector<float> wf(k), af(k);
+    dequantize_row(w, w_row, wf.data(), k);
+    dequantize_row(w, a_row, af.data(), k);
+    for (size_t i = 0; i < k; ++i) m += std::fabs(double(wf[i]) * af[i]);
+    return m;
+  }
+  const auto* a = static_cast<const BlockQ8_0*>(a_row);
+  for (size_t b = 0; b < k / kQK; ++b) {
+    double s = 0;
+    for (int j = 0; j < kQK; ++j) {
+      int q;
+      if (w == TensorType::Q8_0) {
+        q = static_cast<const BlockQ8_0*>(w_row)[b].qs[j];
+      } else {
+        const uint8_t byte = static_cast<const BlockQ4_0*>(w_row)[b].qs[j % 16];
+        q = int(j < 16 ? byte & 0x0f : byte >> 4) - 8;
+      }
+      s += std::fabs(double(q) * a[b].qs[j]);
+    }
+    const uint16_t dw = static_cast<const uint16_t*>(w_row)[b * traits(w).block_bytes / 2];
+    m += s * std::fabs(double(fp16_to_f32(dw)) * fp16_to_f32(a[b].d));
+  }
+  return m;
+}
+
+// Tolerance of a dot product of k elements, against dot_ref.
+//
+// Both sides compute (up to float rounding) the same sum of terms whose magnitudes add up to M
+// (see magnitude()). The SIMD kernels sum each lane recursively in float over chains of at most
+// L terms (L = k for F32/F16 on one-lane targets, L = k/32 blocks for Q8_0/Q4_0), then reduce at
+// most 64 lanes/accumulators in a tree; the products themselves are exact (fp16*fp16 and int8
+// products fit a float; the Q scale products d_w*d_a are rounded identically on both sides).
+// Higham's bound for such a sum is (L + 6) * u * M with u = FLT_EPSILON / 2. dot_ref is exact up
+// to double rounding for F32/F16, and a recursive float sum over L = k/32 blocks for the Q types
+// (the same bound). The difference is therefore at most 2 * (L + 6) * u * M <= (L + 64) * eps * M.
+// A wrong element, nibble, chunk or scale changes the result by far more for the sizes tested.
+double tolerance(TensorType w, size_t k, double mag) {
+  const size_t chain = (w == TensorType::F32 || w == TensorType::F16) ? k : k / kQK;
+  return double(chain + 64) * FLT_EPSILON * mag + 1e-30;
+}
+
+const TensorType kWeightTypes[] = {TensorType::F32, TensorType::F16, TensorType::Q8_0,
+                                   TensorType::Q4_0};
+
+std::vector<size_t> sizes_for(TensorType w) {
+  std::vector<size_t> ks;
+  if (w == TensorType::F32 || w == TensorType::F16) {
+    for (size_t k = 1; k <= 70; ++k) ks.push_back(k);
+    for (size_t k : {127, 172, 256, 257, 1000, 4096 + 32}) ks.push_back(k);
+  } else {
+    // Block counts 1..8 (groups of two blocks, runs of two groups, odd tails), 129, 1026 (more
+    // than the 1024-block k segments of matmul).
+    for (size_t k = 32; k <= 256; k += 32) ks.push_back(k);
+    for (size_t k : {1024, 4096 + 32, 32768 + 64}) ks.push_back(k);
+  }
+  return ks;
+}
+
+}  // namespace
+
+TEST(Kernels, ExercisesSeveralTargets) {
+  const std::vector<int64_t> targets = hwy::SupportedAndGeneratedTargets();
+  std::string names;
+  for (int64_t t : targets) names += std::string(names.empty() ? "" : " ") + hwy::TargetName(t);
+  std::cout << "[ kernels  ] targets tested: " << names << " (dispatch default: "
+            << kernels::active_target_name() << ")\n";
+  ::testing::Test::RecordProperty("targets", names);
+  ::testing::Test::RecordProperty("default_target", kernels::active_target_name());
+#if HWY_ARCH_X86_64
+  // x86-64 always has at least the scalar fallback and SSSE3/SSE4.
+  EXPECT_GT(targets.size(), 1u);
+#endif
+  // After the mock is reset, dispatch goes back to the best target.
+  ForEachTarget([] {});
+  EXPECT_STREQ(kernels::active_target_name(), hwy::TargetName(targets.front()));
+}
+
+TEST(Kernels, ConvertActivationsF32AndF16BitExact) {
+  ForEachTarget([] {
+    std::vector<size_t> ns;
+    for (size_t n = 1; n <= 70; ++n) ns.push_back(n);
+    for (size_t n : {128, 172, 4096 + 32}) ns.push_back(n);
+    for (size_t n : ns) {
+      SCOPED_TRACE("n=" + std::to_string(n));
+      std::vector<float> x = random_floats(n, 100 + uint32_t(n), -70000.f, 70000.f);
+      // Small magnitudes too: fp16 subnormals and values that round to zero.
+      for (size_t i = 0; i < n; i += 3) x[i] *= 1e-9f;
+      for (TensorType at : {TensorType::F32, TensorType::F16}) {
+        std::vector<uint8_t> want(row_bytes(at, n)), got(row_bytes(at, n) + 8, 0xAB);
+        quantize_row(at, x.data(), want.data(), n);
+        kernels::convert_activations(at, x.data(), got.data(), n);
+        ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size())) << type_name(at);
+        for (size_t i = want.size(); i < got.size(); ++i) ASSERT_EQ(got[i], 0xAB) << "wrote past n";
+      }
+    }
+  });
+}
+
+TEST(Kernels, F32ToF16RowMatchesScalarOnEdgeValues) {
+  // Every exponent, ties between two halves, overflow, infinities, signed zeros, subnormals.
+  std::vector<float> x;
+  std::mt19937 rng(7);
+  for (int i = 0; i < 20000; ++i) {
+    uint32_t u = rng();
+    if ((u & 0x7f800000u) == 0x7f800000u && (u & 0x7fffffu) != 0) continue;  // NaN: see below
+    x.push_back(bits_to_f32(u));
+  }
+  for (uint32_t h = 0; h < 0x7c00; h += 7) {  // exact midpoints between neighbouring halves
+    const float a = fp16_to_f32(uint16_t(h)), b = fp16_to_f32(uint16_t(h + 1));
+    x.push_back((a + b) / 2);
+    x.push_back(-(a + b) / 2);
+  }
+  for (float v : {0.f, -0.f, 65504.f, 65519.f, 65520.f, 1e10f, -1e10f, INFINITY, -INFINITY,
+                  5.96e-8f, 2.98e-8f, 2.99e-8f, 6.1e-5f, 6.09e-5f})
+    x.push_back(v);
+  ForEachTarget([&] {
+    std::vector<uint16_t> got(x.size());
+    kernels::f32_to_f16_row(x.data(), got.data(), x.size());
+    for (size_t i = 0; i < x.size(); ++i)
+      ASSERT_EQ(got[i], f32_to_fp16(x[i]))
+          << "x=" << x[i] << " bits=" << std::hex << f32_to_bits(x[i]);
+    // NaN stays NaN (its payload may differ between hardware and our scalar conversion).
+    const float nans[3] = {NAN, -NAN, bits_to_f32(0x7f800001u)};
+    uint16_t h[3];
+    kernels::f32_to_f16_row(nans, h, 3);
+    for (uint16_t v : h) EXPECT_TRUE(std::isnan(fp16_to_f32(v)));
+  });
+}
+
+TEST(Kernels, ConvertActivationsQ8_0BitExact) {
+  ForEachTarget([] {
+    for (size_t n : {32, 64, 96, 172 / 32 * 32, 4096 + 32}) {
+      SCOPED_TRACE("n=" + std::to_string(n));
+      std::vector<float> x = random_floats(n, 200 + uint32_t(n), -3.f, 3.f);
+      if (n >= 96) {
+        // Block 1: all zeros (scale 0). Block 2: amax 127, so the scale is exactly 1 and the
+        // values below are exact ties for round-half-to-even.
+        for (int j = 0; j < 32; ++j) x[32 + j] = 0.f;
+        const float ties[] = {127.f, 0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 0.49999997f,
+                              -0.49999997f, 126.5f, -126.5f, 3.5f, 0.f, -0.f, 1e-20f, 64.5f};
+        for (int j = 0; j < 32; ++j) x[64 + j] = ties[j % 16];
+      }
+      std::vector<uint8_t> want(row_bytes(TensorType::Q8_0, n));
+      std::vector<uint8_t> got(want.size() + 8, 0xAB);
+      quantize_row(TensorType::Q8_0, x.data(), want.data(), n);
+      kernels::convert_activations(TensorType::Q8_0, x.data(), got.data(), n);
+      ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size()));
+      for (size_t i = want.size(); i < got.size(); ++i) ASSERT_EQ(got[i], 0xAB);
+    }
+  });
+  EXPECT_THROW(kernels::convert_activations(TensorType::Q8_0, nullptr, nullptr, 33), Error);
+}
+
+TEST(Kernels, DotMatchesReference) {
+  ForEachTarget([] {
+    for (TensorType w : kWeightTypes) {
+      const TensorType at = activation_type(w);
+      for (size_t k : sizes_for(w)) {
+        SCOPED_TRACE(std::string(type_name(w)) + " k=" + std::to_string(k));
+        for (int raw = 0; raw < 2; ++raw) {
+          if (raw && at != TensorType::Q8_0) continue;
+          // Exactly sized rows: the sanitizer build catches any read past the end.
+          const std::vector<uint8_t> wr = raw ? random_raw_blocks(w, k, 1 + uint32_t(k))
+                                              : random_row(w, k, 1 + uint32_t(k));
+          const std::vector<uint8_t> ar = raw ? random_raw_blocks(at, k, 2 + uint32_t(k))
+                                              : random_row(at, k, 2 + uint32_t(k));
+          const double want = dot_ref(w, wr.data(), ar.data(), k);
+          const double got = kernels::dot(w, wr.data(), ar.data(), k);
+          const double tol = tolerance(w, k, magnitude(w, wr.data(), ar.data(), k));
+          ASSERT_NEAR(got, want, tol) << (raw ? "raw blocks" : "quantized floats");
+        }
+      }
+    }
+  });
+}
+
+TEST(Kernels, MatmulMatchesReference) {
+  ForEachTarget([] {
+    const size_t rows = 37;
+    for (TensorType w : kWeightTypes) {
+      const TensorType at = activation_type(w);
+      // Q: block counts 2, 3, 7, 129 and 1026 (two k segments, see MatmulRows).
+      std::vector<size_t> ks = {64, 96, 224, 4096 + 32, 32768 + 64};
+      if (w == TensorType::F32 || w == TensorType::F16) ks = {1, 5, 64, 172, 4096 + 32};
+      for (size_t k : ks) {
+        const size_t wb = row_bytes(w, k), ab = row_bytes(at, k);
+        std::vector<uint8_t> W(rows * wb);
+        for (size_t r = 0; r < rows; ++r) {
+          const auto row = random_row(w, k, 1000 + uint32_t(r));
+          std::memcpy(&W[r * wb], row.data(), wb);
+        }
+        for (size_t n_tok : {1, 2, 3, 4, 5, 8, 17}) {
+          if (k > 10000 && n_tok != 1 && n_tok != 5) continue;  // keep the test fast
+          std::vector<float> x = random_floats(n_tok * k, 3000 + uint32_t(n_tok + k));
+          std::vector<uint8_t> A(n_tok * ab);
+          for (size_t t = 0; t < n_tok; ++t)
+            quantize_row(at, &x[t * k], &A[t * ab], k);
+          for (auto [r0, r1] : {std::pair<size_t, size_t>{0, rows}, {5, rows - 2}, {11, 12}}) {
+            SCOPED_TRACE(std::string(type_name(w)) + " k=" + std::to_string(k) +
+                         " n_tok=" + std::to_string(n_tok) + " rows=[" + std::to_string(r0) +
+                         "," + std::to_string(r1) + ")");
+            const size_t stride = rows + 3;
+            std::vector<float> out(n_tok * stride, -12345.f);
+            kernels::matmul(w, W.data(), k, r0, r1, A.data(), n_tok, out.data(), stride);
+            for (size_t t = 0; t < n_tok; ++t) {
+              for (size_t r = 0; r < stride; ++r) {
+                const float o = out[t * stride + r];
+                if (r < r0 || r >= r1) {
+                  ASSERT_EQ(o, -12345.f) << "wrote outside the rows, t=" << t << " r=" << r;
+                  continue;
+                }
+                const void* wrow = &W[r * wb];
+                const void* arow = &A[t * ab];
+                const double want = dot_ref(w, wrow, arow, k);
+                ASSERT_NEAR(o, want, tolerance(w, k, magnitude(w, wrow, arow, k)))
+                    << "t=" << t << " r=" << r;
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+TEST(Kernels, AttentionHelpersMatchScalar) {
+  std::vector<size_t> ns;
+  for (size_t n = 1; n <= 70; ++n) ns.push_back(n);
+  for (size_t n : {128, 256}) ns.push_back(n);
+  ForEachTarget([&] {
+    for (size_t n : ns) {
+      SCOPED_TRACE("n=" + std::to_string(n));
+      const std::vector<float> a = random_floats(n, 500 + uint32_t(n), -4.f, 4.f);
+      const std::vector<float> xf = random_floats(n, 600 + uint32_t(n), -4.f, 4.f);
+      std::vector<uint16_t> b(n);
+      for (size_t i = 0; i < n; ++i) b[i] = f32_to_fp16(xf[i]);
+
+      // dot_f32_f16: products are exact in double; float sums over chains of <= n terms.
+      double want = 0, mag = 0;
+      for (size_t i = 0; i < n; ++i) {
+        want += double(a[i]) * fp16_to_f32(b[i]);
+        mag += std::fabs(double(a[i]) * fp16_to_f32(b[i]));
+      }
+      ASSERT_NEAR(kernels::dot_f32_f16(a.data(), b.data(), n), want,
+                  double(n + 64) * FLT_EPSILON * mag);
+
+      // axpy_f16: y + alpha * x, one FMA (or a multiply and an add) per element, so within
+      // two roundings of the exact value; nothing past n is written.
+      const float alpha = 0.37f;
+      std::vector<float> y = random_floats(n + 4, 700 + uint32_t(n));
+      for (size_t i = n; i < n + 4; ++i) y[i] = 99.f;
+      std::vector<float> y0 = y;
+      kernels::axpy_f16(alpha, b.data(), y.data(), n);
+      for (size_t i = 0; i < n; ++i) {
+        const double exact = double(y0[i]) + double(alpha) * fp16_to_f32(b[i]);
+        const double scale =
+            std::fabs(double(y0[i])) + std::fabs(double(alpha) * fp16_to_f32(b[i]));
+        ASSERT_NEAR(y[i], exact, FLT_EPSILON * scale) << "i=" << i;
+      }
+      for (size_t i = n; i < n + 4; ++i) ASSERT_EQ(y[i], 99.f);
+
+      // f32_to_f16_row: bit-exact, nothing past n written.
+      std::vector<uint16_t> h(n + 4, 0xBEEF);
+      kernels::f32_to_f16_row(a.data(), h.data(), n);
+      for (size_t i = 0; i < n; ++i) ASSERT_EQ(h[i], f32_to_fp16(a[i])) << "i=" << i;
+      for (size_t i = n; i < n + 4; ++i) ASSERT_EQ(h[i], 0xBEEF);
+    }
+  });
+}
+
+TEST(Kernels, SumF32) {
+  ForEachTarget([] {
+    for (size_t n : {0, 1, 2, 3, 7, 15, 16, 17, 31, 33, 63, 64, 65, 70, 1000, 1 << 20}) {
+      SCOPED_TRACE("n=" + std::to_string(n));
+      const std::vector<float> p = random_floats(n, 900 + uint32_t(n), 0.f, 1.f);
+      double want = 0, mag = 0;
+      for (float v : p) {
+        want += v;
+        mag += std::fabs(v);
+      }
+      // Chains of at most n float additions per lane, then a tree over the lanes.
+      ASSERT_NEAR(kernels::sum_f32(p.data(), n), want, double(n + 64) * FLT_EPSILON * mag);
+    }
+  });
+}
+
+TEST(Kernels, EmptyRows) {
+  ForEachTarget([] {
+    for (TensorType w : kWeightTypes) {
+      SCOPED_TRACE(type_name(w));
+      uint8_t dummy[1] = {0};
+      EXPECT_EQ(kernels::dot(w, dummy, dummy, 0), 0.f);
+      float out[6] = {1, 1, 1, 1, 1, 1};
+      kernels::matmul(w, dummy, 0, 0, 3, dummy, 2, out, 3);
+      for (float o : out) EXPECT_EQ(o, 0.f);
+    }
+  });
+}
+
+TEST(Kernels, RejectsUnsupportedTypes) {
+  uint8_t buf[64] = {};
+  EXPECT_THROW(kernels::dot(TensorType::Q4_1, buf, buf, 32), Error);
+  EXPECT_THROW(kernels::dot(TensorType::Q8_0, buf, buf, 33), Error);
+  float out[1];
+  EXPECT_THROW(kernels::matmul(TensorType::Q6_K, buf, 256, 0, 1, buf, 1, out, 1), Error);
+}
