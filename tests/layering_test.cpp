@@ -1,0 +1,28 @@
+// The library is layered format -> kernels -> model -> engine -> tools: a file may include
+// project headers only from its own layer and the layers below it.
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+
+#include "test_util.h"
+
+TEST(Layering, NoUpwardIncludes) {
+  const std::map<std::string, int> rank = {{"format", 0}, {"kernels", 1}, {"model", 2}, {"engine", 3}, {"tools", 4}};
+  const std::regex include_re(R"re(^\s*#\s*include\s+"(\w+)/[^"]+")re");
+  int files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(tandem::test::source_dir() + "/src")) {
+    if (!entry.is_regular_file()) continue;
+    const std::string layer = entry.path().parent_path().filename().string();
+    ASSERT_TRUE(rank.count(layer)) << "unknown layer folder " << layer;
+    std::ifstream in(entry.path());
+    std::string line;
+    ++files;
+    while (std::getline(in, line)) {
+      std::smatch m;
+      if (!std::regex_search(line, m, include_re) || !rank.count(m[1])) continue;
+      EXPECT_LE(rank.at(m[1]), rank.at(layer)) << entry.path() << " includes upward: " << line;
+    }
+  }
+  EXPECT_GT(files, 20);
+}
