@@ -13,16 +13,6 @@ namespace {
 constexpr uint64_t kMaxDims = 4;
 constexpr uint64_t kMaxStringLen = uint64_t(1) << 30;  // no key or token is a gigabyte long
 
-size_t scalar_size(GgufValueType t) {
-  switch (t) {
-    case GgufValueType::U8: case GgufValueType::I8: case GgufValueType::BOOL: return 1;
-    case GgufValueType::U16: case GgufValueType::I16: return 2;
-    case GgufValueType::U32: case GgufValueType::I32: case GgufValueType::F32: return 4;
-    case GgufValueType::U64: case GgufValueType::I64: case GgufValueType::F64: return 8;
-    default: return 0;  // STRING, ARRAY: variable
-  }
-}
-
 bool valid_value_type(uint32_t t) { return t <= uint32_t(GgufValueType::F64); }
 
 template <typename T>
@@ -33,6 +23,16 @@ T load_le(const uint8_t* p) {
 }
 
 }  // namespace
+
+size_t gguf_value_size(GgufValueType t) {
+  switch (t) {
+    case GgufValueType::U8: case GgufValueType::I8: case GgufValueType::BOOL: return 1;
+    case GgufValueType::U16: case GgufValueType::I16: return 2;
+    case GgufValueType::U32: case GgufValueType::I32: case GgufValueType::F32: return 4;
+    case GgufValueType::U64: case GgufValueType::I64: case GgufValueType::F64: return 8;
+    default: return 0;  // STRING, ARRAY: variable
+  }
+}
 
 const char* gguf_value_type_name(GgufValueType t) {
   static const char* names[] = {"u8",  "i8",     "u16",   "i16", "u32", "i32", "f32",
@@ -130,7 +130,7 @@ class GgufParser {
           v.strs.reserve(size_t(v.count));
           for (uint64_t i = 0; i < v.count; ++i) v.strs.push_back(read_string("array string"));
         } else {
-          size_t es = scalar_size(v.elem_type);
+          size_t es = gguf_value_size(v.elem_type);
           if (v.count > (size_ - pos_) / es)
             fail("array '" + key + "' of " + std::to_string(v.count) + " " +
                  gguf_value_type_name(v.elem_type) + " runs past the end of the file");

@@ -22,6 +22,8 @@ enum class GgufValueType : uint32_t {
   STRING = 8, ARRAY = 9, U64 = 10, I64 = 11, F64 = 12,
 };
 const char* gguf_value_type_name(GgufValueType t);
+// Bytes of one scalar value of type t; 0 for STRING and ARRAY (variable length).
+size_t gguf_value_size(GgufValueType t);
 
 // One metadata value. Scalars are widened; strings and arrays point into the file.
 struct GgufValue {

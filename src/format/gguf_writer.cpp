@@ -16,16 +16,6 @@ constexpr uint32_t kVersion = 3;
 constexpr size_t kMaxTensorName = 63;  // ggml's GGML_MAX_NAME is 64 including the terminator
 constexpr uint64_t kMaxElements = uint64_t(1) << 50;
 
-size_t scalar_size(GgufValueType t) {
-  switch (t) {
-    case GgufValueType::U8: case GgufValueType::I8: case GgufValueType::BOOL: return 1;
-    case GgufValueType::U16: case GgufValueType::I16: return 2;
-    case GgufValueType::U32: case GgufValueType::I32: case GgufValueType::F32: return 4;
-    case GgufValueType::U64: case GgufValueType::I64: case GgufValueType::F64: return 8;
-    default: return 0;
-  }
-}
-
 uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 
 // Little-endian appends (the engine runs on little-endian hosts only; checked in CMake).
@@ -135,7 +125,7 @@ void GgufWriter::set_string_array(std::string_view k, const std::vector<std::str
 }
 
 void GgufWriter::set_array_raw(std::string_view k, GgufValueType elem, const void* data, uint64_t count) {
-  size_t es = scalar_size(elem);
+  size_t es = gguf_value_size(elem);
   if (es == 0)
     throw Error("GGUF writer: array '" + std::string(k) + "' of " + gguf_value_type_name(elem) +
                 " needs set_string_array (strings) or is not allowed (nested arrays)");

@@ -55,15 +55,6 @@ uint32_t llama_ftype_of(TensorType target) {
 
 namespace {
 
-std::string human_bytes(uint64_t n) {
-  char buf[64];
-  if (n >= (uint64_t(1) << 30)) std::snprintf(buf, sizeof buf, "%.2f GiB", double(n) / double(1 << 30));
-  else if (n >= (uint64_t(1) << 20)) std::snprintf(buf, sizeof buf, "%.2f MiB", double(n) / double(1 << 20));
-  else if (n >= 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", double(n) / 1024);
-  else std::snprintf(buf, sizeof buf, "%llu B", (unsigned long long)n);
-  return buf;
-}
-
 // llama-quantize's tensor order: tensors outside the blocks first, then block by block;
 // by name within each group.
 int block_of(const std::string& name) {

@@ -43,6 +43,15 @@ std::unique_ptr<LlamaModel> load_model(const std::string& path, bool quiet) {
   return m;
 }
 
+std::string human_bytes(uint64_t n) {
+  char buf[64];
+  if (n >= (uint64_t(1) << 30)) std::snprintf(buf, sizeof buf, "%.2f GiB", double(n) / double(1 << 30));
+  else if (n >= (uint64_t(1) << 20)) std::snprintf(buf, sizeof buf, "%.2f MiB", double(n) / double(1 << 20));
+  else if (n >= 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", double(n) / 1024);
+  else std::snprintf(buf, sizeof buf, "%llu B", (unsigned long long)n);
+  return buf;
+}
+
 double peak_rss_mib() {
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);

@@ -39,6 +39,9 @@ TensorType llama_quant_type(std::string_view name, uint32_t n_dims, int64_t ne0,
 // general.file_type (llama.cpp's llama_ftype) of a file quantized to `target`.
 uint32_t llama_ftype_of(TensorType target);
 
+// "1.50 GiB", "3.20 MiB", ... for a byte count.
+std::string human_bytes(uint64_t n);
+
 // Peak resident memory of this process so far, in MiB.
 double peak_rss_mib();
 
