@@ -1,5 +1,6 @@
-// The Highway kernels (kernels/matmul.h) against the scalar references of kernels/quantize.h, on
-// every SIMD target this machine supports and the build generated.
+// The Highway kernels (kernels/matmul.h) against the scalar references of kernels/quantize.h and
+// the ggml order spec of kernels/ggml_numerics.h (bit for bit), on every SIMD target this machine
+// supports and the build generated.
 
 #include <hwy/targets.h>
 
@@ -15,6 +16,7 @@
 #include "format/error.h"
 #include "kernels/blocks.h"
 #include "kernels/fp16.h"
+#include "kernels/ggml_numerics.h"
 #include "kernels/matmul.h"
 #include "kernels/quantize.h"
 #include "test_util.h"
@@ -73,50 +75,10 @@ std::vector<uint8_t> random_raw_blocks(TensorType t, size_t k, uint32_t seed) {
   return row;
 }
 
-// Sum of |w_i * a_i| over the row, the scale of the rounding errors of a dot product. For the
-// quantized types, sum over blocks of |d_w * d_a| * sum |q_w * q_a|.
-double magnitude(TensorType w, const void* w_row, const void* a_row, size_t k) {
-  double m = 0;
-  if (w == TensorType::F32 || w == TensorType::F16) {
-    std::vector<float> wf(k), af(k);
-    dequantize_row(w, w_row, wf.data(), k);
-    dequantize_row(w, a_row, af.data(), k);
-    for (size_t i = 0; i < k; ++i) m += std::fabs(double(wf[i]) * af[i]);
-    return m;
-  }
-  const auto* a = static_cast<const BlockQ8_0*>(a_row);
-  for (size_t b = 0; b < k / kQK; ++b) {
-    double s = 0;
-    for (int j = 0; j < kQK; ++j) {
-      int q;
-      if (w == TensorType::Q8_0) {
-        q = static_cast<const BlockQ8_0*>(w_row)[b].qs[j];
-      } else {
-        const uint8_t byte = static_cast<const BlockQ4_0*>(w_row)[b].qs[j % 16];
-        q = int(j < 16 ? byte & 0x0f : byte >> 4) - 8;
-      }
-      s += std::fabs(double(q) * a[b].qs[j]);
-    }
-    const uint16_t dw = static_cast<const uint16_t*>(w_row)[b * traits(w).block_bytes / 2];
-    m += s * std::fabs(double(fp16_to_f32(dw)) * fp16_to_f32(a[b].d));
-  }
-  return m;
-}
-
-// Tolerance of a dot product of k elements, against dot_ref.
-//
-// Both sides compute (up to float rounding) the same sum of terms whose magnitudes add up to M
-// (see magnitude()). The SIMD kernels sum each lane recursively in float over chains of at most
-// L terms (L = k for F32/F16 on one-lane targets, L = k/32 blocks for Q8_0/Q4_0), then reduce at
-// most 64 lanes/accumulators in a tree; the products themselves are exact (fp16*fp16 and int8
-// products fit a float; the Q scale products d_w*d_a are rounded identically on both sides).
-// Higham's bound for such a sum is (L + 6) * u * M with u = FLT_EPSILON / 2. dot_ref is exact up
-// to double rounding for F32/F16, and a recursive float sum over L = k/32 blocks for the Q types
-// (the same bound). The difference is therefore at most 2 * (L + 6) * u * M <= (L + 64) * eps * M.
-// A wrong element, nibble, chunk or scale changes the result by far more for the sizes tested.
-double tolerance(TensorType w, size_t k, double mag) {
-  const size_t chain = (w == TensorType::F32 || w == TensorType::F16) ? k : k / kQK;
-  return double(chain + 64) * FLT_EPSILON * mag + 1e-30;
+uint32_t bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
 }
 
 const TensorType kWeightTypes[] = {TensorType::F32, TensorType::F16, TensorType::Q8_0,
@@ -231,12 +193,12 @@ TEST(Kernels, ConvertActivationsQ8_0BitExact) {
   EXPECT_THROW(kernels::convert_activations(TensorType::Q8_0, nullptr, nullptr, 33), Error);
 }
 
-TEST(Kernels, DotMatchesReference) {
+// kernels::dot is ggml_exact::dot with one token, bit for bit, for both Q4_0 orders.
+TEST(Kernels, DotBitExactWithGgml) {
   ForEachTarget([] {
     for (TensorType w : kWeightTypes) {
       const TensorType at = activation_type(w);
       for (size_t k : sizes_for(w)) {
-        SCOPED_TRACE(std::string(type_name(w)) + " k=" + std::to_string(k));
         for (int raw = 0; raw < 2; ++raw) {
           if (raw && at != TensorType::Q8_0) continue;
           // Exactly sized rows: the sanitizer build catches any read past the end.
@@ -244,61 +206,84 @@ TEST(Kernels, DotMatchesReference) {
                                               : random_row(w, k, 1 + uint32_t(k));
           const std::vector<uint8_t> ar = raw ? random_raw_blocks(at, k, 2 + uint32_t(k))
                                               : random_row(at, k, 2 + uint32_t(k));
-          const double want = dot_ref(w, wr.data(), ar.data(), k);
-          const double got = kernels::dot(w, wr.data(), ar.data(), k);
-          const double tol = tolerance(w, k, magnitude(w, wr.data(), ar.data(), k));
-          ASSERT_NEAR(got, want, tol) << (raw ? "raw blocks" : "quantized floats");
+          for (size_t w_rows : {8, 37}) {
+            SCOPED_TRACE(std::string(type_name(w)) + " k=" + std::to_string(k) + " w_rows=" +
+                         std::to_string(w_rows) + (raw ? " raw blocks" : " quantized floats"));
+            const float want = ggml_exact::dot(w, wr.data(), ar.data(), k, 1, w_rows);
+            const float got = kernels::dot(w, wr.data(), ar.data(), k, w_rows);
+            ASSERT_EQ(bits(got), bits(want)) << got << " vs " << want;
+          }
         }
       }
     }
   });
 }
 
-TEST(Kernels, MatmulMatchesReference) {
+// Every matmul output is ggml_exact::dot with the matmul's token count and matrix row count.
+TEST(Kernels, MatmulBitExactWithGgml) {
   ForEachTarget([] {
-    const size_t rows = 37;
     for (TensorType w : kWeightTypes) {
       const TensorType at = activation_type(w);
-      // Q: block counts 2, 3, 7, 129 and 1026 (two k segments, see MatmulRows).
+      // Q: block counts 2, 3, 7, 129 and 1026 (past the stack buffer of activation scales).
       std::vector<size_t> ks = {64, 96, 224, 4096 + 32, 32768 + 64};
-      if (w == TensorType::F32 || w == TensorType::F16) ks = {1, 5, 64, 172, 4096 + 32};
+      if (w == TensorType::F32 || w == TensorType::F16) ks = {1, 5, 8, 24, 40, 64, 172, 4096 + 32};
       for (size_t k : ks) {
         const size_t wb = row_bytes(w, k), ab = row_bytes(at, k);
-        std::vector<uint8_t> W(rows * wb);
-        for (size_t r = 0; r < rows; ++r) {
-          const auto row = random_row(w, k, 1000 + uint32_t(r));
-          std::memcpy(&W[r * wb], row.data(), wb);
-        }
-        for (size_t n_tok : {1, 2, 3, 4, 5, 8, 17}) {
-          if (k > 10000 && n_tok != 1 && n_tok != 5) continue;  // keep the test fast
-          std::vector<float> x = random_floats(n_tok * k, 3000 + uint32_t(n_tok + k));
-          std::vector<uint8_t> A(n_tok * ab);
-          for (size_t t = 0; t < n_tok; ++t)
-            quantize_row(at, &x[t * k], &A[t * ab], k);
-          for (auto [r0, r1] : {std::pair<size_t, size_t>{0, rows}, {5, rows - 2}, {11, 12}}) {
-            SCOPED_TRACE(std::string(type_name(w)) + " k=" + std::to_string(k) +
-                         " n_tok=" + std::to_string(n_tok) + " rows=[" + std::to_string(r0) +
-                         "," + std::to_string(r1) + ")");
-            const size_t stride = rows + 3;
-            std::vector<float> out(n_tok * stride, -12345.f);
-            kernels::matmul(w, W.data(), k, r0, r1, A.data(), n_tok, out.data(), stride);
-            for (size_t t = 0; t < n_tok; ++t) {
-              for (size_t r = 0; r < stride; ++r) {
-                const float o = out[t * stride + r];
-                if (r < r0 || r >= r1) {
-                  ASSERT_EQ(o, -12345.f) << "wrote outside the rows, t=" << t << " r=" << r;
-                  continue;
+        for (size_t rows : {37, 40}) {  // Q4_0: ggml's lane order, then its repacked order
+          std::vector<uint8_t> W(rows * wb);
+          for (size_t r = 0; r < rows; ++r) {
+            const auto row = random_row(w, k, 1000 + uint32_t(r));
+            std::memcpy(&W[r * wb], row.data(), wb);
+          }
+          for (size_t n_tok : {1, 2, 3, 4, 5, 17}) {
+            if (k > 10000 && n_tok != 1 && n_tok != 5) continue;  // keep the test fast
+            std::vector<float> x = random_floats(n_tok * k, 3000 + uint32_t(n_tok + k));
+            std::vector<uint8_t> A(n_tok * ab);
+            for (size_t t = 0; t < n_tok; ++t) quantize_row(at, &x[t * k], &A[t * ab], k);
+            for (auto [r0, r1] :
+                 {std::pair<size_t, size_t>{0, rows}, {5, rows - 2}, {11, 12}, {3, 30}}) {
+              SCOPED_TRACE(std::string(type_name(w)) + " k=" + std::to_string(k) +
+                           " w_rows=" + std::to_string(rows) + " n_tok=" + std::to_string(n_tok) +
+                           " rows=[" + std::to_string(r0) + "," + std::to_string(r1) + ")");
+              const size_t stride = rows + 3;
+              std::vector<float> out(n_tok * stride, -12345.f);
+              kernels::matmul(w, W.data(), k, r0, r1, A.data(), n_tok, out.data(), stride, rows);
+              for (size_t t = 0; t < n_tok; ++t) {
+                for (size_t r = 0; r < stride; ++r) {
+                  const float o = out[t * stride + r];
+                  if (r < r0 || r >= r1) {
+                    ASSERT_EQ(o, -12345.f) << "wrote outside the rows, t=" << t << " r=" << r;
+                    continue;
+                  }
+                  const float want = ggml_exact::dot(w, &W[r * wb], &A[t * ab], k, n_tok, rows);
+                  ASSERT_EQ(bits(o), bits(want)) << "t=" << t << " r=" << r << ": " << o << " vs "
+                                                 << want;
                 }
-                const void* wrow = &W[r * wb];
-                const void* arow = &A[t * ab];
-                const double want = dot_ref(w, wrow, arow, k);
-                ASSERT_NEAR(o, want, tolerance(w, k, magnitude(w, wrow, arow, k)))
-                    << "t=" << t << " r=" << r;
               }
             }
           }
         }
       }
+    }
+  });
+}
+
+TEST(Kernels, DotF16GgmlBitExact) {
+  ForEachTarget([] {
+    std::vector<size_t> ns;
+    for (size_t n = 0; n <= 70; ++n) ns.push_back(n);
+    for (size_t n : {96, 128, 172, 256, 1000}) ns.push_back(n);
+    for (size_t n : ns) {
+      SCOPED_TRACE("n=" + std::to_string(n));
+      const std::vector<float> x = random_floats(n, 800 + uint32_t(n), -4.f, 4.f);
+      const std::vector<float> y = random_floats(n, 850 + uint32_t(n), -4.f, 4.f);
+      std::vector<uint16_t> a(n), b(n);
+      for (size_t i = 0; i < n; ++i) {
+        a[i] = f32_to_fp16(x[i]);
+        b[i] = f32_to_fp16(y[i]);
+      }
+      const float want = ggml_exact::dot(TensorType::F16, a.data(), b.data(), n, 1, 0);
+      ASSERT_EQ(bits(kernels::dot_f16_ggml(a.data(), b.data(), n)), bits(want));
     }
   });
 }
@@ -369,9 +354,10 @@ TEST(Kernels, EmptyRows) {
     for (TensorType w : kWeightTypes) {
       SCOPED_TRACE(type_name(w));
       uint8_t dummy[1] = {0};
-      EXPECT_EQ(kernels::dot(w, dummy, dummy, 0), 0.f);
+      EXPECT_EQ(kernels::dot(w, dummy, dummy, 0, 8), 0.f);
+      EXPECT_EQ(kernels::dot(w, dummy, dummy, 0, 3), 0.f);
       float out[6] = {1, 1, 1, 1, 1, 1};
-      kernels::matmul(w, dummy, 0, 0, 3, dummy, 2, out, 3);
+      kernels::matmul(w, dummy, 0, 0, 3, dummy, 2, out, 3, 3);
       for (float o : out) EXPECT_EQ(o, 0.f);
     }
   });
@@ -379,8 +365,8 @@ TEST(Kernels, EmptyRows) {
 
 TEST(Kernels, RejectsUnsupportedTypes) {
   uint8_t buf[64] = {};
-  EXPECT_THROW(kernels::dot(TensorType::Q4_1, buf, buf, 32), Error);
-  EXPECT_THROW(kernels::dot(TensorType::Q8_0, buf, buf, 33), Error);
+  EXPECT_THROW(kernels::dot(TensorType::Q4_1, buf, buf, 32, 1), Error);
+  EXPECT_THROW(kernels::dot(TensorType::Q8_0, buf, buf, 33, 1), Error);
   float out[1];
-  EXPECT_THROW(kernels::matmul(TensorType::Q6_K, buf, 256, 0, 1, buf, 1, out, 1), Error);
+  EXPECT_THROW(kernels::matmul(TensorType::Q6_K, buf, 256, 0, 1, buf, 1, out, 1, 1), Error);
 }

@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "kernels/fp16.h"
-#include "kernels/ggml_numerics.h"
+#include "kernels/matmul.h"
 
 namespace tandem::kernels {
 
@@ -17,7 +17,7 @@ void attend_head_f16(const float* q, const uint16_t* k, const uint16_t* v, size_
   for (int p = 0; p < n_pos; ++p) {
     const uint16_t* kp = k + size_t(p) * stride;
     // ggml_vec_dot_f16's order (its SIMD part for long heads, double-summed leftovers).
-    const float score = ggml_exact::dot(TensorType::F16, kp, q16, size_t(hd), 1, 0) * scale;
+    const float score = dot_f16_ggml(kp, q16, size_t(hd)) * scale;
     float ms = 1.f, vs = 1.f;  // rescale of the running sum, weight of this position
     if (score > m) {
       ms = std::exp(m - score);

@@ -7,14 +7,13 @@
 //   SSE4/AVX2/AVX-512). Rows of arbitrary length end with a tail shorter than a vector: the tail
 //   is copied into a zero-padded stack buffer and processed as one full vector, so nothing is
 //   ever read or written past the end of a row.
-// - Quantized dot products follow ggml: the products of a block are summed exactly in int32
-//   lanes (generic path: int8 values widened to int16, then pairwise multiply-add; x86 Q4_0 path:
-//   pmaddubsw on the bytes), the int32 lanes are converted to float and accumulated with one FMA
-//   per block against the scale d_w * d_a; the lanes are reduced once at the end.
+// - Matrix products are bit-identical to ggml_exact::dot (kernels/ggml_numerics.h): integer sums
+//   are exact whatever computes them, the float steps follow ggml's order exactly (see "Matrix
+//   products in llama.cpp's exact order" below).
 // - No heap memory, no mutable state: every function may run concurrently on many threads.
-// - The only target-specific code (raw x86 intrinsics, as Highway 1.0.3 lacks the ops) is the
-//   Q4_0 path in namespace x86, compiled for AVX2/AVX3/AVX3_DL; all other targets use the
-//   generic Highway code.
+// - The matrix-product kernels of AVX2/AVX3/AVX3_DL use raw x86 intrinsics where Highway 1.0.3
+//   lacks the ops (8-bit multiply-adds, horizontal adds; vpdpbusd by inline asm on AVX3_DL);
+//   targets without SIMD FMA run scalar code with std::fma.
 
 // Per-target include guard: toggled by foreach_target.h for each target.
 #if defined(TANDEM_KERNELS_MATMUL_INL_H_) == defined(HWY_TARGET_TOGGLE)
@@ -24,6 +23,7 @@
 #define TANDEM_KERNELS_MATMUL_INL_H_
 #endif
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -32,6 +32,7 @@
 #include "hwy/highway.h"
 #include "kernels/blocks.h"
 #include "kernels/fp16.h"
+#include "kernels/quantize.h"
 
 // Whether this target converts fp16 <-> f32 in hardware with IEEE round-to-nearest-even (x86
 // F16C, implied by AVX2 in Highway). Elsewhere Highway 1.0.3 emulates the conversions without
@@ -220,612 +221,544 @@ HWY_INLINE void F32ToF16Row(DF df, const float* HWY_RESTRICT x, uint16_t* HWY_RE
 }
 
 // ------------------------------------------------------------------------------------------------
-// Float rows (F32 weights with F32 activations, F16 with F16)
+// Matrix products in llama.cpp's exact order of floating-point operations
+//
+// Every output equals ggml_exact::dot (kernels/ggml_numerics.h) bit for bit. Integer sums of
+// products are exact however they are computed, so only the float steps follow the spec:
+//  - "lanes" (Q8_0, and Q4_0 whose matrix rows % 8 != 0): 8 float lanes, lane l accumulates
+//    fma(d_w * d_a, isum of elements 4l..4l+3, lane) block after block; Tree8 at the end.
+//  - "repacked" (Q4_0 with rows % 8 == 0): one float per row, fma(isum of the block, d_w * d_a).
+//  - F32/F16: VecDot order (4 accumulators of 8 lanes over 32-element steps, Hadd8, leftovers
+//    one at a time) for a single token or k % 8 != 0, else one 8-lane chain and Tree8.
+// The 8 logical lanes of a row live in one 256-bit vector; they never mix before the end.
+// Targets with hardware FMA (AVX2, AVX3, AVX3_DL) run the SIMD kernels below; the others
+// (SSE4, SSSE3, scalar) have no fused multiply-add in SIMD and run the scalar code in ref::,
+// whose std::fma rounds once as the spec requires.
 
-// Dot of one row with one row, four independent accumulators.
-template <class DF, typename TW, typename TA>
-HWY_INLINE float DotFloat(DF df, const TW* HWY_RESTRICT w, const TA* HWY_RESTRICT a, size_t k) {
-  const size_t N = hn::Lanes(df);
-  auto acc0 = hn::Zero(df), acc1 = hn::Zero(df), acc2 = hn::Zero(df), acc3 = hn::Zero(df);
-  size_t i = 0;
-  for (; i + 4 * N <= k; i += 4 * N) {
-    acc0 = hn::MulAdd(LoadRow(df, w + i), LoadRow(df, a + i), acc0);
-    acc1 = hn::MulAdd(LoadRow(df, w + i + N), LoadRow(df, a + i + N), acc1);
-    acc2 = hn::MulAdd(LoadRow(df, w + i + 2 * N), LoadRow(df, a + i + 2 * N), acc2);
-    acc3 = hn::MulAdd(LoadRow(df, w + i + 3 * N), LoadRow(df, a + i + 3 * N), acc3);
-  }
-  for (; i + N <= k; i += N) acc0 = hn::MulAdd(LoadRow(df, w + i), LoadRow(df, a + i), acc0);
-  if (i < k) {
-    HWY_ALIGN TW wb[kMaxF32Lanes];
-    HWY_ALIGN TA ab[kMaxF32Lanes];
-    CopyTail(w + i, k - i, wb, N);
-    CopyTail(a + i, k - i, ab, N);
-    acc1 = hn::MulAdd(LoadRow(df, wb), LoadRow(df, ab), acc1);
-  }
-  return ReduceSum(df, hn::Add(hn::Add(acc0, acc1), hn::Add(acc2, acc3)));
+// 8 lanes reduced as tinyBLAS / hsum_float_8: lo + hi halves, then (t0 + t2) + (t1 + t3).
+HWY_INLINE float Tree8(const float* v) {
+  const float t0 = v[0] + v[4], t1 = v[1] + v[5], t2 = v[2] + v[6], t3 = v[3] + v[7];
+  return (t0 + t2) + (t1 + t3);
 }
 
-// One weight row against kT (1..4) activation rows: each weight vector is loaded once.
-template <size_t kT, class DF, typename TW, typename TA>
-HWY_INLINE void DotTileFloat(DF df, const TW* HWY_RESTRICT w, const TA* const* a, size_t k,
-                             float* res) {
-  static_assert(kT >= 1 && kT <= 4);
-  const size_t N = hn::Lanes(df);
-  auto acc0 = hn::Zero(df), acc1 = hn::Zero(df), acc2 = hn::Zero(df), acc3 = hn::Zero(df);
-  size_t i = 0;
-  for (; i + N <= k; i += N) {
-    const auto wv = LoadRow(df, w + i);
-    acc0 = hn::MulAdd(wv, LoadRow(df, a[0] + i), acc0);
-    if constexpr (kT > 1) acc1 = hn::MulAdd(wv, LoadRow(df, a[1] + i), acc1);
-    if constexpr (kT > 2) acc2 = hn::MulAdd(wv, LoadRow(df, a[2] + i), acc2);
-    if constexpr (kT > 3) acc3 = hn::MulAdd(wv, LoadRow(df, a[3] + i), acc3);
-  }
-  if (i < k) {
-    const size_t n = k - i;
-    HWY_ALIGN TW wb[kMaxF32Lanes];
-    HWY_ALIGN TA ab[kMaxF32Lanes];
-    CopyTail(w + i, n, wb, N);
-    const auto wv = LoadRow(df, wb);
-    CopyTail(a[0] + i, n, ab, N);
-    acc0 = hn::MulAdd(wv, LoadRow(df, ab), acc0);
-    if constexpr (kT > 1) {
-      CopyTail(a[1] + i, n, ab, N);
-      acc1 = hn::MulAdd(wv, LoadRow(df, ab), acc1);
-    }
-    if constexpr (kT > 2) {
-      CopyTail(a[2] + i, n, ab, N);
-      acc2 = hn::MulAdd(wv, LoadRow(df, ab), acc2);
-    }
-    if constexpr (kT > 3) {
-      CopyTail(a[3] + i, n, ab, N);
-      acc3 = hn::MulAdd(wv, LoadRow(df, ab), acc3);
-    }
-  }
-  res[0] = ReduceSum(df, acc0);
-  if constexpr (kT > 1) res[1] = ReduceSum(df, acc1);
-  if constexpr (kT > 2) res[2] = ReduceSum(df, acc2);
-  if constexpr (kT > 3) res[3] = ReduceSum(df, acc3);
+// 8 lanes reduced as GGML_F32x8_REDUCE: lo + hi halves, then (t0 + t1) + (t2 + t3).
+HWY_INLINE float Hadd8(const float* v) {
+  const float t0 = v[0] + v[4], t1 = v[1] + v[5], t2 = v[2] + v[6], t3 = v[3] + v[7];
+  return (t0 + t1) + (t2 + t3);
 }
 
-// ------------------------------------------------------------------------------------------------
-// Quantized rows (Q8_0 or Q4_0 weights with Q8_0 activations)
-//
-// Scales: in matmul, the activation block scales are converted once per activation row (and k
-// segment, see MatmulRows) into a stack buffer; the weight scales are converted inside the block
-// loops, where the scalar work overlaps the vector work (converting them beforehand, with gathers
-// or scalar loops, measured slower). d_w * d_a is rounded to float as in dot_ref. Kernels read
-// activation scales through an accessor `as(t, b)` (token t of the tile, block b).
-//
-// Generic path (every target): a block of 32 values is processed in chunks of N16 = Lanes(D16)
-// <= 32 int16 lanes (int8 or nibbles widened to int16, multiplied pairwise into int32 lanes);
-// the int32 partial sums of a chunk go to Lanes(D32) = N16 / 2 lanes (on HWY_SCALAR 1 and 1).
-//
-// x86 path for Q4_0 (AVX2, AVX3, AVX3_DL; see below): the nibbles stay bytes and are multiplied
-// with the activation bytes by pmaddubsw, one block per 256 bits, two per 512 bits.
+HWY_INLINE float ElemF(const float* p, size_t i) { return p[i]; }
+HWY_INLINE float ElemF(const uint16_t* p, size_t i) { return fp16_to_f32(p[i]); }
 
-// Activation scales converted beforehand: s[t][b].
+// VecDot's leftover elements [np, k) after the SIMD part `red`: fp16 products are added in
+// double, f32 products in float; a product is rounded before it is added (no contraction).
+HWY_INLINE float VecDotLeftover(float red, const uint16_t* w, const uint16_t* a, size_t np,
+                                size_t k) {
+  double s = red;
+  for (size_t i = np; i < k; ++i) {
+    const float p = ElemF(w, i) * ElemF(a, i);
+    s += double(p);
+  }
+  return float(s);
+}
+HWY_INLINE float VecDotLeftover(float red, const float* w, const float* a, size_t np, size_t k) {
+  float s = red;
+  for (size_t i = np; i < k; ++i) {
+    volatile float p = w[i] * a[i];  // keeps the compiler from fusing it into the add
+    s += p;
+  }
+  return s;
+}
+
+// Scalar kernels (targets without SIMD FMA).
+namespace ref {
+
+template <typename T>
+HWY_INLINE float VecDot(const T* w, const T* a, size_t k) {
+  float acc[4][8] = {};
+  const size_t np = k / 32 * 32;
+  for (size_t i = 0; i < np; i += 32)
+    for (int j = 0; j < 4; ++j)
+      for (int l = 0; l < 8; ++l)
+        acc[j][l] = std::fma(ElemF(w, i + 8 * j + l), ElemF(a, i + 8 * j + l), acc[j][l]);
+  for (int l = 0; l < 8; ++l) acc[0][l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]);
+  return VecDotLeftover(Hadd8(acc[0]), w, a, np, k);
+}
+
+template <typename T>
+HWY_INLINE float ChainDot(const T* w, const T* a, size_t k) {  // k % 8 == 0
+  float acc[8] = {};
+  for (size_t i = 0; i < k; i += 8)
+    for (int l = 0; l < 8; ++l) acc[l] = std::fma(ElemF(w, i + l), ElemF(a, i + l), acc[l]);
+  return Tree8(acc);
+}
+
+// Signed weights of block b and its scale.
+template <bool kQ4>
+HWY_INLINE float BlockQ(const uint8_t* row, size_t b, int* q) {
+  if constexpr (kQ4) {
+    const BlockQ4_0& x = reinterpret_cast<const BlockQ4_0*>(row)[b];
+    for (int j = 0; j < kQK / 2; ++j) {
+      q[j] = (x.qs[j] & 0x0f) - 8;
+      q[j + kQK / 2] = (x.qs[j] >> 4) - 8;
+    }
+    return fp16_to_f32(LoadU16(&x.d));
+  } else {
+    const BlockQ8_0& x = reinterpret_cast<const BlockQ8_0*>(row)[b];
+    for (int j = 0; j < kQK; ++j) q[j] = x.qs[j];
+    return fp16_to_f32(LoadU16(&x.d));
+  }
+}
+
+template <bool kQ4>
+HWY_INLINE float LanesDot(const uint8_t* w, const BlockQ8_0* a, size_t nb) {
+  float acc[8] = {};
+  int q[kQK];
+  for (size_t b = 0; b < nb; ++b) {
+    const float d = BlockQ<kQ4>(w, b, q) * fp16_to_f32(LoadU16(&a[b].d));
+    for (int l = 0; l < 8; ++l) {
+      int s = 0;
+      for (int j = 4 * l; j < 4 * l + 4; ++j) s += q[j] * a[b].qs[j];
+      acc[l] = std::fma(d, float(s), acc[l]);
+    }
+  }
+  return Tree8(acc);
+}
+
+HWY_INLINE float RepackedDot(const uint8_t* w, const BlockQ8_0* a, size_t nb) {
+  float acc = 0;
+  int q[kQK];
+  for (size_t b = 0; b < nb; ++b) {
+    const float dx = BlockQ<true>(w, b, q);
+    int s = 0;
+    for (int j = 0; j < kQK; ++j) s += q[j] * a[b].qs[j];
+    acc = std::fma(float(s), dx * fp16_to_f32(LoadU16(&a[b].d)), acc);
+  }
+  return acc;
+}
+
+}  // namespace ref
+
+// Activation scales of a tile: converted beforehand into a stack buffer (rows of up to
+// kScaleBlocks blocks), or when used (longer rows).
+constexpr size_t kScaleBlocks = 1024;
+
 struct PrecomputedScales {
   const float* const* s;
   HWY_INLINE float operator()(size_t t, size_t b) const { return s[t][b]; }
 };
 
-// Activation scales converted when used (single dot products).
 struct InlineScales {
   const BlockQ8_0* const* a;
   HWY_INLINE float operator()(size_t t, size_t b) const { return ScaleToF32(&a[t][b].d); }
 };
 
-using D16 = hn::CappedTag<int16_t, kQK>;
-using D32 = hn::Repartition<int32_t, D16>;
-using DF32 = hn::Rebind<float, D32>;
+#undef TANDEM_FMA8
+#if HWY_ARCH_X86 && (HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL)
+#define TANDEM_FMA8 1
 
-// Elements [j, j + N16) of a Q8_0 block, widened to int16.
-HWY_INLINE hn::Vec<D16> LoadQ8(D16 d16, const int8_t* HWY_RESTRICT qs) {
-  const hn::Rebind<int8_t, D16> d8;
-  return hn::PromoteTo(d16, hn::LoadU(d8, qs));
+// SIMD kernels for AVX2 / AVX3 / AVX3_DL: raw intrinsics where Highway 1.0.3 lacks the ops
+// (8-bit multiply-adds, horizontal adds), the 8 logical lanes of a row in one __m256.
+namespace fx {
+
+using DF8 = hn::Full256<float>;
+
+HWY_INLINE void Store8(__m256 v, float* out) { _mm256_storeu_ps(out, v); }
+
+// ---- F32 / F16
+
+template <typename T>
+HWY_INLINE float VecDot(const T* HWY_RESTRICT w, const T* HWY_RESTRICT a, size_t k) {
+  const DF8 d;
+  auto a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
+  const size_t np = k / 32 * 32;
+  for (size_t i = 0; i < np; i += 32) {
+    a0 = hn::MulAdd(LoadRow(d, w + i), LoadRow(d, a + i), a0);
+    a1 = hn::MulAdd(LoadRow(d, w + i + 8), LoadRow(d, a + i + 8), a1);
+    a2 = hn::MulAdd(LoadRow(d, w + i + 16), LoadRow(d, a + i + 16), a2);
+    a3 = hn::MulAdd(LoadRow(d, w + i + 24), LoadRow(d, a + i + 24), a3);
+  }
+  a0 = hn::Add(a0, a2);
+  a1 = hn::Add(a1, a3);
+  a0 = hn::Add(a0, a1);
+  HWY_ALIGN float l[8];
+  hn::Store(a0, d, l);
+  return VecDotLeftover(Hadd8(l), w, a, np, k);
 }
 
-// Elements [j, j + N16) of a Q4_0 block as int16 in [-8, 7]. Element e < 16 is the low nibble
-// of qs[e], element e >= 16 the high nibble of qs[e - 16].
-template <class D>
-HWY_INLINE hn::Vec<D> LoadQ4(D d16, const uint8_t* HWY_RESTRICT qs, size_t j) {
-  const hn::RebindToUnsigned<D> du16;
-#if HWY_TARGET != HWY_SCALAR  // which has no Combine (and a single lane)
-  if constexpr (hn::MaxLanes(D()) >= 32) {
-    if (hn::Lanes(d16) == 32) {  // the whole block in one vector: low nibbles, then high
-      const hn::Half<decltype(du16)> dh;
-      const hn::Rebind<uint8_t, decltype(dh)> d8;
-      const auto raw = hn::PromoteTo(dh, hn::LoadU(d8, qs));
-      const auto lo = hn::And(raw, hn::Set(dh, 0x0f));
-      const auto hi = hn::ShiftRight<4>(raw);
-      return hn::Sub(hn::BitCast(d16, hn::Combine(du16, hi, lo)), hn::Set(d16, 8));
+// kR weight rows x kT activation rows, one 8-lane chain each (k % 8 == 0): res[r * kT + t].
+template <size_t kR, size_t kT, typename T>
+HWY_INLINE void ChainTile(const T* const* w, const T* const* a, size_t k, float* res) {
+  const DF8 d;
+  hn::Vec<DF8> acc[kR][kT];
+  for (size_t r = 0; r < kR; ++r)
+    for (size_t t = 0; t < kT; ++t) acc[r][t] = hn::Zero(d);
+  for (size_t i = 0; i < k; i += 8) {
+    hn::Vec<DF8> av[kT];
+    for (size_t t = 0; t < kT; ++t) av[t] = LoadRow(d, a[t] + i);
+    for (size_t r = 0; r < kR; ++r) {
+      const auto wv = LoadRow(d, w[r] + i);
+      for (size_t t = 0; t < kT; ++t) acc[r][t] = hn::MulAdd(wv, av[t], acc[r][t]);
     }
   }
-#endif
-  const hn::Rebind<uint8_t, D> d8;
-  const auto raw = hn::PromoteTo(du16, hn::LoadU(d8, qs + (j & 15)));
-  const auto nib = j < 16 ? hn::And(raw, hn::Set(du16, 0x0f)) : hn::ShiftRight<4>(raw);
-  return hn::Sub(hn::BitCast(d16, nib), hn::Set(d16, 8));
+  HWY_ALIGN float l[8];
+  for (size_t r = 0; r < kR; ++r)
+    for (size_t t = 0; t < kT; ++t) {
+      hn::Store(acc[r][t], d, l);
+      res[r * kT + t] = Tree8(l);
+    }
 }
 
-template <bool kQ4>
-struct WeightBlock;
-template <>
-struct WeightBlock<true> {
-  using type = BlockQ4_0;
+// ---- Q8_0 / Q4_0: exact int32 sums of elements 4l..4l+3 of a block in lane l ("quads").
+
+#if HWY_TARGET == HWY_AVX3_DL
+#define TANDEM_VNNI 1
+// acc + sums of 4 products u8 x s8 per int32 lane. EVEX encoding (AVX512_VNNI + VL, which
+// Highway requires for AVX3_DL): the VEX form is a different extension (AVX-VNNI).
+HWY_INLINE __m256i Dpbusd(__m256i acc, __m256i u, __m256i s) {
+  __asm__("%{evex%} vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "v"(s));
+  return acc;
+}
+#else
+#define TANDEM_VNNI 0
+#endif
+
+// One Q4_0 block: its 32 nibbles as bytes (0..15) in element order (low nibbles, then high).
+HWY_INLINE __m256i Nibbles(const BlockQ4_0* HWY_RESTRICT w) {
+  const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w->qs));
+  const __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(q), _mm_srli_epi16(q, 4), 1);
+  return _mm256_and_si256(both, _mm256_set1_epi8(0x0f));
+}
+
+// An activation block prepared for the quads of weight type kQ4 (shared by all weight rows).
+struct Act {
+  __m256i x, y;
 };
-template <>
-struct WeightBlock<false> {
-  using type = BlockQ8_0;
+// A weight block prepared likewise.
+struct WBlk {
+  __m256i x, y;
 };
 
-template <bool kQ4, class WB>
-HWY_INLINE hn::Vec<D16> LoadWeightChunk(D16 d16, const WB* HWY_RESTRICT blk, size_t j) {
+template <bool kQ4>
+HWY_INLINE Act PrepAct(const BlockQ8_0* HWY_RESTRICT a) {
+  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a->qs));
+#if TANDEM_VNNI
+  // x = the bytes, y = -sum(bias * a) over each quad (bias 8 for the nibbles, 128 for the
+  // int8 weights shifted to unsigned).
+  const __m256i bias = _mm256_set1_epi8(kQ4 ? 8 : char(0x80));
+  return {v, _mm256_sub_epi32(_mm256_setzero_si256(), Dpbusd(_mm256_setzero_si256(), bias, v))};
+#else
   if constexpr (kQ4) {
-    return LoadQ4(d16, blk->qs, j);
+    // x = the bytes, y = maddubs(8, a): the pairwise products of the -8 offset.
+    return {v, _mm256_maddubs_epi16(_mm256_set1_epi8(8), v)};
   } else {
-    return LoadQ8(d16, blk->qs + j);
+    // The even and odd bytes of each 16-bit pair, sign-extended to int16.
+    return {_mm256_srai_epi16(_mm256_slli_epi16(v, 8), 8), _mm256_srai_epi16(v, 8)};
   }
-}
-
-// Generic: one weight row, one activation row (decode, single dot products). Two accumulators
-// so that consecutive blocks' FMAs do not wait on each other.
-template <bool kQ4, class AS>
-HWY_INLINE float DotRowQ(const void* HWY_RESTRICT w_row, const void* HWY_RESTRICT a_row,
-                         const AS& as, size_t nb) {
-  using WB = typename WeightBlock<kQ4>::type;
-  const D16 d16;
-  const D32 d32;
-  const DF32 df;
-  const size_t N16 = hn::Lanes(d16);
-  const WB* HWY_RESTRICT w = static_cast<const WB*>(w_row);
-  const BlockQ8_0* HWY_RESTRICT a = static_cast<const BlockQ8_0*>(a_row);
-  auto acc0 = hn::Zero(df), acc1 = hn::Zero(df);
-  size_t b = 0;
-  for (; b + 2 <= nb; b += 2) {
-    auto i0 = hn::Zero(d32), i1 = hn::Zero(d32), e0 = hn::Zero(d32), e1 = hn::Zero(d32);
-    for (size_t j = 0; j < size_t(kQK); j += N16) {
-      i0 = hn::ReorderWidenMulAccumulate(d32, LoadWeightChunk<kQ4>(d16, w + b, j),
-                                         LoadQ8(d16, a[b].qs + j), i0, e0);
-      i1 = hn::ReorderWidenMulAccumulate(d32, LoadWeightChunk<kQ4>(d16, w + b + 1, j),
-                                         LoadQ8(d16, a[b + 1].qs + j), i1, e1);
-    }
-    acc0 = hn::MulAdd(hn::ConvertTo(df, hn::Add(i0, e0)),
-                      hn::Set(df, ScaleToF32(&w[b].d) * as(0, b)), acc0);
-    acc1 = hn::MulAdd(hn::ConvertTo(df, hn::Add(i1, e1)),
-                      hn::Set(df, ScaleToF32(&w[b + 1].d) * as(0, b + 1)), acc1);
-  }
-  if (b < nb) {
-    auto i0 = hn::Zero(d32), e0 = hn::Zero(d32);
-    for (size_t j = 0; j < size_t(kQK); j += N16) {
-      i0 = hn::ReorderWidenMulAccumulate(d32, LoadWeightChunk<kQ4>(d16, w + b, j),
-                                         LoadQ8(d16, a[b].qs + j), i0, e0);
-    }
-    acc0 = hn::MulAdd(hn::ConvertTo(df, hn::Add(i0, e0)),
-                      hn::Set(df, ScaleToF32(&w[b].d) * as(0, b)), acc0);
-  }
-  return ReduceSum(df, hn::Add(acc0, acc1));
-}
-
-// Generic: one weight row against kT (1..4) activation rows (prefill; kT = 1 for single dot
-// products). Each weight chunk is loaded and unpacked once and used for the kT activation rows.
-template <bool kQ4, size_t kT, class AS>
-HWY_INLINE void DotTileQ(const void* HWY_RESTRICT w_row, const BlockQ8_0* const* a, const AS& as,
-                         size_t nb, float* res) {
-  static_assert(kT >= 1 && kT <= 4);
-  using WB = typename WeightBlock<kQ4>::type;
-  const D16 d16;
-  const D32 d32;
-  const DF32 df;
-  const size_t N16 = hn::Lanes(d16);
-  const WB* HWY_RESTRICT w = static_cast<const WB*>(w_row);
-  auto acc0 = hn::Zero(df), acc1 = hn::Zero(df), acc2 = hn::Zero(df), acc3 = hn::Zero(df);
-  for (size_t b = 0; b < nb; ++b) {
-    auto i0 = hn::Zero(d32), i1 = hn::Zero(d32), i2 = hn::Zero(d32), i3 = hn::Zero(d32);
-    auto e0 = hn::Zero(d32), e1 = hn::Zero(d32), e2 = hn::Zero(d32), e3 = hn::Zero(d32);
-    for (size_t j = 0; j < size_t(kQK); j += N16) {
-      const auto wv = LoadWeightChunk<kQ4>(d16, w + b, j);
-      i0 = hn::ReorderWidenMulAccumulate(d32, wv, LoadQ8(d16, a[0][b].qs + j), i0, e0);
-      if constexpr (kT > 1)
-        i1 = hn::ReorderWidenMulAccumulate(d32, wv, LoadQ8(d16, a[1][b].qs + j), i1, e1);
-      if constexpr (kT > 2)
-        i2 = hn::ReorderWidenMulAccumulate(d32, wv, LoadQ8(d16, a[2][b].qs + j), i2, e2);
-      if constexpr (kT > 3)
-        i3 = hn::ReorderWidenMulAccumulate(d32, wv, LoadQ8(d16, a[3][b].qs + j), i3, e3);
-    }
-    const float dw = ScaleToF32(&w[b].d);
-    acc0 = hn::MulAdd(hn::ConvertTo(df, hn::Add(i0, e0)), hn::Set(df, dw * as(0, b)), acc0);
-    if constexpr (kT > 1)
-      acc1 = hn::MulAdd(hn::ConvertTo(df, hn::Add(i1, e1)), hn::Set(df, dw * as(1, b)), acc1);
-    if constexpr (kT > 2)
-      acc2 = hn::MulAdd(hn::ConvertTo(df, hn::Add(i2, e2)), hn::Set(df, dw * as(2, b)), acc2);
-    if constexpr (kT > 3)
-      acc3 = hn::MulAdd(hn::ConvertTo(df, hn::Add(i3, e3)), hn::Set(df, dw * as(3, b)), acc3);
-  }
-  res[0] = ReduceSum(df, acc0);
-  if constexpr (kT > 1) res[1] = ReduceSum(df, acc1);
-  if constexpr (kT > 2) res[2] = ReduceSum(df, acc2);
-  if constexpr (kT > 3) res[3] = ReduceSum(df, acc3);
-}
-
-// ------------------------------------------------------------------------------------------------
-// x86 Q4_0 path. Highway 1.0.3 has no 8-bit multiply-add op, so this uses pmaddubsw (unsigned x
-// signed bytes -> pairwise int16 sums) through raw intrinsics wrapped in Highway vectors:
-//   sum_j (n_j - 8) * a_j = madd16(maddubs(n, a) - maddubs(8, a), 1)
-// with the nibbles n in [0, 15]: every int16 pair sum is at most 2 * 15 * 128 in magnitude, so
-// nothing saturates and the integer sums are exact for any activation bytes. On AVX3 targets a
-// 512-bit vector holds two blocks; their int32 lanes (8 per block) get their own block scales.
-
-#undef TANDEM_X86_Q4
-#if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
-#define TANDEM_X86_Q4 1
-
-namespace x86 {
-
-using D8x32 = hn::Full256<uint8_t>;
-using DI8x32 = hn::Full256<int8_t>;
-using D16x16 = hn::Full256<int16_t>;
-using DIx8 = hn::Full256<int32_t>;
-using DFx8 = hn::Full256<float>;
-
-// One Q4_0 block: its 32 nibbles as bytes, in element order (low nibbles, then high).
-HWY_INLINE hn::Vec<D8x32> Nibbles1(const BlockQ4_0* HWY_RESTRICT w) {
-  const hn::Full128<uint8_t> d128;
-  const hn::Full128<uint16_t> d128u16;
-  const auto q = hn::LoadU(d128, w->qs);
-  const auto hi = hn::BitCast(d128, hn::ShiftRight<4>(hn::BitCast(d128u16, q)));
-  return hn::And(hn::Combine(D8x32(), hi, q), hn::Set(D8x32(), 0x0f));
-}
-
-HWY_INLINE hn::Vec<DI8x32> Act1(const BlockQ8_0* HWY_RESTRICT a) {
-  return hn::LoadU(DI8x32(), a->qs);
-}
-
-// maddubs(8, a) for one activation block, the correction term of the -8 offset.
-HWY_INLINE hn::Vec<D16x16> Offset1(hn::Vec<DI8x32> a) {
-  return hn::Vec<D16x16>{_mm256_maddubs_epi16(_mm256_set1_epi8(8), a.raw)};
-}
-
-// Exact int32 partial sums of one block: sum over the 8 lanes = sum_j (n_j - 8) * a_j.
-HWY_INLINE hn::Vec<DIx8> Dot1(hn::Vec<D8x32> n, hn::Vec<DI8x32> a, hn::Vec<D16x16> off) {
-  const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(n.raw, a.raw), off.raw);
-  return hn::Vec<DIx8>{_mm256_madd_epi16(p, _mm256_set1_epi16(1))};
-}
-
-#if HWY_TARGET == HWY_AVX2
-constexpr size_t kG = 1;  // blocks per vector
-using DI = DIx8;
-using DF = DFx8;
-using V8 = hn::Vec<D8x32>;
-using VA = hn::Vec<DI8x32>;
-using VOff = hn::Vec<D16x16>;
-HWY_INLINE V8 Nibbles(const BlockQ4_0* HWY_RESTRICT w) { return Nibbles1(w); }
-HWY_INLINE VA Act(const BlockQ8_0* HWY_RESTRICT a) { return Act1(a); }
-HWY_INLINE VOff Offset(VA a) { return Offset1(a); }
-HWY_INLINE hn::Vec<DI> Dot(V8 n, VA a, VOff off) { return Dot1(n, a, off); }
-// Scale products: the fp16 weight scales of a group are converted together (F16C), multiplied
-// by the activation scales in a 128-bit vector, then spread to the lanes of their blocks.
-// [d_w(w[b]), d_w(w[b+1]), 0, 0]: the weight scales of two consecutive groups.
-HWY_INLINE __m128 WScalesRun(const BlockQ4_0* HWY_RESTRICT w) {
-  __m128i h = _mm_cvtsi32_si128(LoadU16(&w[0].d));
-  h = _mm_insert_epi16(h, LoadU16(&w[1].d), 1);
-  return _mm_cvtph_ps(h);
-}
-// The matching activation scales of activation row t.
-template <class AS>
-HWY_INLINE __m128 ActScalesRun(const AS& as, size_t t, size_t b) {
-  return _mm_setr_ps(as(t, b), as(t, b + 1), 0.f, 0.f);
-}
-HWY_INLINE __m128 ActScalesRun(const PrecomputedScales& as, size_t t, size_t b) {
-  return _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(as.s[t] + b)));
-}
-// [d_w(w[b]), 0, 0, 0]
-HWY_INLINE __m128 WScales1Row(const BlockQ4_0* HWY_RESTRICT w) {
-  return _mm_cvtph_ps(_mm_cvtsi32_si128(LoadU16(&w->d)));
-}
-// The activation scale of one group, repeated to match WScales1Row.
-template <class AS>
-HWY_INLINE __m128 ActScalesOf(const AS& as, size_t t, size_t b) {
-  return _mm_set1_ps(as(t, b));
-}
-// The lanes of the result vector of group g (0 or 1) of the products p: all get p[g].
-HWY_INLINE hn::Vec<DF> LaneScales(__m128 p, int g) {
-  return hn::Vec<DF>{_mm256_permutevar8x32_ps(_mm256_castps128_ps256(p), _mm256_set1_epi32(g))};
-}
-#else
-constexpr size_t kG = 2;
-using DI = hn::Full512<int32_t>;
-using DF = hn::Full512<float>;
-using V8 = hn::Vec<hn::Full512<uint8_t>>;
-using VA = hn::Vec<hn::Full512<int8_t>>;
-using VOff = hn::Vec<hn::Full512<int16_t>>;
-
-// Nibbles of two blocks, laid out as Act(): 128-bit blocks [lo0 hi0 lo1 hi1].
-HWY_INLINE V8 Nibbles(const BlockQ4_0* HWY_RESTRICT w) {
-  const hn::Full128<uint8_t> d128;
-  const hn::Full256<uint16_t> du16;
-  const auto q = hn::Combine(D8x32(), hn::LoadU(d128, w[1].qs), hn::LoadU(d128, w[0].qs));
-  const auto mask = hn::Set(D8x32(), 0x0f);
-  const auto lo = hn::And(q, mask);
-  const auto hi = hn::And(hn::BitCast(D8x32(), hn::ShiftRight<4>(hn::BitCast(du16, q))), mask);
-  const __m512i idx = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
-  return V8{_mm512_permutex2var_epi64(_mm512_castsi256_si512(lo.raw), idx,
-                                      _mm512_castsi256_si512(hi.raw))};
-}
-// Activations of two blocks: [a0.qs | a1.qs].
-HWY_INLINE VA Act(const BlockQ8_0* HWY_RESTRICT a) {
-  return hn::Combine(hn::Full512<int8_t>(), Act1(a + 1), Act1(a));
-}
-HWY_INLINE VOff Offset(VA a) { return VOff{_mm512_maddubs_epi16(_mm512_set1_epi8(8), a.raw)}; }
-HWY_INLINE hn::Vec<DI> Dot(V8 n, VA a, VOff off) {
-  const __m512i p = _mm512_sub_epi16(_mm512_maddubs_epi16(n.raw, a.raw), off.raw);
-  return hn::Vec<DI>{_mm512_madd_epi16(p, _mm512_set1_epi16(1))};
-}
-// Scale products: the fp16 weight scales of a group are converted together (F16C), multiplied
-// by the activation scales in a 128-bit vector, then spread to the lanes of their blocks.
-// [d_w(w[b]), .., d_w(w[b+3])]: the weight scales of two consecutive groups.
-HWY_INLINE __m128 WScalesRun(const BlockQ4_0* HWY_RESTRICT w) {
-  __m128i h = _mm_cvtsi32_si128(LoadU16(&w[0].d));
-  h = _mm_insert_epi16(h, LoadU16(&w[1].d), 1);
-  h = _mm_insert_epi16(h, LoadU16(&w[2].d), 2);
-  h = _mm_insert_epi16(h, LoadU16(&w[3].d), 3);
-  return _mm_cvtph_ps(h);
-}
-// The matching activation scales of activation row t.
-template <class AS>
-HWY_INLINE __m128 ActScalesRun(const AS& as, size_t t, size_t b) {
-  return _mm_setr_ps(as(t, b), as(t, b + 1), as(t, b + 2), as(t, b + 3));
-}
-HWY_INLINE __m128 ActScalesRun(const PrecomputedScales& as, size_t t, size_t b) {
-  return _mm_loadu_ps(as.s[t] + b);
-}
-// [d_w(w[b]), d_w(w[b+1]), 0, 0]
-HWY_INLINE __m128 WScales1Row(const BlockQ4_0* HWY_RESTRICT w) {
-  __m128i h = _mm_cvtsi32_si128(LoadU16(&w[0].d));
-  h = _mm_insert_epi16(h, LoadU16(&w[1].d), 1);
-  return _mm_cvtph_ps(h);
-}
-// [d_a(b), d_a(b+1), d_a(b), d_a(b+1)] of activation row t.
-template <class AS>
-HWY_INLINE __m128 ActScalesOf(const AS& as, size_t t, size_t b) {
-  const float s0 = as(t, b), s1 = as(t, b + 1);
-  return _mm_setr_ps(s0, s1, s0, s1);
-}
-HWY_INLINE __m128 ActScalesOf(const PrecomputedScales& as, size_t t, size_t b) {
-  const __m128 p = _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(as.s[t] + b)));
-  return _mm_movelh_ps(p, p);
-}
-// The lanes of the result vector of group g (0 or 1) of the products p: lanes 0..7 get p[2 * g]
-// (the group's first block), lanes 8..15 p[2 * g + 1].
-HWY_INLINE hn::Vec<DF> LaneScales(__m128 p, int g) {
-  const __m512i idx = _mm512_add_epi32(
-      _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0), _mm512_set1_epi32(2 * g));
-  return hn::Vec<DF>{_mm512_permutexvar_ps(idx, _mm512_castps128_ps512(p))};
-}
 #endif
-
-// The last block of a row when kG == 2 and the block count is odd.
-HWY_INLINE hn::Vec<DFx8> TailBlock(const BlockQ4_0* HWY_RESTRICT w,
-                                   const BlockQ8_0* HWY_RESTRICT a, float s,
-                                   hn::Vec<DFx8> acc) {
-  const auto av = Act1(a);
-  const auto isum = Dot1(Nibbles1(w), av, Offset1(av));
-  return hn::MulAdd(hn::ConvertTo(DFx8(), isum), hn::Set(DFx8(), s), acc);
 }
-
-HWY_INLINE float Reduce(hn::Vec<DF> acc, hn::Vec<DFx8> tail) {
-  return ReduceSum(DF(), acc) + ReduceSum(DFx8(), tail);
-}
-
-// One weight row, one activation row, two groups per iteration into two accumulators.
-template <class AS>
-HWY_INLINE float DotRowQ4(const void* HWY_RESTRICT w_row, const void* HWY_RESTRICT a_row,
-                          const AS& as, size_t nb) {
-  const DF df;
-  const auto* HWY_RESTRICT w = static_cast<const BlockQ4_0*>(w_row);
-  const auto* HWY_RESTRICT a = static_cast<const BlockQ8_0*>(a_row);
-  auto acc0 = hn::Zero(df), acc1 = hn::Zero(df);
-  auto tail = hn::Zero(DFx8());
-  size_t b = 0;
-  for (; b + 2 * kG <= nb; b += 2 * kG) {
-    const auto a0 = Act(a + b), a1 = Act(a + b + kG);
-    const auto i0 = Dot(Nibbles(w + b), a0, Offset(a0));
-    const auto i1 = Dot(Nibbles(w + b + kG), a1, Offset(a1));
-    const __m128 p = _mm_mul_ps(WScalesRun(w + b), ActScalesRun(as, 0, b));
-    acc0 = hn::MulAdd(hn::ConvertTo(df, i0), LaneScales(p, 0), acc0);
-    acc1 = hn::MulAdd(hn::ConvertTo(df, i1), LaneScales(p, 1), acc1);
-  }
-  for (; b + kG <= nb; b += kG) {
-    const auto a0 = Act(a + b);
-    const __m128 p = _mm_mul_ps(WScales1Row(w + b), ActScalesOf(as, 0, b));
-    acc0 = hn::MulAdd(hn::ConvertTo(df, Dot(Nibbles(w + b), a0, Offset(a0))), LaneScales(p, 0),
-                      acc0);
-  }
-  if (b < nb) tail = TailBlock(w + b, a + b, ScaleToF32(&w[b].d) * as(0, b), tail);
-  return Reduce(hn::Add(acc0, acc1), tail);
-}
-
-// One weight row, kT (1..4) activation rows: the nibbles are unpacked once per block group.
-template <size_t kT, class AS>
-HWY_INLINE void DotTileQ4(const void* HWY_RESTRICT w_row, const BlockQ8_0* const* a, const AS& as,
-                          size_t nb, float* res) {
-  static_assert(kT >= 1 && kT <= 4);
-  const DF df;
-  const auto* HWY_RESTRICT w = static_cast<const BlockQ4_0*>(w_row);
-  auto acc0 = hn::Zero(df), acc1 = hn::Zero(df), acc2 = hn::Zero(df), acc3 = hn::Zero(df);
-  auto t0 = hn::Zero(DFx8()), t1 = hn::Zero(DFx8()), t2 = hn::Zero(DFx8()), t3 = hn::Zero(DFx8());
-  size_t b = 0;
-  for (; b + kG <= nb; b += kG) {
-    const auto nib = Nibbles(w + b);
-    const __m128 dw = WScales1Row(w + b);
-    {
-      const auto av = Act(a[0] + b);
-      const __m128 p = _mm_mul_ps(dw, ActScalesOf(as, 0, b));
-      acc0 = hn::MulAdd(hn::ConvertTo(df, Dot(nib, av, Offset(av))), LaneScales(p, 0), acc0);
-    }
-    if constexpr (kT > 1) {
-      const auto av = Act(a[1] + b);
-      const __m128 p = _mm_mul_ps(dw, ActScalesOf(as, 1, b));
-      acc1 = hn::MulAdd(hn::ConvertTo(df, Dot(nib, av, Offset(av))), LaneScales(p, 0), acc1);
-    }
-    if constexpr (kT > 2) {
-      const auto av = Act(a[2] + b);
-      const __m128 p = _mm_mul_ps(dw, ActScalesOf(as, 2, b));
-      acc2 = hn::MulAdd(hn::ConvertTo(df, Dot(nib, av, Offset(av))), LaneScales(p, 0), acc2);
-    }
-    if constexpr (kT > 3) {
-      const auto av = Act(a[3] + b);
-      const __m128 p = _mm_mul_ps(dw, ActScalesOf(as, 3, b));
-      acc3 = hn::MulAdd(hn::ConvertTo(df, Dot(nib, av, Offset(av))), LaneScales(p, 0), acc3);
-    }
-  }
-  if (b < nb) {
-    const float dw = ScaleToF32(&w[b].d);
-    t0 = TailBlock(w + b, a[0] + b, dw * as(0, b), t0);
-    if constexpr (kT > 1) t1 = TailBlock(w + b, a[1] + b, dw * as(1, b), t1);
-    if constexpr (kT > 2) t2 = TailBlock(w + b, a[2] + b, dw * as(2, b), t2);
-    if constexpr (kT > 3) t3 = TailBlock(w + b, a[3] + b, dw * as(3, b), t3);
-  }
-  res[0] = Reduce(acc0, t0);
-  if constexpr (kT > 1) res[1] = Reduce(acc1, t1);
-  if constexpr (kT > 2) res[2] = Reduce(acc2, t2);
-  if constexpr (kT > 3) res[3] = Reduce(acc3, t3);
-}
-
-}  // namespace x86
-#else
-#define TANDEM_X86_Q4 0
-#endif  // x86 Q4_0 path
-
-// The quantized kernels: the x86 byte path for Q4_0 where there is one, else the generic path.
-template <bool kQ4, class AS>
-HWY_INLINE float DotRowQuant(const void* HWY_RESTRICT w, const void* HWY_RESTRICT a, const AS& as,
-                             size_t nb) {
-#if TANDEM_X86_Q4
-  if constexpr (kQ4) return x86::DotRowQ4(w, a, as, nb);
-#endif
-  return DotRowQ<kQ4>(w, a, as, nb);
-}
-
-template <bool kQ4, size_t kT, class AS>
-HWY_INLINE void DotTileQuant(const void* HWY_RESTRICT w, const BlockQ8_0* const* a, const AS& as,
-                             size_t nb, float* res) {
-#if TANDEM_X86_Q4
-  if constexpr (kQ4) return x86::DotTileQ4<kT>(w, a, as, nb, res);
-#endif
-  DotTileQ<kQ4, kT>(w, a, as, nb, res);
-}
-
-// ------------------------------------------------------------------------------------------------
-// Matmul driver, shared by all weight types.
-//
-// Decode (one activation row): one weight row after the other. Prefill: rows are processed in
-// chunks of about kChunkBytes of weights, which stay in L2 while every tile of up to kTile
-// activation rows passes over them; the activation tile stays in L1. The quantized kernels see
-// the K dimension in segments of at most kSegBlocks blocks, so that the activation scales of a
-// tile fit on the stack (16 KiB); the results of later segments are added to those of the first.
-
-constexpr size_t kSegBlocks = 1024;
-
-template <typename TW>
-struct FloatKernel {
-  static constexpr size_t kScaleBlocks = 1;  // no activation scales
-  size_t k;
-  size_t Segments() const { return 1; }
-  FloatKernel Segment(size_t, size_t* w_off, size_t* a_off) const {
-    *w_off = *a_off = 0;
-    return *this;
-  }
-  void ActScales(const uint8_t*, float*) const {}
-  float Row(const uint8_t* w, const uint8_t* a, const float*) const {
-    const hn::ScalableTag<float> df;
-    return DotFloat(df, reinterpret_cast<const TW*>(w), reinterpret_cast<const TW*>(a), k);
-  }
-  template <size_t kT>
-  void Tile(const uint8_t* w, const uint8_t* const* a, const float* const*, float* res) const {
-    const hn::ScalableTag<float> df;
-    const TW* rows[kTile];
-    for (size_t t = 0; t < kT; ++t) rows[t] = reinterpret_cast<const TW*>(a[t]);
-    DotTileFloat<kT>(df, reinterpret_cast<const TW*>(w), rows, k, res);
-  }
-};
 
 template <bool kQ4>
-struct QuantKernel {
-  using WB = typename WeightBlock<kQ4>::type;
-  static constexpr size_t kScaleBlocks = kSegBlocks;
-  size_t nb;
-  size_t Segments() const { return nb == 0 ? 1 : (nb + kSegBlocks - 1) / kSegBlocks; }
-  QuantKernel Segment(size_t s, size_t* w_off, size_t* a_off) const {
-    const size_t b0 = s * kSegBlocks;
-    *w_off = b0 * sizeof(WB);
-    *a_off = b0 * sizeof(BlockQ8_0);
-    return QuantKernel{nb - b0 < kSegBlocks ? nb - b0 : kSegBlocks};
+HWY_INLINE WBlk PrepW(const uint8_t* HWY_RESTRICT row, size_t b) {
+  if constexpr (kQ4) {
+    return {Nibbles(reinterpret_cast<const BlockQ4_0*>(row) + b), _mm256_setzero_si256()};
+  } else {
+    const __m256i v = _mm256_loadu_si256(
+        reinterpret_cast<const __m256i*>(reinterpret_cast<const BlockQ8_0*>(row)[b].qs));
+#if TANDEM_VNNI
+    return {_mm256_xor_si256(v, _mm256_set1_epi8(char(0x80))), _mm256_setzero_si256()};
+#else
+    return {_mm256_srai_epi16(_mm256_slli_epi16(v, 8), 8), _mm256_srai_epi16(v, 8)};
+#endif
   }
-  void ActScales(const uint8_t* a, float* out) const {
-    const auto* blk = reinterpret_cast<const BlockQ8_0*>(a);
-    for (size_t b = 0; b < nb; ++b) out[b] = ScaleToF32(&blk[b].d);
+}
+
+template <bool kQ4>
+HWY_INLINE __m256i Quads(const WBlk& w, const Act& a) {
+#if TANDEM_VNNI
+  return Dpbusd(a.y, w.x, a.x);
+#else
+  if constexpr (kQ4) {
+    // Pair sums of nibble * a minus 8 * a: |.| <= 2 * 15 * 128, no saturation.
+    const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(w.x, a.x), a.y);
+    return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+  } else {
+    return _mm256_add_epi32(_mm256_madd_epi16(w.x, a.x), _mm256_madd_epi16(w.y, a.y));
   }
-  float Row(const uint8_t* w, const uint8_t* a, const float* as) const {
-    return DotRowQuant<kQ4>(w, a, PrecomputedScales{&as}, nb);
+#endif
+}
+
+template <bool kQ4>
+HWY_INLINE float WScale(const uint8_t* HWY_RESTRICT row, size_t b) {
+  if constexpr (kQ4) return ScaleToF32(&reinterpret_cast<const BlockQ4_0*>(row)[b].d);
+  return ScaleToF32(&reinterpret_cast<const BlockQ8_0*>(row)[b].d);
+}
+
+// "lanes": kR weight rows x kT activation rows, res[r * kT + t].
+template <bool kQ4, size_t kR, size_t kT, class AS>
+HWY_INLINE void LanesTile(const uint8_t* const* w, const BlockQ8_0* const* a, const AS& as,
+                          size_t nb, float* res, size_t pf = 0) {
+  constexpr size_t kBB = kQ4 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
+  __m256 acc[kR][kT];
+  for (size_t r = 0; r < kR; ++r)
+    for (size_t t = 0; t < kT; ++t) acc[r][t] = _mm256_setzero_ps();
+  for (size_t b = 0; b < nb; ++b) {
+    Act act[kT];
+    float da[kT];
+    for (size_t t = 0; t < kT; ++t) {
+      act[t] = PrepAct<kQ4>(a[t] + b);
+      da[t] = as(t, b);
+    }
+    for (size_t r = 0; r < kR; ++r) {
+      if (pf) _mm_prefetch(reinterpret_cast<const char*>(w[r] + b * kBB + pf), _MM_HINT_T0);
+      const WBlk wb = PrepW<kQ4>(w[r], b);
+      const float dw = WScale<kQ4>(w[r], b);
+      for (size_t t = 0; t < kT; ++t) {
+        const float d = dw * da[t];
+        acc[r][t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(Quads<kQ4>(wb, act[t])),
+                                    acc[r][t]);
+      }
+    }
   }
-  template <size_t kT>
-  void Tile(const uint8_t* w, const uint8_t* const* a, const float* const* as, float* res) const {
-    const BlockQ8_0* rows[kTile];
-    for (size_t t = 0; t < kT; ++t) rows[t] = reinterpret_cast<const BlockQ8_0*>(a[t]);
-    DotTileQuant<kQ4, kT>(w, rows, PrecomputedScales{as}, nb, res);
+  HWY_ALIGN float l[8];
+  for (size_t r = 0; r < kR; ++r)
+    for (size_t t = 0; t < kT; ++t) {
+      _mm256_store_ps(l, acc[r][t]);
+      res[r * kT + t] = Tree8(l);
+    }
+}
+
+// Lane i of the result: the sum of the 8 lanes of v[i].
+HWY_INLINE __m256i Totals8(const __m256i* v) {
+  const __m256i h01 = _mm256_hadd_epi32(v[0], v[1]), h23 = _mm256_hadd_epi32(v[2], v[3]);
+  const __m256i h45 = _mm256_hadd_epi32(v[4], v[5]), h67 = _mm256_hadd_epi32(v[6], v[7]);
+  const __m256i h0123 = _mm256_hadd_epi32(h01, h23), h4567 = _mm256_hadd_epi32(h45, h67);
+  return _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
+                          _mm256_permute2x128_si256(h0123, h4567, 0x31));
+}
+
+// The fp16 scales of block b of 8 Q4_0 rows, lane i = row i.
+HWY_INLINE __m256 RowScales8(const uint8_t* const* w, size_t b) {
+  const auto d = [&](int i) { return int(LoadU16(&reinterpret_cast<const BlockQ4_0*>(w[i])[b].d)); };
+  __m128i h = _mm_cvtsi32_si128(d(0));
+  h = _mm_insert_epi16(h, d(1), 1);
+  h = _mm_insert_epi16(h, d(2), 2);
+  h = _mm_insert_epi16(h, d(3), 3);
+  h = _mm_insert_epi16(h, d(4), 4);
+  h = _mm_insert_epi16(h, d(5), 5);
+  h = _mm_insert_epi16(h, d(6), 6);
+  h = _mm_insert_epi16(h, d(7), 7);
+  return _mm256_cvtph_ps(h);
+}
+
+// "repacked" Q4_0: 8 weight rows (lanes) x kT activation rows, res[t * 8 + i].
+template <size_t kT, class AS>
+HWY_INLINE void RepackedTile(const uint8_t* const* w, const BlockQ8_0* const* a, const AS& as,
+                             size_t nb, float* res, size_t pf = 0) {
+  __m256 acc[kT];
+  for (size_t t = 0; t < kT; ++t) acc[t] = _mm256_setzero_ps();
+  for (size_t b = 0; b < nb; ++b) {
+    WBlk wb[8];
+    for (int i = 0; i < 8; ++i) {
+      if (pf) _mm_prefetch(reinterpret_cast<const char*>(w[i] + b * sizeof(BlockQ4_0) + pf), _MM_HINT_T0);
+      wb[i] = PrepW<true>(w[i], b);
+    }
+    const __m256 dx = RowScales8(w, b);
+    for (size_t t = 0; t < kT; ++t) {
+      const Act act = PrepAct<true>(a[t] + b);
+      __m256i q[8];
+      for (int i = 0; i < 8; ++i) q[i] = Quads<true>(wb[i], act);
+      const __m256 d = _mm256_mul_ps(dx, _mm256_set1_ps(as(t, b)));
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(Totals8(q)), d, acc[t]);
+    }
   }
+  for (size_t t = 0; t < kT; ++t) _mm256_storeu_ps(res + t * 8, acc[t]);
+}
+
+}  // namespace fx
+#else
+#define TANDEM_FMA8 0
+#endif  // SIMD FMA kernels
+
+// ------------------------------------------------------------------------------------------------
+// Matmul driver.
+//
+// Decode (one activation row): the rows in order, 2 at a time (8 for repacked Q4_0), a single
+// sequential stream. Prefill: rows in chunks of about kChunkBytes of weights, which stay in L2
+// while every tile of up to kTile activation rows passes over them.
+
+struct MatmulArgs {
+  const uint8_t* W;
+  size_t w_bytes;  // per row
+  size_t k;
+  size_t row_begin, row_end;
+  const uint8_t* A;
+  size_t a_bytes;  // per activation row
+  size_t n_tok;
+  float* out;
+  size_t out_stride;
 };
 
-template <class Kernel>
-HWY_INLINE void MatmulRows(const Kernel& kernel, const uint8_t* W, size_t w_bytes,
-                           size_t row_begin, size_t row_end, const uint8_t* A, size_t a_bytes,
-                           size_t n_tok, float* out, size_t out_stride) {
-  HWY_ALIGN float scales[kTile][Kernel::kScaleBlocks];
-  const float* as[kTile] = {scales[0], scales[1], scales[2], scales[3]};
-  const size_t chunk_rows = w_bytes == 0 || w_bytes >= kChunkBytes ? 1 : kChunkBytes / w_bytes;
-  const size_t segments = kernel.Segments();
-  for (size_t s = 0; s < segments; ++s) {
-    size_t w_off, a_off;
-    const Kernel ks = kernel.Segment(s, &w_off, &a_off);
-    const uint8_t* Ws = W + w_off;
-    const uint8_t* As = A + a_off;
-    auto put = [&](size_t t, size_t r, float v) {
-      float& o = out[t * out_stride + r];
-      o = s == 0 ? v : o + v;
-    };
-    float res[kTile];
-    if (n_tok == 1) {
-      // One row after the other: a single sequential stream, which the hardware prefetchers
-      // follow best (interleaving two rows measured 3x slower from DRAM).
-      ks.ActScales(As, scales[0]);
-      for (size_t r = row_begin; r < row_end; ++r)
-        put(0, r, ks.Row(Ws + r * w_bytes, As, scales[0]));
-      continue;
-    }
-    for (size_t r0 = row_begin; r0 < row_end; r0 += chunk_rows) {
-      const size_t r1 = r0 + chunk_rows < row_end ? r0 + chunk_rows : row_end;
-      for (size_t t = 0; t < n_tok; t += kTile) {
-        const size_t nt = n_tok - t < kTile ? n_tok - t : kTile;
-        const uint8_t* a[kTile];
-        for (size_t i = 0; i < kTile; ++i) {
-          a[i] = As + (t + (i < nt ? i : 0)) * a_bytes;
-          if (i < nt) ks.ActScales(a[i], scales[i]);
+HWY_INLINE size_t ChunkRows(size_t w_bytes, size_t multiple) {
+  size_t rows = w_bytes == 0 || w_bytes >= kChunkBytes ? 1 : kChunkBytes / w_bytes;
+  return (rows + multiple - 1) / multiple * multiple;
+}
+
+#if TANDEM_FMA8
+template <typename T>
+HWY_INLINE void FloatRows(const MatmulArgs& m) {
+  const auto row = [&](size_t r) { return reinterpret_cast<const T*>(m.W + r * m.w_bytes); };
+  const auto act = [&](size_t t) { return reinterpret_cast<const T*>(m.A + t * m.a_bytes); };
+  if (m.n_tok == 1 || m.k % 8 != 0) {
+    for (size_t t = 0; t < m.n_tok; ++t)
+      for (size_t r = m.row_begin; r < m.row_end; ++r)
+        m.out[t * m.out_stride + r] = fx::VecDot(row(r), act(t), m.k);
+    return;
+  }
+  const size_t chunk = ChunkRows(m.w_bytes, 2);
+  for (size_t r0 = m.row_begin; r0 < m.row_end; r0 += chunk) {
+    const size_t r1 = r0 + chunk < m.row_end ? r0 + chunk : m.row_end;
+    for (size_t t0 = 0; t0 < m.n_tok; t0 += kTile) {
+      const size_t nt = m.n_tok - t0 < kTile ? m.n_tok - t0 : kTile;
+      const T* a[kTile];
+      for (size_t i = 0; i < kTile; ++i) a[i] = act(t0 + (i < nt ? i : 0));
+      float res[2 * kTile];
+      size_t r = r0;
+      for (; r + 2 <= r1; r += 2) {
+        const T* w[2] = {row(r), row(r + 1)};
+        switch (nt) {  // rows 2 x tokens nt: res[i * nt + t]
+          case 1: fx::ChainTile<2, 1>(w, a, m.k, res); break;
+          case 2: fx::ChainTile<2, 2>(w, a, m.k, res); break;
+          case 3: fx::ChainTile<2, 3>(w, a, m.k, res); break;
+          default: fx::ChainTile<2, 4>(w, a, m.k, res); break;
         }
-        for (size_t r = r0; r < r1; ++r) {
-          const uint8_t* wr = Ws + r * w_bytes;
-          switch (nt) {
-            case 1: ks.template Tile<1>(wr, a, as, res); break;
-            case 2: ks.template Tile<2>(wr, a, as, res); break;
-            case 3: ks.template Tile<3>(wr, a, as, res); break;
-            default: ks.template Tile<4>(wr, a, as, res); break;
-          }
-          for (size_t i = 0; i < nt; ++i) put(t + i, r, res[i]);
+        for (size_t i = 0; i < 2; ++i)
+          for (size_t t = 0; t < nt; ++t) m.out[(t0 + t) * m.out_stride + r + i] = res[i * nt + t];
+      }
+      if (r < r1) {
+        const T* w[1] = {row(r)};
+        switch (nt) {
+          case 1: fx::ChainTile<1, 1>(w, a, m.k, res); break;
+          case 2: fx::ChainTile<1, 2>(w, a, m.k, res); break;
+          case 3: fx::ChainTile<1, 3>(w, a, m.k, res); break;
+          default: fx::ChainTile<1, 4>(w, a, m.k, res); break;
         }
+        for (size_t t = 0; t < nt; ++t) m.out[(t0 + t) * m.out_stride + r] = res[t];
       }
     }
   }
 }
+
+constexpr size_t kDecodeRows = 4;
+// Decode prefetches the weights this many row groups ahead: the hardware prefetchers follow one
+// sequential stream well, several interleaved ones (the rows of a group) poorly.
+constexpr size_t kPrefetchGroups = 4;
+
+// Quantized rows with activation scales `as` for the tile of activation rows `a`.
+template <bool kQ4, bool kRepacked, class AS>
+HWY_INLINE void QuantTile(const MatmulArgs& m, size_t r0, size_t r1, size_t t0, size_t nt,
+                          const BlockQ8_0* const* a, const AS& as) {
+  const size_t nb = m.k / kQK;
+  const auto row = [&](size_t r) { return m.W + r * m.w_bytes; };
+  float res[8 * kTile];
+  if constexpr (kRepacked) {
+    for (size_t r = r0; r < r1; r += 8) {
+      const size_t n = r1 - r < 8 ? r1 - r : 8;
+      const uint8_t* w[8];
+      for (size_t i = 0; i < 8; ++i) w[i] = row(r + (i < n ? i : 0));  // lanes past n: unused
+      switch (nt) {
+        case 1: fx::RepackedTile<1>(w, a, as, nb, res, kPrefetchGroups * 8 * m.w_bytes); break;
+        case 2: fx::RepackedTile<2>(w, a, as, nb, res); break;
+        case 3: fx::RepackedTile<3>(w, a, as, nb, res); break;
+        default: fx::RepackedTile<4>(w, a, as, nb, res); break;
+      }
+      for (size_t t = 0; t < nt; ++t)
+        for (size_t i = 0; i < n; ++i) m.out[(t0 + t) * m.out_stride + r + i] = res[t * 8 + i];
+    }
+  } else if (nt == 1) {
+    // kDecodeRows independent FMA chains: one row's chain is latency-bound.
+    size_t r = r0;
+    for (; r + kDecodeRows <= r1; r += kDecodeRows) {
+      const uint8_t* w[kDecodeRows];
+      for (size_t i = 0; i < kDecodeRows; ++i) w[i] = row(r + i);
+      fx::LanesTile<kQ4, kDecodeRows, 1>(w, a, as, nb, res, kPrefetchGroups * kDecodeRows * m.w_bytes);
+      for (size_t i = 0; i < kDecodeRows; ++i) m.out[t0 * m.out_stride + r + i] = res[i];
+    }
+    for (; r < r1; ++r) {
+      const uint8_t* w[1] = {row(r)};
+      fx::LanesTile<kQ4, 1, 1>(w, a, as, nb, res);
+      m.out[t0 * m.out_stride + r] = res[0];
+    }
+  } else {
+    for (size_t r = r0; r < r1; ++r) {
+      const uint8_t* w[1] = {row(r)};
+      switch (nt) {
+        case 2: fx::LanesTile<kQ4, 1, 2>(w, a, as, nb, res); break;
+        case 3: fx::LanesTile<kQ4, 1, 3>(w, a, as, nb, res); break;
+        default: fx::LanesTile<kQ4, 1, 4>(w, a, as, nb, res); break;
+      }
+      for (size_t t = 0; t < nt; ++t) m.out[(t0 + t) * m.out_stride + r] = res[t];
+    }
+  }
+}
+
+template <bool kQ4, bool kRepacked>
+HWY_INLINE void QuantRows(const MatmulArgs& m) {
+  const size_t nb = m.k / kQK;
+  HWY_ALIGN float scales[kTile][kScaleBlocks];
+  const float* sp[kTile] = {scales[0], scales[1], scales[2], scales[3]};
+  const size_t chunk = m.n_tok == 1 ? m.row_end - m.row_begin : ChunkRows(m.w_bytes, 8);
+  for (size_t r0 = m.row_begin; r0 < m.row_end; r0 += chunk) {
+    const size_t r1 = r0 + chunk < m.row_end ? r0 + chunk : m.row_end;
+    for (size_t t0 = 0; t0 < m.n_tok; t0 += kTile) {
+      const size_t nt = m.n_tok - t0 < kTile ? m.n_tok - t0 : kTile;
+      const BlockQ8_0* a[kTile];
+      for (size_t i = 0; i < kTile; ++i)
+        a[i] = reinterpret_cast<const BlockQ8_0*>(m.A + (t0 + (i < nt ? i : 0)) * m.a_bytes);
+      if (nb <= kScaleBlocks) {
+        for (size_t i = 0; i < nt; ++i)
+          for (size_t b = 0; b < nb; ++b) scales[i][b] = ScaleToF32(&a[i][b].d);
+        QuantTile<kQ4, kRepacked>(m, r0, r1, t0, nt, a, PrecomputedScales{sp});
+      } else {
+        QuantTile<kQ4, kRepacked>(m, r0, r1, t0, nt, a, InlineScales{a});
+      }
+    }
+  }
+}
+#else
+// Scalar kernels: each output on its own.
+HWY_INLINE void RefRows(TensorType wtype, bool repacked, const MatmulArgs& m) {
+  for (size_t t = 0; t < m.n_tok; ++t) {
+    const uint8_t* a = m.A + t * m.a_bytes;
+    for (size_t r = m.row_begin; r < m.row_end; ++r) {
+      const uint8_t* w = m.W + r * m.w_bytes;
+      float v = 0;
+      const bool chain = m.n_tok >= 2 && m.k % 8 == 0;
+      const auto* aq = reinterpret_cast<const BlockQ8_0*>(a);
+      switch (wtype) {
+        case TensorType::F32: {
+          const auto* wf = reinterpret_cast<const float*>(w);
+          const auto* af = reinterpret_cast<const float*>(a);
+          v = chain ? ref::ChainDot(wf, af, m.k) : ref::VecDot(wf, af, m.k);
+          break;
+        }
+        case TensorType::F16: {
+          const auto* wf = reinterpret_cast<const uint16_t*>(w);
+          const auto* af = reinterpret_cast<const uint16_t*>(a);
+          v = chain ? ref::ChainDot(wf, af, m.k) : ref::VecDot(wf, af, m.k);
+          break;
+        }
+        case TensorType::Q8_0: v = ref::LanesDot<false>(w, aq, m.k / kQK); break;
+        case TensorType::Q4_0:
+          v = repacked ? ref::RepackedDot(w, aq, m.k / kQK) : ref::LanesDot<true>(w, aq, m.k / kQK);
+          break;
+        default: break;
+      }
+      m.out[t * m.out_stride + r] = v;
+    }
+  }
+}
+#endif  // TANDEM_FMA8
 
 // ------------------------------------------------------------------------------------------------
 // Entry points (exported per target by matmul.cpp). Types are validated by the callers.
@@ -848,48 +781,41 @@ inline void ConvertActivationsImpl(TensorType at, const float* HWY_RESTRICT x, v
   }
 }
 
-inline float DotImpl(TensorType wtype, const void* w_row, const void* a_row, size_t k) {
-  const hn::ScalableTag<float> df;
-  switch (wtype) {
-    case TensorType::F32:
-      return DotFloat(df, static_cast<const float*>(w_row), static_cast<const float*>(a_row), k);
-    case TensorType::F16:
-      return DotFloat(df, static_cast<const uint16_t*>(w_row), static_cast<const uint16_t*>(a_row),
-                      k);
-    case TensorType::Q8_0:
-    case TensorType::Q4_0: {
-      const auto* a = static_cast<const BlockQ8_0*>(a_row);
-      if (wtype == TensorType::Q4_0) return DotRowQuant<true>(w_row, a, InlineScales{&a}, k / kQK);
-      return DotRowQuant<false>(w_row, a, InlineScales{&a}, k / kQK);
-    }
-    default: return 0.f;
-  }
-}
-
 inline void MatmulImpl(TensorType wtype, const void* W, size_t k, size_t row_begin,
-                       size_t row_end, const void* A, size_t n_tok, float* out,
-                       size_t out_stride) {
-  const auto* w = static_cast<const uint8_t*>(W);
-  const auto* a = static_cast<const uint8_t*>(A);
+                       size_t row_end, const void* A, size_t n_tok, float* out, size_t out_stride,
+                       size_t w_rows) {
+  MatmulArgs m{static_cast<const uint8_t*>(W), row_bytes(wtype, k), k, row_begin, row_end,
+               static_cast<const uint8_t*>(A), row_bytes(activation_type(wtype), k), n_tok, out,
+               out_stride};
+  const bool repacked = wtype == TensorType::Q4_0 && w_rows % 8 == 0;
+#if TANDEM_FMA8
   switch (wtype) {
-    case TensorType::F32:
-      MatmulRows(FloatKernel<float>{k}, w, k * 4, row_begin, row_end, a, k * 4, n_tok, out,
-                 out_stride);
-      return;
-    case TensorType::F16:
-      MatmulRows(FloatKernel<uint16_t>{k}, w, k * 2, row_begin, row_end, a, k * 2, n_tok, out,
-                 out_stride);
-      return;
-    case TensorType::Q8_0:
-      MatmulRows(QuantKernel<false>{k / kQK}, w, k / kQK * sizeof(BlockQ8_0), row_begin, row_end,
-                 a, k / kQK * sizeof(BlockQ8_0), n_tok, out, out_stride);
-      return;
+    case TensorType::F32: return FloatRows<float>(m);
+    case TensorType::F16: return FloatRows<uint16_t>(m);
+    case TensorType::Q8_0: return QuantRows<false, false>(m);
     case TensorType::Q4_0:
-      MatmulRows(QuantKernel<true>{k / kQK}, w, k / kQK * sizeof(BlockQ4_0), row_begin, row_end,
-                 a, k / kQK * sizeof(BlockQ8_0), n_tok, out, out_stride);
-      return;
+      return repacked ? QuantRows<true, true>(m) : QuantRows<true, false>(m);
     default: return;
   }
+#else
+  RefRows(wtype, repacked, m);
+#endif
+}
+
+inline float DotImpl(TensorType wtype, const void* w_row, const void* a_row, size_t k,
+                     size_t w_rows) {
+  float out = 0;
+  MatmulImpl(wtype, w_row, k, 0, 1, a_row, 1, &out, 1, w_rows);
+  return out;
+}
+
+inline float DotF16GgmlImpl(const uint16_t* HWY_RESTRICT a, const uint16_t* HWY_RESTRICT b,
+                            size_t n) {
+#if TANDEM_FMA8
+  return fx::VecDot(a, b, n);
+#else
+  return ref::VecDot(a, b, n);
+#endif
 }
 
 inline float DotF32F16Impl(const float* HWY_RESTRICT a, const uint16_t* HWY_RESTRICT b, size_t n) {

@@ -24,6 +24,7 @@ HWY_EXPORT(ConvertActivationsImpl);
 HWY_EXPORT(DotImpl);
 HWY_EXPORT(MatmulImpl);
 HWY_EXPORT(DotF32F16Impl);
+HWY_EXPORT(DotF16GgmlImpl);
 HWY_EXPORT(AxpyF16Impl);
 HWY_EXPORT(F32ToF16RowImpl);
 HWY_EXPORT(SumF32Impl);
@@ -50,18 +51,23 @@ void convert_activations(TensorType at, const float* x, void* out, size_t n) {
   HWY_DYNAMIC_DISPATCH(ConvertActivationsImpl)(at, x, out, n);
 }
 
-float dot(TensorType wtype, const void* w_row, const void* a_row, size_t k) {
+float dot(TensorType wtype, const void* w_row, const void* a_row, size_t k, size_t w_rows) {
   if (!is_supported_weight_type(wtype)) unsupported(wtype);
   check_blocks(wtype, k);
-  return HWY_DYNAMIC_DISPATCH(DotImpl)(wtype, w_row, a_row, k);
+  return HWY_DYNAMIC_DISPATCH(DotImpl)(wtype, w_row, a_row, k, w_rows);
 }
 
 void matmul(TensorType wtype, const void* W, size_t k, size_t row_begin, size_t row_end,
-            const void* A, size_t n_tok, float* out, size_t out_stride) {
+            const void* A, size_t n_tok, float* out, size_t out_stride, size_t w_rows) {
   if (!is_supported_weight_type(wtype)) unsupported(wtype);
   check_blocks(wtype, k);
   if (row_begin >= row_end || n_tok == 0) return;
-  HWY_DYNAMIC_DISPATCH(MatmulImpl)(wtype, W, k, row_begin, row_end, A, n_tok, out, out_stride);
+  HWY_DYNAMIC_DISPATCH(MatmulImpl)(wtype, W, k, row_begin, row_end, A, n_tok, out, out_stride,
+                                   w_rows);
+}
+
+float dot_f16_ggml(const uint16_t* a, const uint16_t* b, size_t n) {
+  return HWY_DYNAMIC_DISPATCH(DotF16GgmlImpl)(a, b, n);
 }
 
 float dot_f32_f16(const float* a, const uint16_t* b, size_t n) {

@@ -16,14 +16,23 @@ namespace tandem::kernels {
 // Converts n floats to activation type `at` (F32, F16 or Q8_0); same results as quantize_row.
 void convert_activations(TensorType at, const float* x, void* out, size_t n);
 
-// Dot product of one weight row with one activation row of k elements.
-float dot(TensorType wtype, const void* w_row, const void* a_row, size_t k);
+// Every result below is bit-identical to ggml_exact::dot (kernels/ggml_numerics.h), i.e. to
+// llama.cpp's CPU backend, on every SIMD target.
 
-// out[t * out_stride + r] = dot(W row r, A row t) for r in [row_begin, row_end) and t < n_tok.
-// A holds n_tok activation rows of row_bytes(activation_type(wtype), k) bytes each. Each weight
-// block is loaded once and used for several activation rows (the prefill / verify path).
+// Dot product of one weight row with one activation row of k elements, as a single-token matmul
+// of a matrix of w_rows rows: ggml_exact::dot(wtype, w_row, a_row, k, 1, w_rows).
+float dot(TensorType wtype, const void* w_row, const void* a_row, size_t k, size_t w_rows);
+
+// out[t * out_stride + r] = ggml_exact::dot(wtype, W row r, A row t, k, n_tok, w_rows) for r in
+// [row_begin, row_end) and t < n_tok. w_rows is the row count of the whole matrix (Q4_0 with
+// w_rows % 8 == 0 follows ggml's repacked order). A holds n_tok activation rows of
+// row_bytes(activation_type(wtype), k) bytes each. Each weight block is loaded once and used for
+// several activation rows (the prefill / verify path).
 void matmul(TensorType wtype, const void* W, size_t k, size_t row_begin, size_t row_end,
-            const void* A, size_t n_tok, float* out, size_t out_stride);
+            const void* A, size_t n_tok, float* out, size_t out_stride, size_t w_rows);
+
+// Dot of two fp16 rows in ggml_vec_dot_f16's order: ggml_exact::dot(F16, a, b, n, 1, 0).
+float dot_f16_ggml(const uint16_t* a, const uint16_t* b, size_t n);
 
 // Attention helpers over an fp16 KV cache.
 float dot_f32_f16(const float* a, const uint16_t* b, size_t n);

@@ -184,7 +184,7 @@ void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool&
         const int64_t hi = std::min<int64_t>(int64_t(end) - base, j.w->rows);
         if (lo < hi)
           kernels::matmul(j.w->type, j.w->data, size_t(j.w->cols), size_t(lo), size_t(hi), j.in->for_weight(j.w->type),
-                          size_t(rows_in), j.out, size_t(j.w->rows));
+                          size_t(rows_in), j.out, size_t(j.w->rows), size_t(j.w->rows));
         base += j.w->rows;
       }
     });
