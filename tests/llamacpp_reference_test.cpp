@@ -16,10 +16,14 @@ using nlohmann::json;
 
 namespace {
 
+// Tolerance: the reference files print logits with 6 significant digits, so values of 10-20
+// carry a printing error of up to 5e-5; we allow 1e-4. That is only reachable because the
+// engine reproduces llama.cpp's order of floating-point operations (docs/engine.md): any
+// other summation order moves quantized models' logits by ~0.3, and F32's by ~1e-2.
 struct Case {
   std::string type;
-  float logit_tol;      // max |ours - llama.cpp| over all prompt logits
-  int min_greedy;       // tokens that must agree unless a near-tie comes first (-1: all until a tie)
+  float logit_tol;  // max |ours - llama.cpp| over every logit at every prompt position
+  int min_greedy;   // tokens that must agree unless a near-tie comes first (-1: all of them)
 };
 
 std::vector<json> load_reference(const std::string& type) {
@@ -92,8 +96,8 @@ TEST_P(LlamaCppReference, PromptLogitsAndGreedyContinuation) {
 }
 
 INSTANTIATE_TEST_SUITE_P(SharedModels, LlamaCppReference,
-                         ::testing::Values(Case{"f32", 1e-2f, -1}, Case{"f16", 1e-2f, -1}, Case{"q8_0", 1e-1f, 64},
-                                           Case{"q4_0", 1e-1f, 64}),
+                         ::testing::Values(Case{"f32", 1e-4f, -1}, Case{"f16", 1e-4f, -1}, Case{"q8_0", 1e-4f, -1},
+                                           Case{"q4_0", 1e-4f, -1}),
                          [](const auto& info) { return info.param.type; });
 
 }  // namespace

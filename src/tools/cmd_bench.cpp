@@ -120,6 +120,7 @@ int cmd_bench(int argc, char** argv) {
         bar.update(double(++step) / total_steps, "decode");
       }
     }
+    const double rss = peak_rss_mib();  // before the bandwidth probe's buffer
     bar.update(1.0, "memory bandwidth");
     const double mem_bw = measure_read_bandwidth(ctx.pool(), size_t(bw_mib) << 20, 5);
     bar.done();
@@ -127,7 +128,6 @@ int cmd_bench(int argc, char** argv) {
     const Stat spp = stat(pp), stg = stat(tg);
     const double bytes_tok = double(model->weight_bytes_per_token());
     const double eff_bw = bytes_tok * stg.mean / 1e9;
-    const double rss = peak_rss_mib();
     if (json) {
       nlohmann::json j;
       j["model"] = model_path;
