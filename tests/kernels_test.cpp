@@ -300,29 +300,16 @@ TEST(Kernels, AttentionHelpersMatchScalar) {
       std::vector<uint16_t> b(n);
       for (size_t i = 0; i < n; ++i) b[i] = f32_to_fp16(xf[i]);
 
-      // dot_f32_f16: products are exact in double; float sums over chains of <= n terms.
-      double want = 0, mag = 0;
-      for (size_t i = 0; i < n; ++i) {
-        want += double(a[i]) * fp16_to_f32(b[i]);
-        mag += std::fabs(double(a[i]) * fp16_to_f32(b[i]));
-      }
-      ASSERT_NEAR(kernels::dot_f32_f16(a.data(), b.data(), n), want,
-                  double(n + 64) * FLT_EPSILON * mag);
-
-      // axpy_f16: y + alpha * x, one FMA (or a multiply and an add) per element, so within
-      // two roundings of the exact value; nothing past n is written.
-      const float alpha = 0.37f;
-      std::vector<float> y = random_floats(n + 4, 700 + uint32_t(n));
-      for (size_t i = n; i < n + 4; ++i) y[i] = 99.f;
-      std::vector<float> y0 = y;
-      kernels::axpy_f16(alpha, b.data(), y.data(), n);
-      for (size_t i = 0; i < n; ++i) {
-        const double exact = double(y0[i]) + double(alpha) * fp16_to_f32(b[i]);
-        const double scale =
-            std::fabs(double(y0[i])) + std::fabs(double(alpha) * fp16_to_f32(b[i]));
-        ASSERT_NEAR(y[i], exact, FLT_EPSILON * scale) << "i=" << i;
-      }
-      for (size_t i = n; i < n + 4; ++i) ASSERT_EQ(y[i], 99.f);
+      // The flash-attention accumulator: bit-exact with the scalar definition (one fp16
+      // rounding after a fused multiply-add, or after a multiply); nothing past n written.
+      std::vector<uint16_t> acc(n + 4, 0xBEEF), want(n + 4, 0xBEEF);
+      const std::vector<float> af = random_floats(n, 700 + uint32_t(n), -8.f, 8.f);
+      for (size_t i = 0; i < n; ++i) acc[i] = want[i] = f32_to_fp16(af[i]);
+      kernels::f16_scale_row(acc.data(), 0.8125f, n);
+      for (size_t i = 0; i < n; ++i) want[i] = f32_to_fp16(fp16_to_f32(want[i]) * 0.8125f);
+      kernels::f16_fma_row(acc.data(), b.data(), 0.37f, n);
+      for (size_t i = 0; i < n; ++i) want[i] = f32_to_fp16(std::fma(fp16_to_f32(b[i]), 0.37f, fp16_to_f32(want[i])));
+      for (size_t i = 0; i < n + 4; ++i) ASSERT_EQ(acc[i], want[i]) << "i=" << i;
 
       // f32_to_f16_row: bit-exact, nothing past n written.
       std::vector<uint16_t> h(n + 4, 0xBEEF);

@@ -22,14 +22,12 @@ void attend_head_f16(const float* q, const uint16_t* k, const uint16_t* v, size_
     if (score > m) {
       ms = std::exp(m - score);
       m = score;
-      for (int d = 0; d < hd; ++d) acc16[d] = f32_to_fp16(fp16_to_f32(acc16[d]) * ms);
+      f16_scale_row(acc16, ms, size_t(hd));
     } else {
       vs = std::exp(score - m);
     }
     const uint16_t* vp = v + size_t(p) * stride;
-    for (int d = 0; d < hd; ++d) {
-      acc16[d] = f32_to_fp16(std::fma(fp16_to_f32(vp[d]), vs, fp16_to_f32(acc16[d])));
-    }
+    f16_fma_row(acc16, vp, vs, size_t(hd));
     s = std::fma(s, ms, vs);  // ggml is compiled with FMA contraction: these round once
   }
   const float inv = 1.0f / s;

@@ -818,45 +818,30 @@ inline float DotF16GgmlImpl(const uint16_t* HWY_RESTRICT a, const uint16_t* HWY_
 #endif
 }
 
-inline float DotF32F16Impl(const float* HWY_RESTRICT a, const uint16_t* HWY_RESTRICT b, size_t n) {
+// The fp16 accumulator of llama.cpp's flash attention, one value row at a time:
+// y = f16(f32(y) * s) when the running maximum rises, y = f16(fma(f32(x), s, f32(y))) per
+// position. Bit-exact with the scalar loops below (hardware fp16 conversion rounds to nearest
+// even, MulAdd is a fused multiply-add on these targets); other targets run the loops.
+inline void F16ScaleRowImpl(uint16_t* HWY_RESTRICT y, float s, size_t n) {
+  size_t i = 0;
+#if TANDEM_FMA8 && TANDEM_HWY_NATIVE_F16
   const hn::ScalableTag<float> df;
   const size_t N = hn::Lanes(df);
-  auto acc0 = hn::Zero(df), acc1 = hn::Zero(df);
-  size_t i = 0;
-  for (; i + 2 * N <= n; i += 2 * N) {
-    acc0 = hn::MulAdd(hn::LoadU(df, a + i), LoadF16(df, b + i), acc0);
-    acc1 = hn::MulAdd(hn::LoadU(df, a + i + N), LoadF16(df, b + i + N), acc1);
-  }
-  if (i + N <= n) {
-    acc0 = hn::MulAdd(hn::LoadU(df, a + i), LoadF16(df, b + i), acc0);
-    i += N;
-  }
-  if (i < n) {
-    HWY_ALIGN float ab[kMaxF32Lanes];
-    HWY_ALIGN uint16_t bb[kMaxF32Lanes];
-    CopyTail(a + i, n - i, ab, N);
-    CopyTail(b + i, n - i, bb, N);
-    acc1 = hn::MulAdd(hn::Load(df, ab), LoadF16(df, bb), acc1);
-  }
-  return ReduceSum(df, hn::Add(acc0, acc1));
+  const auto vs = hn::Set(df, s);
+  for (; i + N <= n; i += N) StoreF16(df, hn::Mul(LoadF16(df, y + i), vs), y + i);
+#endif
+  for (; i < n; ++i) y[i] = f32_to_fp16(fp16_to_f32(y[i]) * s);
 }
 
-inline void AxpyF16Impl(float alpha, const uint16_t* HWY_RESTRICT x, float* HWY_RESTRICT y,
-                        size_t n) {
+inline void F16FmaRowImpl(uint16_t* HWY_RESTRICT y, const uint16_t* HWY_RESTRICT x, float s, size_t n) {
+  size_t i = 0;
+#if TANDEM_FMA8 && TANDEM_HWY_NATIVE_F16
   const hn::ScalableTag<float> df;
   const size_t N = hn::Lanes(df);
-  const auto va = hn::Set(df, alpha);
-  size_t i = 0;
-  for (; i + N <= n; i += N)
-    hn::StoreU(hn::MulAdd(va, LoadF16(df, x + i), hn::LoadU(df, y + i)), df, y + i);
-  if (i < n) {
-    HWY_ALIGN float yb[kMaxF32Lanes];
-    HWY_ALIGN uint16_t xb[kMaxF32Lanes];
-    CopyTail(y + i, n - i, yb, N);
-    CopyTail(x + i, n - i, xb, N);
-    hn::Store(hn::MulAdd(va, LoadF16(df, xb), hn::Load(df, yb)), df, yb);
-    std::memcpy(y + i, yb, (n - i) * sizeof(float));
-  }
+  const auto vs = hn::Set(df, s);
+  for (; i + N <= n; i += N) StoreF16(df, hn::MulAdd(LoadF16(df, x + i), vs, LoadF16(df, y + i)), y + i);
+#endif
+  for (; i < n; ++i) y[i] = f32_to_fp16(std::fma(fp16_to_f32(x[i]), s, fp16_to_f32(y[i])));
 }
 
 inline void F32ToF16RowImpl(const float* HWY_RESTRICT x, uint16_t* HWY_RESTRICT out, size_t n) {

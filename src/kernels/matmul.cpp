@@ -23,9 +23,9 @@ namespace tandem::kernels {
 HWY_EXPORT(ConvertActivationsImpl);
 HWY_EXPORT(DotImpl);
 HWY_EXPORT(MatmulImpl);
-HWY_EXPORT(DotF32F16Impl);
 HWY_EXPORT(DotF16GgmlImpl);
-HWY_EXPORT(AxpyF16Impl);
+HWY_EXPORT(F16ScaleRowImpl);
+HWY_EXPORT(F16FmaRowImpl);
 HWY_EXPORT(F32ToF16RowImpl);
 HWY_EXPORT(SumF32Impl);
 HWY_EXPORT(TargetNameImpl);
@@ -70,12 +70,10 @@ float dot_f16_ggml(const uint16_t* a, const uint16_t* b, size_t n) {
   return HWY_DYNAMIC_DISPATCH(DotF16GgmlImpl)(a, b, n);
 }
 
-float dot_f32_f16(const float* a, const uint16_t* b, size_t n) {
-  return HWY_DYNAMIC_DISPATCH(DotF32F16Impl)(a, b, n);
-}
+void f16_scale_row(uint16_t* y, float s, size_t n) { HWY_DYNAMIC_DISPATCH(F16ScaleRowImpl)(y, s, n); }
 
-void axpy_f16(float alpha, const uint16_t* x, float* y, size_t n) {
-  HWY_DYNAMIC_DISPATCH(AxpyF16Impl)(alpha, x, y, n);
+void f16_fma_row(uint16_t* y, const uint16_t* x, float s, size_t n) {
+  HWY_DYNAMIC_DISPATCH(F16FmaRowImpl)(y, x, s, n);
 }
 
 void f32_to_f16_row(const float* x, uint16_t* out, size_t n) {

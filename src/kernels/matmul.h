@@ -35,8 +35,10 @@ void matmul(TensorType wtype, const void* W, size_t k, size_t row_begin, size_t 
 float dot_f16_ggml(const uint16_t* a, const uint16_t* b, size_t n);
 
 // Attention helpers over an fp16 KV cache.
-float dot_f32_f16(const float* a, const uint16_t* b, size_t n);
-void axpy_f16(float alpha, const uint16_t* x, float* y, size_t n);  // y += alpha * x
+// The flash-attention accumulator (see attention.h): y = f16(f32(y) * s) and
+// y = f16(fma(f32(x), s, f32(y))), element-wise over n fp16 values.
+void f16_scale_row(uint16_t* y, float s, size_t n);
+void f16_fma_row(uint16_t* y, const uint16_t* x, float s, size_t n);
 void f32_to_f16_row(const float* x, uint16_t* out, size_t n);
 
 // Streams through n floats with SIMD loads and returns their sum: the memory bandwidth probe.
