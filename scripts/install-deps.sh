@@ -8,6 +8,8 @@ PKGS=(
   nlohmann-json3-dev       # JSON (tools' --json output, reference files in tests)
   libcli11-dev             # command line of the tandem program
   libspdlog-dev libfmt-dev # logging and formatting
+  libcpp-httplib-dev       # HTTP client of `tandem pull` (and the test server in its tests)
+  libssl-dev               # OpenSSL: https for `tandem pull`, sha256 of downloads
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang libclang-rt-14-dev # libFuzzer for the GGUF fuzz target
 )

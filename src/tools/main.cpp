@@ -14,6 +14,7 @@ static const Command kCommands[] = {
     {"quantize", "convert a GGUF model's weights to q8_0 or q4_0", cmd_quantize},
     {"synth", "write a GGUF model of a real shape with seeded random weights", cmd_synth},
     {"info", "print a GGUF file's metadata and tensors", cmd_info},
+    {"pull", "download a GGUF model over http(s) (resumable, --sha256 verified)", cmd_pull},
 };
 
 static void usage(FILE* to) {
