@@ -163,7 +163,7 @@ Vocab Vocab::load(const GgufFile& f, bool ids_only) {
   v.attrs_.assign(n, TokenAttr::Normal);
   for (size_t i = 0; i < n; ++i) {
     v.texts_[i] = std::string(toks.strs[i]);
-    // llama.cpp gives empty tokens a placeholder text, so that no token matches the empty string.
+    // llama.cpp gives empty tokens a stand-in text, so that no token matches the empty string.
     if (v.texts_[i].empty()) v.texts_[i] = "[EMPTY_" + std::to_string(i) + "]";
     v.max_token_len_ = std::max(v.max_token_len_, v.texts_[i].size());
   }
