@@ -205,7 +205,9 @@ TEST(SynthTool, Stories260KQ4_0MatchesTheRealFilesLayout) {
   EXPECT_FLOAT_EQ(float(f.get_float("llama.rope.freq_base")), 10000.f);
   // The vocabulary is the real one.
   for (const auto& k : ref.keys()) {
-    if (k.rfind("tokenizer.", 0) == 0) EXPECT_TRUE(f.has(k)) << k;
+    if (k.rfind("tokenizer.", 0) == 0) {
+      EXPECT_TRUE(f.has(k)) << k;
+    }
   }
   EXPECT_EQ(f.get_array("tokenizer.ggml.tokens", GgufValueType::STRING).strs[300],
             ref.get_array("tokenizer.ggml.tokens", GgufValueType::STRING).strs[300]);

@@ -363,8 +363,6 @@ namespace fx {
 
 using DF8 = hn::Full256<float>;
 
-HWY_INLINE void Store8(__m256 v, float* out) { _mm256_storeu_ps(out, v); }
-
 // ---- F32 / F16
 
 template <typename T>

@@ -115,49 +115,4 @@ void dequantize_row(TensorType t, const void* in, float* out, size_t n) {
   }
 }
 
-float dot_ref(TensorType w, const void* w_row, const void* a_row, size_t n) {
-  switch (w) {
-    case TensorType::F32: {
-      const auto* a = static_cast<const float*>(w_row);
-      const auto* b = static_cast<const float*>(a_row);
-      double s = 0;
-      for (size_t i = 0; i < n; ++i) s += double(a[i]) * b[i];
-      return float(s);
-    }
-    case TensorType::F16: {
-      const auto* a = static_cast<const uint16_t*>(w_row);
-      const auto* b = static_cast<const uint16_t*>(a_row);
-      double s = 0;
-      for (size_t i = 0; i < n; ++i) s += double(fp16_to_f32(a[i])) * fp16_to_f32(b[i]);
-      return float(s);
-    }
-    case TensorType::Q8_0: {
-      const auto* x = static_cast<const BlockQ8_0*>(w_row);
-      const auto* y = static_cast<const BlockQ8_0*>(a_row);
-      float s = 0;
-      for (size_t b = 0; b < n / kQK; ++b) {
-        int sum = 0;
-        for (int j = 0; j < kQK; ++j) sum += x[b].qs[j] * y[b].qs[j];
-        s += sum * (fp16_to_f32(x[b].d) * fp16_to_f32(y[b].d));
-      }
-      return s;
-    }
-    case TensorType::Q4_0: {
-      const auto* x = static_cast<const BlockQ4_0*>(w_row);
-      const auto* y = static_cast<const BlockQ8_0*>(a_row);
-      float s = 0;
-      for (size_t b = 0; b < n / kQK; ++b) {
-        int sum = 0;
-        for (int j = 0; j < kQK / 2; ++j) {
-          sum += (int(x[b].qs[j] & 0x0f) - 8) * y[b].qs[j];
-          sum += (int(x[b].qs[j] >> 4) - 8) * y[b].qs[j + kQK / 2];
-        }
-        s += sum * (fp16_to_f32(x[b].d) * fp16_to_f32(y[b].d));
-      }
-      return s;
-    }
-    default: throw Error("no dot product for " + std::string(type_name(w)));
-  }
-}
-
 }  // namespace tandem

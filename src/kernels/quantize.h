@@ -1,6 +1,6 @@
-// Scalar quantization and dequantization of rows, and scalar reference dot products.
-// These are the definitions the SIMD kernels are tested against; they follow ggml's reference
-// rounding so that files we write and activations we quantize match llama.cpp's.
+// Scalar quantization and dequantization of rows. These are the definitions the SIMD
+// conversions are tested against; they follow ggml's rounding so that the files we write and
+// the activations we quantize match llama.cpp's bit for bit.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -20,7 +20,5 @@ void dequantize_row(TensorType t, const void* in, float* out, size_t n);
 // with weights of type w (F32 -> F32, F16 -> F16, Q8_0 and Q4_0 -> Q8_0).
 TensorType activation_type(TensorType w);
 
-// Scalar reference: dot of a weight row of type w with an activation row of activation_type(w).
-float dot_ref(TensorType w, const void* w_row, const void* a_row, size_t n);
 
 }  // namespace tandem
