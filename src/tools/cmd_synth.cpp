@@ -7,7 +7,6 @@
 // the same whatever the thread count, and written tensor by tensor in chunks: a 1.1B-parameter
 // model needs a few tens of megabytes of memory, not gigabytes.
 #include <CLI/CLI.hpp>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -236,19 +235,11 @@ int cmd_synth(int argc, char** argv) {
     ThreadPool pool(n_threads);
     w.open(out_path);
     const uint64_t total = w.file_size();
-    const bool tty = ::isatty(STDERR_FILENO);
-    int last_pct = -1;
+    Progress bar("tandem synth");
     // Progress: the share of the file's bytes written before tensor `next` (plan.size(): all).
     auto progress = [&](size_t next) {
       const uint64_t done = next < plan.size() ? w.data_offset() + w.tensor_offset(next) : total;
-      const int pct = int(100.0 * double(done) / double(total));
-      const char* name = next < plan.size() ? plan[next].name.c_str() : "done";
-      if (tty) {
-        std::fprintf(stderr, "\rtandem synth: %3d%%  %-40s", pct, name);
-      } else if (pct / 10 != last_pct / 10 || next == plan.size()) {
-        std::fprintf(stderr, "tandem synth: %3d%%  %s\n", pct, name);
-      }
-      last_pct = pct;
+      bar.update(double(done) / double(total), next < plan.size() ? plan[next].name : "");
     };
     std::fprintf(stderr, "tandem synth: %s %s -> %s (%zu tensors, %s)\n", sh->name,
                  std::string(type_name(target)).c_str(), out_path.c_str(), plan.size(), human_bytes(total).c_str());
@@ -278,7 +269,7 @@ int cmd_synth(int argc, char** argv) {
       }
     }
     progress(plan.size());
-    if (tty) std::fprintf(stderr, "\n");
+    bar.done();
     w.finish();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("tandem synth: wrote %s: %s %s, %s params, %zu tensors, vocab %s (%lld tokens), %s (%llu bytes), %.1f s\n",
