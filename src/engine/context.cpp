@@ -22,7 +22,7 @@ Context::Context(const LlamaModel& model, const ContextParams& params)
       params_(resolve(model, params)),
       pool_(params_.n_threads),
       kv_(model.hparams(), params_.n_seq, params_.n_ctx),
-      state_(model, params_.n_batch, std::min(params_.n_outputs, params_.n_batch), params_.n_ctx, params_.n_threads) {
+      state_(model, params_.n_batch, std::min(params_.n_outputs, params_.n_batch), params_.n_seq, params_.n_threads) {
   batch_.resize(size_t(params_.n_batch));
 }
 

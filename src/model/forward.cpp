@@ -63,7 +63,7 @@ struct MatmulJob {
 
 }  // namespace
 
-ForwardState::ForwardState(const LlamaModel& model, int32_t max_batch, int32_t max_outputs, int32_t n_ctx,
+ForwardState::ForwardState(const LlamaModel& model, int32_t max_batch, int32_t max_outputs, int32_t n_seq,
                            int n_threads)
     : max_batch_(max_batch), max_outputs_(max_outputs), n_vocab_(model.hparams().n_vocab) {
   const LlamaHparams& hp = model.hparams();
@@ -85,7 +85,7 @@ ForwardState::ForwardState(const LlamaModel& model, int32_t max_batch, int32_t m
   rope_sin_.resize(B * size_t(hp.n_rot / 2));
   head_scratch_.resize(size_t(std::max(n_threads, 1)) * 2 * size_t(hp.head_dim));
   out_rows_.resize(B);
-  seq_pending_.resize(4096);
+  seq_pending_.resize(size_t(std::max(n_seq, 1)));
   logits_.resize(size_t(max_outputs) * size_t(n_vocab_));
 }
 
@@ -104,6 +104,8 @@ void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool&
 
   // ---- validate the whole batch before touching any state ----
   if (n == 0) return;
+  if (size_t(kv.n_seq()) > st.seq_pending_.size())
+    throw Error("the KV cache holds more sequences than this forward state was built for");
   if (n > st.max_batch_)
     throw Error("batch of " + std::to_string(n) + " tokens exceeds the maximum of " + std::to_string(st.max_batch_));
   int n_out = 0;

@@ -23,8 +23,9 @@ struct BatchToken {
 
 class ForwardState {
  public:
-  // max_batch: most tokens per forward; max_outputs: most tokens per forward that want logits.
-  ForwardState(const LlamaModel& model, int32_t max_batch, int32_t max_outputs, int32_t n_ctx, int n_threads);
+  // max_batch: most tokens per forward; max_outputs: most tokens per forward that want logits;
+  // n_seq: sequences of the KV cache it runs with.
+  ForwardState(const LlamaModel& model, int32_t max_batch, int32_t max_outputs, int32_t n_seq, int n_threads);
 
   int32_t max_batch() const { return max_batch_; }
   int32_t max_outputs() const { return max_outputs_; }
