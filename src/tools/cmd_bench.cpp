@@ -83,7 +83,7 @@ int cmd_bench(int argc, char** argv) {
     const auto& hp = model->hparams();
     ContextParams cp;
     cp.n_threads = threads;
-    cp.n_ctx = std::max(n_prompt, n_gen) + 1;
+    cp.n_ctx = std::max({n_prompt, n_gen, 16}) + 1;  // 16: room for the warm-up below
     cp.n_batch = std::max(1, std::min(n_prompt, 512));
     cp.n_outputs = 1;
     Context ctx(*model, cp);
