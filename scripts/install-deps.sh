@@ -12,6 +12,8 @@ PKGS=(
   libssl-dev               # OpenSSL: https for `tandem pull`, sha256 of downloads
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang libclang-rt-14-dev # libFuzzer for the GGUF fuzz target
+  libpcre2-dev             # Unicode regex (\p{L}, \p{N}, lookahead) for BPE pre-tokenizers
+  libsentencepiece-dev     # the SentencePiece library: oracle for the SPM tokenizer tests
 )
 missing=()
 for p in "${PKGS[@]}"; do
