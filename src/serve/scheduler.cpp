@@ -151,6 +151,7 @@ void Scheduler::loop() {
         admitted.push_back(std::move(job));
         ++active_;
       }
+      metrics_.active_sequences = int64_t(active_);
       metrics_.queue_depth = int64_t(queue_.size());
     }
     for (auto& job : admitted) {
@@ -455,6 +456,7 @@ void Scheduler::release(Slot& s) {
   s.last_used = ++tick_;
   std::lock_guard<std::mutex> lk(mu_);
   --active_;
+  metrics_.active_sequences = int64_t(active_);
 }
 
 void Scheduler::publish_gauges() {
