@@ -25,7 +25,7 @@ TEST(ThreadPool, ManyShortLoopsBackToBack) {
   ThreadPool pool(3);
   std::atomic<long> total{0};
   for (int iter = 0; iter < 4000; ++iter)
-    pool.run([](void* p, int t, int n) { static_cast<std::atomic<long>*>(p)->fetch_add(t + 1); }, &total);
+    pool.run_chunks(3, [](void* p, size_t c, int) { static_cast<std::atomic<long>*>(p)->fetch_add(long(c) + 1); }, &total);
   EXPECT_EQ(total.load(), 4000L * (1 + 2 + 3));
 }
 
@@ -37,5 +37,19 @@ TEST(ThreadPool, ResultsWrittenByWorkersAreVisibleAfterRun) {
       for (size_t i = b; i < e; ++i) out[i] = iter;
     });
     for (int v : out) ASSERT_EQ(v, iter);
+  }
+}
+
+TEST(ThreadPool, SlicesFollowTheGrainAndThreadIndicesAreValid) {
+  ThreadPool pool(3);
+  for (size_t n : {1u, 8u, 9u, 100u, 2560u}) {
+    std::vector<std::atomic<int>> hits(n);
+    std::atomic<bool> ok{true};
+    pool.parallel_for(n, 8, [&](size_t b, size_t e, int thread) {
+      if (b % 8 != 0 || (e % 8 != 0 && e != n) || thread < 0 || thread >= 3) ok = false;
+      for (size_t i = b; i < e; ++i) hits[i].fetch_add(1);
+    });
+    EXPECT_TRUE(ok.load()) << "n " << n;
+    for (size_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << "n " << n;
   }
 }

@@ -370,4 +370,8 @@ int32_t GgufFile::array_i32(const GgufValue& a, uint64_t i) {
   }
 }
 
+void GgufFile::drop_pages(const uint8_t* p, size_t n) const {
+  if (map_) map_->drop_pages(p, n);
+}
+
 }  // namespace tandem

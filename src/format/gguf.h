@@ -82,6 +82,8 @@ class GgufFile {
   std::optional<bool> opt_bool(std::string_view key) const;
 
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
+  // Releases the resident pages of [p, p + n) when the file is memory-mapped (see MappedFile).
+  void drop_pages(const uint8_t* p, size_t n) const;
   const GgufTensorInfo* find_tensor(std::string_view name) const;
 
   // Numeric array elements as float / int32 (validated element type), for vocab scores and types.

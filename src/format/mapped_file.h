@@ -18,6 +18,9 @@ class MappedFile {
 
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
+  // Tells the kernel the whole pages inside [p, p + n) are not needed now (MADV_DONTNEED): they
+  // leave this process's resident memory and are read back from the page cache if touched.
+  void drop_pages(const uint8_t* p, size_t n) const;
 
  private:
   const uint8_t* data_ = nullptr;

@@ -2,6 +2,16 @@
 
 namespace tandem {
 
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+}  // namespace
+
 ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
   threads_.reserve(size_t(n_threads_ - 1));
   for (int i = 1; i < n_threads_; ++i) threads_.emplace_back([this, i] { worker(i); });
@@ -10,53 +20,69 @@ ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lk(mu_);
-    stop_ = true;
+    stop_.store(true, std::memory_order_release);
   }
   cv_.notify_all();
   for (auto& t : threads_) t.join();
 }
 
-void ThreadPool::run(Task task, void* ctx) {
-  if (n_threads_ == 1) {
-    task(ctx, 0, 1);
+void ThreadPool::run_chunks(size_t n_chunks, ChunkFn fn, void* ctx) {
+  if (n_chunks == 0) return;
+  if (n_threads_ == 1 || n_chunks == 1) {
+    for (size_t i = 0; i < n_chunks; ++i) fn(ctx, i, 0);
     return;
   }
-  task_ = task;
-  ctx_ = ctx;
-  pending_.store(n_threads_ - 1, std::memory_order_relaxed);
+  const uint32_t gen = ++last_generation_;
+  fn_.store(fn, std::memory_order_relaxed);
+  ctx_.store(ctx, std::memory_order_relaxed);
+  n_chunks_.store(uint32_t(n_chunks), std::memory_order_relaxed);
+  done_.store(0, std::memory_order_relaxed);
+  work_.store(uint64_t(gen) << 32, std::memory_order_release);
   {
     // Published under the lock so a worker about to sleep cannot miss it.
     std::lock_guard<std::mutex> lk(mu_);
-    generation_.fetch_add(1, std::memory_order_release);
+    generation_.store(gen, std::memory_order_release);
   }
   cv_.notify_all();
-  task(ctx, 0, n_threads_);
-  // Workers finish in microseconds on the decode path: spin briefly, then yield.
-  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins)
-    if (spins > 1000) std::this_thread::yield();
+  claim_chunks(gen, 0);
+  // Only chunks other threads are running remain: spin briefly, then yield.
+  for (int spins = 0; done_.load(std::memory_order_acquire) != n_chunks; ++spins) {
+    if (spins < 4000) cpu_relax();
+    else std::this_thread::yield();
+  }
+}
+
+// Claims and runs chunks of loop `generation` until none is left. A chunk claimed means the loop
+// is not finished, so the caller cannot have replaced fn_/ctx_ before this thread has read them.
+void ThreadPool::claim_chunks(uint32_t generation, int thread) {
+  uint64_t w = work_.load(std::memory_order_acquire);
+  for (;;) {
+    if (uint32_t(w >> 32) != generation) return;
+    const uint32_t i = uint32_t(w);
+    if (i >= n_chunks_.load(std::memory_order_relaxed)) return;
+    if (work_.compare_exchange_weak(w, w + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      fn_.load(std::memory_order_relaxed)(ctx_.load(std::memory_order_relaxed), i, thread);
+      done_.fetch_add(1, std::memory_order_release);
+      w = work_.load(std::memory_order_acquire);
+    }
+  }
 }
 
 void ThreadPool::worker(int index) {
-  uint64_t seen = 0;
+  uint32_t seen = 0;
   for (;;) {
     // Decode dispatches a loop every few microseconds: spin a while before sleeping, since a
     // condition-variable wake-up costs more than the work of one small matmul.
-    for (int spins = 0; spins < 20000 && generation_.load(std::memory_order_acquire) == seen; ++spins) {
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#endif
-    }
+    for (int spins = 0; spins < 20000 && generation_.load(std::memory_order_acquire) == seen; ++spins) cpu_relax();
     if (generation_.load(std::memory_order_acquire) == seen) {
       std::unique_lock<std::mutex> lk(mu_);
-      cv_.wait(lk, [&] { return stop_ || generation_.load(std::memory_order_acquire) != seen; });
+      cv_.wait(lk, [&] {
+        return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen;
+      });
     }
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      if (stop_) return;
-    }
+    if (stop_.load(std::memory_order_acquire)) return;
     seen = generation_.load(std::memory_order_acquire);
-    task_(ctx_, index, n_threads_);
-    pending_.fetch_sub(1, std::memory_order_release);
+    claim_chunks(seen, index);
   }
 }
 

@@ -12,6 +12,7 @@
 #include "format/error.h"
 #include "kernels/attention.h"
 #include "kernels/ggml_numerics.h"
+#include "kernels/interleaved.h"
 #include "kernels/matmul.h"
 #include "kernels/quantize.h"
 
@@ -190,13 +191,19 @@ void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool&
   auto matmuls = [&](int rows_in, const uint8_t* batched, std::initializer_list<MatmulJob> jobs) {
     int64_t total = 0;
     for (const auto& j : jobs) total += j.w->rows;
-    pool.parallel_for(size_t(total), [&](size_t b, size_t end) {
+    // Slices of whole 8-row groups, the interleaved layouts' unit (kernels/interleaved.h).
+    pool.parallel_for(size_t(total), 8, [&](size_t b, size_t end) {
       int64_t base = 0;
       for (const auto& j : jobs) {
         const int64_t lo = std::max<int64_t>(int64_t(b) - base, 0);
         const int64_t hi = std::min<int64_t>(int64_t(end) - base, j.w->rows);
         base += j.w->rows;
         if (lo >= hi) continue;
+        if (j.w->layout != kernels::WeightLayout::Rows) {  // quantized: one summation order
+          kernels::matmul_interleaved(j.w->layout, j.w->data, size_t(j.w->cols), size_t(lo), size_t(hi),
+                                      j.in->for_weight(j.w->type), size_t(rows_in), j.out, size_t(j.w->rows));
+          continue;
+        }
         const TensorType at = activation_type(j.w->type);
         const bool order_matters = at == TensorType::F32 || at == TensorType::F16;
         const auto* a = static_cast<const uint8_t*>(j.in->for_weight(j.w->type));
@@ -232,26 +239,19 @@ void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool&
       kernels::f32_to_f16_row(st.v_.data() + size_t(i) * kvd, kv.v(l, t.seq, t.pos), size_t(kvd));
     }
     // Each (token, head) attends to positions [0, pos] of its own sequence.
-    struct AttnCtx {
-      ForwardState* st; const KvCache* kv; std::span<const BatchToken> batch;
-      int l, n_head, hd, e, group; float scale;
-    } actx{&st, &kv, batch, l, hp.n_head, hd, e, group, kq_scale};
-    pool.run([](void* p, int th, int nth) {
-      auto& c = *static_cast<AttnCtx*>(p);
-      const size_t jobs = c.batch.size() * size_t(c.n_head);
-      for (size_t job = jobs * th / nth; job < jobs * (th + 1) / nth; ++job) {
-        const size_t i = job / size_t(c.n_head);
-        const int h = int(job % size_t(c.n_head));
-        const BatchToken& t = c.batch[i];
-        const int kvh = h / c.group;
-        const float* q = c.st->q_.data() + i * size_t(c.e) + size_t(h) * c.hd;
-        float* out = c.st->att_.data() + i * size_t(c.e) + size_t(h) * c.hd;
-        uint16_t* scratch = c.st->head_scratch_.data() + size_t(th) * 2 * size_t(c.hd);
-        const size_t off = size_t(kvh) * size_t(c.hd);
-        kernels::attend_head_f16(q, c.kv->k(c.l, t.seq, 0) + off, c.kv->v(c.l, t.seq, 0) + off, size_t(c.kv->kv_dim()),
-                                 t.pos + 1, c.hd, c.scale, scratch, scratch + c.hd, out);
+    pool.parallel_for(size_t(n) * size_t(hp.n_head), 1, [&](size_t j0, size_t j1, int th) {
+      uint16_t* scratch = st.head_scratch_.data() + size_t(th) * 2 * size_t(hd);
+      for (size_t job = j0; job < j1; ++job) {
+        const size_t i = job / size_t(hp.n_head);
+        const int h = int(job % size_t(hp.n_head));
+        const BatchToken& t = batch[i];
+        const float* q = st.q_.data() + i * size_t(e) + size_t(h) * hd;
+        float* out = st.att_.data() + i * size_t(e) + size_t(h) * hd;
+        const size_t off = size_t(h / group) * size_t(hd);
+        kernels::attend_head_f16(q, kv.k(l, t.seq, 0) + off, kv.v(l, t.seq, 0) + off, size_t(kv.kv_dim()), t.pos + 1,
+                                 hd, kq_scale, scratch, scratch + hd, out);
       }
-    }, &actx);
+    });
     const Acts a_o = prepare(st.att_.data(), n, e, {&L.wo});
     matmuls(n, st.row_batched_.data(), {{&L.wo, &a_o, xb}});
     for (size_t i = 0; i < size_t(n) * e; ++i) x[i] += xb[i];

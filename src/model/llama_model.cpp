@@ -66,30 +66,13 @@ std::unique_ptr<LlamaModel> LlamaModel::load(const std::string& path, const std:
   if (progress) progress(0.f);
   GgufFile f = GgufFile::open(path);
   try {
-    auto m = from_gguf(std::move(f));
-    if (progress) {
-      // Fault the mapped weights in now, with progress, rather than during the first tokens.
-      const auto& ts = m->file_.tensors();
-      const size_t total = std::max<size_t>(m->total_weight_bytes(), 1);
-      size_t done = 0, next_report = 0;
-      volatile uint8_t sink = 0;
-      for (const auto& t : ts) {
-        for (size_t off = 0; off < t.nbytes; off += 4096) sink = sink + t.data[off];
-        done += t.nbytes;
-        if (done >= next_report) {
-          progress(float(double(done) / double(total)));
-          next_report = done + total / 50;
-        }
-      }
-      progress(1.f);
-    }
-    return m;
+    return from_gguf(std::move(f), progress);
   } catch (const Error& e) {
     throw Error(path + ": " + e.what());
   }
 }
 
-std::unique_ptr<LlamaModel> LlamaModel::from_gguf(GgufFile file) {
+std::unique_ptr<LlamaModel> LlamaModel::from_gguf(GgufFile file, const std::function<void(float)>& progress) {
   auto m = std::unique_ptr<LlamaModel>(new LlamaModel());
   m->file_ = std::move(file);
   const GgufFile& f = m->file_;
@@ -158,6 +141,7 @@ std::unique_ptr<LlamaModel> LlamaModel::from_gguf(GgufFile file) {
     L.w_up = matrix(f, p + "ffn_up.weight", e, ff);
     L.w_down = matrix(f, p + "ffn_down.weight", ff, e);
   }
+  m->interleave_weights(progress);
   return m;
 }
 

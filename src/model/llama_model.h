@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "format/gguf.h"
+#include "kernels/interleaved.h"
 
 namespace tandem {
 
@@ -30,15 +31,17 @@ struct LlamaHparams {
   int32_t kv_dim() const { return n_head_kv * head_dim; }
 };
 
-// A 2-D weight matrix as GGUF stores it: `rows` rows of `cols` contiguous elements.
+// A 2-D weight matrix of `rows` rows of `cols` elements: in GGUF's row-major layout, in place in
+// the mapped file, or (layout != Rows) an interleaved copy the model owns (kernels/interleaved.h).
 struct WeightMatrix {
   TensorType type = TensorType::F32;
   int64_t cols = 0;  // input features (ne[0])
   int64_t rows = 0;  // output features (ne[1])
-  size_t row_bytes = 0;
+  size_t row_bytes = 0;  // bytes of one row in GGUF layout
   const uint8_t* data = nullptr;
+  kernels::WeightLayout layout = kernels::WeightLayout::Rows;
 
-  const uint8_t* row(int64_t r) const { return data + size_t(r) * row_bytes; }
+  const uint8_t* row(int64_t r) const { return data + size_t(r) * row_bytes; }  // Rows layout only
   size_t bytes() const { return row_bytes * size_t(rows); }
 };
 
@@ -54,7 +57,7 @@ class LlamaModel {
   static std::unique_ptr<LlamaModel> load(const std::string& path,
                                           const std::function<void(float)>& progress = {});
   // Builds a model over an already parsed file (tests, fuzzing); the bytes must outlive it.
-  static std::unique_ptr<LlamaModel> from_gguf(GgufFile file);
+  static std::unique_ptr<LlamaModel> from_gguf(GgufFile file, const std::function<void(float)>& progress = {});
 
   const GgufFile& gguf() const { return file_; }
   const LlamaHparams& hparams() const { return hp_; }
@@ -77,6 +80,11 @@ class LlamaModel {
   bool output_tied_ = false;
   std::vector<float> output_norm_;
   std::vector<LlamaLayer> layers_;
+  std::vector<std::unique_ptr<uint8_t[]>> interleaved_;  // owned copies of interleaved matrices
+
+  // Converts the matrices that decode faster interleaved (model/interleave_weights.cpp), reading
+  // every weight once (which also faults the mapped file in) and reporting progress.
+  void interleave_weights(const std::function<void(float)>& progress);
 };
 
 }  // namespace tandem

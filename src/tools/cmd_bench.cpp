@@ -44,12 +44,10 @@ double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int passes) {
   std::vector<float> sums(size_t(pool.size()), 0.f);
   for (int p = 0; p < passes; ++p) {
     const double t0 = now_ms();
-    struct Ctx { const float* data; size_t n; float* sums; } c{buf.data(), n, sums.data()};
-    pool.run([](void* v, int t, int nt) {
-      auto* c = static_cast<Ctx*>(v);
-      const size_t b = c->n * size_t(t) / size_t(nt) / 64 * 64, e = c->n * size_t(t + 1) / size_t(nt) / 64 * 64;
-      c->sums[t] += kernels::sum_f32(c->data + b, e - b);
-    }, &c);
+    // Scheduled like the forward pass's loops: a few slices per thread, claimed dynamically.
+    pool.parallel_for(n / 64 * 64, 64, [&](size_t b, size_t e, int thread) {
+      sums[size_t(thread)] += kernels::sum_f32(buf.data() + b, e - b);
+    });
     const double s = (now_ms() - t0) / 1000.0;
     best = std::max(best, double(n / 64 * 64) * sizeof(float) / s / 1e9);
   }
