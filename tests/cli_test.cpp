@@ -2,6 +2,8 @@
 // exit, a message, no crash) for bad files and bad arguments.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "test_util.h"
 
 using namespace tandem;
@@ -81,4 +83,68 @@ TEST(Cli, PerplexityAndKlDivergenceMatchLlamaCppTable) {
   EXPECT_NEAR(j["perplexity_ratio"].get<double>(), 1.0910, 0.03);
   EXPECT_NEAR(j["kld_mean"].get<double>(), 0.066193, 0.066193 * 0.05);
   EXPECT_NEAR(j["same_top_token"].get<double>(), 0.8722, 0.02);
+}
+
+TEST(Cli, ChatRendersTheTemplateAndTokenizesWithOneBos) {
+  const std::string m = test::model_path("stories260K-f32.gguf");
+  TANDEM_REQUIRE_FILE(m);
+  std::string out;
+  ASSERT_EQ(test::run_command(bin() + " run -m " + m +
+                                  " --chat -p 'Hello' --system 'Be kind.' --chat-template llama2-sys-strip -n 4 "
+                                  "--temp 0 --json -q",
+                              &out),
+            0)
+      << out;
+  auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["chat_template"], "llama2-sys-strip");
+  EXPECT_EQ(j["rendered_prompt"], "<s>[INST] <<SYS>>\nBe kind.\n<</SYS>>\n\nHello [/INST]");
+  const auto tokens = j["prompt_tokens"].get<std::vector<int>>();
+  ASSERT_FALSE(tokens.empty());
+  EXPECT_EQ(tokens[0], 1);
+  EXPECT_EQ(std::count(tokens.begin(), tokens.end(), 1), 1) << "the template's <s> must not add a second BOS";
+
+  // Same tokens as the rendered text without its BOS text given as a plain prompt (this vocab
+  // has no special tokens in the template's markup).
+  const std::string file = test::temp_path("chat_prompt.txt");
+  const std::string text = "[INST] <<SYS>>\nBe kind.\n<</SYS>>\n\nHello [/INST]";
+  test::write_file(file, std::vector<uint8_t>(text.begin(), text.end()));
+  std::string plain;
+  ASSERT_EQ(test::run_command(bin() + " run -m " + m + " -f " + file + " -n 4 --temp 0 --json -q", &plain), 0) << plain;
+  EXPECT_EQ(nlohmann::json::parse(plain)["prompt_tokens"], j["prompt_tokens"]);
+  std::remove(file.c_str());
+
+  // A Jinja override is recognized by its markers.
+  ASSERT_EQ(test::run_command(bin() + " run -m " + m +
+                                  " --chat -p Hi --chat-template '{% for m in messages %}<|im_start|>{{ m.role }}{% "
+                                  "endfor %}' -n 2 --temp 0 --json -q",
+                              &out),
+            0)
+      << out;
+  j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["chat_template"], "chatml");
+  EXPECT_EQ(j["rendered_prompt"], "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+}
+
+TEST(Cli, ChatWithoutATemplateGivesClearErrors) {
+  const std::string m = test::model_path("stories260K-f32.gguf");
+  TANDEM_REQUIRE_FILE(m);
+  struct Case {
+    std::string args, expect;
+  } cases[] = {
+      {"run -m " + m + " --chat -p hi", "the model has no chat template"},
+      {"run -m " + m + " --chat -p hi", "pass --chat-template NAME"},
+      {"run -m " + m + " --chat -p hi --chat-template nope", "unknown chat template 'nope'"},
+      {"run -m " + m + " --chat -p hi --chat-template nope", "known templates: chatml,"},
+      {"run -m " + m + " -p hi --system 'Be kind.'", "need --chat"},
+  };
+  for (const auto& c : cases) {
+    std::string out;
+    const int rc = test::run_command(bin() + " " + c.args, &out);
+    EXPECT_NE(rc, 0) << c.args;
+    EXPECT_LT(rc, 128) << "crashed: " << c.args << "\n" << out;
+    EXPECT_NE(out.find(c.expect), std::string::npos) << c.args << "\n" << out;
+  }
+  std::string out;
+  ASSERT_EQ(test::run_command(bin() + " info " + m + " --no-tensors", &out), 0) << out;
+  EXPECT_NE(out.find("chat template: none"), std::string::npos) << out;
 }

@@ -26,11 +26,13 @@ namespace ix {
 
 // Q4_0x8, kT activation rows: res[t * 8 + i] for row i of the group. Per row the "repacked"
 // order of ggml_numerics.h: acc = fma(float(isum of the block), d_w * d_a, acc), block by block.
-template <size_t kT, class AS>
+// Lane i of every vector is row i, so the integer sums need no horizontal adds: each
+// multiply-add takes 4 elements of all 8 rows against the same 4 activations (broadcast).
+// bias(t, b) = -8 * (sum of activation block b of row t): the nibbles' offset.
+template <size_t kT, class AS, class BS>
 HWY_INLINE void Q4x8Tile(const uint8_t* HWY_RESTRICT g, const BlockQ8_0* const* a, const AS& as,
-                         size_t nb, float* res) {
+                         const BS& bias, size_t nb, float* res) {
   const __m256i m4 = _mm256_set1_epi8(0x0f);
-  const __m256i eight = _mm256_set1_epi8(8);
 #if !TANDEM_VNNI
   const __m256i ones = _mm256_set1_epi16(1);
 #endif
@@ -39,34 +41,36 @@ HWY_INLINE void Q4x8Tile(const uint8_t* HWY_RESTRICT g, const BlockQ8_0* const* 
   for (size_t b = 0; b < nb; ++b) {
     const uint8_t* p = g + b * kQ4x8Block;
     const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-    __m256i lo[4], hi[4];  // chunk j: row j in the low half, row j + 4 in the high half
-    for (int j = 0; j < 4; ++j) {
-      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16 + 32 * j));
-      lo[j] = _mm256_and_si256(v, m4);                         // elements 0..15
-      hi[j] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);  // elements 16..31
+    __m256i w[8];  // w[m]: elements 4m..4m+3 of each row (m < 4 low nibbles, m >= 4 high)
+    for (int m = 0; m < 4; ++m) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16 + 32 * m));
+      w[m] = _mm256_and_si256(v, m4);
+      w[m + 4] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
     }
     for (size_t t = 0; t < kT; ++t) {
       const int8_t* q = a[t][b].qs;
-      const __m256i al = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
-      const __m256i ah = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16)));
-      __m256i s[4];
+      const auto act = [&](int m) {
+        int32_t x;
+        std::memcpy(&x, q + 4 * m, 4);
+        return _mm256_set1_epi32(x);
+      };
+      // Two chains of multiply-adds (latency), joined at the end.
 #if TANDEM_VNNI
-      // The -8 offset of the nibbles: each row's 4 lanes start from -8 * (their activations).
-      const __m256i bias = _mm256_sub_epi32(_mm256_setzero_si256(),
-                                            fx::Dpbusd(fx::Dpbusd(_mm256_setzero_si256(), eight, al), eight, ah));
-      for (int j = 0; j < 4; ++j) s[j] = fx::Dpbusd(fx::Dpbusd(bias, lo[j], al), hi[j], ah);
+      __m256i s0 = _mm256_set1_epi32(bias(t, b)), s1 = _mm256_setzero_si256();
+      for (int m = 0; m < 8; m += 2) {
+        s0 = fx::Dpbusd(s0, w[m], act(m));
+        s1 = fx::Dpbusd(s1, w[m + 1], act(m + 1));
+      }
 #else
-      // int16 pair sums: |nibble products| <= 2 * 2 * 15 * 128 and the offset <= 2 * 2 * 8 * 128.
-      const __m256i bias = _mm256_add_epi16(_mm256_maddubs_epi16(eight, al), _mm256_maddubs_epi16(eight, ah));
-      for (int j = 0; j < 4; ++j) {
-        const __m256i pj = _mm256_add_epi16(_mm256_maddubs_epi16(lo[j], al), _mm256_maddubs_epi16(hi[j], ah));
-        s[j] = _mm256_madd_epi16(_mm256_sub_epi16(pj, bias), ones);
+      // u8 x s8 pair sums fit int16: 2 * 15 * 128.
+      __m256i s0 = _mm256_set1_epi32(bias(t, b)), s1 = _mm256_setzero_si256();
+      for (int m = 0; m < 8; m += 2) {
+        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(_mm256_maddubs_epi16(w[m], act(m)), ones));
+        s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(_mm256_maddubs_epi16(w[m + 1], act(m + 1)), ones));
       }
 #endif
-      // Lane i of the totals: row i's sum (low half rows 0..3, high half rows 4..7).
-      const __m256i tot = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
       const __m256 d = _mm256_mul_ps(dx, _mm256_set1_ps(as(t, b)));
-      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(tot), d, acc[t]);
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1)), d, acc[t]);
     }
   }
   for (size_t t = 0; t < kT; ++t) _mm256_storeu_ps(res + t * 8, acc[t]);
@@ -122,13 +126,14 @@ HWY_INLINE void Q4x8Group(const uint8_t* g, const BlockQ8_0* const* a, const AS&
   for (size_t t = 0; t < nt; ++t)
     for (int i = 0; i < 8; ++i) {
       float acc = 0;
-      const int j = i % 4, half = i / 4;
       for (size_t b = 0; b < nb; ++b) {
         const uint8_t* p = g + b * kQ4x8Block;
-        const uint8_t* qs = p + 16 + 32 * j + 16 * half;
         int s = 0;
-        for (int e = 0; e < 16; ++e)
-          s += ((qs[e] & 0x0f) - 8) * a[t][b].qs[e] + ((qs[e] >> 4) - 8) * a[t][b].qs[e + 16];
+        for (int m = 0; m < 4; ++m)
+          for (int c = 0; c < 4; ++c) {
+            const uint8_t x = p[16 + 32 * m + 4 * i + c];
+            s += ((x & 0x0f) - 8) * a[t][b].qs[4 * m + c] + ((x >> 4) - 8) * a[t][b].qs[16 + 4 * m + c];
+          }
         acc = std::fma(float(s), fp16_to_f32(LoadU16(p + 2 * i)) * as(t, b), acc);
       }
       res[t * 8 + i] = acc;
@@ -157,19 +162,35 @@ HWY_INLINE void Q8x4Group(const uint8_t* g, const BlockQ8_0* const* a, const AS&
 
 }  // namespace ixref
 
+// -8 * the sum of an activation block: the offset of Q4_0's nibbles (value = nibble - 8).
+HWY_INLINE int32_t ActivationBias(const BlockQ8_0& a) {
+  int32_t s = 0;
+  for (int i = 0; i < kQK; ++i) s += a.qs[i];
+  return -8 * s;
+}
+struct PrecomputedBias {
+  const int32_t* const* s;
+  HWY_INLINE int32_t operator()(size_t t, size_t b) const { return s[t][b]; }
+};
+struct InlineBias {
+  const BlockQ8_0* const* a;
+  HWY_INLINE int32_t operator()(size_t t, size_t b) const { return ActivationBias(a[t][b]); }
+};
+
 // One group of G rows against a tile of nt (<= kTile) activation rows: res[t * G + i].
-template <class AS>
+template <class AS, class BS>
 HWY_INLINE void InterleavedGroup(WeightLayout l, const uint8_t* g, const BlockQ8_0* const* a,
-                                 const AS& as, size_t nt, size_t nb, float* res) {
+                                 const AS& as, const BS& bias, size_t nt, size_t nb, float* res) {
   if (l == WeightLayout::Q4_0x8) {
 #if TANDEM_FMA8
     switch (nt) {
-      case 1: return ix::Q4x8Tile<1>(g, a, as, nb, res);
-      case 2: return ix::Q4x8Tile<2>(g, a, as, nb, res);
-      case 3: return ix::Q4x8Tile<3>(g, a, as, nb, res);
-      default: return ix::Q4x8Tile<4>(g, a, as, nb, res);
+      case 1: return ix::Q4x8Tile<1>(g, a, as, bias, nb, res);
+      case 2: return ix::Q4x8Tile<2>(g, a, as, bias, nb, res);
+      case 3: return ix::Q4x8Tile<3>(g, a, as, bias, nb, res);
+      default: return ix::Q4x8Tile<4>(g, a, as, bias, nb, res);
     }
 #else
+    (void)bias;
     return ixref::Q4x8Group(g, a, as, nt, nb, res);
 #endif
   }
@@ -202,7 +223,9 @@ inline void MatmulInterleavedImpl(WeightLayout l, const void* W, size_t k, size_
   const size_t g_begin = row_begin / G, g_end = (row_end + G - 1) / G;
   const size_t chunk = n_tok == 1 ? g_end - g_begin : ChunkRows(group_bytes, 1);
   HWY_ALIGN float scales[kTile][kScaleBlocks];
+  int32_t biases[kTile][kScaleBlocks];
   const float* sp[kTile] = {scales[0], scales[1], scales[2], scales[3]};
+  const int32_t* bp[kTile] = {biases[0], biases[1], biases[2], biases[3]};
   float res[8 * kTile];
   for (size_t c0 = g_begin; c0 < g_end; c0 += chunk) {
     const size_t c1 = c0 + chunk < g_end ? c0 + chunk : g_end;
@@ -211,14 +234,18 @@ inline void MatmulInterleavedImpl(WeightLayout l, const void* W, size_t k, size_
       const BlockQ8_0* a[kTile];
       for (size_t i = 0; i < kTile; ++i)
         a[i] = reinterpret_cast<const BlockQ8_0*>(Ab + (t0 + (i < nt ? i : 0)) * a_bytes);
+      // Per activation block: its scale, and for Q4_0 the nibble offset -8 * sum(q).
       const bool pre = nb <= kScaleBlocks;
       if (pre)
         for (size_t i = 0; i < nt; ++i)
-          for (size_t b = 0; b < nb; ++b) scales[i][b] = ScaleToF32(&a[i][b].d);
+          for (size_t b = 0; b < nb; ++b) {
+            scales[i][b] = ScaleToF32(&a[i][b].d);
+            if (l == WeightLayout::Q4_0x8) biases[i][b] = ActivationBias(a[i][b]);
+          }
       for (size_t g = c0; g < c1; ++g) {
         const uint8_t* gp = Wb + g * group_bytes;
-        if (pre) InterleavedGroup(l, gp, a, PrecomputedScales{sp}, nt, nb, res);
-        else InterleavedGroup(l, gp, a, InlineScales{a}, nt, nb, res);
+        if (pre) InterleavedGroup(l, gp, a, PrecomputedScales{sp}, PrecomputedBias{bp}, nt, nb, res);
+        else InterleavedGroup(l, gp, a, InlineScales{a}, InlineBias{a}, nt, nb, res);
         const size_t r0 = g * G;
         const size_t lo = row_begin > r0 ? row_begin - r0 : 0;
         const size_t hi = row_end - r0 < G ? row_end - r0 : G;

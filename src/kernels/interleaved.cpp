@@ -68,7 +68,7 @@ void interleave_groups(WeightLayout l, const void* W, size_t k, size_t rows, siz
         if (q4) {
           const auto& x = reinterpret_cast<const BlockQ4_0*>(blk)[b];
           std::memcpy(p + 2 * i, &x.d, 2);
-          std::memcpy(p + 16 + 32 * (i % 4) + 16 * (i / 4), x.qs, 16);
+          for (int m = 0; m < 4; ++m) std::memcpy(p + 16 + 32 * m + 4 * i, x.qs + 4 * m, 4);
         } else {
           const auto& x = reinterpret_cast<const BlockQ8_0*>(blk)[b];
           std::memcpy(p + 2 * i, &x.d, 2);

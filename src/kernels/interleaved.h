@@ -19,8 +19,9 @@ namespace tandem::kernels {
 
 enum class WeightLayout : uint8_t {
   Rows,    // GGUF rows
-  Q4_0x8,  // 8 Q4_0 rows per group. Per block: the 8 fp16 scales, then 4 chunks of 32 bytes,
-           // chunk j = the 16 nibble bytes of row j, then those of row j + 4.
+  Q4_0x8,  // 8 Q4_0 rows per group. Per block: the 8 fp16 scales, then 4 chunks of 32 bytes;
+           // chunk m holds bytes qs[4m..4m+3] of rows 0..7 in turn, so that each 32-bit lane
+           // is one row: low nibbles are elements 4m..4m+3, high nibbles 16+4m..16+4m+3.
   Q8_0x4,  // 4 Q8_0 rows per group. Per block: the 4 fp16 scales, then the 32 bytes of each
            // row, stored as q ^ 0x80 (unsigned, for u8 x s8 multiply-adds).
 };

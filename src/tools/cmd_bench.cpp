@@ -32,28 +32,73 @@ Stat stat(const std::vector<double>& v) {
   return s;
 }
 
-// Memory read bandwidth: every thread streams its slice of a buffer far larger than the
-// caches with SIMD loads; best of several passes, in GB/s.
-double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int passes) {
-  const size_t n = bytes / sizeof(float);
-  std::vector<float> buf(n);
-  pool.parallel_for(n, [&](size_t b, size_t e) {
-    for (size_t i = b; i < e; ++i) buf[i] = float(i & 1023) * 1e-3f;  // touch (first-touch on each thread)
-  });
+// Memory read bandwidth: the threads stream through a buffer far larger than the caches with
+// SIMD loads, in slices scheduled like the forward pass's loops; best of several passes, in GB/s.
+// `buf` is allocated and touched on first use and kept for later calls.
+double measure_read_bandwidth(ThreadPool& pool, std::vector<float>& buf, size_t bytes, int passes) {
+  const size_t n = bytes / sizeof(float) / 64 * 64;
+  if (buf.size() != n) {
+    buf.assign(n, 0.f);
+    pool.parallel_for(n, [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) buf[i] = float(i & 1023) * 1e-3f;
+    });
+  }
   double best = 0;
   std::vector<float> sums(size_t(pool.size()), 0.f);
   for (int p = 0; p < passes; ++p) {
     const double t0 = now_ms();
-    // Scheduled like the forward pass's loops: a few slices per thread, claimed dynamically.
-    pool.parallel_for(n / 64 * 64, 64, [&](size_t b, size_t e, int thread) {
+    pool.parallel_for(n, 64, [&](size_t b, size_t e, int thread) {
       sums[size_t(thread)] += kernels::sum_f32(buf.data() + b, e - b);
     });
     const double s = (now_ms() - t0) / 1000.0;
-    best = std::max(best, double(n / 64 * 64) * sizeof(float) / s / 1e9);
+    best = std::max(best, double(n) * sizeof(float) / s / 1e9);
   }
   volatile float keep = std::accumulate(sums.begin(), sums.end(), 0.f);
   (void)keep;
   return best;
+}
+
+constexpr int kMaxVerify = 16;
+
+// One point of the verification curve: a forward over k tokens with logits for every one of them
+// (what a speculative verify step computes), against k single-token forwards.
+struct VerifyPoint {
+  int k;
+  double ms_batch;   // one forward over k tokens
+  double ms_single;  // one forward over 1 token, measured alongside
+  double ratio() const { return ms_batch / (k * ms_single); }
+};
+
+// After a prompt of `base` tokens, times forwards of k tokens (then truncates back to the
+// prompt), interleaving k = 1 and k so both see the same machine state; medians over runs.
+std::vector<VerifyPoint> measure_verify_curve(Context& ctx, const std::vector<int32_t>& tokens, int base, int reps) {
+  ctx.kv().clear(0);
+  ctx.eval(0, std::span<const int32_t>(tokens.data(), size_t(base)));
+  std::vector<int32_t> draft(kMaxVerify);
+  for (int i = 0; i < kMaxVerify; ++i) draft[size_t(i)] = tokens[size_t(i) % tokens.size()];
+  auto time_forward = [&](int k) {
+    const double t0 = now_ms();
+    ctx.eval(0, std::span<const int32_t>(draft.data(), size_t(k)), /*all_logits=*/true);
+    const double ms = now_ms() - t0;
+    ctx.truncate(0, base);
+    return ms;
+  };
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  std::vector<VerifyPoint> out;
+  const int runs = std::max(5, 3 * reps);
+  for (int k : {1, 2, 4, 8, 16}) {
+    std::vector<double> one, batch;
+    time_forward(k);  // warm
+    for (int r = 0; r < runs; ++r) {
+      one.push_back(time_forward(1));
+      batch.push_back(time_forward(k));
+    }
+    out.push_back({k, median(batch), median(one)});
+  }
+  return out;
 }
 
 }  // namespace
@@ -62,13 +107,16 @@ int cmd_bench(int argc, char** argv) {
   CLI::App app{"Benchmark prefill and decode speed against the machine's memory bandwidth", argv[0]};
   std::string model_path;
   int n_prompt = 512, n_gen = 128, threads = 2, reps = 3, bw_mib = 1024;
-  bool json = false, quiet = false;
+  bool json = false, quiet = false, verify_curve = false;
   app.add_option("-m,--model", model_path, "GGUF model file")->required();
   app.add_option("-p,--n-prompt", n_prompt, "prompt tokens to prefill (0: skip)")->capture_default_str();
   app.add_option("-n,--n-gen", n_gen, "tokens to decode (0: skip)")->capture_default_str();
   app.add_option("-t,--threads", threads, "threads")->capture_default_str();
   app.add_option("-r,--repetitions", reps, "repetitions of each test")->capture_default_str();
   app.add_option("--bw-mib", bw_mib, "buffer size of the bandwidth probe, MiB")->capture_default_str();
+  app.add_flag("--verify-curve", verify_curve,
+               "also time one forward pass over k = 1, 2, 4, 8, 16 tokens with logits for each (speculative\n"
+               "verification) against k single-token forwards, after a prompt of min(-p, 128) tokens");
   app.add_flag("--json", json, "print one JSON object");
   app.add_flag("-q,--quiet", quiet, "no progress on stderr");
   CLI11_PARSE(app, argc, argv);
@@ -81,9 +129,9 @@ int cmd_bench(int argc, char** argv) {
     const auto& hp = model->hparams();
     ContextParams cp;
     cp.n_threads = threads;
-    cp.n_ctx = std::max({n_prompt, n_gen, 16}) + 1;  // 16: room for the warm-up below
-    cp.n_batch = std::max(1, std::min(n_prompt, 512));
-    cp.n_outputs = 1;
+    cp.n_ctx = std::max({n_prompt, n_gen, 16}) + 1 + (verify_curve ? kMaxVerify : 0);  // 16: the warm-up below
+    cp.n_batch = std::max({1, std::min(n_prompt, 512), verify_curve ? kMaxVerify : 1});
+    cp.n_outputs = verify_curve ? kMaxVerify : 1;
     Context ctx(*model, cp);
 
     // Seeded pseudo-random token ids: speed does not depend on which tokens they are.
@@ -99,9 +147,11 @@ int cmd_bench(int argc, char** argv) {
     for (int i = 0; i < 4; ++i) ctx.eval(0, std::span<const int32_t>(&tokens[0], 1));
 
     Progress bar("bench", quiet);
-    const int total_steps = reps * ((n_prompt > 0) + (n_gen > 0));
+    const int total_steps = reps * ((n_prompt > 0) + (n_gen > 0) + 1) + (verify_curve ? 1 : 0);
     int step = 0;
     std::vector<double> pp, tg;
+    double mem_bw = 0, rss = 0;
+    std::vector<float> bw_buf;  // allocated after the first repetition, so peak RSS below is the model's
     for (int r = 0; r < reps; ++r) {
       if (n_prompt > 0) {
         ctx.kv().clear(0);
@@ -117,10 +167,13 @@ int cmd_bench(int argc, char** argv) {
         tg.push_back(n_gen * 1000.0 / (now_ms() - t0));
         bar.update(double(++step) / total_steps, "decode");
       }
+      // The bandwidth probe runs between repetitions, so that both see the same machine state.
+      if (r == 0) rss = peak_rss_mib();
+      mem_bw = std::max(mem_bw, measure_read_bandwidth(ctx.pool(), bw_buf, size_t(bw_mib) << 20, 2));
+      bar.update(double(++step) / total_steps, "memory bandwidth");
     }
-    const double rss = peak_rss_mib();  // before the bandwidth probe's buffer
-    bar.update(1.0, "memory bandwidth");
-    const double mem_bw = measure_read_bandwidth(ctx.pool(), size_t(bw_mib) << 20, 5);
+    std::vector<VerifyPoint> curve;
+    if (verify_curve) curve = measure_verify_curve(ctx, tokens, std::min(std::max(n_prompt, 1), 128), reps);
     bar.done();
 
     const Stat spp = stat(pp), stg = stat(tg);
@@ -143,6 +196,12 @@ int cmd_bench(int argc, char** argv) {
       j["memory_read_bandwidth_gbs"] = mem_bw;
       j["bandwidth_fraction"] = mem_bw > 0 ? eff_bw / mem_bw : 0;
       j["peak_rss_mib"] = rss;
+      if (verify_curve) {
+        nlohmann::json vc = nlohmann::json::array();
+        for (const auto& p : curve)
+          vc.push_back({{"k", p.k}, {"ms_forward", p.ms_batch}, {"ms_single_token", p.ms_single}, {"ratio_vs_k_single", p.ratio()}});
+        j["verify_curve"] = vc;
+      }
       std::printf("%s\n", j.dump(2).c_str());
     } else {
       std::printf("model    %s  (%s, %.1fM params, %s, %d threads)\n", model_path.c_str(), model->type_summary().c_str(),
@@ -156,6 +215,13 @@ int cmd_bench(int argc, char** argv) {
       std::printf("memory read bandwidth (%d threads, %d MiB buffer): %.2f GB/s", threads, bw_mib, mem_bw);
       if (n_gen > 0) std::printf("  -> decode reaches %.0f%% of it", 100.0 * eff_bw / mem_bw);
       std::printf("\npeak memory: %.1f MiB resident\n", rss);
+      if (verify_curve) {
+        std::printf("\nverification: one forward over k tokens (logits for each) vs k single-token forwards\n");
+        std::printf("|  k | ms / forward | ms / 1-token forward | cost vs k single forwards |\n");
+        std::printf("|----|--------------|----------------------|---------------------------|\n");
+        for (const auto& p : curve)
+          std::printf("| %2d | %12.2f | %20.2f | %25.2f |\n", p.k, p.ms_batch, p.ms_single, p.ratio());
+      }
     }
   } catch (const Error& e) {
     std::fprintf(stderr, "tandem bench: %s\n", e.what());

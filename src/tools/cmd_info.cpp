@@ -1,7 +1,9 @@
 // tandem info FILE: the metadata and tensor table of a GGUF file (like gguf-dump).
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 
+#include "engine/chat_template.h"
 #include "format/error.h"
 #include "format/gguf.h"
 #include "tools/commands.h"
@@ -39,6 +41,13 @@ int cmd_info(int argc, char** argv) {
     GgufFile f = GgufFile::open(path);
     std::printf("GGUF v%u, %zu metadata keys, %zu tensors, alignment %u, data at byte %zu\n", f.version(),
                 f.keys().size(), f.tensors().size(), f.alignment(), f.data_offset());
+    // The chat template as llama.cpp's detection names it ("none" without tokenizer.chat_template).
+    const auto source = f.opt_string("tokenizer.chat_template");
+    std::string tmpl = source ? ChatTemplate::detect(*source) : "none";
+    if (source && tmpl.empty()) tmpl = "unrecognized";
+    else if (const auto known = ChatTemplate::known_names(); source && std::find(known.begin(), known.end(), tmpl) == known.end())
+      tmpl += " (recognized, not rendered by tandem)";
+    std::printf("chat template: %s\n", tmpl.c_str());
     for (const auto& k : f.keys()) std::printf("  %-45s %s\n", k.c_str(), value_text(*f.find(k), 8).c_str());
     if (tensors)
       for (const auto& t : f.tensors())

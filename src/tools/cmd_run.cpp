@@ -8,6 +8,7 @@
 #include <random>
 #include <sstream>
 
+#include "engine/chat_template.h"
 #include "engine/context.h"
 #include "engine/generate.h"
 #include "engine/sampler.h"
@@ -17,6 +18,22 @@
 #include "tools/common.h"
 
 namespace tandem::tools {
+
+// --chat: the conversation [system?, user] rendered with the model's chat template (or the
+// override) and its generation prompt, tokenized with special-token parsing. When the tokenizer
+// adds BOS itself, a BOS text the template wrote at the start is dropped (as llama.cpp does).
+static std::vector<int32_t> chat_prompt_tokens(const GgufFile& gguf, const Vocab& vocab, const std::string& user,
+                                               const std::string& system, const std::string& template_arg,
+                                               bool add_bos, std::string& rendered, std::string& template_name) {
+  ChatTemplate tmpl = template_arg.empty() ? ChatTemplate::from_gguf(gguf)
+                                           : ChatTemplate::from_name_or_source(template_arg).with_special_texts_of(gguf);
+  std::vector<ChatMessage> messages;
+  if (!system.empty()) messages.push_back({"system", system});
+  messages.push_back({"user", user});
+  rendered = tmpl.apply(messages, true);
+  template_name = tmpl.name();
+  return vocab.tokenize(ChatTemplate::strip_leading_bos(rendered, tmpl.bos_text(), add_bos), add_bos, true);
+}
 
 int cmd_run(int argc, char** argv) {
   CLI::App app{"Generate text with a GGUF model", argv[0]};
@@ -28,7 +45,8 @@ int cmd_run(int argc, char** argv) {
   sp.top_p = 0.95f;
   sp.min_p = 0.05f;
   int64_t seed = -1;
-  bool json = false, quiet = false, ignore_eos = false, no_bos = false;
+  bool json = false, quiet = false, ignore_eos = false, no_bos = false, chat = false;
+  std::string system_prompt, chat_template;
   app.add_option("-m,--model", model_path, "GGUF model file")->required();
   app.add_option("-p,--prompt", prompt, "prompt text");
   app.add_option("-f,--file", prompt_file, "read the prompt from a file");
@@ -46,6 +64,10 @@ int cmd_run(int argc, char** argv) {
   app.add_flag("--ignore-eos", ignore_eos, "keep generating past end-of-generation tokens");
   app.add_flag("--no-bos", no_bos, "do not add the BOS token");
   app.add_flag("-q,--quiet", quiet, "no progress on stderr");
+  app.add_flag("--chat", chat, "treat the prompt as a user message and render it with the chat template");
+  app.add_option("--system", system_prompt, "system prompt (with --chat)");
+  app.add_option("--chat-template", chat_template,
+                 "with --chat: a built-in template name or a Jinja template to recognize (default: the model's)");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -60,12 +82,19 @@ int cmd_run(int argc, char** argv) {
       throw Error("-n " + std::to_string(n_predict) + " is out of range [0, 1048576]");
     sp.seed = seed >= 0 ? uint64_t(seed) : std::random_device{}();
     validate(sp);
+    if (!chat && (!system_prompt.empty() || !chat_template.empty()))
+      throw Error("--system and --chat-template need --chat");
+    if (!chat_template.empty()) ChatTemplate::from_name_or_source(chat_template);  // fail before loading
 
     const double t_load = now_ms();
     auto model = load_model(model_path, quiet || json);
     const double load_ms = now_ms() - t_load;
     const Vocab vocab = Vocab::from_gguf(model->gguf());
-    const std::vector<int32_t> prompt_tokens = vocab.tokenize(prompt, vocab.add_bos() && !no_bos);
+    std::string rendered, template_name;
+    const std::vector<int32_t> prompt_tokens =
+        chat ? chat_prompt_tokens(model->gguf(), vocab, prompt, system_prompt, chat_template, vocab.add_bos() && !no_bos,
+                                  rendered, template_name)
+             : vocab.tokenize(prompt, vocab.add_bos() && !no_bos);
     if (prompt_tokens.empty()) throw Error("the prompt is empty; give -p TEXT or -f FILE");
 
     ContextParams cp;
@@ -87,8 +116,10 @@ int cmd_run(int argc, char** argv) {
     if (json) {
       r = generate(ctx, vocab, sampler, prompt_tokens, opt);
     } else {
-      std::fwrite(prompt.data(), 1, prompt.size(), stdout);
-      std::fflush(stdout);
+      if (!chat) {  // a chat answer is printed alone, without the template's markup
+        std::fwrite(prompt.data(), 1, prompt.size(), stdout);
+        std::fflush(stdout);
+      }
       r = generate(ctx, vocab, sampler, prompt_tokens, opt, [](int32_t, std::string_view piece) {
         std::fwrite(piece.data(), 1, piece.size(), stdout);
         std::fflush(stdout);
@@ -101,6 +132,10 @@ int cmd_run(int argc, char** argv) {
       nlohmann::json j;
       j["model"] = model_path;
       j["prompt"] = prompt;
+      if (chat) {
+        j["chat_template"] = template_name;
+        j["rendered_prompt"] = rendered;
+      }
       j["prompt_tokens"] = prompt_tokens;
       j["tokens"] = r.tokens;
       j["text"] = r.text;
