@@ -15,9 +15,11 @@ namespace tandem::serve {
 
 class ChatFormatter {
  public:
-  // name_or_source: a template name or Jinja source; empty: the model's tokenizer.chat_template.
-  // Never throws for a model without a template: format() then answers 400.
-  ChatFormatter(const GgufFile& gguf, const std::string& name_or_source);
+  // name_or_source: a template name or Jinja source (throws Error if not recognized); empty: the
+  // model's tokenizer.chat_template — a model without one is no error here, format() then
+  // answers 400. tokenizer_adds_bos: the prompt is tokenized with BOS added, so a BOS text the
+  // template writes first is dropped.
+  ChatFormatter(const GgufFile& gguf, const std::string& name_or_source, bool tokenizer_adds_bos);
   ~ChatFormatter();
   // The prompt text, ending with the assistant's turn opened. Throws ApiError.
   std::string format(const std::vector<ChatMessageIn>& messages) const;

@@ -87,7 +87,7 @@ Server::Server(ServerConfig cfg) : cfg_(std::move(cfg)) {
     if (k.empty()) throw Error("an API key must not be empty");
     key_hashes_.push_back(sha256_bytes(k));
   }
-  chat_ = std::make_unique<ChatFormatter>(model_->gguf(), cfg_.chat_template);
+  chat_ = std::make_unique<ChatFormatter>(model_->gguf(), cfg_.chat_template, vocab_->add_bos());
   sessions_ = std::make_unique<SessionStore>(cfg_.session_ttl, cfg_.session_budget_bytes, metrics_);
   scheduler_ = std::make_unique<Scheduler>(*model_, *vocab_, cfg_.sched, metrics_);
   http_ = std::make_unique<httplib::Server>();
