@@ -4,6 +4,7 @@
 #include <atomic>
 #include <thread>
 
+#include "engine/chat_template.h"
 #include "engine/sha256.h"
 #include "engine/vocab.h"
 #include "engine/vocab_fingerprint.h"
@@ -342,4 +343,60 @@ TEST(ServeHttp, MetricsCountWhatHappened) {
         "tandem_kv_cache_capacity_tokens 512", "tandem_verify_rounds_total 0"})
     EXPECT_NE(t.find(name), std::string::npos) << name << "\n" << t;
   EXPECT_NE(t.find("tandem_batch_tokens_count"), std::string::npos);
+}
+
+// Chat: the messages rendered with the chat template (chatml here: the shared models have none)
+// and completed like a text prompt; streamed as chat.completion.chunk deltas.
+TEST(ServeHttp, ChatCompletionsRenderTheTemplate) {
+  REQUIRE_MODELS();
+  ServeFixture s("stories260K-f32.gguf", [](serve::ServerConfig& c) { c.chat_template = "chatml"; });
+  const json messages = json::array({{{"role", "system"}, {"content", "You tell stories."}},
+                                     {{"role", "user"}, {"content", "A story about a cat, please."}}});
+  auto r = s.post("/v1/chat/completions", {{"messages", messages}, {"max_tokens", 30}, {"temperature", 0}});
+  ASSERT_EQ(r.status, 200) << r.text;
+  EXPECT_EQ(r.body["object"], "chat.completion");
+  const json& ch = r.body["choices"][0];
+  EXPECT_EQ(ch["message"]["role"], "assistant");
+  // The same as completing the rendered prompt.
+  std::vector<ChatMessage> msgs = {{"system", "You tell stories."}, {"user", "A story about a cat, please."}};
+  const std::string rendered = ChatTemplate::from_name_or_source("chatml").apply(msgs, true);
+  EXPECT_NE(rendered.find("<|im_start|>assistant\n"), std::string::npos);
+  auto c = s.post("/v1/completions", {{"prompt", rendered}, {"max_tokens", 30}, {"temperature", 0}});
+  EXPECT_EQ(ch["message"]["content"], c.body["choices"][0]["text"]);
+  EXPECT_EQ(r.body["usage"]["prompt_tokens"], c.body["usage"]["prompt_tokens"]);
+  EXPECT_EQ(s.get("/v1/models").body["data"][0]["chat_template"], "chatml");
+
+  // Streamed.
+  auto st = s.post("/v1/chat/completions", {{"messages", messages}, {"max_tokens", 30}, {"temperature", 0}, {"stream", true}});
+  const auto events = sse_data(st.text);
+  ASSERT_GE(events.size(), 3u);
+  EXPECT_EQ(events.back(), "[DONE]");
+  const json first = json::parse(events[0]);
+  EXPECT_EQ(first["object"], "chat.completion.chunk");
+  EXPECT_EQ(first["choices"][0]["delta"]["role"], "assistant");
+  std::string text;
+  for (size_t i = 0; i + 1 < events.size(); ++i) {
+    const json e = json::parse(events[i]);
+    text += e["choices"][0]["delta"].value("content", "");
+    if (i + 2 < events.size()) EXPECT_TRUE(e["choices"][0]["finish_reason"].is_null());
+  }
+  EXPECT_EQ(text, ch["message"]["content"]);
+  EXPECT_EQ(json::parse(events[events.size() - 2])["choices"][0]["finish_reason"], ch["finish_reason"]);
+  EXPECT_TRUE(json::parse(events[events.size() - 2])["choices"][0]["delta"].empty());
+
+  // Logprobs, chat style.
+  auto lp = s.post("/v1/chat/completions",
+                   {{"messages", messages}, {"max_tokens", 5}, {"temperature", 0}, {"logprobs", true}, {"top_logprobs", 2}});
+  ASSERT_EQ(lp.status, 200) << lp.text;
+  const json content = lp.body["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(content.size(), 5u);
+  EXPECT_EQ(content[0]["top_logprobs"].size(), 2u);
+  EXPECT_EQ(content[0]["top_logprobs"][0]["logprob"], content[0]["logprob"]);
+
+  // A model without a template and no --chat-template: 400 that says what to do.
+  ServeFixture plain("stories260K-q4_0.gguf");
+  auto none = plain.post("/v1/chat/completions", {{"messages", messages}});
+  EXPECT_EQ(none.status, 400);
+  EXPECT_EQ(none.body["error"]["code"], "chat_template_unavailable");
+  EXPECT_NE(none.body["error"]["message"].get<std::string>().find("--chat-template"), std::string::npos);
 }
