@@ -2,6 +2,10 @@
 
 #include <httplib.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <random>
@@ -99,6 +103,9 @@ Server::~Server() { stop(); }
 int Server::bind() {
   port_ = cfg_.port == 0 ? http_->bind_to_any_port(cfg_.host) : (http_->bind_to_port(cfg_.host, cfg_.port) ? cfg_.port : -1);
   if (port_ < 0) throw Error("cannot listen on " + cfg_.host + ":" + std::to_string(cfg_.port));
+  // httplib 0.11 listens with a backlog of 5: a burst of clients would overflow it and wait for
+  // their SYN to be retransmitted (a second). Linux lets listen() raise it in place.
+  if (listen_fd_ >= 0) ::listen(listen_fd_, 1024);
   return port_;
 }
 
@@ -150,6 +157,14 @@ void Server::routes() {
   const int threads = cfg_.http_threads > 0 ? cfg_.http_threads : cfg_.sched.n_parallel + cfg_.sched.queue_size + 8;
   s.new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
   s.set_payload_max_length(size_t(16) << 20);
+  s.set_socket_options([this](int sock) {
+    int one = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    // Accepted sockets inherit it (Linux): each SSE chunk leaves at once instead of waiting for
+    // the client's delayed ACK of the previous one (Nagle).
+    ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    listen_fd_ = sock;
+  });
   s.set_keep_alive_max_count(1000);
   s.set_read_timeout(30);
   s.set_write_timeout(30);

@@ -88,6 +88,7 @@ class Server {
   std::atomic<bool> draining_{false};
   std::atomic<bool> stopped_{false};
   int port_ = -1;
+  int listen_fd_ = -1;
 };
 
 }  // namespace tandem::serve
