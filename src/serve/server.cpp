@@ -230,6 +230,12 @@ void Server::routes() {
   });
 }
 
+void Server::submit(const std::shared_ptr<Job>& job) {
+  if (scheduler_->submit(job)) return;
+  if (draining_) throw ApiError(503, "the server is shutting down", "", "shutting_down");
+  throw ApiError(429, "the server is busy (request queue full); retry later", "", "queue_full");
+}
+
 void Server::handle_models(const httplib::Request& req, httplib::Response& res) {
   authenticate(req);
   const auto& hp = model_->hparams();
@@ -285,8 +291,7 @@ void Server::handle_completion(const httplib::Request& req, httplib::Response& r
   if (!r.seed_given) r.gen.sampling.seed = random_seed();
   job->gen = r.gen;
   job->user = r.user;
-  if (!scheduler_->submit(job))
-    throw ApiError(429, "the server is busy (request queue full); retry later", "", "queue_full");
+  submit(job);
 
   ResponseMeta meta{(chat ? "chatcmpl-" : "cmpl-") + random_id("").substr(0, 24), cfg_.model_id, unix_now()};
   const int top = r.gen.top_logprobs;
@@ -434,8 +439,7 @@ void Server::handle_verify(const httplib::Request& req, httplib::Response& res) 
   job->verify.draft_probs = std::move(r.draft_probs);
   job->verify.sampling = r.sampling;
   job->verify.seeded = r.seed_given;
-  if (!scheduler_->submit(job))
-    throw ApiError(429, "the server is busy (request queue full); retry later", "", "queue_full");
+  submit(job);
   StreamEvent e;
   while (!job->pop(&e, std::chrono::milliseconds(1000)) || !e.final) {
   }

@@ -72,6 +72,8 @@ class Server {
   void handle_completion(const httplib::Request& req, httplib::Response& res, bool chat);
   void handle_verify(const httplib::Request& req, httplib::Response& res);
   void handle_models(const httplib::Request& req, httplib::Response& res);
+  // Queues a job, or throws 429 (queue full) / 503 (draining).
+  void submit(const std::shared_ptr<Job>& job);
 
   ServerConfig cfg_;
   std::unique_ptr<LlamaModel> model_;
