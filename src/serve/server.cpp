@@ -129,6 +129,9 @@ void Server::stop() {
   if (stopped_.exchange(true)) return;
   draining_ = true;
   scheduler_->stop();  // what still runs ends with an error event
+  // Let the HTTP threads write those last events: httplib cuts streams short once stopped.
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (inflight_ > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   http_->stop();
   if (thread_.joinable()) thread_.join();
 }
@@ -172,6 +175,11 @@ void Server::routes() {
   // Every handler: 503 while draining, OpenAI error objects for every failure.
   auto wrap = [this](auto fn, bool api) {
     return [this, fn, api](const httplib::Request& req, httplib::Response& res) {
+      ++inflight_;
+      struct Done {
+        std::atomic<int>& n;
+        ~Done() { --n; }
+      } done{inflight_};
       try {
         if (api && draining_) throw ApiError(503, "the server is shutting down", "", "shutting_down");
         fn(req, res);
@@ -323,6 +331,7 @@ void Server::handle_completion(const httplib::Request& req, httplib::Response& r
   const bool echo = r.echo, include_usage = r.include_usage;
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
+  ++inflight_;  // until the stream is written (the releaser below)
   res.set_chunked_content_provider(
       "text/event-stream",
       [this, job, st, meta, chat, echo, include_usage, top, prompt_text](size_t, httplib::DataSink& sink) {
@@ -378,7 +387,10 @@ void Server::handle_completion(const httplib::Request& req, httplib::Response& r
         }
         return true;
       },
-      [job](bool) { job->cancelled = true; });  // a no-op once the job has finished
+      [this, job](bool) {
+        job->cancelled = true;  // a no-op once the job has finished
+        --inflight_;
+      });
 }
 
 void Server::handle_verify(const httplib::Request& req, httplib::Response& res) {

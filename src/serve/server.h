@@ -89,6 +89,7 @@ class Server {
   std::thread thread_;
   std::atomic<bool> draining_{false};
   std::atomic<bool> stopped_{false};
+  std::atomic<int> inflight_{0};  // handlers running and streams still being written
   int port_ = -1;
   int listen_fd_ = -1;
 };
