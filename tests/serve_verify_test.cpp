@@ -101,6 +101,38 @@ TEST(ServeVerify, GreedyDraftsGiveExactlyTheTargetsGreedyText) {
   EXPECT_GT(s.metric("tandem_verify_rounds_total"), 0);
 }
 
+// A session does not pin a slot: with one slot, completions in between take it over, and the
+// session's KV rows come back from its own copy — the output is still exactly the target's.
+TEST(ServeVerify, SessionSurvivesItsSlotBeingTakenBetweenCalls) {
+  REQUIRE_MODELS();
+  ServeFixture s("stories260K-f32.gguf", [](serve::ServerConfig& c) { c.sched.n_parallel = 1; });
+  Drafter drafter("stories260K-q4_0.gguf");
+  const json want = tandem_run_greedy("stories260K-f32.gguf", "The little dog", 60);
+  std::vector<int32_t> context = want["prompt_tokens"];
+  const size_t prompt_len = context.size();
+  std::string session;
+  size_t n_past = 0;
+  while (context.size() - prompt_len < 60) {
+    std::vector<int32_t> d = drafter.draft(context, 3);
+    json req = {{"tokens", std::vector<int32_t>(context.begin() + ptrdiff_t(n_past), context.end())}, {"draft", d}};
+    if (!session.empty()) req.update({{"session", session}, {"n_past", n_past}});
+    auto r = s.post("/v1/verify", req);
+    ASSERT_EQ(r.status, 200) << r.text;
+    session = r.body["session"];
+    const int a = r.body["accepted"];
+    context.insert(context.end(), d.begin(), d.begin() + a);
+    context.push_back(r.body["token"]);
+    n_past = r.body["n_past"];
+    // Someone else's request takes the only slot.
+    auto other = s.post("/v1/completions", {{"prompt", "Once upon a time"}, {"max_tokens", 3}, {"temperature", 0}});
+    ASSERT_EQ(other.status, 200);
+  }
+  std::vector<int32_t> got(context.begin() + ptrdiff_t(prompt_len), context.end());
+  std::vector<int32_t> expect = want["tokens"];
+  got.resize(std::min(got.size(), expect.size()));
+  EXPECT_EQ(got, expect);
+}
+
 // Sampled speculation keeps the target's distribution: over a fixed set of seeds, the first
 // token out of verify (the accepted draft token or the server's own) follows the target's
 // top-k distribution (chi-square), though the drafts come from a different, flatter q.
