@@ -46,6 +46,8 @@ int cmd_run(int argc, char** argv) {
   app.add_flag("--ignore-eos", ignore_eos, "keep generating past end-of-generation tokens");
   app.add_flag("--no-bos", no_bos, "do not add the BOS token");
   app.add_flag("-q,--quiet", quiet, "no progress on stderr");
+  std::vector<std::string> lora_args;
+  app.add_option("--lora", lora_args, "LoRA adapter FILE[:SCALE] (GGUF; repeatable; scale default 1)");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -78,6 +80,9 @@ int cmd_run(int argc, char** argv) {
                   " GiB of KV cache; lower -n or -c");
     cp.n_outputs = 1;
     Context ctx(*model, cp);
+    std::vector<LoraUse> loras;
+    for (const auto& a : lora_args) loras.push_back(parse_lora_arg(a, *model));
+    ctx.set_loras(std::move(loras));
     Sampler sampler(sp, model->hparams().n_vocab);
 
     GenerateOptions opt;
