@@ -30,15 +30,15 @@ Context::Context(const LlamaModel& model, const ContextParams& params)
 void Context::set_loras(std::vector<LoraUse> loras) {
   if (loras.size() > kMaxActiveLoras)
     throw Error("at most " + std::to_string(kMaxActiveLoras) + " LoRA adapters can be active at once");
-  int32_t total_rank = 0;
+  int32_t max_rank = 0;
   for (const auto& u : loras) {
     if (!u.adapter) throw Error("LoRA adapter is null");
     if (!u.adapter->fits(model_))
       throw Error("LoRA adapter " + u.adapter->name() + " was not loaded for a model of this shape");
     if (!std::isfinite(u.scale)) throw Error("LoRA scale must be a finite number");
-    total_rank += u.adapter->max_rank();
+    max_rank = std::max(max_rank, u.adapter->max_rank());
   }
-  state_.reserve_lora(total_rank);
+  state_.reserve_lora(max_rank);
   loras_ = std::move(loras);
 }
 

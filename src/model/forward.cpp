@@ -77,25 +77,42 @@ struct MatmulJob {
   LoraTarget target = LoraTarget::Output;
 };
 
-// One adapter's part of one matrix product: t = A x, then out += scale * B t.
-struct LoraPart {
-  const MatmulJob* job;
-  const LoraMatrix* m;
-  float scale;
-  float* t;  // [n_tok][rank]
-};
+// out[t][lo, hi) += scale * B (A x_t) for the n_tok rows of x: A x for every token first (into
+// t, n_tok * rank floats), then the rank columns of B (stored transposed, so each is a
+// contiguous run of output rows).
+void lora_rows(const LoraMatrix& m, float scale, const float* x, int n_tok, float* t, float* out, size_t out_stride,
+               int64_t lo, int64_t hi) {
+  const size_t rank = size_t(m.rank), n_in = size_t(m.n_in), n_out = size_t(m.n_out);
+  for (int tok = 0; tok < n_tok; ++tok)
+    for (size_t r = 0; r < rank; ++r)
+      t[size_t(tok) * rank + r] = kernels::dot(TensorType::F32, m.a.data() + r * n_in, x + size_t(tok) * n_in, n_in, rank);
+  for (int tok = 0; tok < n_tok; ++tok) {
+    float* o = out + size_t(tok) * out_stride;
+    for (size_t r = 0; r < rank; ++r) {
+      const float c = scale * t[size_t(tok) * rank + r];
+      const float* col = m.bt.data() + r * n_out;
+      for (int64_t i = lo; i < hi; ++i) o[i] += c * col[i];
+    }
+  }
+}
 
-float dot_f32(const float* a, const float* b, int n) {
-  float s = 0;
-  for (int i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
+// Runs fn(thread, begin, end) on the slices of [0, n) that ThreadPool::parallel_for would give.
+template <typename Fn>
+void parallel_slices(ThreadPool& pool, size_t n, Fn& fn) {
+  struct Ctx { size_t n; Fn* fn; } c{n, &fn};
+  pool.run([](void* p, int th, int nth) {
+    auto* c = static_cast<Ctx*>(p);
+    const size_t b = c->n * size_t(th) / size_t(nth), e = c->n * size_t(th + 1) / size_t(nth);
+    if (b < e) (*c->fn)(th, b, e);
+  }, &c);
 }
 
 }  // namespace
 
 ForwardState::ForwardState(const LlamaModel& model, int32_t max_batch, int32_t max_outputs, int32_t n_seq,
                            int n_threads)
-    : max_batch_(max_batch), max_outputs_(max_outputs), n_vocab_(model.hparams().n_vocab) {
+    : max_batch_(max_batch), max_outputs_(max_outputs), n_vocab_(model.hparams().n_vocab),
+      n_threads_(std::max(n_threads, 1)) {
   const LlamaHparams& hp = model.hparams();
   if (max_batch < 1 || max_batch > 65536) throw Error("batch size must be in [1, 65536]");
   if (max_outputs < 1 || max_outputs > max_batch) throw Error("output count must be in [1, batch size]");
@@ -119,12 +136,12 @@ ForwardState::ForwardState(const LlamaModel& model, int32_t max_batch, int32_t m
   logits_.resize(size_t(max_outputs) * size_t(n_vocab_));
 }
 
-void ForwardState::reserve_lora(int32_t total_rank) {
-  if (total_rank < 0) throw Error("LoRA rank must not be negative");
-  if (total_rank <= lora_rank_cap_) return;
-  // One dispatch runs up to three matrices (Q/K/V) and every adapter of each.
-  lora_t_.resize(size_t(max_batch_) * 3 * size_t(total_rank));
-  lora_rank_cap_ = total_rank;
+void ForwardState::reserve_lora(int32_t max_rank) {
+  if (max_rank < 0) throw Error("LoRA rank must not be negative");
+  if (max_rank <= lora_rank_cap_) return;
+  // Each thread holds A x for one adapter of one matrix at a time.
+  lora_t_.resize(size_t(n_threads_) * size_t(max_batch_) * size_t(max_rank));
+  lora_rank_cap_ = max_rank;
 }
 
 size_t ForwardState::bytes() const {
@@ -148,16 +165,15 @@ void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool&
     throw Error("batch of " + std::to_string(n) + " tokens exceeds the maximum of " + std::to_string(st.max_batch_));
   if (loras.size() > kMaxActiveLoras)
     throw Error(std::to_string(loras.size()) + " LoRA adapters are active; at most " + std::to_string(kMaxActiveLoras));
-  int32_t lora_rank = 0;
+  if (pool.size() > st.n_threads_) throw Error("the thread pool is larger than this forward state was built for");
   for (const auto& u : loras) {
     if (!u.adapter) throw Error("an active LoRA adapter is null");
     if (!u.adapter->fits(model)) throw Error("LoRA adapter " + u.adapter->name() + " does not fit this model");
     if (!std::isfinite(u.scale)) throw Error("LoRA scale is not finite");
-    lora_rank += u.adapter->max_rank();
+    if (u.adapter->max_rank() > st.lora_rank_cap_)
+      throw Error("the forward state has LoRA scratch for rank " + std::to_string(st.lora_rank_cap_) + ", not " +
+                  std::to_string(u.adapter->max_rank()) + " (reserve_lora first)");
   }
-  if (lora_rank > st.lora_rank_cap_)
-    throw Error("the forward state has LoRA scratch for total rank " + std::to_string(st.lora_rank_cap_) + ", not " +
-                std::to_string(lora_rank) + " (reserve_lora first)");
   int n_out = 0;
   for (const auto& t : batch) {
     if (t.seq < 0 || t.seq >= kv.n_seq())
@@ -230,75 +246,32 @@ void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool&
     return a;
   };
 
-  // The active adapters' part of the matrix products of one dispatch, in two parallel regions:
-  // t = A x for every (matrix, adapter), then out += scale * B t with threads splitting each
-  // matrix's output rows (so two adapters of one matrix never race on an output).
-  auto apply_loras = [&](int rows_in, std::initializer_list<MatmulJob> jobs) {
-    LoraPart parts[3 * kMaxActiveLoras];
-    size_t n_parts = 0;
-    float* t = st.lora_t_.data();
-    for (const auto& j : jobs)
-      for (const auto& u : loras)
-        if (const LoraMatrix* m = u.adapter->get(j.layer, j.target)) {
-          parts[n_parts++] = LoraPart{&j, m, u.adapter->scale(*m, u.scale), t};
-          t += size_t(rows_in) * size_t(m->rank);
-        }
-    if (n_parts == 0) return;
-    size_t units = 0;
-    for (size_t p = 0; p < n_parts; ++p) units += size_t(rows_in) * size_t(parts[p].m->rank);
-    pool.parallel_for(units, [&](size_t b, size_t end) {
-      size_t base = 0;
-      for (size_t p = 0; p < n_parts; ++p) {
-        const LoraPart& lp = parts[p];
-        const size_t rank = size_t(lp.m->rank), cnt = size_t(rows_in) * rank;
-        for (size_t u = std::max(b, base); u < std::min(end, base + cnt); ++u) {
-          const size_t tok = (u - base) / rank, r = (u - base) % rank;
-          lp.t[u - base] = kernels::dot(TensorType::F32, lp.m->a.data() + r * size_t(lp.m->n_in),
-                                        lp.job->in->f32 + tok * size_t(lp.m->n_in), size_t(lp.m->n_in), rank);
-        }
-        base += cnt;
-      }
-    });
-    int64_t rows = 0;
-    for (const auto& j : jobs) rows += j.w->rows;
-    pool.parallel_for(size_t(rows), [&](size_t b, size_t end) {
-      int64_t base = 0;
-      for (const auto& j : jobs) {
-        const int64_t lo = std::max<int64_t>(int64_t(b) - base, 0);
-        const int64_t hi = std::min<int64_t>(int64_t(end) - base, j.w->rows);
-        for (size_t p = 0; p < n_parts; ++p) {
-          const LoraPart& lp = parts[p];
-          if (lp.job != &j) continue;
-          const int rank = lp.m->rank;
-          for (int tok = 0; tok < rows_in; ++tok) {
-            float* out = j.out + size_t(tok) * size_t(j.w->rows);
-            const float* tv = lp.t + size_t(tok) * size_t(rank);
-            for (int64_t o = lo; o < hi; ++o)
-              out[o] += dot_f32(lp.m->b.data() + size_t(o) * size_t(rank), tv, rank) * lp.scale;
-          }
-        }
-        base += j.w->rows;
-      }
-    });
-  };
-
   // Several matrices over the same input rows in one parallel region: threads split the
-  // concatenated output rows, so Q/K/V (or gate/up) cost a single dispatch.
+  // concatenated output rows, so Q/K/V (or gate/up) cost a single dispatch. Active LoRA adapters
+  // join the same region: a thread adds scale * B (A x) to the output rows it computed, working
+  // out A x itself (rank dot products per token, small beside its share of W x) rather than
+  // waiting for another dispatch.
   auto matmuls = [&](int rows_in, std::initializer_list<MatmulJob> jobs) {
     int64_t total = 0;
     for (const auto& j : jobs) total += j.w->rows;
-    pool.parallel_for(size_t(total), [&](size_t b, size_t end) {
+    auto slice = [&](int th, size_t b, size_t end) {
       int64_t base = 0;
       for (const auto& j : jobs) {
         const int64_t lo = std::max<int64_t>(int64_t(b) - base, 0);
         const int64_t hi = std::min<int64_t>(int64_t(end) - base, j.w->rows);
-        if (lo < hi)
+        if (lo < hi) {
           kernels::matmul(j.w->type, j.w->data, size_t(j.w->cols), size_t(lo), size_t(hi), j.in->for_weight(j.w->type),
                           size_t(rows_in), j.out, size_t(j.w->rows), size_t(j.w->rows));
+          for (const auto& u : loras)
+            if (const LoraMatrix* m = u.adapter->get(j.layer, j.target))
+              lora_rows(*m, u.adapter->scale(*m, u.scale), j.in->f32, rows_in,
+                        st.lora_t_.data() + size_t(th) * size_t(st.max_batch_) * size_t(st.lora_rank_cap_), j.out,
+                        size_t(j.w->rows), lo, hi);
+        }
         base += j.w->rows;
       }
-    });
-    if (!loras.empty()) apply_loras(rows_in, jobs);
+    };
+    parallel_slices(pool, size_t(total), slice);
   };
 
   const float kq_scale = 1.0f / std::sqrt(float(hd));

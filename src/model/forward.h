@@ -32,9 +32,9 @@ class ForwardState {
   int32_t max_outputs() const { return max_outputs_; }
   size_t bytes() const;
 
-  // Sizes the LoRA scratch for active adapters whose max_rank() sum to total_rank (allocates;
-  // call it when the set of adapters changes, never while decoding).
-  void reserve_lora(int32_t total_rank);
+  // Sizes the LoRA scratch for active adapters of rank up to max_rank (allocates; call it when
+  // the set of adapters changes, never while decoding).
+  void reserve_lora(int32_t max_rank);
   int32_t lora_rank_capacity() const { return lora_rank_cap_; }
 
   // Logits of the i-th token that asked for them in the last forward (n_vocab floats).
@@ -44,6 +44,7 @@ class ForwardState {
   friend void forward(const LlamaModel&, KvCache&, ForwardState&, ThreadPool&, std::span<const BatchToken>,
                       std::span<const LoraUse>);
   int32_t max_batch_, max_outputs_, n_vocab_;
+  int n_threads_;
   std::vector<float> x_, xb_, q_, k_, v_, att_, hb_, hb2_;  // [batch][dim] activations
   std::vector<uint8_t> act_f16_, act_q8_;                 // activations converted for F16 / quantized weights
   std::vector<float> rope_cos_, rope_sin_;                // [batch][n_rot / 2]
@@ -51,7 +52,7 @@ class ForwardState {
   std::vector<int32_t> out_rows_;                         // batch indices that want logits
   std::vector<int32_t> seq_pending_;                      // per-sequence count while validating
   std::vector<float> logits_;                             // [max_outputs][n_vocab]
-  std::vector<float> lora_t_;                             // A x of every (matrix, adapter) of one dispatch
+  std::vector<float> lora_t_;                             // [thread][batch][rank]: A x of one adapter
   int32_t lora_rank_cap_ = 0;
 };
 

@@ -146,7 +146,10 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::from_gguf(const GgufFile& f, con
     m.n_in = w.cols;
     m.n_out = w.rows;
     m.a = to_f32(a);
-    m.b = to_f32(b);
+    const std::vector<float> bv = to_f32(b);  // [n_out][rank]
+    m.bt.resize(bv.size());
+    for (int64_t o = 0; o < m.n_out; ++o)
+      for (int32_t r = 0; r < m.rank; ++r) m.bt[size_t(r) * size_t(m.n_out) + size_t(o)] = bv[size_t(o) * size_t(m.rank) + size_t(r)];
     ad->max_rank_ = std::max(ad->max_rank_, m.rank);
     const size_t slot = target == LoraTarget::Output ? ad->slots_.size() - 1
                                                      : size_t(layer) * kLoraLayerTargets + size_t(target);
@@ -158,7 +161,7 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::from_gguf(const GgufFile& f, con
 
 size_t LoraAdapter::bytes() const {
   size_t n = 0;
-  for (const auto& m : mats_) n += (m.a.size() + m.b.size()) * sizeof(float);
+  for (const auto& m : mats_) n += (m.a.size() + m.bt.size()) * sizeof(float);
   return n;
 }
 

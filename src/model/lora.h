@@ -33,8 +33,8 @@ constexpr int kLoraLayerTargets = 7;  // Q..Down
 struct LoraMatrix {
   int32_t rank = 0;
   int64_t n_in = 0, n_out = 0;
-  std::vector<float> a;  // [rank][n_in]
-  std::vector<float> b;  // [n_out][rank]
+  std::vector<float> a;   // [rank][n_in], as lora_a is stored
+  std::vector<float> bt;  // [rank][n_out]: lora_b transposed, so the forward pass adds columns
 };
 
 class LoraAdapter {
