@@ -306,6 +306,21 @@ TEST_F(Lora, CliRunWithAdapterEqualsMergedModel) {
   auto tokens = [](const std::string& json) { return json.substr(json.find("\"tokens\"")); };
   EXPECT_EQ(tokens(with).substr(0, tokens(with).find(']')), tokens(merged).substr(0, tokens(merged).find(']')));
   EXPECT_NE(tokens(with).substr(0, tokens(with).find(']')), tokens(plain).substr(0, tokens(plain).find(']')));
+  // perplexity --lora: the same perplexity as the merged model.
+  const std::string corpus = test::shared_dir() + "/reference/corpus/stories260K-samples.txt";
+  if (std::filesystem::exists(corpus)) {
+    const std::string pargs = " -f " + corpus + " --ctx 64 --chunks 3 --json -q";
+    ASSERT_EQ(test::run_command(test::tandem_binary() + " perplexity -m " + base_path_ + " --lora " + ap + ":0.5" + pargs,
+                                &with), 0) << with;
+    ASSERT_EQ(test::run_command(test::tandem_binary() + " perplexity -m " + mp + pargs, &merged), 0) << merged;
+    ASSERT_EQ(test::run_command(test::tandem_binary() + " perplexity -m " + base_path_ + pargs, &plain), 0) << plain;
+    auto ppl = [](const std::string& json) {
+      const size_t at = json.find("\"perplexity\":");
+      return at == std::string::npos ? -1.0 : std::stod(json.substr(at + 13));
+    };
+    EXPECT_NEAR(ppl(with), ppl(merged), 1e-3 * ppl(merged));
+    EXPECT_GT(std::fabs(ppl(with) - ppl(plain)), 0.05 * ppl(plain));
+  }
   std::string out;
   EXPECT_NE(test::run_command(test::tandem_binary() + " run -m " + base_path_ + " --lora " + base_path_ + args, &out), 0);
   EXPECT_NE(out.find("not a LoRA adapter"), std::string::npos) << out;
