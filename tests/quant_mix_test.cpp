@@ -240,6 +240,12 @@ TEST(QuantMix, QuantizedModelsComputeCloseToF32) {
       EXPECT_LT(rel, c.max_rel);
       EXPECT_GT(rel, 0.0);
     }
+    if (std::string(c.target) == "q4_k_m") {  // and it generates through the CLI
+      std::string cmd2 = "'" + test::tandem_binary() + "' run -m '";
+      cmd2.append(out).append("' -p 'Once upon a time' -n 8 --temp 0 --json");
+      ASSERT_EQ(0, test::run_command(cmd2, &log)) << log;
+      EXPECT_NE(log.find("\"finish_reason\""), std::string::npos) << log;
+    }
     std::filesystem::remove(out);
   }
   std::filesystem::remove(f32);
