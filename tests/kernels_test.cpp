@@ -352,8 +352,8 @@ TEST(Kernels, EmptyRows) {
 
 TEST(Kernels, RejectsUnsupportedTypes) {
   uint8_t buf[64] = {};
-  EXPECT_THROW(kernels::dot(TensorType::Q4_1, buf, buf, 32, 1), Error);
+  EXPECT_THROW(kernels::dot(TensorType::Q3_K, buf, buf, 256, 1), Error);
   EXPECT_THROW(kernels::dot(TensorType::Q8_0, buf, buf, 33, 1), Error);
   float out[1];
-  EXPECT_THROW(kernels::matmul(TensorType::Q6_K, buf, 256, 0, 1, buf, 1, out, 1, 1), Error);
+  EXPECT_THROW(kernels::matmul(TensorType::Q2_K, buf, 256, 0, 1, buf, 1, out, 1, 1), Error);
 }

@@ -22,19 +22,42 @@ namespace tandem {
 
 namespace {
 
-size_t q8_row_bytes(int64_t k) { return size_t((k + 31) / 32) * 34; }
+// Activation types of the 16-bit and quantized weights (kernels' activation_type). Each has its
+// own region of the forward state's buffers: act_f16_ holds the 16-bit ones, act_q8_ the
+// quantized ones, each region sized for a full batch of the widest rows.
+constexpr TensorType kActTypes[] = {TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q8_1,
+                                    TensorType::Q8_K};
+constexpr size_t kNumActTypes = sizeof(kActTypes) / sizeof(kActTypes[0]);
+
+int act_slot(TensorType at) {
+  for (size_t i = 0; i < kNumActTypes; ++i)
+    if (kActTypes[i] == at) return int(i);
+  return -1;  // F32: the activations themselves
+}
+
+bool act_is_16bit(TensorType at) { return at == TensorType::F16 || at == TensorType::BF16; }
+
+// Bytes of one converted row of k elements, rounded up to whole blocks.
+size_t act_row_bytes(TensorType at, int64_t k) {
+  const auto& tr = traits(at);
+  return size_t((k + tr.block_elems - 1) / tr.block_elems) * tr.block_bytes;
+}
+
+// Offset of the region of kActTypes[slot] in its buffer, and the buffer sizes (slot = kNumActTypes).
+size_t act_region(size_t slot, bool want16, size_t B, int64_t kmax) {
+  size_t off = 0;
+  for (size_t i = 0; i < slot; ++i)
+    if (act_is_16bit(kActTypes[i]) == want16) off += B * act_row_bytes(kActTypes[i], kmax);
+  return off;
+}
 
 // Activations of one input matrix, converted for the weight types that will read them.
 struct Acts {
   const float* f32 = nullptr;  // [n][k]
-  const uint8_t* f16 = nullptr;
-  const uint8_t* q8 = nullptr;
+  const uint8_t* conv[kNumActTypes] = {};
   const void* for_weight(TensorType w) const {
-    switch (activation_type(w)) {
-      case TensorType::F16: return f16;
-      case TensorType::Q8_0: return q8;
-      default: return f32;
-    }
+    const int slot = act_slot(activation_type(w));
+    return slot < 0 ? static_cast<const void*>(f32) : conv[slot];
   }
 };
 
@@ -116,8 +139,8 @@ ForwardState::ForwardState(const LlamaModel& model, int32_t max_batch, int32_t m
   att_.resize(B * e);
   hb_.resize(B * ff);
   hb2_.resize(B * ff);
-  act_f16_.resize(B * kmax * 2);
-  act_q8_.resize(B * q8_row_bytes(int64_t(kmax)));
+  act_f16_.resize(act_region(kNumActTypes, true, B, int64_t(kmax)));
+  act_q8_.resize(act_region(kNumActTypes, false, B, int64_t(kmax)));
   rope_cos_.resize(B * size_t(hp.n_rot / 2));
   rope_sin_.resize(B * size_t(hp.n_rot / 2));
   head_scratch_.resize(size_t(std::max(n_threads, 1)) * 2 * size_t(hp.head_dim));
@@ -210,25 +233,30 @@ void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool&
   }
 
   // Converts rows [0, rows) of src ([rows][k]) for the given weights' activation types, in parallel.
+  const size_t act_batch = size_t(st.max_batch_);
+  const int64_t act_kmax = std::max(hp.n_embd, hp.n_ff);
   auto prepare = [&](const float* src, int rows, int k, std::initializer_list<const WeightMatrix*> ws) {
     Acts a;
     a.f32 = src;
-    bool need16 = false, need8 = false;
+    bool need[kNumActTypes] = {};
+    bool any = false;
     for (const auto* w : ws) {
-      TensorType at = activation_type(w->type);
-      need16 |= at == TensorType::F16;
-      need8 |= at == TensorType::Q8_0;
+      const int slot = act_slot(activation_type(w->type));
+      if (slot >= 0 && !need[slot]) {
+        need[slot] = any = true;
+        const bool is16 = act_is_16bit(kActTypes[slot]);
+        a.conv[slot] = (is16 ? st.act_f16_.data() : st.act_q8_.data()) +
+                       act_region(size_t(slot), is16, act_batch, act_kmax);
+      }
     }
-    if (need16) a.f16 = st.act_f16_.data();
-    if (need8) a.q8 = st.act_q8_.data();
-    if (need16 || need8) {
+    if (any) {
       auto convert = [&](size_t b, size_t end) {
-        for (size_t r = b; r < end; ++r) {
-          if (need16)
-            kernels::convert_activations(TensorType::F16, src + r * k, st.act_f16_.data() + r * size_t(k) * 2, size_t(k));
-          if (need8)
-            kernels::convert_activations(TensorType::Q8_0, src + r * k, st.act_q8_.data() + r * q8_row_bytes(k), size_t(k));
-        }
+        for (size_t r = b; r < end; ++r)
+          for (size_t i = 0; i < kNumActTypes; ++i)
+            if (need[i])
+              kernels::convert_activations(kActTypes[i], src + r * k,
+                                           const_cast<uint8_t*>(a.conv[i]) + r * act_row_bytes(kActTypes[i], k),
+                                           size_t(k));
       };
       if (rows == 1) convert(0, 1);
       else pool.parallel_for(size_t(rows), convert);

@@ -38,7 +38,8 @@ WeightMatrix matrix(const GgufFile& f, const std::string& name, int64_t cols, in
   expect_shape(t, cols, rows);
   if (!is_supported_weight_type(t.type))
     throw Error("tensor '" + name + "' has type " + std::string(type_name(t.type)) +
-                ", which this engine cannot compute with yet (supported: f32, f16, q8_0, q4_0)");
+                ", which this engine cannot compute with yet (supported: f32, f16, bf16, q8_0, q4_0, q4_1, "
+                "q5_0, q5_1, q4_k, q5_k, q6_k)");
   WeightMatrix m;
   m.type = t.type;
   m.cols = cols;
@@ -135,8 +136,7 @@ std::unique_ptr<LlamaModel> LlamaModel::from_gguf(GgufFile file, const std::func
     throw Error("tokenizer has " + std::to_string(toks->count) + " tokens but token_embd has " +
                 std::to_string(hp.n_vocab) + " rows");
   const TensorType et = emb.type;
-  if (et != TensorType::F32 && et != TensorType::F16 && et != TensorType::Q8_0 && et != TensorType::Q4_0 &&
-      et != TensorType::BF16)
+  if (!is_supported_weight_type(et))
     throw Error("token_embd.weight has unsupported type " + std::string(type_name(et)));
   m->tok_embd_ = WeightMatrix{et, hp.n_embd, hp.n_vocab, row_bytes(et, size_t(hp.n_embd)), emb.data};
 

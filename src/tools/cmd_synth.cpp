@@ -27,6 +27,7 @@
 #include "kernels/thread_pool.h"
 #include "tools/commands.h"
 #include "tools/common.h"
+#include "tools/quant_types.h"
 
 namespace tandem::tools {
 
@@ -182,7 +183,7 @@ int cmd_synth(int argc, char** argv) {
   uint64_t seed = 1;
   int n_threads = int(std::max(1u, std::thread::hardware_concurrency()));
   app.add_option("--shape", shape_name, "model shape: " + shape_names())->required();
-  app.add_option("--type", type_str, "weight type: f32, f16, q8_0 or q4_0")->required();
+  app.add_option("--type", type_str, "weight type, as tandem quantize takes it: " + quant_target_names())->required();
   app.add_option("-o,--output", out_path, "output GGUF file")->required();
   app.add_option("--seed", seed, "random seed (the same seed gives the same file)");
   app.add_option("--vocab", vocab_path,
@@ -200,11 +201,9 @@ int cmd_synth(int argc, char** argv) {
     for (const auto& s : kShapes)
       if (lower(s.name) == lower(shape_name)) sh = &s;
     if (!sh) throw Error("unknown shape '" + shape_name + "' (known: " + shape_names() + ")");
-    TensorType target;
-    if (!parse_tensor_type(type_str, &target) ||
-        !(target == TensorType::F32 || target == TensorType::F16 || target == TensorType::Q8_0 ||
-          target == TensorType::Q4_0))
-      throw Error("unknown or unsupported --type '" + type_str + "' (use f32, f16, q8_0 or q4_0)");
+    QuantTarget target;
+    if (!parse_quant_target(type_str, &target))
+      throw Error("unknown or unsupported --type '" + type_str + "' (use " + quant_target_names() + ")");
 
     // The vocabulary: every tokenizer.* key of the vocabulary file.
     if (vocab_path.empty()) vocab_path = find_vocab(*sh);
@@ -245,15 +244,15 @@ int cmd_synth(int argc, char** argv) {
       w.set_u32(pre + "rope.dimension_count", uint32_t(head_dim));
       w.set_u32(pre + "vocab_size", uint32_t(n_vocab));
     }
-    w.set_u32("general.file_type", llama_ftype_of(target));
-    if (target == TensorType::Q8_0 || target == TensorType::Q4_0) w.set_u32("general.quantization_version", 2);
+    w.set_u32("general.file_type", target.ftype);
+    if (traits(target.type).block_elems > 1) w.set_u32("general.quantization_version", 2);
     for (const auto& k : vocab.keys())
       if (k.rfind("tokenizer.", 0) == 0) w.copy(k, *vocab.find(k));
 
     // The tensors, in the order of llama.cpp's files.
     std::vector<PlannedTensor> plan;
     auto weight = [&](std::string name, int64_t ne0, int64_t ne1) {
-      TensorType t = llama_quant_type(name, 2, ne0, TensorType::F32, target, !sh->tied);
+      TensorType t = llama_quant_type(name, 2, ne0, TensorType::F32, target, !sh->tied, int(n_layer));
       plan.push_back({std::move(name), t, {ne0, ne1}, 0.0f, 0.02f});
     };
     auto norm = [&](std::string name) {
@@ -303,7 +302,7 @@ int cmd_synth(int argc, char** argv) {
       bar.update(double(done) / double(total), next < plan.size() ? plan[next].name : "");
     };
     std::fprintf(stderr, "tandem synth: %s %s -> %s (%zu tensors, %s)\n", sh->name,
-                 std::string(type_name(target)).c_str(), out_path.c_str(), plan.size(), human_bytes(total).c_str());
+                 target.name, out_path.c_str(), plan.size(), human_bytes(total).c_str());
 
     constexpr size_t kChunkBytes = size_t(8) << 20;
     std::vector<uint8_t> buf;
@@ -335,7 +334,7 @@ int cmd_synth(int argc, char** argv) {
     w.finish();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("tandem synth: wrote %s: %s %s, %s params, %zu tensors, vocab %s (%lld tokens), %s (%llu bytes), %.1f s\n",
-                out_path.c_str(), sh->name, std::string(type_name(target)).c_str(), with_commas(n_params).c_str(),
+                out_path.c_str(), sh->name, target.name, with_commas(n_params).c_str(),
                 plan.size(), std::filesystem::path(vocab_path).filename().string().c_str(), (long long)n_vocab,
                 human_bytes(w.file_size()).c_str(), (unsigned long long)w.file_size(), secs);
   } catch (const Error& e) {
