@@ -159,4 +159,56 @@ inline void expect_error(const GgufBuilder& b, const std::string& needle) {
   }
 }
 
+// Deterministic varied text, one line per call: ASCII words and punctuation, digits, runs of
+// spaces and tabs, accented Latin (precomposed and combining), Cyrillic, Greek, Arabic, Hebrew,
+// Devanagari, CJK, Hangul, emoji (with ZWJ sequences, skin tones, flags), and mixtures.
+class VariedText {
+ public:
+  explicit VariedText(uint64_t seed) : state_(seed) {}
+  uint32_t next() {
+    state_ = state_ * 6364136223846793005ull + 1442695040888963407ull;
+    return uint32_t(state_ >> 33);
+  }
+  std::string line() {
+    static const std::vector<std::vector<std::string>> pools = {
+        {"the", "Hello", "world", "tokenizer", "I'm", "don't", "we'll", "they've", "She'd", "IT'S", "you're",
+         "HTTP", "camelCase", "snake_case", "x", "a", "Zebra", "quickly"},
+        {".", ",", "!", "?", "...", "--", "(", ")", "[", "]", "{", "}", "\"", "'", ";", ":", "-", "+", "=",
+         "*", "/", "<", ">", "&", "|", "~", "`", "@", "#", "$", "%", "^", "_"},
+        {"0", "7", "42", "314", "2024", "1234567", "3.14159", "1,000", "0x1F", "99.9%", "١٢٣", "٣"},
+        {" ", "  ", "   ", "\t", "\t\t", " \t ", "    ", "\xC2\xA0", "\xE3\x80\x80"},
+        {"caf\xC3\xA9", "na\xC3\xAFve", "\xC3\x84pfel", "Stra\xC3\x9F" "e", "cre\xCC\x81me",  // é, ï, Ä, ß, e+◌́
+         "\xC3\xA5ngstr\xC3\xB6m", "Cử" "a Việt", "\xC5\x81\xC3\xB3" "d\xC5\xBA", "fa\xC3\xA7" "ade"},
+        {"\xD0\xBF\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82", "\xD0\x9C\xD0\xBE\xD1\x81\xD0\xBA\xD0\xB2\xD0\xB0",
+         "\xCE\xB1\xCE\xB2\xCE\xB3", "\xCE\x9A\xCF\x8C\xCF\x83\xCE\xBC\xCE\xB5"},
+        {"\xD9\x85\xD8\xB1\xD8\xAD\xD8\xA8\xD8\xA7", "\xD8\xA7\xD9\x84\xD8\xB9\xD8\xB1\xD8\xA8\xD9\x8A\xD8\xA9",
+         "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D", "\xE0\xA4\xA8\xE0\xA4\xAE\xE0\xA4\xB8\xE0\xA5\x8D\xE0\xA4\xA4\xE0\xA5\x87"},
+        {"\xE4\xBD\xA0\xE5\xA5\xBD", "\xE6\x88\x91\xE6\x83\xB3\xE5\x9C\xA8", "\xE4\xB8\x96\xE7\x95\x8C",
+         "\xE3\x81\x93\xE3\x82\x93\xE3\x81\xAB\xE3\x81\xA1\xE3\x81\xAF", "\xE3\x82\xAB\xE3\x82\xBF\xE3\x82\xAB\xE3\x83\x8A",
+         "\xEC\x95\x88\xEB\x85\x95", "\xEF\xBC\x81", "\xE3\x80\x82"},
+        {"\xF0\x9F\x98\x80", "\xF0\x9F\xA6\x99", "\xF0\x9F\x9A\x80", "\xE2\x9C\x85",
+         "\xF0\x9F\x98\xB6\xE2\x80\x8D\xF0\x9F\x8C\xAB\xEF\xB8\x8F", "\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD",
+         "\xF0\x9F\x87\xAB\xF0\x9F\x87\xB7", "\xE2\x9D\xA4\xEF\xB8\x8F"},
+    };
+    std::string out;
+    const uint32_t mode = next() % 10;  // 0..8: mostly one script; 9: anything
+    const size_t n = 1 + next() % 14;
+    for (size_t i = 0; i < n; ++i) {
+      size_t pool = mode < 9 && next() % 3 != 0 ? mode : next() % pools.size();
+      const auto& p = pools[pool];
+      out += p[next() % p.size()];
+      uint32_t sep = next() % 10;
+      if (sep < 6) out += ' ';
+      else if (sep == 6) out += "  ";
+      else if (sep == 7) out += '\t';
+    }
+    if (next() % 8 == 0) out = "   " + out;  // leading whitespace
+    if (next() % 8 == 0) out += "\n\n";    // trailing newlines
+    return out;
+  }
+
+ private:
+  uint64_t state_;
+};
+
 }  // namespace tandem::test

@@ -136,7 +136,14 @@ int32_t BpeMerges::rank(int32_t left, int32_t right) const {
   }
 }
 
-void BpeWordMerger::push(int32_t left, int32_t right, const BpeMerges& merges) {
+namespace {
+// Heap order: the pair to merge next (earliest rank, then leftmost, as llama.cpp) on top.
+bool merges_later(const BpeWordMerger::Pair& a, const BpeWordMerger::Pair& b) {
+  return a.rank > b.rank || (a.rank == b.rank && a.left > b.left);
+}
+}  // namespace
+
+void BpeWordMerger::push(int32_t left, int32_t right, const BpeMerges& merges, bool heapify) {
   if (left < 0 || right < 0) return;
   const Sym& l = syms_[size_t(left)];
   const Sym& r = syms_[size_t(right)];
@@ -144,9 +151,7 @@ void BpeWordMerger::push(int32_t left, int32_t right, const BpeMerges& merges) {
   const int32_t rank = merges.rank(l.id, r.id);
   if (rank < 0) return;
   heap_.push_back({rank, left, right, l.n + r.n});
-  std::push_heap(heap_.begin(), heap_.end(), [](const Pair& a, const Pair& b) {
-    return a.rank > b.rank || (a.rank == b.rank && a.left > b.left);
-  });
+  if (heapify) std::push_heap(heap_.begin(), heap_.end(), merges_later);
 }
 
 void BpeWordMerger::merge(std::string_view word, const int32_t* byte_tokens, const BpeMerges& merges,
@@ -162,12 +167,11 @@ void BpeWordMerger::merge(std::string_view word, const int32_t* byte_tokens, con
   syms_.resize(size_t(n));
   for (int32_t i = 0; i < n; ++i) syms_[size_t(i)] = {i - 1, i + 1 < n ? i + 1 : -1, byte_tokens[uint8_t(word[size_t(i)])], 1};
   heap_.clear();
-  for (int32_t i = 1; i < n; ++i) push(i - 1, i, merges);
+  for (int32_t i = 1; i < n; ++i) push(i - 1, i, merges, false);
+  std::make_heap(heap_.begin(), heap_.end(), merges_later);  // O(n), for long words
 
-  // Earliest merge first; equal ranks (the same pair twice): leftmost first, as llama.cpp.
-  auto later = [](const Pair& a, const Pair& b) { return a.rank > b.rank || (a.rank == b.rank && a.left > b.left); };
   while (!heap_.empty()) {
-    std::pop_heap(heap_.begin(), heap_.end(), later);
+    std::pop_heap(heap_.begin(), heap_.end(), merges_later);
     const Pair p = heap_.back();
     heap_.pop_back();
     Sym& l = syms_[size_t(p.left)];
@@ -180,8 +184,8 @@ void BpeWordMerger::merge(std::string_view word, const int32_t* byte_tokens, con
     r.n = 0;
     l.next = r.next;
     if (r.next >= 0) syms_[size_t(r.next)].prev = p.left;
-    push(l.prev, p.left, merges);
-    push(p.left, l.next, merges);
+    push(l.prev, p.left, merges, true);
+    push(p.left, l.next, merges, true);
   }
 
   for (int32_t i = 0; i != -1; i = syms_[size_t(i)].next) {

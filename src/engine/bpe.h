@@ -54,16 +54,17 @@ class BpeWordMerger {
   // caller to resolve.
   void merge(std::string_view word, const int32_t* byte_tokens, const BpeMerges& merges, std::vector<int32_t>& out);
 
+  struct Pair {
+    int32_t rank, left, right;
+    uint32_t n;  // bytes of left + right when queued (a later size means the entry is stale)
+  };
+
  private:
   struct Sym {
     int32_t prev, next, id;
     uint32_t n;  // bytes; 0 once merged into its left neighbour
   };
-  struct Pair {
-    int32_t rank, left, right;
-    uint32_t n;  // bytes of left + right when queued (a later size means the entry is stale)
-  };
-  void push(int32_t left, int32_t right, const BpeMerges& merges);
+  void push(int32_t left, int32_t right, const BpeMerges& merges, bool heapify);
   std::vector<Sym> syms_;
   std::vector<Pair> heap_;
 };
