@@ -505,3 +505,21 @@ TEST(VocabBpeLong, MegabyteOfTextAndPathologicalRuns) {
     }
   }
 }
+
+// The fuzz seed with a BPE vocabulary (fuzz/make_seeds.py) must load as one, so that the fuzzer
+// reaches the BPE tokenizer.
+TEST(VocabBpeMetadata, FuzzSeedReachesBpe) {
+  const std::string seed = source_dir() + "/fuzz/corpus/gguf/tiny-bpe-q8_0.gguf";
+  TANDEM_REQUIRE_FILE(seed);
+  GgufFile f = GgufFile::open(seed);
+  Vocab v = Vocab::from_gguf(f);
+  EXPECT_EQ(v.model(), Vocab::Model::Gpt2Bpe);
+  EXPECT_EQ(v.pre_name(), "llama-bpe");
+  EXPECT_EQ(v.n_merges(), 16u);  // 11 listed pairs and 5 that build the multi-byte characters
+  const std::string text(*f.opt_string("fuzz.text"));
+  auto ids = v.tokenize(text, false);
+  EXPECT_LT(ids.size(), text.size());  // some merges apply
+  EXPECT_EQ(v.detokenize(ids), text);  // control tokens are plain text without parse_special
+  auto special = v.tokenize(text, false, true);
+  EXPECT_NE(std::find(special.begin(), special.end(), v.find_token("<|end|>")), special.end());
+}
