@@ -28,6 +28,8 @@ constexpr const char* kGpt2 =
   "])|[" TANDEM_WS "]+"
 constexpr const char* kLlama3 = TANDEM_LLAMA3_LIKE("{1,3}");
 constexpr const char* kQwen2 = TANDEM_LLAMA3_LIKE("");
+#undef TANDEM_LLAMA3_LIKE
+#undef TANDEM_WS
 
 struct PreName {
   std::string_view name;
