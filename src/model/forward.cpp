@@ -12,6 +12,7 @@
 #include <string>
 
 #include "format/error.h"
+#include "kernels/activations.h"
 #include "kernels/attention.h"
 #include "kernels/ggml_numerics.h"
 #include "kernels/interleaved.h"
@@ -346,7 +347,12 @@ void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool&
     const Acts a_ffn = prepare(xb, n, e, {&L.w_gate, &L.w_up});
     matmuls(n, {{&L.w_gate, &a_ffn, st.hb_.data(), l, LoraTarget::Gate},
                 {&L.w_up, &a_ffn, st.hb2_.data(), l, LoraTarget::Up}});
-    for (int i = 0; i < n; ++i) ggml_exact::swiglu_row(st.hb_.data() + size_t(i) * ff, st.hb2_.data() + size_t(i) * ff, ff);
+    pool.parallel_for(size_t(n) * size_t(ff), 64, [&](size_t b, size_t end) {
+      for (size_t r = b / size_t(ff); r * size_t(ff) < end; ++r) {  // the rows this slice touches
+        const size_t lo = std::max(b, r * size_t(ff)) - r * size_t(ff), hi = std::min(end, (r + 1) * size_t(ff)) - r * size_t(ff);
+        kernels::swiglu_range(st.hb_.data() + r * size_t(ff), st.hb2_.data() + r * size_t(ff), lo, hi, size_t(ff));
+      }
+    });
     const Acts a_down = prepare(st.hb_.data(), n, ff, {&L.w_down});
     matmuls(n, {{&L.w_down, &a_down, xb, l, LoraTarget::Down}});
     for (size_t i = 0; i < size_t(n) * e; ++i) x[i] += xb[i];
