@@ -17,28 +17,12 @@
 #include "kernels/ggml_numerics.h"
 #include "kernels/matmul.h"
 #include "kernels/quantize.h"
+#include "kernel_targets.h"
 #include "test_util.h"
 
 using namespace tandem;
 
 namespace {
-
-struct TargetMockReset {
-  ~TargetMockReset() { hwy::SetSupportedTargetsForTest(0); }
-};
-
-template <class F>
-void ForEachTarget(F&& f) {
-  const std::vector<int64_t> targets = hwy::SupportedAndGeneratedTargets();
-  ASSERT_FALSE(targets.empty());
-  TargetMockReset reset;
-  for (int64_t t : targets) {
-    hwy::SetSupportedTargetsForTest(t);
-    SCOPED_TRACE(std::string("target ") + hwy::TargetName(t));
-    f();
-    if (::testing::Test::HasFatalFailure()) return;
-  }
-}
 
 std::vector<float> gaussian(size_t n, uint32_t seed, float sigma = 1.f) {
   std::mt19937 rng(seed);
@@ -191,7 +175,7 @@ TEST(KQuants, SpecDotAgreesWithDequantizedRows) {
 }
 
 TEST(KQuants, ConvertActivationsMatchesQuantizeRow) {
-  ForEachTarget([] {
+  tandem::test::for_each_target([] {
     for (TensorType at : {TensorType::BF16, TensorType::Q8_1, TensorType::Q8_K}) {
       const size_t n = 2048;
       std::vector<float> x = gaussian(n, 21, 3.f);
@@ -215,7 +199,7 @@ TEST(KQuants, ConvertActivationsMatchesQuantizeRow) {
 
 // kernels::dot is ggml_exact::dot (one token), bit for bit, for quantized floats and raw blocks.
 TEST(KQuants, DotBitExactWithSpec) {
-  ForEachTarget([] {
+  tandem::test::for_each_target([] {
     for (TensorType w : kNewTypes) {
       const TensorType at = activation_type(w);
       for (size_t k : sizes_for(w)) {
@@ -235,7 +219,7 @@ TEST(KQuants, DotBitExactWithSpec) {
 
 // Every matmul output is ggml_exact::dot with the matmul's token count; nothing outside the rows.
 TEST(KQuants, MatmulBitExactWithSpec) {
-  ForEachTarget([] {
+  tandem::test::for_each_target([] {
     for (TensorType w : kNewTypes) {
       const TensorType at = activation_type(w);
       std::vector<size_t> ks = is_k(w) ? std::vector<size_t>{256, 768, 2816} : std::vector<size_t>{64, 96, 896};
