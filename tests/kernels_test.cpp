@@ -19,31 +19,12 @@
 #include "kernels/ggml_numerics.h"
 #include "kernels/matmul.h"
 #include "kernels/quantize.h"
+#include "kernel_targets.h"
 #include "test_util.h"
 
 using namespace tandem;
 
 namespace {
-
-// Resets the target mock even when an assertion returns early.
-struct TargetMockReset {
-  ~TargetMockReset() { hwy::SetSupportedTargetsForTest(0); }
-};
-
-// Runs f() once per target, with dispatch forced to that target.
-template <class F>
-void ForEachTarget(F&& f) {
-  const std::vector<int64_t> targets = hwy::SupportedAndGeneratedTargets();
-  ASSERT_FALSE(targets.empty());
-  TargetMockReset reset;
-  for (int64_t t : targets) {
-    hwy::SetSupportedTargetsForTest(t);
-    SCOPED_TRACE(std::string("target ") + hwy::TargetName(t));
-    ASSERT_STREQ(kernels::active_target_name(), hwy::TargetName(t));
-    f();
-    if (::testing::Test::HasFatalFailure()) return;
-  }
-}
 
 std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f) {
   std::mt19937 rng(seed);
@@ -113,12 +94,12 @@ TEST(Kernels, ExercisesSeveralTargets) {
   EXPECT_GT(targets.size(), 1u);
 #endif
   // After the mock is reset, dispatch goes back to the best target.
-  ForEachTarget([] {});
+  tandem::test::for_each_target([] {});
   EXPECT_STREQ(kernels::active_target_name(), hwy::TargetName(targets.front()));
 }
 
 TEST(Kernels, ConvertActivationsF32AndF16BitExact) {
-  ForEachTarget([] {
+  tandem::test::for_each_target([] {
     std::vector<size_t> ns;
     for (size_t n = 1; n <= 70; ++n) ns.push_back(n);
     for (size_t n : {128, 172, 4096 + 32}) ns.push_back(n);
@@ -155,7 +136,7 @@ TEST(Kernels, F32ToF16RowMatchesScalarOnEdgeValues) {
   for (float v : {0.f, -0.f, 65504.f, 65519.f, 65520.f, 1e10f, -1e10f, INFINITY, -INFINITY,
                   5.96e-8f, 2.98e-8f, 2.99e-8f, 6.1e-5f, 6.09e-5f})
     x.push_back(v);
-  ForEachTarget([&] {
+  tandem::test::for_each_target([&] {
     std::vector<uint16_t> got(x.size());
     kernels::f32_to_f16_row(x.data(), got.data(), x.size());
     for (size_t i = 0; i < x.size(); ++i)
@@ -170,7 +151,7 @@ TEST(Kernels, F32ToF16RowMatchesScalarOnEdgeValues) {
 }
 
 TEST(Kernels, ConvertActivationsQ8_0BitExact) {
-  ForEachTarget([] {
+  tandem::test::for_each_target([] {
     for (size_t n : {32, 64, 96, 172 / 32 * 32, 4096 + 32}) {
       SCOPED_TRACE("n=" + std::to_string(n));
       std::vector<float> x = random_floats(n, 200 + uint32_t(n), -3.f, 3.f);
@@ -195,7 +176,7 @@ TEST(Kernels, ConvertActivationsQ8_0BitExact) {
 
 // kernels::dot is ggml_exact::dot with one token, bit for bit, for both Q4_0 orders.
 TEST(Kernels, DotBitExactWithGgml) {
-  ForEachTarget([] {
+  tandem::test::for_each_target([] {
     for (TensorType w : kWeightTypes) {
       const TensorType at = activation_type(w);
       for (size_t k : sizes_for(w)) {
@@ -221,7 +202,7 @@ TEST(Kernels, DotBitExactWithGgml) {
 
 // Every matmul output is ggml_exact::dot with the matmul's token count and matrix row count.
 TEST(Kernels, MatmulBitExactWithGgml) {
-  ForEachTarget([] {
+  tandem::test::for_each_target([] {
     for (TensorType w : kWeightTypes) {
       const TensorType at = activation_type(w);
       // Q: block counts 2, 3, 7, 129 and 1026 (past the stack buffer of activation scales).
@@ -269,7 +250,7 @@ TEST(Kernels, MatmulBitExactWithGgml) {
 }
 
 TEST(Kernels, DotF16GgmlBitExact) {
-  ForEachTarget([] {
+  tandem::test::for_each_target([] {
     std::vector<size_t> ns;
     for (size_t n = 0; n <= 70; ++n) ns.push_back(n);
     for (size_t n : {96, 128, 172, 256, 1000}) ns.push_back(n);
@@ -292,7 +273,7 @@ TEST(Kernels, AttentionHelpersMatchScalar) {
   std::vector<size_t> ns;
   for (size_t n = 1; n <= 70; ++n) ns.push_back(n);
   for (size_t n : {128, 256}) ns.push_back(n);
-  ForEachTarget([&] {
+  tandem::test::for_each_target([&] {
     for (size_t n : ns) {
       SCOPED_TRACE("n=" + std::to_string(n));
       const std::vector<float> a = random_floats(n, 500 + uint32_t(n), -4.f, 4.f);
@@ -321,7 +302,7 @@ TEST(Kernels, AttentionHelpersMatchScalar) {
 }
 
 TEST(Kernels, SumF32) {
-  ForEachTarget([] {
+  tandem::test::for_each_target([] {
     for (size_t n : {0, 1, 2, 3, 7, 15, 16, 17, 31, 33, 63, 64, 65, 70, 1000, 1 << 20}) {
       SCOPED_TRACE("n=" + std::to_string(n));
       const std::vector<float> p = random_floats(n, 900 + uint32_t(n), 0.f, 1.f);
@@ -337,7 +318,7 @@ TEST(Kernels, SumF32) {
 }
 
 TEST(Kernels, EmptyRows) {
-  ForEachTarget([] {
+  tandem::test::for_each_target([] {
     for (TensorType w : kWeightTypes) {
       SCOPED_TRACE(type_name(w));
       uint8_t dummy[1] = {0};
@@ -352,8 +333,8 @@ TEST(Kernels, EmptyRows) {
 
 TEST(Kernels, RejectsUnsupportedTypes) {
   uint8_t buf[64] = {};
-  EXPECT_THROW(kernels::dot(TensorType::Q4_1, buf, buf, 32, 1), Error);
+  EXPECT_THROW(kernels::dot(TensorType::Q3_K, buf, buf, 256, 1), Error);
   EXPECT_THROW(kernels::dot(TensorType::Q8_0, buf, buf, 33, 1), Error);
   float out[1];
-  EXPECT_THROW(kernels::matmul(TensorType::Q6_K, buf, 256, 0, 1, buf, 1, out, 1, 1), Error);
+  EXPECT_THROW(kernels::matmul(TensorType::Q2_K, buf, 256, 0, 1, buf, 1, out, 1, 1), Error);
 }

@@ -137,9 +137,9 @@ TEST(QuantizeTool, BadArgumentsFailCleanly) {
   EXPECT_TRUE(contains(log, "tandem quantize: ")) << log;
   EXPECT_TRUE(contains(log, "/nonexistent/model.gguf")) << log;
 
-  rc = tandem_cmd("quantize " + shq(in) + " " + shq(out.path) + " --type q5_k", &log);
+  rc = tandem_cmd("quantize " + shq(in) + " " + shq(out.path) + " --type q3_k_m", &log);
   EXPECT_EQ(rc, 1) << log;
-  EXPECT_TRUE(contains(log, "unsupported --type 'q5_k'")) << log;
+  EXPECT_TRUE(contains(log, "unsupported --type 'q3_k_m'")) << log;
   rc = tandem_cmd("quantize " + shq(in) + " " + shq(out.path) + " --type banana", &log);
   EXPECT_EQ(rc, 1) << log;
 
@@ -276,9 +276,9 @@ TEST(SynthTool, BadArgumentsFailCleanly) {
   EXPECT_EQ(rc, 1) << log;
   EXPECT_TRUE(contains(log, "tandem synth: unknown shape 'gpt-5'")) << log;
   EXPECT_TRUE(contains(log, "tinyllama-1.1b")) << log;
-  rc = tandem_cmd("synth --shape stories260K --type q6_k -o " + shq(out.path), &log);
+  rc = tandem_cmd("synth --shape stories260K --type q2_k -o " + shq(out.path), &log);
   EXPECT_EQ(rc, 1) << log;
-  EXPECT_TRUE(contains(log, "unsupported --type 'q6_k'")) << log;
+  EXPECT_TRUE(contains(log, "unsupported --type 'q2_k'")) << log;
   rc = tandem_cmd("synth --shape stories260K --type q8_0 -o " + shq(out.path) + " --vocab /nonexistent.gguf", &log);
   EXPECT_EQ(rc, 1) << log;
   EXPECT_TRUE(contains(log, "/nonexistent.gguf")) << log;

@@ -47,7 +47,7 @@ std::unique_ptr<LlamaModel> shared_model(const char* type) {
 TEST(ServeDotOrder, FixedOrdersMatchTheReferenceWhateverTheTokenCount) {
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> U(-1, 1);
-  for (TensorType w : {TensorType::F32, TensorType::F16}) {
+  for (TensorType w : {TensorType::F32, TensorType::F16, TensorType::BF16}) {
     for (size_t k : {64, 72, 172}) {
       const size_t rows = 10, n_tok = 5;
       const TensorType at = activation_type(w);

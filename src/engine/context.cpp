@@ -1,6 +1,7 @@
 #include "engine/context.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "format/error.h"
 
@@ -26,7 +27,22 @@ Context::Context(const LlamaModel& model, const ContextParams& params)
   batch_.resize(size_t(params_.n_batch));
 }
 
-void Context::decode(std::span<const BatchToken> batch) { forward(model_, kv_, state_, pool_, batch); }
+void Context::set_loras(std::vector<LoraUse> loras) {
+  if (loras.size() > kMaxActiveLoras)
+    throw Error("at most " + std::to_string(kMaxActiveLoras) + " LoRA adapters can be active at once");
+  int32_t max_rank = 0;
+  for (const auto& u : loras) {
+    if (!u.adapter) throw Error("LoRA adapter is null");
+    if (!u.adapter->fits(model_))
+      throw Error("LoRA adapter " + u.adapter->name() + " was not loaded for a model of this shape");
+    if (!std::isfinite(u.scale)) throw Error("LoRA scale must be a finite number");
+    max_rank = std::max(max_rank, u.adapter->max_rank());
+  }
+  state_.reserve_lora(max_rank);
+  loras_ = std::move(loras);
+}
+
+void Context::decode(std::span<const BatchToken> batch) { forward(model_, kv_, state_, pool_, batch, loras_); }
 
 const float* Context::eval(int32_t seq, std::span<const int32_t> tokens, bool all_logits) {
   if (tokens.empty()) throw Error("nothing to evaluate");

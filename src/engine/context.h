@@ -4,11 +4,13 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "kernels/thread_pool.h"
 #include "model/forward.h"
 #include "model/kv_cache.h"
 #include "model/llama_model.h"
+#include "model/lora.h"
 
 namespace tandem {
 
@@ -32,6 +34,13 @@ class Context {
   ThreadPool& pool() { return pool_; }
   size_t state_bytes() const { return kv_.bytes() + state_.bytes(); }
 
+  // The LoRA adapters every later decode applies, each with its scale (empty: the base model).
+  // Checks that each adapter fits this model and sizes the scratch (this allocates; decoding
+  // then does not). A server swaps them between requests; the KV cache is not cleared, so
+  // clear or truncate a sequence whose cached positions were computed under other adapters.
+  void set_loras(std::vector<LoraUse> loras);
+  const std::vector<LoraUse>& loras() const { return loras_; }
+
   // One forward pass over at most n_batch tokens (see forward.h for the rules).
   void decode(std::span<const BatchToken> batch);
   // Logits of the i-th token that asked for them in the last decode().
@@ -51,6 +60,7 @@ class Context {
   KvCache kv_;
   ForwardState state_;
   std::vector<BatchToken> batch_;  // eval()'s batch, sized n_batch once
+  std::vector<LoraUse> loras_;
 };
 
 }  // namespace tandem

@@ -4,8 +4,11 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <queue>
 
+#include "engine/bpe.h"
+#include "engine/bpe_pretokenizer.h"
 #include "format/error.h"
 #include "format/gguf.h"
 
@@ -52,50 +55,6 @@ std::string replace_all(std::string_view s, std::string_view from, std::string_v
   return out;
 }
 
-// GPT-2 byte-level BPE: every byte is written as a printable code point. Inverse table, code
-// point -> byte (-1: not a byte code point), for code points below 512.
-const std::vector<int16_t>& gpt2_codepoint_to_byte() {
-  static const std::vector<int16_t> table = [] {
-    std::vector<int16_t> t(512, -1);
-    auto direct = [](int b) { return (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255); };
-    int n = 0;
-    for (int b = 0; b < 256; ++b) {
-      if (direct(b)) t[b] = int16_t(b);
-      else t[256 + n++] = int16_t(b);
-    }
-    return t;
-  }();
-  return table;
-}
-
-// Decodes one UTF-8 code point at s[i] (advancing i); -1 if malformed (i advances by one byte).
-int32_t next_codepoint(std::string_view s, size_t& i) {
-  uint8_t c = uint8_t(s[i]);
-  size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-  if (len == 0 || i + len > s.size()) { ++i; return -1; }
-  int32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-  for (size_t k = 1; k < len; ++k) {
-    uint8_t d = uint8_t(s[i + k]);
-    if ((d & 0xC0) != 0x80) { ++i; return -1; }
-    cp = (cp << 6) | (d & 0x3F);
-  }
-  i += len;
-  return cp;
-}
-
-std::string gpt2_decode(std::string_view text) {
-  const auto& table = gpt2_codepoint_to_byte();
-  std::string out;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t start = i;
-    int32_t cp = next_codepoint(text, i);
-    if (cp >= 0 && cp < int32_t(table.size()) && table[size_t(cp)] >= 0) out += char(table[size_t(cp)]);
-    else out.append(text.substr(start, i - start));  // not a byte code point: keep as is
-  }
-  return out;
-}
-
 TokenAttr attr_from_type(int32_t t) {
   switch (t) {
     case 0: return TokenAttr::Undefined;
@@ -118,6 +77,23 @@ constexpr std::string_view kEotTexts[] = {"<|eot_id|>",    "<|im_end|>", "<|end|
 
 }  // namespace
 
+// The parts of a byte-level BPE vocabulary beyond its tokens (immutable once built).
+struct Vocab::Bpe {
+  BpePreInfo info;
+  BpePreTokenizer pre;
+  BpeMerges merges;
+  int32_t byte_tokens[256];       // the token of each one-byte symbol, or -1
+  int32_t byte_fallback[256][2];  // for a byte without a token: llama.cpp's stand-in tokens (or -1)
+};
+
+// Working buffers of one tokenize call.
+struct Vocab::BpeScratch {
+  std::string norm, shadow, spelled;
+  std::vector<TextSpan> words, words_tmp;
+  std::vector<int32_t> ids;
+  BpeWordMerger merger;
+};
+
 const char* token_attr_name(TokenAttr a) {
   switch (a) {
     case TokenAttr::Normal: return "normal";
@@ -139,13 +115,16 @@ Vocab Vocab::load(const GgufFile& f, bool ids_only) {
   auto model = f.opt_string("tokenizer.ggml.model");
   if (!model) throw Error("the GGUF file has no tokenizer (tokenizer.ggml.model is missing)");
   v.model_name_ = std::string(*model);
+  v.pre_name_ = std::string(f.opt_string("tokenizer.ggml.pre").value_or(""));
   if (*model == "llama") v.model_ = Model::Spm;
   else if (*model == "gpt2") v.model_ = Model::Gpt2Bpe;
   else v.model_ = Model::Other;
-  if (!ids_only && v.model_ != Model::Spm)
-    throw Error("tokenizer model '" + v.model_name_ +
-                "' is not supported yet (only SentencePiece 'llama' vocabularies can tokenize text; "
-                "byte-level BPE and others will be added later); the model can still run on token ids");
+  if (v.model_ == Model::Other) {
+    v.cannot_tokenize_ = "tokenizer model '" + v.model_name_ +
+                         "' is not supported (tandem tokenizes SentencePiece 'llama' and byte-level BPE 'gpt2' "
+                         "vocabularies)";
+    if (!ids_only) throw Error(v.cannot_tokenize_ + "; the model can still run on token ids");
+  }
 
   // Tokens, scores, types.
   const GgufValue& toks = f.get_array("tokenizer.ggml.tokens", GgufValueType::STRING);
@@ -194,11 +173,23 @@ Vocab Vocab::load(const GgufFile& f, bool ids_only) {
 
   v.build_index();
 
+  if (v.model_ == Model::Gpt2Bpe) {
+    try {
+      v.load_bpe(f);
+    } catch (const Error& e) {
+      if (!ids_only) throw;
+      v.cannot_tokenize_ = e.what();  // the model still runs on ids; tokenize() says why not
+    }
+  }
+
   // Special tokens. Every tokenizer.ggml.*_token_id is checked; 0xFFFFFFFF (or -1) means none.
   if (v.model_ == Model::Spm) {  // llama.cpp's defaults for SPM vocabularies
     v.bos_ = n > 1 ? 1 : -1;
     v.eos_ = n > 2 ? 2 : -1;
     v.unk_ = 0;
+  } else if (v.model_ == Model::Gpt2Bpe && n > 11) {  // llama.cpp's (odd) defaults for BPE
+    v.bos_ = 11;
+    v.eos_ = 11;
   }
   int32_t fim_ids[3] = {-1, -1, -1};
   bool have_eot = false, have_eom = false;
@@ -244,12 +235,13 @@ Vocab Vocab::load(const GgufFile& f, bool ids_only) {
 
   // Flags.
   const bool spm = v.model_ == Model::Spm;
-  v.add_bos_ = f.opt_bool("tokenizer.ggml.add_bos_token").value_or(spm);
+  // BPE: BOS by default only for some pre-tokenizers (Llama 3), as llama.cpp.
+  v.add_bos_ = f.opt_bool("tokenizer.ggml.add_bos_token").value_or(spm || (v.bpe_ && v.bpe_->info.add_bos));
   v.add_eos_ = f.opt_bool("tokenizer.ggml.add_eos_token").value_or(false);
   v.add_space_prefix_ = f.opt_bool("tokenizer.ggml.add_space_prefix").value_or(spm);
-  if (spm && v.add_bos_ && v.bos_ < 0)
+  if (v.can_tokenize() && v.add_bos_ && v.bos_ < 0)
     throw Error("tokenizer.ggml.add_bos_token is true but the vocabulary has no BOS token");
-  if (spm && v.add_eos_ && v.eos_ < 0)
+  if (v.can_tokenize() && v.add_eos_ && v.eos_ < 0)
     throw Error("tokenizer.ggml.add_eos_token is true but the vocabulary has no EOS token");
 
   // Byte fallback tokens.
@@ -313,10 +305,7 @@ void Vocab::build_pieces() {
         break;
       case TokenAttr::UserDefined: pieces_ += t; break;
       case TokenAttr::Byte:
-        if (model_ != Model::Gpt2Bpe) {
-          int b = parse_byte_token(t);
-          if (b >= 0) pieces_ += char(b);
-        }
+        if (int b = parse_byte_token(t); b >= 0) pieces_ += char(b);
         break;
       default: break;  // control, unknown, unused, undefined: no text
     }
@@ -367,10 +356,91 @@ std::vector<int32_t> Vocab::tokenize(std::string_view text, bool add_bos) const 
   return tokenize(text, add_bos, false);
 }
 
+size_t Vocab::n_merges() const { return bpe_ ? bpe_->merges.size() : 0; }
+
+void Vocab::load_bpe(const GgufFile& f) {
+  const auto info = bpe_pre_info(pre_name_);
+  if (!info)
+    throw Error("unknown BPE pre-tokenizer '" + pre_name_ + "' (tokenizer.ggml.pre); supported: " +
+                bpe_supported_pres());
+  if (!f.has("tokenizer.ggml.merges"))
+    throw Error("tokenizer.ggml.merges is missing: a 'gpt2' (byte-level BPE) vocabulary needs its merges");
+  const GgufValue& m = f.get_array("tokenizer.ggml.merges", GgufValueType::STRING);
+  if (m.count > uint64_t(std::numeric_limits<int32_t>::max()) || m.strs.size() != m.count)
+    throw Error("tokenizer.ggml.merges has an invalid count " + std::to_string(m.count));
+  auto bpe = std::make_shared<Bpe>(Bpe{*info, BpePreTokenizer(info->kind), BpeMerges(size_t(m.count)), {}, {}});
+
+  // "left right", split at the first space after the first byte (a part may start with one).
+  // Each part and their concatenation must be tokens, as Hugging Face's BPE also requires.
+  std::string joined;
+  for (size_t i = 0; i < size_t(m.count); ++i) {
+    const std::string_view e = m.strs[i];
+    auto bad = [&](const std::string& why) {
+      return Error("tokenizer.ggml.merges[" + std::to_string(i) + "] = '" + std::string(e.substr(0, 100)) + "' " + why);
+    };
+    const size_t sp = e.find(' ', 1);
+    if (sp == std::string_view::npos || sp + 1 == e.size()) throw bad("is not two token texts separated by a space");
+    const std::string_view left = e.substr(0, sp), right = e.substr(sp + 1);
+    const int32_t l = find_token(left), r = find_token(right);
+    if (l < 0) throw bad("names '" + std::string(left) + "', which is not a token");
+    if (r < 0) throw bad("names '" + std::string(right) + "', which is not a token");
+    joined.assign(left).append(right);
+    const int32_t res = find_token(joined);
+    if (res < 0) throw bad("merges into '" + joined + "', which is not a token");
+    bpe->merges.insert(l, r, res, int32_t(i));
+  }
+
+  // Words start as one symbol per byte, spelled as GPT-2's printable code point. A byte whose
+  // spelling is not a token cannot merge; llama.cpp then emits the tokens (if any) whose text is
+  // a single byte of that spelling.
+  std::string spelled;
+  for (int b = 0; b < 256; ++b) {
+    spelled.clear();
+    const char byte = char(b);
+    gpt2_encode(std::string_view(&byte, 1), spelled);
+    bpe->byte_tokens[b] = find_token(spelled);
+    bpe->byte_fallback[b][0] = bpe->byte_fallback[b][1] = -1;
+    if (bpe->byte_tokens[b] >= 0) continue;
+    int k = 0;
+    for (char c : spelled)
+      if (int32_t id = find_token(std::string_view(&c, 1)); id >= 0) bpe->byte_fallback[b][k++] = id;
+  }
+  bpe_ = std::move(bpe);
+}
+
+// One piece of raw text (no special tokens in it): pre-tokenize, then merge word by word.
+void Vocab::bpe_tokenize(std::string_view text, std::vector<int32_t>& out, BpeScratch& sc) const {
+  std::string_view norm = text, subject = text;
+  if (prepare_bpe_text(text, sc.norm, sc.shadow)) {
+    norm = sc.norm;
+    subject = sc.shadow.empty() ? sc.norm : sc.shadow;
+  }
+  bpe_->pre.split(subject, sc.words, sc.words_tmp);
+  for (const TextSpan w : sc.words) {
+    const std::string_view word = norm.substr(w.off, w.len);
+    if (bpe_->info.ignore_merges) {
+      sc.spelled.clear();
+      gpt2_encode(word, sc.spelled);
+      if (int32_t id = find_token(sc.spelled); id >= 0) {
+        out.push_back(id);
+        continue;
+      }
+    }
+    sc.ids.clear();
+    sc.merger.merge(word, bpe_->byte_tokens, bpe_->merges, sc.ids);
+    for (int32_t id : sc.ids) {
+      if (id >= 0) {
+        out.push_back(id);
+        continue;
+      }
+      for (int32_t fb : bpe_->byte_fallback[-1 - id])
+        if (fb >= 0) out.push_back(fb);
+    }
+  }
+}
+
 std::vector<int32_t> Vocab::tokenize(std::string_view text, bool add_special, bool parse_special) const {
-  if (!can_tokenize())
-    throw Error("cannot tokenize text: tokenizer model '" + model_name_ +
-                "' is not supported yet (only SentencePiece 'llama' vocabularies are)");
+  if (!can_tokenize()) throw Error("cannot tokenize text: " + cannot_tokenize_);
   std::vector<int32_t> out;
   out.reserve(text.size() / 3 + 4);
   if (add_special && add_bos_) out.push_back(bos_);
@@ -409,10 +479,16 @@ std::vector<int32_t> Vocab::tokenize(std::string_view text, bool add_special, bo
 
   bool prev_special = true;  // the text's start counts as following a special token
   std::string piece_text;
+  std::unique_ptr<BpeScratch> bpe_scratch;
   for (const Frag& fr : frags) {
     if (fr.tok >= 0) {
       out.push_back(fr.tok);
       prev_special = true;
+      continue;
+    }
+    if (bpe_) {
+      if (!bpe_scratch) bpe_scratch = std::make_unique<BpeScratch>();
+      bpe_tokenize(text.substr(fr.off, fr.len), out, *bpe_scratch);
       continue;
     }
     piece_text.clear();

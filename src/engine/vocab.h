@@ -1,26 +1,38 @@
-// The tokenizer vocabulary of a GGUF model, and SentencePiece-style (SPM) tokenization that
-// reproduces llama.cpp's `llama_tokenize` / `llama_token_to_piece` for `tokenizer.ggml.model ==
-// "llama"` (Llama 1/2, Mistral v0.1, TinyLlama, Phi-3, the llama2.c "stories" models, ...).
+// The tokenizer vocabulary of a GGUF model, and tokenization that reproduces llama.cpp's
+// `llama_tokenize` / `llama_token_to_piece` for two tokenizer models:
+//  - SentencePiece-style (SPM), tokenizer.ggml.model == "llama" (Llama 1/2, Mistral v0.1,
+//    TinyLlama, Phi-3, the llama2.c "stories" models, ...);
+//  - byte-level BPE, tokenizer.ggml.model == "gpt2" (GPT-2, Llama 3, Qwen2, SmolLM, ...), with
+//    the pre-tokenizer named by tokenizer.ggml.pre (engine/bpe_pretokenizer.h) and the merges of
+//    tokenizer.ggml.merges (engine/bpe.h).
 //
 // Everything read from the file is validated when the Vocab is built (array lengths and types,
-// special token ids, token types, byte-token texts); a bad file raises tandem::Error.
+// special token ids, token types, byte-token texts, merges); a bad file raises tandem::Error.
 //
 // Behaviour worth knowing (all of it as llama.cpp does it):
 //  - tokenize(text, add_special): if the model asks for it (add_bos()), BOS first; user-defined
 //    tokens (token type 4) found verbatim in the text become their own token (control tokens
-//    only with parse_special); each remaining piece of text gets a leading space when
-//    add_space_prefix() and it starts the text or follows a special token; spaces become
-//    U+2581 '▁'; then SPM merges. The empty text gives no tokens (just BOS).
-//  - Splitting into characters uses the UTF-8 lead byte only (0x00-0xBF: 1 byte, 0xC0-0xDF: 2,
+//    only with parse_special); the text between them is tokenized piece by piece.
+//  - SPM: each piece gets a leading space when add_space_prefix() and it starts the text or
+//    follows a special token; spaces become U+2581 '▁'; then SPM merges. The empty text gives no
+//    tokens (just BOS).
+//  - SPM splits into characters by the UTF-8 lead byte only (0x00-0xBF: 1 byte, 0xC0-0xDF: 2,
 //    0xE0-0xEF: 3, 0xF0-0xFF: 4, cut at the end of the text); a character that is not a token
 //    is emitted as byte tokens <0xXX> (or the one-character token, or unk), so any byte string
 //    round-trips through detokenize.
-//  - token_to_piece: '▁' becomes ' ', byte tokens their byte, control / unknown / unused tokens
-//    "", user-defined tokens their text unchanged.
-//  - A literal U+2581 in the input text is indistinguishable from a space after tokenizing, so
+//  - BPE: no space prefix; the pre-tokenizer splits each piece into words, each word is merged
+//    by rank (Llama 3: a word that is itself a token is taken whole). Invalid UTF-8 is read as
+//    U+FFFD, so unlike SPM only valid UTF-8 round-trips.
+//  - token_to_piece: SPM '▁' becomes ' ', byte tokens their byte; BPE texts are mapped back to
+//    bytes; control / unknown / unused tokens "", user-defined tokens their text unchanged.
+//  - A literal U+2581 in SPM input text is indistinguishable from a space after tokenizing, so
 //    it comes back as ' '.
+//  - detokenize concatenates pieces. llama_detokenize additionally "cleans" spaces for most BPE
+//    vocabularies (drops the space in " ?", " ,", " 's", ...); we do not, so that detokenize
+//    inverts tokenize.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -38,12 +50,15 @@ class Vocab {
  public:
   enum class Model : uint8_t { Spm, Gpt2Bpe, Other };
 
-  // tokenizer.ggml.model == "llama" (SPM). Any other tokenizer model throws Error naming it
-  // (not supported yet); use from_gguf_ids_only for those.
+  // tokenizer.ggml.model "llama" (SPM) or "gpt2" (byte-level BPE with a known
+  // tokenizer.ggml.pre). Any other tokenizer model, or a BPE vocabulary whose merges are missing
+  // or bad or whose pre-tokenizer is unknown, throws Error naming the problem; use
+  // from_gguf_ids_only for those.
   static Vocab from_gguf(const GgufFile& f);
   // Loads and validates the vocabulary of any tokenizer model so that a model can run on token
   // ids (benchmarks, perplexity on pre-tokenized data). token_to_piece/detokenize work (byte-level
-  // BPE texts are decoded to bytes); tokenize() throws Error unless the model is SPM.
+  // BPE texts are decoded to bytes); tokenize() works when from_gguf would have succeeded and
+  // otherwise throws Error with the reason.
   static Vocab from_gguf_ids_only(const GgufFile& f);
 
   int32_t n_tokens() const { return int32_t(texts_.size()); }
@@ -57,7 +72,9 @@ class Vocab {
   bool add_space_prefix() const { return add_space_prefix_; }  // tokenizer.ggml.add_space_prefix
   Model model() const { return model_; }
   const std::string& model_name() const { return model_name_; }  // tokenizer.ggml.model
-  bool can_tokenize() const { return model_ == Model::Spm; }
+  const std::string& pre_name() const { return pre_name_; }      // tokenizer.ggml.pre ("" if none)
+  bool can_tokenize() const { return model_ == Model::Spm || bpe_ != nullptr; }
+  size_t n_merges() const;  // BPE merge ranks (0 for SPM)
 
   // As llama_tokenize(text, add_special = add_bos, parse_special = false): add_bos adds BOS when
   // add_bos() (and EOS when add_eos()).
@@ -94,9 +111,15 @@ class Vocab {
   void check_id(int32_t id) const;
   void spm_tokenize(std::string_view text, std::vector<int32_t>& out) const;
   void spm_byte_fallback(std::string_view s, std::vector<int32_t>& out) const;
+  void load_bpe(const GgufFile& f);
+  struct BpeScratch;
+  void bpe_tokenize(std::string_view text, std::vector<int32_t>& out, BpeScratch& scratch) const;
 
   Model model_ = Model::Other;
-  std::string model_name_;
+  std::string model_name_, pre_name_;
+  struct Bpe;                        // merges and pre-tokenizer of a gpt2 vocabulary (vocab.cpp)
+  std::shared_ptr<const Bpe> bpe_;   // null unless BPE tokenization is available; immutable
+  std::string cannot_tokenize_;      // why tokenize() is unavailable (ids-only loads)
   std::vector<std::string> texts_;
   std::vector<float> scores_;
   std::vector<TokenAttr> attrs_;

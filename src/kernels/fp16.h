@@ -39,4 +39,11 @@ inline uint16_t f32_to_fp16(float f) {
 // bfloat16 is the top half of an f32.
 inline float bf16_to_f32(uint16_t h) { return bits_to_f32(uint32_t(h) << 16); }
 
+// f32 -> bfloat16 as ggml rounds it: to nearest even; NaN stays a quiet NaN.
+inline uint16_t f32_to_bf16(float f) {
+  const uint32_t u = f32_to_bits(f);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 64);
+  return uint16_t((u + (0x7fffu + ((u >> 16) & 1))) >> 16);
+}
+
 }  // namespace tandem

@@ -1,13 +1,13 @@
 #include "kernels/ggml_numerics.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "kernels/blocks.h"
 #include "kernels/fp16.h"
+#include "kernels/ggml_numerics_quants.h"
 
 namespace tandem::ggml_exact {
-
-namespace {
 
 // 8 float lanes reduced as tinyBLAS hsum(__m256) / hsum_float_8 do: lo+hi halves, then
 // (l0+l2)+(l1+l3) of the 4 remaining lanes.
@@ -17,6 +17,9 @@ float hsum8_tree(const float* v) {
   return (t[0] + t[2]) + (t[1] + t[3]);
 }
 
+namespace {
+
+
 // GGML_F32x8_REDUCE's last step (hadd twice): lo+hi halves, then (l0+l1)+(l2+l3).
 float hsum8_hadd(const float* v) {
   float t[4];
@@ -25,11 +28,23 @@ float hsum8_hadd(const float* v) {
 }
 
 inline float load(TensorType w, const void* p, size_t i) {
-  return w == TensorType::F32 ? static_cast<const float*>(p)[i] : fp16_to_f32(static_cast<const uint16_t*>(p)[i]);
+  if (w == TensorType::F32) return static_cast<const float*>(p)[i];
+  const uint16_t h = static_cast<const uint16_t*>(p)[i];
+  return w == TensorType::BF16 ? bf16_to_f32(h) : fp16_to_f32(h);
 }
 
-// Signed 8-bit weights of block b of a Q8_0 or Q4_0 row, and its scale.
+// Signed 8-bit weights of block b of a Q8_0, Q4_0 or Q5_0 row, and its scale.
 float block_weights(TensorType w, const void* row, size_t b, int8_t* q) {
+  if (w == TensorType::Q5_0) {
+    const auto& x = static_cast<const BlockQ5_0*>(row)[b];
+    uint32_t qh;
+    std::memcpy(&qh, x.qh, 4);
+    for (int j = 0; j < kQK / 2; ++j) {
+      q[j] = int8_t(((x.qs[j] & 0x0f) | ((qh >> j) & 1) << 4) - 16);
+      q[j + kQK / 2] = int8_t(((x.qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4) - 16);
+    }
+    return fp16_to_f32(x.d);
+  }
   if (w == TensorType::Q8_0) {
     const auto& x = static_cast<const BlockQ8_0*>(row)[b];
     for (int j = 0; j < kQK; ++j) q[j] = x.qs[j];
@@ -74,7 +89,8 @@ float dot_q4_repacked(const void* w_row, const BlockQ8_0* y, size_t nb) {
   return acc;
 }
 
-// F32/F16 (activations already in the weight's type).
+// F32/F16/BF16 (activations already in the weight's type). BF16 follows F16's order (ggml's
+// AVX2 BF16 paths have the same shape); its leftover products are added in double too.
 float dot_float(TensorType w, const void* a, const void* b, size_t k, size_t n_tok) {
   if (n_tok >= 2 && k % 8 == 0) {
     // llamafile tinyBLAS<8, __m256>: one 8-lane fma accumulator over the row, hsum8_tree.
@@ -98,7 +114,7 @@ float dot_float(TensorType w, const void* a, const void* b, size_t k, size_t n_t
   }
   for (int l = 0; l < 8; ++l) acc[0][l] += acc[1][l];
   const float red = hsum8_hadd(acc[0]);
-  if (w == TensorType::F16) {
+  if (w == TensorType::F16 || w == TensorType::BF16) {
     double s = red;
     for (size_t i = np; i < k; ++i) s += double(load(w, a, i) * load(w, b, i));
     return float(s);
@@ -116,11 +132,18 @@ float dot_float(TensorType w, const void* a, const void* b, size_t k, size_t n_t
 float dot(TensorType w, const void* w_row, const void* a_row, size_t k, size_t n_tok, size_t w_rows) {
   switch (w) {
     case TensorType::F32:
-    case TensorType::F16: return dot_float(w, w_row, a_row, k, n_tok);
+    case TensorType::F16:
+    case TensorType::BF16: return dot_float(w, w_row, a_row, k, n_tok);
     case TensorType::Q4_0:
       if (w_rows % 8 == 0) return dot_q4_repacked(w_row, static_cast<const BlockQ8_0*>(a_row), k / kQK);
       [[fallthrough]];
+    case TensorType::Q5_0:  // ggml_vec_dot_q5_0_q8_0 and tinyBLAS_Q0_AVX: the same lanes
     case TensorType::Q8_0: return dot_q0_lanes(w, w_row, static_cast<const BlockQ8_0*>(a_row), k / kQK);
+    case TensorType::Q4_1:
+    case TensorType::Q5_1: return dot_q1_lanes(w, w_row, a_row, k / kQK);
+    case TensorType::Q4_K: return dot_q4_k(w_row, a_row, k / kQK_K);
+    case TensorType::Q5_K: return dot_q5_k(w_row, a_row, k / kQK_K);
+    case TensorType::Q6_K: return dot_q6_k(w_row, a_row, k / kQK_K);
     default: return 0.f;  // callers only pass supported weight types
   }
 }

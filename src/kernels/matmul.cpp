@@ -8,6 +8,7 @@
 
 #include "format/error.h"
 #include "kernels/blocks.h"
+#include "kernels/matmul_kquants.h"
 #include "kernels/quantize.h"
 
 #undef HWY_TARGET_INCLUDE
@@ -37,23 +38,38 @@ namespace {
 }
 
 void check_blocks(TensorType w, size_t k) {
-  if ((w == TensorType::Q8_0 || w == TensorType::Q4_0) && k % kQK != 0)
+  const size_t block = traits(w).block_elems;
+  if (k % block != 0)
     throw Error("row of " + std::to_string(k) + " elements is not a multiple of the " +
-                std::string(type_name(w)) + " block size " + std::to_string(kQK));
+                std::string(type_name(w)) + " block size " + std::to_string(block));
 }
 
 }  // namespace
 
 void convert_activations(TensorType at, const float* x, void* out, size_t n) {
-  if (at != TensorType::F32 && at != TensorType::F16 && at != TensorType::Q8_0)
-    throw Error("cannot convert activations to " + std::string(type_name(at)));
-  check_blocks(at, n);
-  HWY_DYNAMIC_DISPATCH(ConvertActivationsImpl)(at, x, out, n);
+  switch (at) {
+    case TensorType::F32:
+    case TensorType::F16:
+    case TensorType::Q8_0:
+      check_blocks(at, n);
+      HWY_DYNAMIC_DISPATCH(ConvertActivationsImpl)(at, x, out, n);
+      return;
+    // Cheap next to the matrix products that read them: the scalar quantizers (same bits).
+    case TensorType::BF16:
+    case TensorType::Q8_1:
+    case TensorType::Q8_K: quantize_row(at, x, out, n); return;
+    default: throw Error("cannot convert activations to " + std::string(type_name(at)));
+  }
 }
 
 float dot(TensorType wtype, const void* w_row, const void* a_row, size_t k, size_t w_rows) {
   if (!is_supported_weight_type(wtype)) unsupported(wtype);
   check_blocks(wtype, k);
+  if (is_kquant_kernel_type(wtype)) {
+    float out = 0;
+    if (k != 0) kquant_matmul(wtype, w_row, k, 0, 1, a_row, 1, &out, 1, false);
+    return out;
+  }
   return HWY_DYNAMIC_DISPATCH(DotImpl)(wtype, w_row, a_row, k, w_rows);
 }
 
@@ -63,6 +79,8 @@ void matmul(TensorType wtype, const void* W, size_t k, size_t row_begin, size_t 
   check_blocks(wtype, k);
   if (row_begin >= row_end || n_tok == 0) return;
   const bool batched = order == DotOrder::ByCount ? n_tok >= 2 : order == DotOrder::Batched;
+  if (is_kquant_kernel_type(wtype))
+    return kquant_matmul(wtype, W, k, row_begin, row_end, A, n_tok, out, out_stride, batched);
   HWY_DYNAMIC_DISPATCH(MatmulImpl)(wtype, W, k, row_begin, row_end, A, n_tok, out, out_stride,
                                    w_rows, batched);
 }

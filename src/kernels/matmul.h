@@ -13,17 +13,19 @@
 
 namespace tandem::kernels {
 
-// Converts n floats to activation type `at` (F32, F16 or Q8_0); same results as quantize_row.
+// Converts n floats to activation type `at` (F32, F16, BF16, Q8_0, Q8_1 or Q8_K); same results
+// as quantize_row.
 void convert_activations(TensorType at, const float* x, void* out, size_t n);
 
 // Every result below is bit-identical to ggml_exact::dot (kernels/ggml_numerics.h), i.e. to
-// llama.cpp's CPU backend, on every SIMD target.
+// llama.cpp's CPU backend, on every SIMD target. Weight types: F32, F16, BF16, Q8_0, Q4_0, Q4_1,
+// Q5_0, Q5_1, Q4_K, Q5_K, Q6_K (BF16 and the last six in matmul_kquants-inl.h).
 
 // Dot product of one weight row with one activation row of k elements, as a single-token matmul
 // of a matrix of w_rows rows: ggml_exact::dot(wtype, w_row, a_row, k, 1, w_rows).
 float dot(TensorType wtype, const void* w_row, const void* a_row, size_t k, size_t w_rows);
 
-// The summation order of a float-weight (F32/F16) dot product. ggml sums one token's products in
+// The summation order of a float-weight (F32/F16/BF16) dot product. ggml sums one token's products in
 // vec_dot's order and several tokens' in tinyBLAS's, so the same row gets last-bit different
 // results in a batch of 1 and a batch of 2+; quantized weights have a single order. ByCount is
 // ggml's choice; Single and Batched fix the order whatever the batch, so that a token's result

@@ -7,19 +7,40 @@
 #include "format/error.h"
 #include "kernels/blocks.h"
 #include "kernels/fp16.h"
+#include "kernels/quantize_impl.h"
 
 namespace tandem {
 
 bool is_supported_weight_type(TensorType t) {
-  return t == TensorType::F32 || t == TensorType::F16 || t == TensorType::Q8_0 || t == TensorType::Q4_0;
+  switch (t) {
+    case TensorType::F32:
+    case TensorType::F16:
+    case TensorType::BF16:
+    case TensorType::Q8_0:
+    case TensorType::Q4_0:
+    case TensorType::Q4_1:
+    case TensorType::Q5_0:
+    case TensorType::Q5_1:
+    case TensorType::Q4_K:
+    case TensorType::Q5_K:
+    case TensorType::Q6_K: return true;
+    default: return false;
+  }
 }
 
 TensorType activation_type(TensorType w) {
   switch (w) {
     case TensorType::F32: return TensorType::F32;
     case TensorType::F16: return TensorType::F16;
+    case TensorType::BF16: return TensorType::BF16;
     case TensorType::Q8_0:
-    case TensorType::Q4_0: return TensorType::Q8_0;
+    case TensorType::Q4_0:
+    case TensorType::Q5_0: return TensorType::Q8_0;
+    case TensorType::Q4_1:
+    case TensorType::Q5_1: return TensorType::Q8_1;
+    case TensorType::Q4_K:
+    case TensorType::Q5_K:
+    case TensorType::Q6_K: return TensorType::Q8_K;
     default: throw Error("no kernels for weight type " + std::string(type_name(w)));
   }
 }
@@ -72,8 +93,21 @@ void quantize_row(TensorType t, const float* x, void* out, size_t n) {
       for (size_t i = 0; i < n; ++i) o[i] = f32_to_fp16(x[i]);
       return;
     }
+    case TensorType::BF16: {
+      auto* o = static_cast<uint16_t*>(out);
+      for (size_t i = 0; i < n; ++i) o[i] = f32_to_bf16(x[i]);
+      return;
+    }
     case TensorType::Q8_0: quantize_q8_0(x, static_cast<BlockQ8_0*>(out), n / kQK); return;
     case TensorType::Q4_0: quantize_q4_0(x, static_cast<BlockQ4_0*>(out), n / kQK); return;
+    case TensorType::Q4_1: quant::quantize_q4_1(x, static_cast<BlockQ4_1*>(out), n / kQK); return;
+    case TensorType::Q5_0: quant::quantize_q5_0(x, static_cast<BlockQ5_0*>(out), n / kQK); return;
+    case TensorType::Q5_1: quant::quantize_q5_1(x, static_cast<BlockQ5_1*>(out), n / kQK); return;
+    case TensorType::Q8_1: quant::quantize_q8_1(x, static_cast<BlockQ8_1*>(out), n / kQK); return;
+    case TensorType::Q4_K: quant::quantize_q4_k(x, static_cast<BlockQ4_K*>(out), n / kQK_K); return;
+    case TensorType::Q5_K: quant::quantize_q5_k(x, static_cast<BlockQ5_K*>(out), n / kQK_K); return;
+    case TensorType::Q6_K: quant::quantize_q6_k(x, static_cast<BlockQ6_K*>(out), n / kQK_K); return;
+    case TensorType::Q8_K: quant::quantize_q8_k(x, static_cast<BlockQ8_K*>(out), n / kQK_K); return;
     default: throw Error("cannot quantize to " + std::string(type_name(t)));
   }
 }
@@ -111,6 +145,14 @@ void dequantize_row(TensorType t, const void* in, float* out, size_t n) {
       }
       return;
     }
+    case TensorType::Q4_1: quant::dequantize_q4_1(static_cast<const BlockQ4_1*>(in), out, n / kQK); return;
+    case TensorType::Q5_0: quant::dequantize_q5_0(static_cast<const BlockQ5_0*>(in), out, n / kQK); return;
+    case TensorType::Q5_1: quant::dequantize_q5_1(static_cast<const BlockQ5_1*>(in), out, n / kQK); return;
+    case TensorType::Q8_1: quant::dequantize_q8_1(static_cast<const BlockQ8_1*>(in), out, n / kQK); return;
+    case TensorType::Q4_K: quant::dequantize_q4_k(static_cast<const BlockQ4_K*>(in), out, n / kQK_K); return;
+    case TensorType::Q5_K: quant::dequantize_q5_k(static_cast<const BlockQ5_K*>(in), out, n / kQK_K); return;
+    case TensorType::Q6_K: quant::dequantize_q6_k(static_cast<const BlockQ6_K*>(in), out, n / kQK_K); return;
+    case TensorType::Q8_K: quant::dequantize_q8_k(static_cast<const BlockQ8_K*>(in), out, n / kQK_K); return;
     default: throw Error("cannot dequantize " + std::string(type_name(t)));
   }
 }

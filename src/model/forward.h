@@ -9,10 +9,11 @@
 #include "kernels/thread_pool.h"
 #include "model/kv_cache.h"
 #include "model/llama_model.h"
+#include "model/lora.h"
 
 namespace tandem {
 
-// How a token's float-weight (F32/F16) products are summed (see kernels::DotOrder; quantized
+// How a token's float-weight (F32/F16/BF16) products are summed (see kernels::DotOrder; quantized
 // weights have one order, so this changes nothing for them).
 //   Auto:   as llama.cpp does for this batch: batched order when it has 2+ tokens, and for the
 //           logits when 2+ tokens want them.
@@ -43,12 +44,19 @@ class ForwardState {
   int32_t max_outputs() const { return max_outputs_; }
   size_t bytes() const;
 
+  // Sizes the LoRA scratch for active adapters of rank up to max_rank (allocates; call it when
+  // the set of adapters changes, never while decoding).
+  void reserve_lora(int32_t max_rank);
+  int32_t lora_rank_capacity() const { return lora_rank_cap_; }
+
   // Logits of the i-th token that asked for them in the last forward (n_vocab floats).
   const float* logits(int32_t i) const { return logits_.data() + size_t(i) * size_t(n_vocab_); }
 
  private:
-  friend void forward(const LlamaModel&, KvCache&, ForwardState&, ThreadPool&, std::span<const BatchToken>);
+  friend void forward(const LlamaModel&, KvCache&, ForwardState&, ThreadPool&, std::span<const BatchToken>,
+                      std::span<const LoraUse>);
   int32_t max_batch_, max_outputs_, n_vocab_;
+  int n_threads_;
   std::vector<float> x_, xb_, q_, k_, v_, att_, hb_, hb2_;  // [batch][dim] activations
   std::vector<uint8_t> act_f16_, act_q8_;                 // activations converted for F16 / quantized weights
   std::vector<float> rope_cos_, rope_sin_;                // [batch][n_rot / 2]
@@ -57,12 +65,19 @@ class ForwardState {
   std::vector<uint8_t> row_batched_, out_batched_;        // per token / output: batched dot order
   std::vector<int32_t> seq_pending_;                      // per-sequence count while validating
   std::vector<float> logits_;                             // [max_outputs][n_vocab]
+  std::vector<float> lora_t_;                             // [thread][batch][rank]: A x of one adapter
+  int32_t lora_rank_cap_ = 0;
 };
 
+// Most adapters active at once.
+constexpr size_t kMaxActiveLoras = 16;
+
 // Runs the model over the batch: writes each token's keys/values into the cache, advances each
-// sequence's length, and fills the state's logits for the tokens that asked. Throws Error (and
-// changes nothing) if a token id, sequence, position or the batch size is invalid.
+// sequence's length, and fills the state's logits for the tokens that asked. Each adapter of
+// `loras` adds scale * B (A x) to the matrices it adapts (the state must have been sized for
+// them with reserve_lora). Throws Error (and changes nothing) if a token id, sequence,
+// position, the batch size or an adapter is invalid.
 void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool& pool,
-             std::span<const BatchToken> batch);
+             std::span<const BatchToken> batch, std::span<const LoraUse> loras = {});
 
 }  // namespace tandem

@@ -38,7 +38,8 @@ WeightMatrix matrix(const GgufFile& f, const std::string& name, int64_t cols, in
   expect_shape(t, cols, rows);
   if (!is_supported_weight_type(t.type))
     throw Error("tensor '" + name + "' has type " + std::string(type_name(t.type)) +
-                ", which this engine cannot compute with yet (supported: f32, f16, q8_0, q4_0)");
+                ", which this engine cannot compute with yet (supported: f32, f16, bf16, q8_0, q4_0, q4_1, "
+                "q5_0, q5_1, q4_k, q5_k, q6_k)");
   WeightMatrix m;
   m.type = t.type;
   m.cols = cols;
@@ -52,12 +53,27 @@ std::vector<float> vector_f32(const GgufFile& f, const std::string& name, int64_
   const GgufTensorInfo& t = tensor(f, name);
   expect_shape(t, n, 0);
   if (t.type != TensorType::F32 && t.type != TensorType::F16 && t.type != TensorType::BF16)
-    throw Error("norm tensor '" + name + "' has unsupported type " + std::string(type_name(t.type)));
+    throw Error("vector tensor '" + name + "' has unsupported type " + std::string(type_name(t.type)));
   std::vector<float> v(static_cast<size_t>(n));
   dequantize_row(t.type, t.data, v.data(), size_t(n));
   for (float x : v)
     if (!std::isfinite(x)) throw Error("tensor '" + name + "' holds a non-finite value");
   return v;
+}
+
+// {arch}.rope.scaling.type / .factor as llama.cpp reads them: the type defaults to linear, the
+// factor (or the older rope.scale_linear) to none; type "none" never scales. YaRN and LongRoPE
+// change more than the angles' scale and are refused rather than run wrongly.
+void read_rope_scaling(const GgufFile& f, const std::string& a, LlamaHparams& hp) {
+  const std::string type = std::string(f.opt_string(a + "rope.scaling.type").value_or("linear"));
+  if (type != "linear" && type != "none")
+    throw Error(a + "rope.scaling.type '" + type + "' is not supported (supported: none, linear)");
+  double factor = f.opt_float(a + "rope.scaling.factor").value_or(f.opt_float(a + "rope.scale_linear").value_or(0.0));
+  if (!std::isfinite(factor) || factor < 0 || (factor > 0 && factor < 1e-3) || factor > 1e6)
+    throw Error(a + "rope.scaling.factor " + std::to_string(factor) + " is out of range");
+  hp.rope_freq_scale = (factor == 0 || type == "none") ? 1.0f : 1.0f / float(factor);
+  if (auto af = f.opt_float(a + "rope.scaling.attn_factor"); af && *af != 1.0)
+    throw Error(a + "rope.scaling.attn_factor != 1 is not supported");
 }
 
 }  // namespace
@@ -78,9 +94,12 @@ std::unique_ptr<LlamaModel> LlamaModel::from_gguf(GgufFile file, const std::func
   const GgufFile& f = m->file_;
   LlamaHparams& hp = m->hp_;
   hp.arch = std::string(f.get_string("general.architecture"));
-  if (hp.arch != "llama")
-    throw Error("model architecture '" + hp.arch + "' is not supported (supported: llama)");
-  const std::string a = hp.arch + ".";
+  const bool qwen2 = hp.arch == "qwen2";
+  if (hp.arch != "llama" && !qwen2)
+    throw Error("model architecture '" + hp.arch + "' is not supported (supported: llama, qwen2)");
+  // llama.cpp's rope type per architecture: NORM for llama, NEOX for qwen2.
+  hp.rope_style = qwen2 ? RopeStyle::Neox : RopeStyle::Adjacent;
+  const std::string a = hp.arch + ".";  // hyperparameter keys are prefixed by the architecture
   hp.n_embd = hparam(f, a + "embedding_length", 1, 1 << 16);
   hp.n_layer = hparam(f, a + "block_count", 1, 1024);
   hp.n_head = hparam(f, a + "attention.head_count", 1, 1024);
@@ -94,12 +113,17 @@ std::unique_ptr<LlamaModel> LlamaModel::from_gguf(GgufFile file, const std::func
     throw Error("head_count " + std::to_string(hp.n_head) + " is not a multiple of head_count_kv " +
                 std::to_string(hp.n_head_kv));
   hp.head_dim = hp.n_embd / hp.n_head;
+  for (const char* k : {"attention.key_length", "attention.value_length"})
+    if (auto v = f.opt_int(a + k); v && *v != hp.head_dim)
+      throw Error(a + k + " = " + std::to_string(*v) + " differs from embedding_length / head_count = " +
+                  std::to_string(hp.head_dim) + "; heads of another size are not supported");
   hp.n_rot = f.has(a + "rope.dimension_count") ? hparam(f, a + "rope.dimension_count", 2, hp.head_dim) : hp.head_dim;
   if (hp.n_rot % 2 != 0) throw Error("rope.dimension_count must be even");
   hp.rms_eps = float(f.opt_float(a + "attention.layer_norm_rms_epsilon").value_or(1e-5));
   hp.rope_base = float(f.opt_float(a + "rope.freq_base").value_or(10000.0));
   if (!(hp.rms_eps > 0 && hp.rms_eps < 1)) throw Error("layer_norm_rms_epsilon is out of range");
   if (!(hp.rope_base > 1 && std::isfinite(hp.rope_base))) throw Error("rope.freq_base is out of range");
+  read_rope_scaling(f, a, hp);
 
   const GgufTensorInfo& emb = tensor(f, "token_embd.weight");
   if (emb.n_dims != 2 || emb.ne[0] != hp.n_embd || emb.ne[1] < 1 || emb.ne[1] > (1 << 24))
@@ -112,8 +136,7 @@ std::unique_ptr<LlamaModel> LlamaModel::from_gguf(GgufFile file, const std::func
     throw Error("tokenizer has " + std::to_string(toks->count) + " tokens but token_embd has " +
                 std::to_string(hp.n_vocab) + " rows");
   const TensorType et = emb.type;
-  if (et != TensorType::F32 && et != TensorType::F16 && et != TensorType::Q8_0 && et != TensorType::Q4_0 &&
-      et != TensorType::BF16)
+  if (!is_supported_weight_type(et))
     throw Error("token_embd.weight has unsupported type " + std::string(type_name(et)));
   m->tok_embd_ = WeightMatrix{et, hp.n_embd, hp.n_vocab, row_bytes(et, size_t(hp.n_embd)), emb.data};
 
@@ -126,7 +149,18 @@ std::unique_ptr<LlamaModel> LlamaModel::from_gguf(GgufFile file, const std::func
     m->output_tied_ = true;
   }
 
+  // Llama 3's frequency factors (llama.cpp: LLM_TENSOR_ROPE_FREQS, one tensor for all layers).
+  if (f.find_tensor("rope_freqs.weight")) {
+    m->rope_freqs_ = vector_f32(f, "rope_freqs.weight", hp.n_rot / 2);
+    for (float x : m->rope_freqs_)
+      if (!(x > 0)) throw Error("rope_freqs.weight holds a factor that is not positive");
+  }
+
   const int64_t e = hp.n_embd, kv = hp.kv_dim(), ff = hp.n_ff;
+  auto bias = [&](const std::string& name, int64_t n, bool required) {
+    if (!required && !f.find_tensor(name)) return std::vector<float>();
+    return vector_f32(f, name, n);
+  };
   m->layers_.resize(size_t(hp.n_layer));
   for (int32_t i = 0; i < hp.n_layer; ++i) {
     const std::string p = "blk." + std::to_string(i) + ".";
@@ -140,6 +174,12 @@ std::unique_ptr<LlamaModel> LlamaModel::from_gguf(GgufFile file, const std::func
     L.w_gate = matrix(f, p + "ffn_gate.weight", e, ff);
     L.w_up = matrix(f, p + "ffn_up.weight", e, ff);
     L.w_down = matrix(f, p + "ffn_down.weight", ff, e);
+    // qwen2 always has Q/K/V biases; llama.cpp's llama graph takes them (and an output bias)
+    // when present.
+    L.bq = bias(p + "attn_q.bias", e, qwen2);
+    L.bk = bias(p + "attn_k.bias", kv, qwen2);
+    L.bv = bias(p + "attn_v.bias", kv, qwen2);
+    L.bo = bias(p + "attn_output.bias", e, false);
   }
   m->interleave_weights(progress);
   return m;
@@ -149,7 +189,8 @@ size_t LlamaModel::weight_bytes_per_token() const {
   size_t b = tok_embd_.row_bytes + output_.bytes();
   for (const auto& L : layers_)
     b += L.wq.bytes() + L.wk.bytes() + L.wv.bytes() + L.wo.bytes() + L.w_gate.bytes() + L.w_up.bytes() +
-         L.w_down.bytes() + 2 * L.attn_norm.size() * sizeof(float);
+         L.w_down.bytes() +
+         (2 * L.attn_norm.size() + L.bq.size() + L.bk.size() + L.bv.size() + L.bo.size()) * sizeof(float);
   return b;
 }
 

@@ -1,6 +1,10 @@
-// A Llama-family model: hyperparameters from GGUF metadata and views of its weights, used in
-// place from the memory-mapped file. Loading validates every tensor's presence, shape and type,
-// so the forward pass never has to.
+// A Llama-family model (architectures `llama` and `qwen2`): hyperparameters from GGUF metadata
+// and views of its weights, used in place from the memory-mapped file. Loading validates every
+// tensor's presence, shape and type, so the forward pass never has to.
+//
+// The two architectures differ only in details the forward pass reads from here: qwen2 has
+// biases on Q, K and V and rotates NeoX-style (pairs (i, i + n_rot/2)), llama rotates adjacent
+// pairs and may carry Llama 3's per-frequency rope factors (rope_freqs.weight).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -14,8 +18,14 @@
 
 namespace tandem {
 
+// How RoPE pairs the dimensions of a head (ggml's rope modes NORM and NEOX).
+enum class RopeStyle : uint8_t {
+  Adjacent,  // (x[2j], x[2j+1]): llama
+  Neox,      // (x[j], x[j + n_rot/2]): qwen2
+};
+
 struct LlamaHparams {
-  std::string arch;      // "llama"
+  std::string arch;      // "llama" or "qwen2"
   int32_t n_vocab = 0;
   int32_t n_ctx_train = 0;
   int32_t n_embd = 0;
@@ -27,6 +37,8 @@ struct LlamaHparams {
   int32_t n_rot = 0;     // rotary dimensions per head (<= head_dim)
   float rms_eps = 1e-5f;
   float rope_base = 10000.f;
+  float rope_freq_scale = 1.f;  // linear rope scaling: angles times 1 / rope.scaling.factor
+  RopeStyle rope_style = RopeStyle::Adjacent;
 
   int32_t kv_dim() const { return n_head_kv * head_dim; }
 };
@@ -48,6 +60,7 @@ struct WeightMatrix {
 struct LlamaLayer {
   std::vector<float> attn_norm, ffn_norm;  // [n_embd], converted to f32 at load
   WeightMatrix wq, wk, wv, wo;
+  std::vector<float> bq, bk, bv, bo;       // biases added after the matmul; empty when absent
   WeightMatrix w_gate, w_up, w_down;
 };
 
@@ -66,6 +79,9 @@ class LlamaModel {
   bool output_tied() const { return output_tied_; }
   const std::vector<float>& output_norm() const { return output_norm_; }
   const std::vector<LlamaLayer>& layers() const { return layers_; }
+  // Llama 3 rope frequency factors (n_rot / 2; each pair's angle is divided by its factor), or
+  // empty when the model has no rope_freqs.weight.
+  const std::vector<float>& rope_freq_factors() const { return rope_freqs_; }
 
   // Bytes of weights one decode step reads: every matrix once plus one embedding row.
   size_t weight_bytes_per_token() const;
@@ -79,6 +95,7 @@ class LlamaModel {
   WeightMatrix tok_embd_, output_;
   bool output_tied_ = false;
   std::vector<float> output_norm_;
+  std::vector<float> rope_freqs_;
   std::vector<LlamaLayer> layers_;
   std::vector<std::unique_ptr<uint8_t[]>> interleaved_;  // owned copies of interleaved matrices
 

@@ -48,7 +48,8 @@ TokenOrder prompt_token_order(size_t i, size_t L) {
 bool order_sensitive(const LlamaModel& model) {
   auto sensitive = [](const WeightMatrix& w) {
     const TensorType at = activation_type(w.type);
-    return (at == TensorType::F32 || at == TensorType::F16) && w.cols % 8 == 0;
+    return (at == TensorType::F32 || at == TensorType::F16 || at == TensorType::BF16) && w.cols % 8 == 0 &&
+           w.layout == kernels::WeightLayout::Rows;
   };
   if (sensitive(model.output())) return true;
   for (const auto& L : model.layers())

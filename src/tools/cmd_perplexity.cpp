@@ -54,6 +54,8 @@ int cmd_perplexity(int argc, char** argv) {
   app.add_option("-t,--threads", threads, "threads")->capture_default_str();
   app.add_flag("--json", json, "print one JSON object");
   app.add_flag("-q,--quiet", quiet, "no progress on stderr");
+  std::vector<std::string> lora_args;
+  app.add_option("--lora", lora_args, "LoRA adapter FILE[:SCALE] for -m (repeatable; the --kl-base model runs without)");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -87,6 +89,9 @@ int cmd_perplexity(int argc, char** argv) {
     cp.n_outputs = n_ctx;
     cp.n_threads = threads;
     Context ctx(*model, cp);
+    std::vector<LoraUse> loras;
+    for (const auto& a : lora_args) loras.push_back(parse_lora_arg(a, *model));
+    ctx.set_loras(std::move(loras));
     std::unique_ptr<Context> bctx;
     if (base) bctx = std::make_unique<Context>(*base, cp);
 

@@ -68,6 +68,8 @@ int cmd_run(int argc, char** argv) {
   app.add_option("--system", system_prompt, "system prompt (with --chat)");
   app.add_option("--chat-template", chat_template,
                  "with --chat: a built-in template name or a Jinja template to recognize (default: the model's)");
+  std::vector<std::string> lora_args;
+  app.add_option("--lora", lora_args, "LoRA adapter FILE[:SCALE] (GGUF; repeatable; scale default 1)");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -107,6 +109,9 @@ int cmd_run(int argc, char** argv) {
                   " GiB of KV cache; lower -n or -c");
     cp.n_outputs = 1;
     Context ctx(*model, cp);
+    std::vector<LoraUse> loras;
+    for (const auto& a : lora_args) loras.push_back(parse_lora_arg(a, *model));
+    ctx.set_loras(std::move(loras));
     Sampler sampler(sp, model->hparams().n_vocab);
 
     GenerateOptions opt;

@@ -32,13 +32,6 @@ inline double now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// The type llama.cpp's llama-quantize gives tensor `name` when a model is quantized to
-// `target` (defined in cmd_quantize.cpp, used by quantize and synth).
-TensorType llama_quant_type(std::string_view name, uint32_t n_dims, int64_t ne0, TensorType current,
-                            TensorType target, bool has_output);
-// general.file_type (llama.cpp's llama_ftype) of a file quantized to `target`.
-uint32_t llama_ftype_of(TensorType target);
-
 // "1.50 GiB", "3.20 MiB", ... for a byte count.
 std::string human_bytes(uint64_t n);
 
