@@ -142,8 +142,11 @@ TEST(ServeProcess, DrainTimeoutEndsRunningStreamsCleanly) {
   EXPECT_EQ(events.back(), "[DONE]");
   // Either it finished in time, or it ends with an error object instead of a finish_reason.
   const json last = json::parse(events[events.size() - 2]);
-  if (!last.contains("error")) EXPECT_EQ(last["choices"][0]["finish_reason"], "length");
-  else EXPECT_EQ(last["error"]["type"], "server_error");
+  if (!last.contains("error")) {
+    EXPECT_EQ(last["choices"][0]["finish_reason"], "length");
+  } else {
+    EXPECT_EQ(last["error"]["type"], "server_error");
+  }
   EXPECT_EQ(p.wait_exit(std::chrono::seconds(30)), 0);
 }
 

@@ -36,7 +36,9 @@ TEST(ServeHttp, ModelsDescribesTheModel) {
   const std::string path = model_path("stories260K-q8_0.gguf");
   EXPECT_EQ(m["vocab_fingerprint"], vocab_fingerprint(Vocab::from_gguf(GgufFile::open(path))));
   std::string out;
-  if (run_command("sha256sum " + path, &out) == 0) EXPECT_EQ(m["sha256"], out.substr(0, 64));
+  if (run_command("sha256sum " + path, &out) == 0) {
+    EXPECT_EQ(m["sha256"], out.substr(0, 64));
+  }
   EXPECT_EQ(s.get("/v1/models/stories260K-q8_0").body["id"], "stories260K-q8_0");
   EXPECT_EQ(s.get("/v1/models/gpt-4").status, 404);
   EXPECT_EQ(s.get("/health").body["status"], "ok");
@@ -378,7 +380,9 @@ TEST(ServeHttp, ChatCompletionsRenderTheTemplate) {
   for (size_t i = 0; i + 1 < events.size(); ++i) {
     const json e = json::parse(events[i]);
     text += e["choices"][0]["delta"].value("content", "");
-    if (i + 2 < events.size()) EXPECT_TRUE(e["choices"][0]["finish_reason"].is_null());
+    if (i + 2 < events.size()) {
+      EXPECT_TRUE(e["choices"][0]["finish_reason"].is_null());
+    }
   }
   EXPECT_EQ(text, ch["message"]["content"]);
   EXPECT_EQ(json::parse(events[events.size() - 2])["choices"][0]["finish_reason"], ch["finish_reason"]);

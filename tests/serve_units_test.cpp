@@ -125,7 +125,9 @@ TEST(ServeDotOrder, PromptTokenOrderFollowsTandemRunsChunks) {
   EXPECT_EQ(prompt_token_order(512, 513), TokenOrder::Step);  // run's last chunk holds one token
   EXPECT_EQ(prompt_token_order(512, 514), TokenOrder::Prompt);
   auto q = shared_model("q8_0");
-  if (q) EXPECT_FALSE(order_sensitive(*q));
+  if (q) {
+    EXPECT_FALSE(order_sensitive(*q));
+  }
 }
 
 // ---- SHA-256 and the vocabulary fingerprint ------------------------------------------------
