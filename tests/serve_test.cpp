@@ -260,7 +260,9 @@ TEST(ServeHttp, BadInputGets4xxWithAnOpenAIErrorAndServingGoesOn) {
     EXPECT_TRUE(e["message"].is_string() && !e["message"].get<std::string>().empty()) << r.text;
     EXPECT_TRUE(e["type"].is_string()) << r.text;
     EXPECT_TRUE(e.contains("param") && e.contains("code")) << r.text;
-    if (!c.param.empty()) EXPECT_EQ(e["param"], c.param) << r.text;
+    if (!c.param.empty()) {
+      EXPECT_EQ(e["param"], c.param) << r.text;
+    }
   }
   // Still serving.
   auto ok = s.post("/v1/completions", {{"prompt", "Once"}, {"max_tokens", 3}});
