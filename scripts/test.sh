@@ -18,8 +18,12 @@ case "$san" in
   thread) dir=build-tsan; type=RelWithDebInfo ;;
   *) dir=build-asan; type=RelWithDebInfo ;;
 esac
+# The official OpenAI Node SDK for tests/serve_process_test.cpp, pinned by its package-lock.json.
+if [ ! -f tests/openai-node/node_modules/openai/package.json ]; then
+  (cd tests/openai-node && npm ci --no-audit --no-fund)
+fi
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" -DTANDEM_SANITIZE="$san" > /dev/null
 cmake --build "$dir" -j2
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp"
 ctest --test-dir "$dir" --output-on-failure -j2 ${regex:+-R "$regex"}

@@ -595,6 +595,7 @@ struct MatmulArgs {
   size_t n_tok;
   float* out;
   size_t out_stride;
+  bool batched;  // float weights: tinyBLAS order (ggml's n_tok >= 2) instead of vec_dot's
 };
 
 HWY_INLINE size_t ChunkRows(size_t w_bytes, size_t multiple) {
@@ -607,10 +608,10 @@ template <typename T>
 HWY_INLINE void FloatRows(const MatmulArgs& m) {
   const auto row = [&](size_t r) { return reinterpret_cast<const T*>(m.W + r * m.w_bytes); };
   const auto act = [&](size_t t) { return reinterpret_cast<const T*>(m.A + t * m.a_bytes); };
-  if (m.n_tok == 1 || m.k % 8 != 0) {
-    for (size_t t = 0; t < m.n_tok; ++t)
-      for (size_t r = m.row_begin; r < m.row_end; ++r)
-        m.out[t * m.out_stride + r] = fx::VecDot(row(r), act(t), m.k);
+  if (!m.batched || m.k % 8 != 0) {
+    // Row-major over the tokens so that a weight row is read from memory once for all of them.
+    for (size_t r = m.row_begin; r < m.row_end; ++r)
+      for (size_t t = 0; t < m.n_tok; ++t) m.out[t * m.out_stride + r] = fx::VecDot(row(r), act(t), m.k);
     return;
   }
   const size_t chunk = ChunkRows(m.w_bytes, 2);
@@ -731,7 +732,7 @@ HWY_INLINE void RefRows(TensorType wtype, bool repacked, const MatmulArgs& m) {
     for (size_t r = m.row_begin; r < m.row_end; ++r) {
       const uint8_t* w = m.W + r * m.w_bytes;
       float v = 0;
-      const bool chain = m.n_tok >= 2 && m.k % 8 == 0;
+      const bool chain = m.batched && m.k % 8 == 0;
       const auto* aq = reinterpret_cast<const BlockQ8_0*>(a);
       switch (wtype) {
         case TensorType::F32: {
@@ -781,10 +782,10 @@ inline void ConvertActivationsImpl(TensorType at, const float* HWY_RESTRICT x, v
 
 inline void MatmulImpl(TensorType wtype, const void* W, size_t k, size_t row_begin,
                        size_t row_end, const void* A, size_t n_tok, float* out, size_t out_stride,
-                       size_t w_rows) {
+                       size_t w_rows, bool batched) {
   MatmulArgs m{static_cast<const uint8_t*>(W), row_bytes(wtype, k), k, row_begin, row_end,
                static_cast<const uint8_t*>(A), row_bytes(activation_type(wtype), k), n_tok, out,
-               out_stride};
+               out_stride, batched};
   const bool repacked = wtype == TensorType::Q4_0 && w_rows % 8 == 0;
 #if TANDEM_FMA8
   switch (wtype) {
@@ -803,7 +804,7 @@ inline void MatmulImpl(TensorType wtype, const void* W, size_t k, size_t row_beg
 inline float DotImpl(TensorType wtype, const void* w_row, const void* a_row, size_t k,
                      size_t w_rows) {
   float out = 0;
-  MatmulImpl(wtype, w_row, k, 0, 1, a_row, 1, &out, 1, w_rows);
+  MatmulImpl(wtype, w_row, k, 0, 1, a_row, 1, &out, 1, w_rows, false);
   return out;
 }
 

@@ -67,21 +67,22 @@ float dot(TensorType wtype, const void* w_row, const void* a_row, size_t k, size
   check_blocks(wtype, k);
   if (is_kquant_kernel_type(wtype)) {
     float out = 0;
-    if (k != 0) kquant_matmul(wtype, w_row, k, 0, 1, a_row, 1, &out, 1);
+    if (k != 0) kquant_matmul(wtype, w_row, k, 0, 1, a_row, 1, &out, 1, false);
     return out;
   }
   return HWY_DYNAMIC_DISPATCH(DotImpl)(wtype, w_row, a_row, k, w_rows);
 }
 
 void matmul(TensorType wtype, const void* W, size_t k, size_t row_begin, size_t row_end,
-            const void* A, size_t n_tok, float* out, size_t out_stride, size_t w_rows) {
+            const void* A, size_t n_tok, float* out, size_t out_stride, size_t w_rows, DotOrder order) {
   if (!is_supported_weight_type(wtype)) unsupported(wtype);
   check_blocks(wtype, k);
   if (row_begin >= row_end || n_tok == 0) return;
+  const bool batched = order == DotOrder::ByCount ? n_tok >= 2 : order == DotOrder::Batched;
   if (is_kquant_kernel_type(wtype))
-    return kquant_matmul(wtype, W, k, row_begin, row_end, A, n_tok, out, out_stride);
+    return kquant_matmul(wtype, W, k, row_begin, row_end, A, n_tok, out, out_stride, batched);
   HWY_DYNAMIC_DISPATCH(MatmulImpl)(wtype, W, k, row_begin, row_end, A, n_tok, out, out_stride,
-                                   w_rows);
+                                   w_rows, batched);
 }
 
 float dot_f16_ggml(const uint16_t* a, const uint16_t* b, size_t n) {

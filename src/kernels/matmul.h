@@ -25,13 +25,22 @@ void convert_activations(TensorType at, const float* x, void* out, size_t n);
 // of a matrix of w_rows rows: ggml_exact::dot(wtype, w_row, a_row, k, 1, w_rows).
 float dot(TensorType wtype, const void* w_row, const void* a_row, size_t k, size_t w_rows);
 
-// out[t * out_stride + r] = ggml_exact::dot(wtype, W row r, A row t, k, n_tok, w_rows) for r in
+// The summation order of a float-weight (F32/F16/BF16) dot product. ggml sums one token's products in
+// vec_dot's order and several tokens' in tinyBLAS's, so the same row gets last-bit different
+// results in a batch of 1 and a batch of 2+; quantized weights have a single order. ByCount is
+// ggml's choice; Single and Batched fix the order whatever the batch, so that a token's result
+// does not depend on what else is in its batch (the server batches unrelated sequences).
+enum class DotOrder : uint8_t { ByCount, Single, Batched };
+
+// out[t * out_stride + r] = ggml_exact::dot(wtype, W row r, A row t, k, n, w_rows) for r in
 // [row_begin, row_end) and t < n_tok. w_rows is the row count of the whole matrix (Q4_0 with
 // w_rows % 8 == 0 follows ggml's repacked order). A holds n_tok activation rows of
 // row_bytes(activation_type(wtype), k) bytes each. Each weight block is loaded once and used for
-// several activation rows (the prefill / verify path).
+// several activation rows (the prefill / verify path). n is n_tok for DotOrder::ByCount, 1 for
+// Single and 2 for Batched.
 void matmul(TensorType wtype, const void* W, size_t k, size_t row_begin, size_t row_end,
-            const void* A, size_t n_tok, float* out, size_t out_stride, size_t w_rows);
+            const void* A, size_t n_tok, float* out, size_t out_stride, size_t w_rows,
+            DotOrder order = DotOrder::ByCount);
 
 // Dot of two fp16 rows in ggml_vec_dot_f16's order: ggml_exact::dot(F16, a, b, n, 1, 0).
 float dot_f16_ggml(const uint16_t* a, const uint16_t* b, size_t n);

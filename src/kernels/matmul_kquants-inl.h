@@ -49,6 +49,7 @@ struct Args {
   size_t n_tok;
   float* out;
   size_t out_stride;
+  bool batched;  // BF16: tinyBLAS order (ggml's n_tok >= 2) instead of vec_dot's (kernels::DotOrder)
 };
 
 constexpr size_t kChunkBytes = 64 * 1024;
@@ -65,7 +66,7 @@ HWY_INLINE void SpecRows(const Args& m) {
   for (size_t t = 0; t < m.n_tok; ++t)
     for (size_t r = m.row_begin; r < m.row_end; ++r)
       m.out[t * m.out_stride + r] =
-          ggml_exact::dot(m.wtype, m.W + r * m.w_bytes, m.A + t * m.a_bytes, m.k, m.n_tok, 0);
+          ggml_exact::dot(m.wtype, m.W + r * m.w_bytes, m.A + t * m.a_bytes, m.k, m.batched ? 2 : 1, 0);
 }
 
 #undef TANDEM_KQ_SIMD
@@ -397,7 +398,7 @@ HWY_INLINE void ChainTileBF16(const uint16_t* w, const uint16_t* const* a, size_
 HWY_INLINE void BF16Rows(const Args& m) {
   const auto row = [&](size_t r) { return reinterpret_cast<const uint16_t*>(m.W + r * m.w_bytes); };
   const auto act = [&](size_t t) { return reinterpret_cast<const uint16_t*>(m.A + t * m.a_bytes); };
-  if (m.n_tok == 1 || m.k % 8 != 0) {
+  if (!m.batched || m.k % 8 != 0) {
     for (size_t t = 0; t < m.n_tok; ++t)
       for (size_t r = m.row_begin; r < m.row_end; ++r) m.out[t * m.out_stride + r] = VecDotBF16(row(r), act(t), m.k);
     return;
@@ -431,9 +432,10 @@ HWY_INLINE void BF16Rows(const Args& m) {
 
 // Entry point (exported per target by matmul_kquants.cpp); the caller validated the type and k.
 inline void KquantMatmulImpl(TensorType wtype, const void* W, size_t k, size_t row_begin, size_t row_end,
-                             const void* A, size_t n_tok, float* out, size_t out_stride) {
+                             const void* A, size_t n_tok, float* out, size_t out_stride, bool batched) {
   const kq::Args m{wtype, static_cast<const uint8_t*>(W), row_bytes(wtype, k), k, row_begin, row_end,
-                   static_cast<const uint8_t*>(A), row_bytes(activation_type(wtype), k), n_tok, out, out_stride};
+                   static_cast<const uint8_t*>(A), row_bytes(activation_type(wtype), k), n_tok, out, out_stride,
+                   batched};
 #if TANDEM_KQ_SIMD
   switch (wtype) {
     case TensorType::BF16: return kq::BF16Rows(m);

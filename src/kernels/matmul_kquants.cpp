@@ -28,8 +28,8 @@ bool is_kquant_kernel_type(TensorType w) {
 }
 
 void kquant_matmul(TensorType wtype, const void* W, size_t k, size_t row_begin, size_t row_end, const void* A,
-                   size_t n_tok, float* out, size_t out_stride) {
-  HWY_DYNAMIC_DISPATCH(KquantMatmulImpl)(wtype, W, k, row_begin, row_end, A, n_tok, out, out_stride);
+                   size_t n_tok, float* out, size_t out_stride, bool batched) {
+  HWY_DYNAMIC_DISPATCH(KquantMatmulImpl)(wtype, W, k, row_begin, row_end, A, n_tok, out, out_stride, batched);
 }
 
 }  // namespace tandem::kernels

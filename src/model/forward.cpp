@@ -146,6 +146,8 @@ ForwardState::ForwardState(const LlamaModel& model, int32_t max_batch, int32_t m
   rope_sin_.resize(B * size_t(hp.n_rot / 2));
   head_scratch_.resize(size_t(std::max(n_threads, 1)) * 2 * size_t(hp.head_dim));
   out_rows_.resize(B);
+  row_batched_.resize(B);
+  out_batched_.resize(size_t(max_outputs));
   seq_pending_.resize(size_t(std::max(n_seq, 1)));
   logits_.resize(size_t(max_outputs) * size_t(n_vocab_));
 }
@@ -265,12 +267,21 @@ void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool&
     return a;
   };
 
+  // Each token's dot order (TokenOrder): layer rows, then output rows below.
+  for (int i = 0; i < n; ++i) {
+    const TokenOrder o = batch[size_t(i)].order;
+    st.row_batched_[size_t(i)] = o == TokenOrder::Prompt || (o == TokenOrder::Auto && n >= 2);
+  }
+  for (int o = 0; o < n_out; ++o)
+    st.out_batched_[size_t(o)] = batch[size_t(st.out_rows_[size_t(o)])].order == TokenOrder::Auto && n_out >= 2;
+
   // Several matrices over the same input rows in one parallel region: threads split the
-  // concatenated output rows, so Q/K/V (or gate/up) cost a single dispatch. Active LoRA adapters
-  // join the same region: a thread adds scale * B (A x) to the output rows it computed, working
-  // out A x itself (rank dot products per token, small beside its share of W x) rather than
-  // waiting for another dispatch.
-  auto matmuls = [&](int rows_in, std::initializer_list<MatmulJob> jobs) {
+  // concatenated output rows, so Q/K/V (or gate/up) cost a single dispatch. `batched` holds each
+  // input row's dot order; rows of float weights are split into runs of one order. Active LoRA
+  // adapters join the same region: a thread adds scale * B (A x) to the output rows it computed,
+  // working out A x itself (rank dot products per token, small beside its share of W x) rather
+  // than waiting for another dispatch.
+  auto matmuls = [&](int rows_in, const uint8_t* batched, std::initializer_list<MatmulJob> jobs) {
     int64_t total = 0;
     for (const auto& j : jobs) total += j.w->rows;
     // Slices of whole 8-row groups, the interleaved layouts' unit (kernels/interleaved.h).
@@ -283,12 +294,23 @@ void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool&
           base += j.w->rows;
           continue;
         }
-        if (j.w->layout != kernels::WeightLayout::Rows)
+        if (j.w->layout != kernels::WeightLayout::Rows) {  // quantized: one summation order
           kernels::matmul_interleaved(j.w->layout, j.w->data, size_t(j.w->cols), size_t(lo), size_t(hi),
                                       j.in->for_weight(j.w->type), size_t(rows_in), j.out, size_t(j.w->rows));
-        else
-          kernels::matmul(j.w->type, j.w->data, size_t(j.w->cols), size_t(lo), size_t(hi), j.in->for_weight(j.w->type),
-                          size_t(rows_in), j.out, size_t(j.w->rows), size_t(j.w->rows));
+        } else {
+          const TensorType at = activation_type(j.w->type);
+          const bool order_matters = at == TensorType::F32 || at == TensorType::F16 || at == TensorType::BF16;
+          const auto* a = static_cast<const uint8_t*>(j.in->for_weight(j.w->type));
+          const size_t a_bytes = order_matters ? row_bytes(at, size_t(j.w->cols)) : 0;
+          for (int t0 = 0; t0 < rows_in;) {
+            int t1 = order_matters ? t0 + 1 : rows_in;
+            while (t1 < rows_in && batched[t1] == batched[t0]) ++t1;
+            kernels::matmul(j.w->type, j.w->data, size_t(j.w->cols), size_t(lo), size_t(hi), a + size_t(t0) * a_bytes,
+                            size_t(t1 - t0), j.out + size_t(t0) * size_t(j.w->rows), size_t(j.w->rows),
+                            size_t(j.w->rows), batched[t0] ? kernels::DotOrder::Batched : kernels::DotOrder::Single);
+            t0 = t1;
+          }
+        }
         for (const auto& u : loras)
           if (const LoraMatrix* m = u.adapter->get(j.layer, j.target))
             lora_rows(*m, u.adapter->scale(*m, u.scale), j.in->f32, rows_in,
@@ -308,7 +330,7 @@ void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool&
     // ---- attention ----
     for (int i = 0; i < n; ++i) rms_norm(x + size_t(i) * e, L.attn_norm.data(), xb + size_t(i) * e, e, hp.rms_eps);
     const Acts a_attn = prepare(xb, n, e, {&L.wq, &L.wk, &L.wv});
-    matmuls(n, {{&L.wq, &a_attn, st.q_.data(), l, LoraTarget::Q},
+    matmuls(n, st.row_batched_.data(), {{&L.wq, &a_attn, st.q_.data(), l, LoraTarget::Q},
                 {&L.wk, &a_attn, st.k_.data(), l, LoraTarget::K},
                 {&L.wv, &a_attn, st.v_.data(), l, LoraTarget::V}});
     add_bias(st.q_.data(), n, e, L.bq);
@@ -338,14 +360,14 @@ void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool&
       }
     });
     const Acts a_o = prepare(st.att_.data(), n, e, {&L.wo});
-    matmuls(n, {{&L.wo, &a_o, xb, l, LoraTarget::O}});
+    matmuls(n, st.row_batched_.data(), {{&L.wo, &a_o, xb, l, LoraTarget::O}});
     add_bias(xb, n, e, L.bo);
     for (size_t i = 0; i < size_t(n) * e; ++i) x[i] += xb[i];
 
     // ---- feed-forward ----
     for (int i = 0; i < n; ++i) rms_norm(x + size_t(i) * e, L.ffn_norm.data(), xb + size_t(i) * e, e, hp.rms_eps);
     const Acts a_ffn = prepare(xb, n, e, {&L.w_gate, &L.w_up});
-    matmuls(n, {{&L.w_gate, &a_ffn, st.hb_.data(), l, LoraTarget::Gate},
+    matmuls(n, st.row_batched_.data(), {{&L.w_gate, &a_ffn, st.hb_.data(), l, LoraTarget::Gate},
                 {&L.w_up, &a_ffn, st.hb2_.data(), l, LoraTarget::Up}});
     pool.parallel_for(size_t(n) * size_t(ff), 64, [&](size_t b, size_t end) {
       for (size_t r = b / size_t(ff); r * size_t(ff) < end; ++r) {  // the rows this slice touches
@@ -354,7 +376,7 @@ void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool&
       }
     });
     const Acts a_down = prepare(st.hb_.data(), n, ff, {&L.w_down});
-    matmuls(n, {{&L.w_down, &a_down, xb, l, LoraTarget::Down}});
+    matmuls(n, st.row_batched_.data(), {{&L.w_down, &a_down, xb, l, LoraTarget::Down}});
     for (size_t i = 0; i < size_t(n) * e; ++i) x[i] += xb[i];
   }
 
@@ -363,7 +385,7 @@ void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool&
     rms_norm(x + size_t(st.out_rows_[size_t(o)]) * e, model.output_norm().data(), xb + size_t(o) * e, e, hp.rms_eps);
   if (n_out > 0) {
     const Acts a_out = prepare(xb, n_out, e, {&model.output()});
-    matmuls(n_out, {{&model.output(), &a_out, st.logits_.data(), -1, LoraTarget::Output}});
+    matmuls(n_out, st.out_batched_.data(), {{&model.output(), &a_out, st.logits_.data(), -1, LoraTarget::Output}});
   }
 
   for (const auto& t : batch) kv.set_len(t.seq, std::max(kv.seq_len(t.seq), t.pos + 1));

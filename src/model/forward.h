@@ -13,6 +13,17 @@
 
 namespace tandem {
 
+// How a token's float-weight (F32/F16/BF16) products are summed (see kernels::DotOrder; quantized
+// weights have one order, so this changes nothing for them).
+//   Auto:   as llama.cpp does for this batch: batched order when it has 2+ tokens, and for the
+//           logits when 2+ tokens want them.
+//   Prompt: as one token of a multi-token prompt whose last token alone wants logits (batched
+//           order in the layers, single-token order for the logits), whatever the batch holds.
+//   Step:   as a single-token decode step (single-token order throughout), whatever the batch.
+// A server that batches unrelated sequences uses Prompt and Step, so that each sequence's
+// results are bit-identical to running it alone.
+enum class TokenOrder : uint8_t { Auto, Prompt, Step };
+
 // One token of a batch: which sequence it extends, at which position, and whether the caller
 // wants its logits. The tokens of a sequence must continue it: positions seq_len, seq_len+1, ...
 struct BatchToken {
@@ -20,6 +31,7 @@ struct BatchToken {
   int32_t seq = 0;
   int32_t pos = 0;
   bool logits = false;
+  TokenOrder order = TokenOrder::Auto;
 };
 
 class ForwardState {
@@ -50,6 +62,7 @@ class ForwardState {
   std::vector<float> rope_cos_, rope_sin_;                // [batch][n_rot / 2]
   std::vector<uint16_t> head_scratch_;                    // [thread][2][head_dim] fp16 query and accumulator
   std::vector<int32_t> out_rows_;                         // batch indices that want logits
+  std::vector<uint8_t> row_batched_, out_batched_;        // per token / output: batched dot order
   std::vector<int32_t> seq_pending_;                      // per-sequence count while validating
   std::vector<float> logits_;                             // [max_outputs][n_vocab]
   std::vector<float> lora_t_;                             // [thread][batch][rank]: A x of one adapter

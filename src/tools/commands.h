@@ -17,5 +17,6 @@ int cmd_synth(int argc, char** argv);
 int cmd_quantize(int argc, char** argv);
 int cmd_perplexity(int argc, char** argv);
 int cmd_pull(int argc, char** argv);
+int cmd_serve(int argc, char** argv);
 
 }  // namespace tandem::tools

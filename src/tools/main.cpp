@@ -15,6 +15,7 @@ static const Command kCommands[] = {
     {"synth", "write a GGUF model of a real shape with seeded random weights", cmd_synth},
     {"info", "print a GGUF file's metadata and tensors", cmd_info},
     {"pull", "download a GGUF model over http(s) (resumable, --sha256 verified)", cmd_pull},
+    {"serve", "OpenAI-compatible HTTP server with continuous batching and /v1/verify", cmd_serve},
 };
 
 static void usage(FILE* to) {

@@ -1,0 +1,93 @@
+// One request as the engine thread sees it — a completion or a verify call — and the channel
+// its results come back on. The HTTP thread that made it waits on the channel; the engine thread
+// pushes events; either side may be first to give up (cancelled, or the server stopping).
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/sampler.h"
+#include "serve/sessions.h"
+#include "serve/verify.h"
+
+namespace tandem::serve {
+
+struct GenerationParams {
+  SamplerParams sampling;
+  int32_t max_tokens = 16;
+  std::vector<std::string> stop;
+  int top_logprobs = -1;  // -1: no logprobs; else the number of alternatives per token (0..20)
+  bool ignore_eos = false;
+};
+
+struct TokenLogprob {
+  int32_t token = 0;
+  float logprob = 0;
+  std::vector<std::pair<int32_t, float>> top;  // most likely alternatives, best first
+};
+
+struct StreamEvent {
+  std::string text;                  // text delta, possibly empty
+  std::vector<TokenLogprob> tokens;  // the tokens behind it (logprobs only when asked for)
+  bool final = false;
+  std::string finish_reason;  // "stop" or "length", with final
+  int error_status = 0;       // with final: the request failed (HTTP status) ...
+  std::string error;          // ... with this message
+};
+
+struct VerifyInput {
+  std::shared_ptr<VerifySession> session;  // claimed by the caller for this call
+  std::vector<int32_t> tokens;             // context the server has not seen (>= 1)
+  std::vector<int32_t> draft;              // k draft tokens
+  std::vector<SparseDist> draft_probs;     // k draft distributions (sampling only)
+  SamplerParams sampling;
+  bool seeded = false;  // sampling.seed seeds this call's draws; else the session's generator
+};
+
+struct VerifyResult {
+  int32_t accepted = 0;
+  int32_t token = -1;
+  size_t n_past = 0;  // tokens the session holds afterwards
+  uint64_t hash = 0;  // their token_hash
+};
+
+class Job {
+ public:
+  enum class Kind { Completion, Verify };
+  explicit Job(Kind k) : kind(k), t_arrival(std::chrono::steady_clock::now()) {}
+
+  const Kind kind;
+  const std::chrono::steady_clock::time_point t_arrival;
+  // Completion input.
+  std::vector<int32_t> prompt;
+  GenerationParams gen;
+  std::string user;  // slot affinity hint
+  // Verify input.
+  VerifyInput verify;
+
+  // Set by the HTTP side when the client went away; the engine frees the slot at its next step.
+  std::atomic<bool> cancelled{false};
+
+  // Engine side.
+  void push(StreamEvent e);
+  // HTTP side: waits up to `timeout` for the next event.
+  bool pop(StreamEvent* e, std::chrono::milliseconds timeout);
+
+  // Valid once the final event was popped.
+  int32_t prompt_tokens = 0, cached_tokens = 0, completion_tokens = 0;
+  VerifyResult verify_result;
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<StreamEvent> events_;
+};
+
+}  // namespace tandem::serve

@@ -1,0 +1,436 @@
+#include "serve/openai_protocol.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+namespace tandem::serve {
+
+using nlohmann::json;
+
+ApiError::ApiError(int status_, std::string message_, std::string param_, std::string code_, std::string type_)
+    : status(status_), message(std::move(message_)), type(std::move(type_)), param(std::move(param_)),
+      code(std::move(code_)) {
+  if (type.empty())
+    type = status == 401   ? "authentication_error"
+           : status == 429 ? "rate_limit_error"
+           : status >= 500 ? "server_error"
+                           : "invalid_request_error";
+}
+
+json error_json(const ApiError& e) {
+  json err = {{"message", e.message}, {"type", e.type}, {"param", nullptr}, {"code", nullptr}};
+  if (!e.param.empty()) err["param"] = e.param;
+  if (!e.code.empty()) err["code"] = e.code;
+  return json{{"error", err}};
+}
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+namespace {
+
+const char* type_name_of(const json& v) {
+  switch (v.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return "a boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned: return "an integer";
+    case json::value_t::number_float: return "a number";
+    case json::value_t::string: return "a string";
+    case json::value_t::array: return "an array";
+    case json::value_t::object: return "an object";
+    default: return "something else";
+  }
+}
+
+[[noreturn]] void bad(const std::string& param, const std::string& message, const std::string& code = "invalid_value") {
+  throw ApiError(400, message, param, code);
+}
+[[noreturn]] void bad_type(const std::string& param, const json& v, const char* want) {
+  bad(param, "'" + param + "' must be " + want + ", got " + type_name_of(v), "invalid_type");
+}
+
+// Field readers: absent or null leaves the default; a wrong type or range is an error.
+bool get_bool(const json& o, const char* key, bool def) {
+  auto it = o.find(key);
+  if (it == o.end() || it->is_null()) return def;
+  if (!it->is_boolean()) bad_type(key, *it, "a boolean");
+  return it->get<bool>();
+}
+
+double get_number(const json& o, const char* key, double def, double lo, double hi) {
+  auto it = o.find(key);
+  if (it == o.end() || it->is_null()) return def;
+  if (!it->is_number()) bad_type(key, *it, "a number");
+  const double v = it->get<double>();
+  if (!std::isfinite(v) || v < lo || v > hi)
+    bad(key, "'" + std::string(key) + "' must be in [" + json(lo).dump() + ", " + json(hi).dump() + "], got " + it->dump());
+  return v;
+}
+
+int64_t get_int(const json& o, const char* key, int64_t def, int64_t lo, int64_t hi) {
+  auto it = o.find(key);
+  if (it == o.end() || it->is_null()) return def;
+  if (it->is_number_float()) {
+    const double d = it->get<double>();
+    if (d != std::floor(d)) bad_type(key, *it, "an integer");
+  } else if (!it->is_number_integer()) {
+    bad_type(key, *it, "an integer");
+  }
+  if (it->is_number_unsigned() && it->get<uint64_t>() > uint64_t(INT64_MAX))
+    bad(key, "'" + std::string(key) + "' is out of range");
+  const int64_t v = it->is_number_float() ? int64_t(it->get<double>()) : it->get<int64_t>();
+  if (v < lo || v > hi)
+    bad(key, "'" + std::string(key) + "' must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
+                 std::to_string(v));
+  return v;
+}
+
+std::string get_string(const json& o, const char* key, const std::string& def = "") {
+  auto it = o.find(key);
+  if (it == o.end() || it->is_null()) return def;
+  if (!it->is_string()) bad_type(key, *it, "a string");
+  return it->get<std::string>();
+}
+
+std::vector<int32_t> token_array(const json& a, const std::string& param, int32_t n_vocab) {
+  std::vector<int32_t> out;
+  out.reserve(a.size());
+  for (const auto& t : a) {
+    if (!t.is_number_integer()) bad_type(param, t, "an array of token ids (integers)");
+    const int64_t id = t.is_number_unsigned() && t.get<uint64_t>() > uint64_t(INT64_MAX) ? -1 : t.get<int64_t>();
+    if (id < 0 || id >= n_vocab)
+      bad(param, "token id " + t.dump() + " in '" + param + "' is out of range [0, " + std::to_string(n_vocab) + ")",
+          "invalid_token");
+    out.push_back(int32_t(id));
+  }
+  return out;
+}
+
+void check_fields(const json& body, const std::set<std::string>& known) {
+  for (auto it = body.begin(); it != body.end(); ++it)
+    if (!known.count(it.key()))
+      bad(it.key(), "unrecognized request argument supplied: " + it.key(), "unknown_parameter");
+}
+
+// Accepted for compatibility, but only with the value that means "off".
+void check_off(const json& body) {
+  for (const char* k : {"presence_penalty", "frequency_penalty"}) {
+    const double v = get_number(body, k, 0, -2, 2);
+    if (v != 0) bad(k, std::string("'") + k + "' is not supported (use repeat_penalty)", "unsupported_parameter");
+  }
+  if (get_int(body, "n", 1, 1, 128) != 1) bad("n", "only n = 1 is supported", "unsupported_parameter");
+  if (auto it = body.find("logit_bias"); it != body.end() && !it->is_null()) {
+    if (!it->is_object()) bad_type("logit_bias", *it, "an object");
+    if (!it->empty()) bad("logit_bias", "'logit_bias' is not supported", "unsupported_parameter");
+  }
+}
+
+void parse_sampling(const json& body, CompletionRequest& r) {
+  SamplerParams& sp = r.gen.sampling;
+  sp.temperature = float(get_number(body, "temperature", 1.0, 0, 2));
+  sp.top_p = float(get_number(body, "top_p", 1.0, 0, 1));
+  sp.top_k = int(get_int(body, "top_k", 0, 0, 1 << 20));
+  sp.min_p = float(get_number(body, "min_p", 0.0, 0, 1));
+  sp.repeat_penalty = float(get_number(body, "repeat_penalty", 1.0, 0.01, 100));
+  sp.repeat_last_n = int(get_int(body, "repeat_last_n", 64, 0, 1 << 16));
+  r.seed_given = body.contains("seed") && !body["seed"].is_null();
+  sp.seed = uint64_t(get_int(body, "seed", 0, INT64_MIN, INT64_MAX));
+  r.gen.ignore_eos = get_bool(body, "ignore_eos", false);
+  check_off(body);
+
+  if (auto it = body.find("stop"); it != body.end() && !it->is_null()) {
+    if (it->is_string()) {
+      r.gen.stop.push_back(it->get<std::string>());
+    } else if (it->is_array()) {
+      if (it->size() > 4) bad("stop", "'stop' may hold at most 4 sequences");
+      for (const auto& s : *it) {
+        if (!s.is_string()) bad_type("stop", s, "a string or an array of strings");
+        r.gen.stop.push_back(s.get<std::string>());
+      }
+    } else {
+      bad_type("stop", *it, "a string or an array of strings");
+    }
+    for (const auto& s : r.gen.stop)
+      if (s.empty()) bad("stop", "stop sequences must not be empty");
+  }
+  r.stream = get_bool(body, "stream", false);
+  if (auto it = body.find("stream_options"); it != body.end() && !it->is_null()) {
+    if (!it->is_object()) bad_type("stream_options", *it, "an object");
+    if (!r.stream) bad("stream_options", "'stream_options' is only allowed when 'stream' is true");
+    for (auto f = it->begin(); f != it->end(); ++f)
+      if (f.key() != "include_usage") bad("stream_options", "unknown stream option: " + f.key(), "unknown_parameter");
+    r.include_usage = get_bool(*it, "include_usage", false);
+  }
+  r.user = get_string(body, "user");
+  if (const std::string s = get_string(body, "session"); !s.empty()) r.user = s;
+  r.model = get_string(body, "model");
+}
+
+}  // namespace
+
+CompletionRequest parse_completion_request(const json& body, bool chat, int32_t n_vocab) {
+  if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object", "", "invalid_json");
+  CompletionRequest r;
+  r.chat = chat;
+  static const std::set<std::string> common = {
+      "model", "max_tokens", "temperature", "top_p", "top_k", "min_p", "repeat_penalty", "repeat_last_n", "seed",
+      "stop", "stream", "stream_options", "n", "presence_penalty", "frequency_penalty", "logit_bias", "user",
+      "session", "ignore_eos", "logprobs"};
+  std::set<std::string> known = common;
+  if (chat) {
+    known.insert({"messages", "max_completion_tokens", "top_logprobs", "response_format", "tools", "tool_choice",
+                  "parallel_tool_calls", "store", "metadata", "service_tier"});
+  } else {
+    known.insert({"prompt", "echo", "best_of", "suffix"});
+  }
+  check_fields(body, known);
+  parse_sampling(body, r);
+  int64_t max_tokens = get_int(body, "max_tokens", -1, 0, INT32_MAX);
+  if (chat) max_tokens = get_int(body, "max_completion_tokens", max_tokens, 0, INT32_MAX);
+  r.gen.max_tokens = int32_t(max_tokens);
+
+  if (chat) {
+    if (get_bool(body, "logprobs", false)) r.gen.top_logprobs = int(get_int(body, "top_logprobs", 0, 0, 20));
+    else if (body.contains("top_logprobs") && !body["top_logprobs"].is_null())
+      bad("top_logprobs", "'top_logprobs' needs 'logprobs': true");
+    if (auto it = body.find("response_format"); it != body.end() && !it->is_null()) {
+      if (!it->is_object() || get_string(*it, "type") != "text")
+        bad("response_format", "only response_format {\"type\": \"text\"} is supported", "unsupported_parameter");
+    }
+    for (const char* k : {"tools", "tool_choice"})
+      if (auto it = body.find(k); it != body.end() && !it->is_null() && !(it->is_array() && it->empty()) &&
+                                  !(it->is_string() && it->get<std::string>() == "none"))
+        bad(k, "tool calls are not supported", "unsupported_parameter");
+    auto it = body.find("messages");
+    if (it == body.end() || it->is_null()) bad("messages", "'messages' is required", "missing_required_parameter");
+    if (!it->is_array()) bad_type("messages", *it, "an array");
+    if (it->empty()) bad("messages", "'messages' must not be empty");
+    for (size_t i = 0; i < it->size(); ++i) {
+      const json& m = (*it)[i];
+      const std::string p = "messages[" + std::to_string(i) + "]";
+      if (!m.is_object()) bad_type(p, m, "an object");
+      ChatMessageIn msg;
+      msg.role = get_string(m, "role");
+      static const std::set<std::string> roles = {"system", "developer", "user", "assistant", "tool"};
+      if (!roles.count(msg.role)) bad(p + ".role", "unknown role '" + msg.role + "'");
+      if (auto tc = m.find("tool_calls"); tc != m.end() && !tc->is_null() && !tc->empty())
+        bad(p + ".tool_calls", "tool calls are not supported", "unsupported_parameter");
+      auto c = m.find("content");
+      if (c == m.end() || c->is_null()) {
+        if (msg.role != "assistant") bad(p + ".content", "'content' is required", "missing_required_parameter");
+      } else if (c->is_string()) {
+        msg.content = c->get<std::string>();
+      } else if (c->is_array()) {
+        for (const auto& part : *c) {
+          if (!part.is_object() || get_string(part, "type") != "text")
+            bad(p + ".content", "only text content parts are supported", "unsupported_parameter");
+          msg.content += get_string(part, "text");
+        }
+      } else {
+        bad_type(p + ".content", *c, "a string or an array of content parts");
+      }
+      r.messages.push_back(std::move(msg));
+    }
+  } else {
+    r.echo = get_bool(body, "echo", false);
+    if (get_int(body, "best_of", 1, 1, 128) != 1) bad("best_of", "only best_of = 1 is supported", "unsupported_parameter");
+    if (!get_string(body, "suffix").empty()) bad("suffix", "'suffix' is not supported", "unsupported_parameter");
+    r.gen.top_logprobs = int(get_int(body, "logprobs", -1, 0, 20));
+    if (r.echo && r.gen.top_logprobs >= 0)
+      bad("logprobs", "'logprobs' together with 'echo' is not supported", "unsupported_parameter");
+    auto it = body.find("prompt");
+    if (it == body.end() || it->is_null()) bad("prompt", "'prompt' is required", "missing_required_parameter");
+    json prompt = *it;
+    // A batch of one prompt is the prompt.
+    if (prompt.is_array() && prompt.size() == 1 && (prompt[0].is_string() || prompt[0].is_array())) prompt = prompt[0];
+    if (prompt.is_string()) {
+      r.prompt_text = prompt.get<std::string>();
+    } else if (prompt.is_array()) {
+      if (prompt.empty()) bad("prompt", "'prompt' must not be empty");
+      if (!prompt[0].is_number_integer()) bad("prompt", "only one prompt per request is supported (n = 1)");
+      r.prompt_is_tokens = true;
+      r.prompt_tokens = token_array(prompt, "prompt", n_vocab);
+    } else {
+      bad_type("prompt", prompt, "a string or an array of token ids");
+    }
+  }
+  return r;
+}
+
+VerifyRequest parse_verify_request(const json& body, int32_t n_vocab, int32_t max_draft) {
+  if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object", "", "invalid_json");
+  check_fields(body, {"model", "session", "n_past", "past_hash", "tokens", "draft", "draft_probs", "temperature",
+                      "top_k", "top_p", "min_p", "seed"});
+  VerifyRequest r;
+  r.model = get_string(body, "model");
+  if (auto it = body.find("session"); it != body.end() && !it->is_null()) {
+    if (!it->is_string()) bad_type("session", *it, "a string");
+    r.session = it->get<std::string>();
+  }
+  r.n_past = get_int(body, "n_past", 0, 0, INT32_MAX);
+  if (!r.session && r.n_past != 0) bad("n_past", "a new session holds no tokens: 'n_past' must be 0");
+  if (const std::string h = get_string(body, "past_hash"); !h.empty()) {
+    if (h.size() != 16 || h.find_first_not_of("0123456789abcdef") != std::string::npos)
+      bad("past_hash", "'past_hash' must be 16 lowercase hex digits");
+    r.past_hash = std::stoull(h, nullptr, 16);
+  }
+  auto arr = [&](const char* key) -> std::vector<int32_t> {
+    auto it = body.find(key);
+    if (it == body.end() || it->is_null()) return {};
+    if (!it->is_array()) bad_type(key, *it, "an array of token ids");
+    return token_array(*it, key, n_vocab);
+  };
+  r.tokens = arr("tokens");
+  r.draft = arr("draft");
+  if (r.tokens.empty())
+    bad("tokens", "'tokens' must hold at least one token the server has not seen (its own last token, at least)",
+        "missing_required_parameter");
+  if (int64_t(r.draft.size()) > max_draft)
+    bad("draft", "at most " + std::to_string(max_draft) + " draft tokens per call, got " + std::to_string(r.draft.size()));
+  SamplerParams& sp = r.sampling;
+  sp.temperature = float(get_number(body, "temperature", 0.0, 0, 100));
+  sp.top_p = float(get_number(body, "top_p", 1.0, 0, 1));
+  sp.top_k = int(get_int(body, "top_k", 0, 0, 1 << 20));
+  sp.min_p = float(get_number(body, "min_p", 0.0, 0, 1));
+  r.seed_given = body.contains("seed") && !body["seed"].is_null();
+  sp.seed = uint64_t(get_int(body, "seed", 0, INT64_MIN, INT64_MAX));
+
+  auto it = body.find("draft_probs");
+  const bool has_probs = it != body.end() && !it->is_null();
+  if (sp.temperature > 0 && !r.draft.empty()) {
+    if (!has_probs)
+      bad("draft_probs", "sampling (temperature > 0) needs the draft's probabilities 'draft_probs'",
+          "missing_required_parameter");
+    if (!it->is_array() || it->size() != r.draft.size())
+      bad("draft_probs", "'draft_probs' must be an array with one list per draft token (" +
+                             std::to_string(r.draft.size()) + ")");
+    for (size_t i = 0; i < r.draft.size(); ++i) {
+      const json& list = (*it)[i];
+      const std::string p = "draft_probs[" + std::to_string(i) + "]";
+      if (!list.is_array() || list.empty() || list.size() > size_t(n_vocab))
+        bad(p, "'" + p + "' must be a non-empty array of [token, probability] pairs");
+      SparseDist d;
+      double sum = 0;
+      for (const auto& e : list) {
+        if (!e.is_array() || e.size() != 2 || !e[0].is_number_integer() || !e[1].is_number())
+          bad(p, "'" + p + "' must hold [token, probability] pairs");
+        const int64_t id = e[0].get<int64_t>();
+        const double q = e[1].get<double>();
+        if (id < 0 || id >= n_vocab) bad(p, "token id " + std::to_string(id) + " is out of range", "invalid_token");
+        if (!(q > 0 && q <= 1)) bad(p, "probabilities must be in (0, 1], got " + e[1].dump());
+        sum += q;
+        d.emplace_back(int32_t(id), float(q));
+      }
+      if (sum > 1.001) bad(p, "the probabilities of '" + p + "' sum to more than 1");
+      std::sort(d.begin(), d.end());
+      for (size_t j = 1; j < d.size(); ++j)
+        if (d[j].first == d[j - 1].first) bad(p, "token " + std::to_string(d[j].first) + " is listed twice");
+      if (prob_of(d, r.draft[i]) <= 0)
+        bad(p, "'" + p + "' must give the draft token " + std::to_string(r.draft[i]) + " a probability");
+      r.draft_probs.push_back(std::move(d));
+    }
+  } else if (has_probs && !(it->is_array() && (it->empty() || r.draft.empty() || sp.temperature <= 0))) {
+    bad_type("draft_probs", *it, "an array");
+  }
+  return r;
+}
+
+json usage_json(const Usage& u) {
+  return json{{"prompt_tokens", u.prompt_tokens},
+              {"completion_tokens", u.completion_tokens},
+              {"total_tokens", u.prompt_tokens + u.completion_tokens},
+              {"prompt_tokens_details", {{"cached_tokens", u.cached_tokens}}}};
+}
+
+json completion_logprobs_json(const std::vector<TokenLogprob>& toks, const Vocab& vocab, int top, size_t text_offset) {
+  if (top < 0) return nullptr;
+  json tokens = json::array(), lps = json::array(), tops = json::array(), offs = json::array();
+  for (const auto& t : toks) {
+    const std::string piece = vocab.token_to_piece(t.token);
+    tokens.push_back(piece);
+    lps.push_back(t.logprob);
+    json alt = json::object();
+    for (const auto& [id, lp] : t.top) alt[vocab.token_to_piece(id)] = lp;
+    tops.push_back(alt);
+    offs.push_back(text_offset);
+    text_offset += piece.size();
+  }
+  return json{{"tokens", tokens}, {"token_logprobs", lps}, {"top_logprobs", tops}, {"text_offset", offs}};
+}
+
+namespace {
+json bytes_of(const std::string& s) {
+  json b = json::array();
+  for (unsigned char c : s) b.push_back(int(c));
+  return b;
+}
+}  // namespace
+
+json chat_logprobs_json(const std::vector<TokenLogprob>& toks, const Vocab& vocab, int top) {
+  if (top < 0) return nullptr;
+  json content = json::array();
+  for (const auto& t : toks) {
+    const std::string piece = vocab.token_to_piece(t.token);
+    json alts = json::array();
+    for (const auto& [id, lp] : t.top) {
+      const std::string p = vocab.token_to_piece(id);
+      alts.push_back({{"token", p}, {"logprob", lp}, {"bytes", bytes_of(p)}});
+    }
+    content.push_back({{"token", piece}, {"logprob", t.logprob}, {"bytes", bytes_of(piece)}, {"top_logprobs", alts}});
+  }
+  return json{{"content", content}};
+}
+
+json completion_response(const ResponseMeta& m, const std::string& text, const std::string& finish_reason,
+                         const json& logprobs, const Usage& u) {
+  return json{{"id", m.id},
+              {"object", "text_completion"},
+              {"created", m.created},
+              {"model", m.model},
+              {"choices", json::array({{{"text", text}, {"index", 0}, {"logprobs", logprobs},
+                                        {"finish_reason", finish_reason}}})},
+              {"usage", usage_json(u)}};
+}
+
+json completion_chunk(const ResponseMeta& m, const std::string& text, const json& finish_reason, const json& logprobs) {
+  return json{{"id", m.id},
+              {"object", "text_completion"},
+              {"created", m.created},
+              {"model", m.model},
+              {"choices", json::array({{{"text", text}, {"index", 0}, {"logprobs", logprobs},
+                                        {"finish_reason", finish_reason}}})}};
+}
+
+json chat_response(const ResponseMeta& m, const std::string& content, const std::string& finish_reason,
+                   const json& logprobs, const Usage& u) {
+  return json{{"id", m.id},
+              {"object", "chat.completion"},
+              {"created", m.created},
+              {"model", m.model},
+              {"choices", json::array({{{"index", 0},
+                                        {"message", {{"role", "assistant"}, {"content", content}}},
+                                        {"logprobs", logprobs},
+                                        {"finish_reason", finish_reason}}})},
+              {"usage", usage_json(u)}};
+}
+
+json chat_chunk(const ResponseMeta& m, const json& delta, const json& finish_reason, const json& logprobs) {
+  return json{{"id", m.id},
+              {"object", "chat.completion.chunk"},
+              {"created", m.created},
+              {"model", m.model},
+              {"choices",
+               json::array({{{"index", 0}, {"delta", delta}, {"logprobs", logprobs}, {"finish_reason", finish_reason}}})}};
+}
+
+json usage_chunk(const ResponseMeta& m, bool chat, const Usage& u) {
+  return json{{"id", m.id},
+              {"object", chat ? "chat.completion.chunk" : "text_completion"},
+              {"created", m.created},
+              {"model", m.model},
+              {"choices", json::array()},
+              {"usage", usage_json(u)}};
+}
+
+}  // namespace tandem::serve

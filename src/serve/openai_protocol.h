@@ -1,0 +1,94 @@
+// The OpenAI-compatible wire format: requests parsed and validated into structs (every problem
+// becomes an ApiError naming the field), and responses, stream chunks and error objects built
+// as OpenAI sends them. No engine state here, so all of it can be tested on its own.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "engine/vocab.h"
+#include "serve/job.h"
+
+namespace tandem::serve {
+
+// An error answered as {"error": {"message", "type", "param", "code"}}.
+struct ApiError : std::exception {
+  ApiError(int status, std::string message, std::string param = "", std::string code = "", std::string type = "");
+  const char* what() const noexcept override { return message.c_str(); }
+  int status;
+  std::string message, type, param, code;
+};
+nlohmann::json error_json(const ApiError& e);
+
+struct ChatMessageIn {
+  std::string role, content;
+};
+
+struct CompletionRequest {
+  bool chat = false;
+  std::string model;
+  // /v1/completions: text, or token ids when prompt_is_tokens.
+  bool prompt_is_tokens = false;
+  std::string prompt_text;
+  std::vector<int32_t> prompt_tokens;
+  // /v1/chat/completions
+  std::vector<ChatMessageIn> messages;
+
+  GenerationParams gen;  // gen.max_tokens is -1 when not given
+  bool seed_given = false;
+  bool stream = false, include_usage = false;
+  bool echo = false;
+  std::string user;  // "user" (or "session"): prefer the slot this user's last request used
+};
+
+// Throws ApiError (400) for malformed or unsupported fields; token ids are checked against n_vocab.
+CompletionRequest parse_completion_request(const nlohmann::json& body, bool chat, int32_t n_vocab);
+
+struct VerifyRequest {
+  std::string model;
+  std::optional<std::string> session;  // absent: start a new session
+  int64_t n_past = 0;                  // tokens the client believes the server holds
+  std::optional<uint64_t> past_hash;   // token_hash of those tokens
+  std::vector<int32_t> tokens, draft;
+  std::vector<SparseDist> draft_probs;
+  SamplerParams sampling;
+  bool seed_given = false;
+};
+
+VerifyRequest parse_verify_request(const nlohmann::json& body, int32_t n_vocab, int32_t max_draft);
+
+// Responses. `id` like "cmpl-..."/"chatcmpl-...", `created` in Unix seconds.
+struct ResponseMeta {
+  std::string id, model;
+  int64_t created = 0;
+};
+
+struct Usage {
+  int32_t prompt_tokens = 0, completion_tokens = 0, cached_tokens = 0;
+};
+nlohmann::json usage_json(const Usage& u);
+
+// logprobs objects from the generated tokens (null when top_logprobs < 0).
+nlohmann::json completion_logprobs_json(const std::vector<TokenLogprob>& toks, const Vocab& vocab, int top,
+                                        size_t text_offset);
+nlohmann::json chat_logprobs_json(const std::vector<TokenLogprob>& toks, const Vocab& vocab, int top);
+
+nlohmann::json completion_response(const ResponseMeta& m, const std::string& text, const std::string& finish_reason,
+                                   const nlohmann::json& logprobs, const Usage& u);
+nlohmann::json completion_chunk(const ResponseMeta& m, const std::string& text, const nlohmann::json& finish_reason,
+                                const nlohmann::json& logprobs);
+nlohmann::json chat_response(const ResponseMeta& m, const std::string& content, const std::string& finish_reason,
+                             const nlohmann::json& logprobs, const Usage& u);
+nlohmann::json chat_chunk(const ResponseMeta& m, const nlohmann::json& delta, const nlohmann::json& finish_reason,
+                          const nlohmann::json& logprobs);
+// The last chunk of a stream with stream_options.include_usage: no choices, only usage.
+nlohmann::json usage_chunk(const ResponseMeta& m, bool chat, const Usage& u);
+
+// JSON text safe for the wire: invalid UTF-8 becomes U+FFFD.
+std::string dump(const nlohmann::json& j);
+
+}  // namespace tandem::serve

@@ -1,0 +1,472 @@
+#include "serve/scheduler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include "format/error.h"
+#include "kernels/quantize.h"
+#include "serve/text_stream.h"
+
+namespace tandem::serve {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// log-softmax of the raw logits (temperature 1) for one token and the top_n most likely ones.
+TokenLogprob logprobs_of(const float* row, int32_t n_vocab, int32_t token, int top_n) {
+  float mx = -INFINITY;
+  for (int32_t i = 0; i < n_vocab; ++i) mx = std::max(mx, row[i]);
+  double sum = 0;
+  for (int32_t i = 0; i < n_vocab; ++i) sum += std::exp(double(row[i]) - mx);
+  const double lse = double(mx) + std::log(sum);
+  TokenLogprob lp;
+  lp.token = token;
+  lp.logprob = float(double(row[token]) - lse);
+  if (top_n > 0) {
+    std::vector<int32_t> ids(static_cast<size_t>(n_vocab));
+    std::iota(ids.begin(), ids.end(), 0);
+    const size_t n = std::min<size_t>(size_t(top_n), ids.size());
+    std::partial_sort(ids.begin(), ids.begin() + ptrdiff_t(n), ids.end(),
+                      [&](int32_t a, int32_t b) { return row[a] > row[b] || (row[a] == row[b] && a < b); });
+    for (size_t i = 0; i < n; ++i) lp.top.emplace_back(ids[i], float(double(row[ids[i]]) - lse));
+  }
+  return lp;
+}
+
+}  // namespace
+
+TokenOrder prompt_token_order(size_t i, size_t L) {
+  const size_t chunk = size_t(ContextParams{}.n_batch);
+  const size_t start = i / chunk * chunk;
+  return std::min(chunk, L - start) >= 2 ? TokenOrder::Prompt : TokenOrder::Step;
+}
+
+bool order_sensitive(const LlamaModel& model) {
+  auto sensitive = [](const WeightMatrix& w) {
+    const TensorType at = activation_type(w.type);
+    return (at == TensorType::F32 || at == TensorType::F16 || at == TensorType::BF16) && w.cols % 8 == 0 &&
+           w.layout == kernels::WeightLayout::Rows;
+  };
+  if (sensitive(model.output())) return true;
+  for (const auto& L : model.layers())
+    for (const WeightMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down})
+      if (sensitive(*w)) return true;
+  return false;
+}
+
+struct Scheduler::Slot {
+  int32_t seq = 0;
+  // What the KV cache of this sequence holds: tokens and how each was computed.
+  std::vector<int32_t> tokens;
+  std::vector<TokenOrder> orders;
+  std::string user;
+  uint64_t last_used = 0;
+  std::string session_id;  // the verify session these rows mirror (with its generation)
+  uint64_t session_gen = 0;
+
+  // The running job.
+  std::shared_ptr<Job> job;
+  uint64_t admitted = 0;
+  std::vector<int32_t> pending;  // tokens still to evaluate; the last logits_tail want logits
+  std::vector<TokenOrder> pending_orders;
+  size_t logits_tail = 0;
+  std::unique_ptr<Sampler> sampler;
+  std::unique_ptr<TextStream> text;
+  int32_t n_generated = 0;
+  Clock::time_point t_last_token;
+
+  // This step.
+  size_t taken = 0;
+  int32_t logits_row = -1;
+};
+
+Scheduler::Scheduler(const LlamaModel& model, const Vocab& vocab, const SchedulerConfig& cfg, Metrics& metrics)
+    : model_(model), vocab_(vocab), cfg_(cfg), metrics_(metrics), order_sensitive_(serve::order_sensitive(model)) {
+  if (cfg.n_parallel < 1 || cfg.n_parallel > 1024) throw Error("--parallel must be in [1, 1024]");
+  if (cfg.max_draft < 0 || cfg.max_draft > 256) throw Error("--max-draft must be in [0, 256]");
+  if (cfg.queue_size < 0) throw Error("--queue must not be negative");
+  if (cfg.n_batch < cfg.max_draft + 1)
+    throw Error("the batch size (" + std::to_string(cfg.n_batch) + ") must hold a verify call of max-draft + 1 tokens");
+  ContextParams cp;
+  cp.n_ctx = cfg.n_ctx;
+  cp.n_seq = cfg.n_parallel;
+  cp.n_batch = cfg.n_batch;
+  cp.n_outputs = std::min(cfg.n_batch, cfg.n_parallel + cfg.max_draft + 1);
+  cp.n_threads = cfg.n_threads;
+  ctx_ = std::make_unique<Context>(model, cp);
+  n_ctx_ = ctx_->n_ctx();
+  batch_.reserve(size_t(cfg.n_batch));
+  for (int32_t i = 0; i < cfg.n_parallel; ++i) {
+    slots_.push_back(std::make_unique<Slot>());
+    slots_.back()->seq = i;
+  }
+  metrics_.kv_tokens_capacity = int64_t(n_ctx_) * cfg.n_parallel;
+  thread_ = std::thread([this] { loop(); });
+}
+
+Scheduler::~Scheduler() { stop(); }
+
+size_t Scheduler::kv_row_elems() const { return size_t(model_.hparams().n_layer) * size_t(model_.hparams().kv_dim()); }
+
+bool Scheduler::submit(const std::shared_ptr<Job>& job) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (stop_ || queue_.size() >= size_t(cfg_.queue_size) + (size_t(cfg_.n_parallel) - std::min(active_, size_t(cfg_.n_parallel))))
+      return false;
+    queue_.push_back(job);
+    metrics_.queue_depth = int64_t(queue_.size());
+  }
+  cv_.notify_all();
+  return true;
+}
+
+size_t Scheduler::pending() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return queue_.size() + active_;
+}
+
+void Scheduler::stop() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Scheduler::loop() {
+  for (;;) {
+    std::vector<std::shared_ptr<Job>> admitted;
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      cv_.wait(lk, [&] { return stop_ || active_ > 0 || !queue_.empty(); });
+      if (stop_) break;
+      while (active_ < slots_.size() && !queue_.empty()) {
+        auto job = std::move(queue_.front());
+        queue_.pop_front();
+        if (job->cancelled) continue;
+        admitted.push_back(std::move(job));
+        ++active_;
+      }
+      metrics_.active_sequences = int64_t(active_);
+      metrics_.queue_depth = int64_t(queue_.size());
+    }
+    for (auto& job : admitted) {
+      // The idle slot that serves this job best (see scheduler.h).
+      Slot* best = nullptr;
+      size_t best_reuse = 0;
+      bool best_user = false;
+      for (auto& sp : slots_) {
+        Slot& s = *sp;
+        if (s.job) continue;
+        size_t reuse = 0;
+        bool user = false;
+        if (job->kind == Job::Kind::Verify) {
+          const auto& ses = *job->verify.session;
+          reuse = s.session_id == ses.id && s.session_gen == ses.generation && s.tokens.size() == ses.tokens.size()
+                      ? ses.tokens.size() + 1
+                      : 0;
+        } else {
+          const auto& p = job->prompt;
+          const size_t L = p.size();
+          while (reuse < std::min(s.tokens.size(), L - 1) && s.tokens[reuse] == p[reuse] &&
+                 (!order_sensitive_ || s.orders[reuse] == prompt_token_order(reuse, L)))
+            ++reuse;
+          user = !job->user.empty() && s.user == job->user;
+        }
+        if (!best || reuse > best_reuse || (reuse == best_reuse && user && !best_user) ||
+            (reuse == best_reuse && user == best_user && s.last_used < best->last_used)) {
+          best = &s;
+          best_reuse = reuse;
+          best_user = user;
+        }
+      }
+      best->job = job;
+      best->admitted = ++tick_;
+      try {
+        if (job->kind == Job::Kind::Verify) start_verify(*best);
+        else start_completion(*best);
+      } catch (const std::exception& e) {
+        fail(*best, 500, std::string("could not start the request: ") + e.what());
+      }
+    }
+    step();
+    publish_gauges();
+  }
+  // Stopping: nobody is left to run the queued and running jobs.
+  std::deque<std::shared_ptr<Job>> queued;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    queued.swap(queue_);
+  }
+  for (auto& job : queued) {
+    StreamEvent e;
+    e.final = true;
+    e.error_status = 503;
+    e.error = "the server is shutting down";
+    job->push(std::move(e));
+  }
+  for (auto& s : slots_)
+    if (s->job) fail(*s, 503, "the server is shutting down");
+  publish_gauges();
+}
+
+void Scheduler::start_completion(Slot& s) {
+  Job& job = *s.job;
+  const auto& p = job.prompt;
+  const size_t L = p.size();
+  std::vector<TokenOrder> want(L);
+  for (size_t i = 0; i < L; ++i) want[i] = prompt_token_order(i, L);
+  size_t reuse = 0;
+  while (reuse < std::min(s.tokens.size(), L - 1) && s.tokens[reuse] == p[reuse] &&
+         (!order_sensitive_ || s.orders[reuse] == want[reuse]))
+    ++reuse;
+  ctx_->truncate(s.seq, int32_t(reuse));
+  s.tokens.resize(reuse);
+  s.orders.resize(reuse);
+  s.session_id.clear();
+  s.user = job.user;
+  s.pending.assign(p.begin() + ptrdiff_t(reuse), p.end());
+  s.pending_orders.assign(want.begin() + ptrdiff_t(reuse), want.end());
+  s.logits_tail = 1;
+  s.sampler = std::make_unique<Sampler>(job.gen.sampling, ctx_->n_vocab());
+  for (int32_t t : p) s.sampler->accept(t);  // the repetition penalty's history, as generate() does
+  s.text = std::make_unique<TextStream>(job.gen.stop);
+  s.n_generated = 0;
+  job.prompt_tokens = int32_t(L);
+  job.cached_tokens = int32_t(reuse);
+  metrics_.prompt_tokens += L;
+  metrics_.prompt_tokens_cached += reuse;
+  metrics_.prompt_tokens_evaluated += L - reuse;
+  if (job.gen.max_tokens == 0) finish_completion(s, "length");
+}
+
+void Scheduler::start_verify(Slot& s) {
+  Job& job = *s.job;
+  VerifySession& ses = *job.verify.session;
+  const size_t row = kv_row_elems(), kvd = size_t(model_.hparams().kv_dim());
+  const int32_t n_layer = model_.hparams().n_layer;
+  if (!(s.session_id == ses.id && s.session_gen == ses.generation && s.tokens.size() == ses.tokens.size())) {
+    // Not resident: copy the session's rows into this slot.
+    KvCache& kv = ctx_->kv();
+    kv.clear(s.seq);
+    for (size_t pos = 0; pos < ses.tokens.size(); ++pos)
+      for (int32_t l = 0; l < n_layer; ++l) {
+        std::memcpy(kv.k(l, s.seq, int32_t(pos)), &ses.k[pos * row + size_t(l) * kvd], kvd * 2);
+        std::memcpy(kv.v(l, s.seq, int32_t(pos)), &ses.v[pos * row + size_t(l) * kvd], kvd * 2);
+      }
+    kv.set_len(s.seq, int32_t(ses.tokens.size()));
+    s.tokens = ses.tokens;
+    s.orders = ses.orders;
+    s.session_id = ses.id;
+    s.session_gen = ses.generation;
+  }
+  s.user.clear();
+  const auto& in = job.verify;
+  const bool fresh = ses.tokens.empty();
+  s.pending = in.tokens;
+  s.pending.insert(s.pending.end(), in.draft.begin(), in.draft.end());
+  s.pending_orders.clear();
+  for (size_t i = 0; i < in.tokens.size(); ++i)
+    s.pending_orders.push_back(fresh ? prompt_token_order(i, in.tokens.size()) : TokenOrder::Step);
+  s.pending_orders.resize(s.pending.size(), TokenOrder::Step);
+  s.logits_tail = in.draft.size() + 1;
+  job.prompt_tokens = int32_t(in.tokens.size());
+}
+
+bool Scheduler::step() {
+  // Clients that went away free their slot now; what was evaluated stays as prompt cache.
+  for (auto& sp : slots_)
+    if (sp->job && sp->job->cancelled && sp->job->kind == Job::Kind::Completion) release(*sp);
+
+  // Decoding slots first (latency), then prompt chunks in admission order.
+  std::vector<Slot*> order;
+  for (auto& sp : slots_)
+    if (sp->job && !sp->pending.empty()) order.push_back(sp.get());
+  std::stable_sort(order.begin(), order.end(), [](const Slot* a, const Slot* b) {
+    const bool da = a->pending.size() <= a->logits_tail, db = b->pending.size() <= b->logits_tail;
+    if (da != db) return da;
+    return a->admitted < b->admitted;
+  });
+  batch_.clear();
+  const size_t max_out = size_t(ctx_->params().n_outputs);
+  size_t n_out = 0, n_seqs = 0;
+  for (Slot* s : order) {
+    const size_t n = s->pending.size(), tail_start = n - s->logits_tail;
+    size_t take = std::min(n, size_t(cfg_.n_batch) - batch_.size());
+    // The rows that want logits go in one forward pass, all together.
+    if (take > tail_start && (take < n || n_out + s->logits_tail > max_out)) take = tail_start;
+    if (take == 0) continue;
+    const bool with_logits = take == n;
+    for (size_t i = 0; i < take; ++i)
+      batch_.push_back(BatchToken{s->pending[i], s->seq, int32_t(s->tokens.size() + i), with_logits && i >= tail_start,
+                                  s->pending_orders[i]});
+    s->taken = take;
+    s->logits_row = with_logits ? int32_t(n_out) : -1;
+    if (with_logits) n_out += s->logits_tail;
+    ++n_seqs;
+  }
+  if (batch_.empty()) return false;
+  try {
+    ctx_->decode(batch_);
+  } catch (const std::exception& e) {
+    for (Slot* s : order)
+      if (s->taken > 0) {
+        ctx_->truncate(s->seq, 0);
+        s->tokens.clear();
+        s->orders.clear();
+        s->session_id.clear();
+        s->taken = 0;
+        fail(*s, 500, std::string("forward pass failed: ") + e.what());
+      }
+    return true;
+  }
+  metrics_.forward_passes++;
+  metrics_.batch_tokens.observe(double(batch_.size()));
+  metrics_.batch_sequences.observe(double(n_seqs));
+  for (Slot* s : order) {
+    if (s->taken == 0) continue;
+    s->tokens.insert(s->tokens.end(), s->pending.begin(), s->pending.begin() + ptrdiff_t(s->taken));
+    s->orders.insert(s->orders.end(), s->pending_orders.begin(), s->pending_orders.begin() + ptrdiff_t(s->taken));
+    s->pending.erase(s->pending.begin(), s->pending.begin() + ptrdiff_t(s->taken));
+    s->pending_orders.erase(s->pending_orders.begin(), s->pending_orders.begin() + ptrdiff_t(s->taken));
+    s->taken = 0;
+    if (s->logits_row >= 0) {
+      try {
+        if (s->job->kind == Job::Kind::Verify) finish_verify(*s);
+        else after_logits(*s);
+      } catch (const std::exception& e) {
+        fail(*s, 500, e.what());
+      }
+    }
+    s->logits_row = -1;
+  }
+  return true;
+}
+
+void Scheduler::after_logits(Slot& s) {
+  Job& job = *s.job;
+  const float* row = ctx_->logits(s.logits_row);
+  const int32_t tok = s.sampler->sample(row);
+  if (!job.gen.ignore_eos && vocab_.is_eog(tok)) return finish_completion(s, "stop");
+  s.sampler->accept(tok);
+  ++s.n_generated;
+  metrics_.generated_tokens++;
+  const auto now = Clock::now();
+  if (s.n_generated == 1) metrics_.ttft_seconds.observe(seconds(now - job.t_arrival));
+  else metrics_.itl_seconds.observe(seconds(now - s.t_last_token));
+  s.t_last_token = now;
+  StreamEvent e;
+  e.text = s.text->push(vocab_.piece(tok));
+  e.tokens.push_back(job.gen.top_logprobs >= 0 ? logprobs_of(row, ctx_->n_vocab(), tok, job.gen.top_logprobs)
+                                               : TokenLogprob{tok, 0, {}});
+  job.push(std::move(e));
+  if (s.text->stopped()) return finish_completion(s, "stop");
+  if (s.n_generated >= job.gen.max_tokens || s.tokens.size() >= size_t(n_ctx_)) return finish_completion(s, "length");
+  s.pending.assign(1, tok);
+  s.pending_orders.assign(1, TokenOrder::Step);
+  s.logits_tail = 1;
+}
+
+void Scheduler::finish_completion(Slot& s, const char* reason) {
+  Job& job = *s.job;
+  StreamEvent e;
+  e.text = s.text->flush();
+  e.final = true;
+  e.finish_reason = reason;
+  job.completion_tokens = s.n_generated;
+  job.push(std::move(e));
+  release(s);
+}
+
+void Scheduler::finish_verify(Slot& s) {
+  Job& job = *s.job;
+  const VerifyInput& in = job.verify;
+  VerifySession& ses = *in.session;
+  const size_t k = in.draft.size();
+  VerifyOutcome out;
+  if (in.sampling.temperature <= 0) {
+    std::vector<int32_t> best(k + 1);
+    for (size_t j = 0; j <= k; ++j) best[j] = argmax(ctx_->logits(s.logits_row + int32_t(j)), ctx_->n_vocab());
+    out = verify_greedy(in.draft, best);
+  } else {
+    Sampler target(in.sampling, ctx_->n_vocab());
+    std::vector<SparseDist> p(k + 1);
+    for (size_t j = 0; j <= k; ++j) {
+      target.sample(ctx_->logits(s.logits_row + int32_t(j)));
+      const auto d = target.last_distribution();
+      p[j].assign(d.begin(), d.end());
+    }
+    Rng seeded(in.sampling.seed);
+    out = verify_sampled(in.draft, p, in.draft_probs, in.seeded ? seeded : ses.rng);
+  }
+  // Keep the context and the accepted draft tokens; drop the rest.
+  const size_t base = ses.tokens.size(), keep = base + in.tokens.size() + size_t(out.accepted);
+  ctx_->truncate(s.seq, int32_t(keep));
+  s.tokens.resize(keep);
+  s.orders.resize(keep);
+  const size_t row = kv_row_elems(), kvd = size_t(model_.hparams().kv_dim());
+  const int32_t n_layer = model_.hparams().n_layer;
+  ses.k.resize(keep * row);
+  ses.v.resize(keep * row);
+  const KvCache& kv = ctx_->kv();
+  for (size_t pos = base; pos < keep; ++pos) {
+    for (int32_t l = 0; l < n_layer; ++l) {
+      std::memcpy(&ses.k[pos * row + size_t(l) * kvd], kv.k(l, s.seq, int32_t(pos)), kvd * 2);
+      std::memcpy(&ses.v[pos * row + size_t(l) * kvd], kv.v(l, s.seq, int32_t(pos)), kvd * 2);
+    }
+    ses.tokens.push_back(s.tokens[pos]);
+    ses.orders.push_back(s.orders[pos]);
+    ses.prefix_hash.push_back(token_hash_step(ses.prefix_hash.back(), s.tokens[pos]));
+  }
+  ++ses.generation;
+  s.session_id = ses.id;
+  s.session_gen = ses.generation;
+  job.verify_result = VerifyResult{out.accepted, out.token, keep, ses.prefix_hash.back()};
+  metrics_.verify_rounds++;
+  metrics_.verify_draft_tokens += k;
+  metrics_.verify_accepted_tokens += uint64_t(out.accepted);
+  metrics_.verify_seconds.observe(seconds(Clock::now() - job.t_arrival));
+  StreamEvent e;
+  e.final = true;
+  job.push(std::move(e));
+  release(s);
+}
+
+void Scheduler::fail(Slot& s, int status, const std::string& message) {
+  StreamEvent e;
+  e.final = true;
+  e.error_status = status;
+  e.error = message;
+  s.job->push(std::move(e));
+  release(s);
+}
+
+void Scheduler::release(Slot& s) {
+  s.job.reset();
+  s.pending.clear();
+  s.pending_orders.clear();
+  s.sampler.reset();
+  s.text.reset();
+  s.taken = 0;
+  s.logits_row = -1;
+  s.last_used = ++tick_;
+  std::lock_guard<std::mutex> lk(mu_);
+  --active_;
+  metrics_.active_sequences = int64_t(active_);
+}
+
+void Scheduler::publish_gauges() {
+  int64_t used = 0;
+  for (const auto& s : slots_) used += int64_t(s->tokens.size());
+  metrics_.kv_tokens_used = used;
+  std::lock_guard<std::mutex> lk(mu_);
+  metrics_.active_sequences = int64_t(active_);
+  metrics_.queue_depth = int64_t(queue_.size());
+}
+
+}  // namespace tandem::serve

@@ -1,0 +1,470 @@
+#include "serve/server.h"
+
+#include <httplib.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <random>
+
+#include "engine/sha256.h"
+#include "engine/vocab.h"
+#include "engine/vocab_fingerprint.h"
+#include "format/error.h"
+#include "model/llama_model.h"
+#include "serve/chat_format.h"
+#include "serve/openai_protocol.h"
+#include "serve/sessions.h"
+
+namespace tandem::serve {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::array<uint8_t, 32> sha256_bytes(std::string_view s) {
+  Sha256 h;
+  h.update(s);
+  return h.finish();
+}
+
+// Constant time in the key's content: every stored hash is compared in full.
+bool key_matches(const std::vector<std::array<uint8_t, 32>>& stored, const std::array<uint8_t, 32>& h) {
+  unsigned found = 0;
+  for (const auto& s : stored) {
+    unsigned diff = 0;
+    for (size_t i = 0; i < 32; ++i) diff |= unsigned(s[i] ^ h[i]);
+    found |= unsigned(diff == 0);
+  }
+  return found != 0;
+}
+
+void send_json(httplib::Response& res, int status, const json& j) {
+  res.status = status;
+  res.set_content(dump(j), "application/json");
+}
+
+void send_error(httplib::Response& res, const ApiError& e) {
+  if (e.status == 429) res.set_header("Retry-After", "1");
+  send_json(res, e.status, error_json(e));
+}
+
+json parse_body(const httplib::Request& req) {
+  try {
+    return json::parse(req.body);
+  } catch (const json::parse_error& e) {
+    throw ApiError(400, std::string("the request body is not valid JSON: ") + e.what(), "", "invalid_json");
+  }
+}
+
+std::string endpoint_label(const std::string& path) {
+  for (const char* p : {"/v1/completions", "/v1/chat/completions", "/v1/models", "/v1/verify", "/health", "/metrics"})
+    if (path == p || (path.rfind(p, 0) == 0 && path[std::strlen(p)] == '/')) return p;
+  return "other";
+}
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+uint64_t random_seed() {
+  static std::mutex mu;
+  static std::random_device rd;
+  std::lock_guard<std::mutex> lk(mu);
+  return uint64_t(rd()) << 32 | rd();
+}
+
+}  // namespace
+
+Server::Server(ServerConfig cfg) : cfg_(std::move(cfg)) {
+  model_ = LlamaModel::load(cfg_.model_path);
+  vocab_ = std::make_unique<Vocab>(Vocab::from_gguf(model_->gguf()));
+  if (cfg_.model_id.empty()) cfg_.model_id = std::filesystem::path(cfg_.model_path).stem().string();
+  vocab_fingerprint_ = vocab_fingerprint(*vocab_);
+  file_sha256_ = sha256_file_hex(cfg_.model_path);
+  created_ = unix_now();
+  for (const auto& k : cfg_.api_keys) {
+    if (k.empty()) throw Error("an API key must not be empty");
+    key_hashes_.push_back(sha256_bytes(k));
+  }
+  chat_ = std::make_unique<ChatFormatter>(model_->gguf(), cfg_.chat_template, vocab_->add_bos());
+  sessions_ = std::make_unique<SessionStore>(cfg_.session_ttl, cfg_.session_budget_bytes, metrics_);
+  scheduler_ = std::make_unique<Scheduler>(*model_, *vocab_, cfg_.sched, metrics_);
+  http_ = std::make_unique<httplib::Server>();
+  routes();
+}
+
+Server::~Server() { stop(); }
+
+int Server::bind() {
+  port_ = cfg_.port == 0 ? http_->bind_to_any_port(cfg_.host) : (http_->bind_to_port(cfg_.host, cfg_.port) ? cfg_.port : -1);
+  if (port_ < 0) throw Error("cannot listen on " + cfg_.host + ":" + std::to_string(cfg_.port));
+  // httplib 0.11 listens with a backlog of 5: a burst of clients would overflow it and wait for
+  // their SYN to be retransmitted (a second). Linux lets listen() raise it in place.
+  if (listen_fd_ >= 0) ::listen(listen_fd_, 1024);
+  return port_;
+}
+
+void Server::run() { http_->listen_after_bind(); }
+
+int Server::start() {
+  const int port = bind();
+  thread_ = std::thread([this] { run(); });
+  for (int i = 0; i < 5000 && !http_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return port;
+}
+
+void Server::drain(std::chrono::milliseconds timeout) {
+  draining_ = true;
+  const auto deadline = Clock::now() + timeout;
+  while (scheduler_->pending() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  stop();
+}
+
+void Server::stop() {
+  if (stopped_.exchange(true)) return;
+  draining_ = true;
+  scheduler_->stop();  // what still runs ends with an error event
+  // Let the HTTP threads write those last events: httplib cuts streams short once stopped.
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (inflight_ > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  http_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string Server::authenticate(const httplib::Request& req) const {
+  if (key_hashes_.empty()) return "";
+  std::string key;
+  const std::string auth = req.get_header_value("Authorization");
+  if (auth.rfind("Bearer ", 0) == 0) key = auth.substr(7);
+  else key = req.get_header_value("x-api-key");
+  const auto h = sha256_bytes(key);
+  if (key.empty() || !key_matches(key_hashes_, h))
+    throw ApiError(401, key.empty() ? "missing API key (send 'Authorization: Bearer KEY')" : "invalid API key", "",
+                   "invalid_api_key", "invalid_request_error");
+  static const char* hex = "0123456789abcdef";
+  std::string owner;
+  for (uint8_t b : h) {
+    owner += hex[b >> 4];
+    owner += hex[b & 15];
+  }
+  return owner;
+}
+
+void Server::routes() {
+  httplib::Server& s = *http_;
+  const int threads = cfg_.http_threads > 0 ? cfg_.http_threads : cfg_.sched.n_parallel + cfg_.sched.queue_size + 8;
+  s.new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
+  s.set_payload_max_length(size_t(16) << 20);
+  s.set_socket_options([this](int sock) {
+    int one = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    // Accepted sockets inherit it (Linux): each SSE chunk leaves at once instead of waiting for
+    // the client's delayed ACK of the previous one (Nagle).
+    ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    listen_fd_ = sock;
+  });
+  s.set_keep_alive_max_count(1000);
+  s.set_read_timeout(30);
+  s.set_write_timeout(30);
+
+  // Every handler: 503 while draining, OpenAI error objects for every failure.
+  auto wrap = [this](auto fn, bool api) {
+    return [this, fn, api](const httplib::Request& req, httplib::Response& res) {
+      ++inflight_;
+      struct Done {
+        std::atomic<int>& n;
+        ~Done() { --n; }
+      } done{inflight_};
+      try {
+        if (api && draining_) throw ApiError(503, "the server is shutting down", "", "shutting_down");
+        fn(req, res);
+      } catch (const ApiError& e) {
+        send_error(res, e);
+      } catch (const std::exception& e) {
+        send_error(res, ApiError(500, std::string("internal error: ") + e.what()));
+      }
+    };
+  };
+  s.Get("/health", wrap([this](const httplib::Request&, httplib::Response& res) {
+          sessions_->expire();
+          if (draining_) send_json(res, 503, {{"status", "draining"}});
+          else send_json(res, 200, {{"status", "ok"}});
+        }, false));
+  s.Get("/metrics", wrap([this](const httplib::Request&, httplib::Response& res) {
+          sessions_->expire();
+          res.set_content(metrics_.render(), "text/plain; version=0.0.4");
+        }, false));
+  s.Get("/v1/models", wrap([this](const httplib::Request& req, httplib::Response& res) { handle_models(req, res); }, true));
+  s.Get(R"(/v1/models/(.+))", wrap([this](const httplib::Request& req, httplib::Response& res) {
+          authenticate(req);
+          if (req.matches[1] != cfg_.model_id)
+            throw ApiError(404, "the model '" + std::string(req.matches[1]) + "' does not exist", "model", "model_not_found");
+          handle_models(req, res);
+          json all = json::parse(res.body);
+          send_json(res, 200, all["data"][0]);
+        }, true));
+  s.Post("/v1/completions", wrap([this](const httplib::Request& req, httplib::Response& res) {
+           handle_completion(req, res, false);
+         }, true));
+  s.Post("/v1/chat/completions", wrap([this](const httplib::Request& req, httplib::Response& res) {
+           handle_completion(req, res, true);
+         }, true));
+  s.Post("/v1/verify", wrap([this](const httplib::Request& req, httplib::Response& res) { handle_verify(req, res); }, true));
+  s.Delete(R"(/v1/verify/(.+))", wrap([this](const httplib::Request& req, httplib::Response& res) {
+             const std::string owner = authenticate(req);
+             if (!sessions_->remove(req.matches[1], owner))
+               throw ApiError(404, "no such session", "session", "session_unknown");
+             send_json(res, 200, {{"session", std::string(req.matches[1])}, {"deleted", true}});
+           }, true));
+
+  // Unknown routes and httplib's own errors (413, 400 on bad HTTP) get an error object too.
+  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    const int st = res.status;
+    send_error(res, ApiError(st, st == 404   ? "no route for " + req.method + " " + req.path
+                                 : st == 413 ? "the request body is too large"
+                                             : "bad request (HTTP " + std::to_string(st) + ")",
+                             "", st == 404 ? "not_found" : ""));
+    res.status = st;
+  });
+  s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    metrics_.count_request(endpoint_label(req.path), res.status);
+    if (cfg_.log_requests) std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), req.path.c_str(), res.status);
+  });
+}
+
+void Server::submit(const std::shared_ptr<Job>& job) {
+  if (scheduler_->submit(job)) return;
+  if (draining_) throw ApiError(503, "the server is shutting down", "", "shutting_down");
+  throw ApiError(429, "the server is busy (request queue full); retry later", "", "queue_full");
+}
+
+void Server::handle_models(const httplib::Request& req, httplib::Response& res) {
+  authenticate(req);
+  const auto& hp = model_->hparams();
+  json m = {{"id", cfg_.model_id},
+            {"object", "model"},
+            {"created", created_},
+            {"owned_by", "tandem"},
+            {"architecture", hp.arch},
+            {"context_length", scheduler_->n_ctx()},
+            {"n_ctx_train", hp.n_ctx_train},
+            {"weight_type", model_->type_summary()},
+            {"n_params", model_->n_params()},
+            {"n_vocab", hp.n_vocab},
+            {"vocab_fingerprint", vocab_fingerprint_},
+            {"sha256", file_sha256_},
+            {"max_draft", scheduler_->max_draft()},
+            {"chat_template", chat_->name()}};
+  send_json(res, 200, {{"object", "list"}, {"data", json::array({m})}});
+}
+
+void Server::handle_completion(const httplib::Request& req, httplib::Response& res, bool chat) {
+  authenticate(req);
+  CompletionRequest r = parse_completion_request(parse_body(req), chat, model_->hparams().n_vocab);
+  if (!r.model.empty() && r.model != cfg_.model_id)
+    throw ApiError(404, "the model '" + r.model + "' does not exist (this server has '" + cfg_.model_id + "')", "model",
+                   "model_not_found");
+  auto job = std::make_shared<Job>(Job::Kind::Completion);
+  std::string prompt_text;
+  if (chat) {
+    prompt_text = chat_->format(r.messages);
+    job->prompt = vocab_->tokenize(prompt_text, vocab_->add_bos(), true);
+  } else if (r.prompt_is_tokens) {
+    job->prompt = r.prompt_tokens;
+    if (r.echo) prompt_text = vocab_->detokenize(job->prompt);
+  } else {
+    prompt_text = r.prompt_text;
+    job->prompt = vocab_->tokenize(prompt_text, vocab_->add_bos());
+  }
+  const int64_t n_ctx = scheduler_->n_ctx(), L = int64_t(job->prompt.size());
+  if (L == 0) throw ApiError(400, "the prompt is empty (no tokens)", chat ? "messages" : "prompt");
+  if (L >= n_ctx)
+    throw ApiError(400, "the prompt has " + std::to_string(L) + " tokens; this model's context holds " +
+                            std::to_string(n_ctx) + " (prompt and completion together)",
+                   chat ? "messages" : "prompt", "context_length_exceeded");
+  if (r.gen.max_tokens < 0) {
+    r.gen.max_tokens = int32_t(chat ? n_ctx - L : std::min<int64_t>(16, n_ctx - L));
+  } else if (L + r.gen.max_tokens > n_ctx) {
+    throw ApiError(400, "this model's context holds " + std::to_string(n_ctx) + " tokens, but you asked for " +
+                            std::to_string(L + r.gen.max_tokens) + " (" + std::to_string(L) + " in the prompt, " +
+                            std::to_string(r.gen.max_tokens) + " for the completion)",
+                   chat ? "max_completion_tokens" : "max_tokens", "context_length_exceeded");
+  }
+  if (!r.seed_given) r.gen.sampling.seed = random_seed();
+  job->gen = r.gen;
+  job->user = r.user;
+  submit(job);
+
+  ResponseMeta meta{(chat ? "chatcmpl-" : "cmpl-") + random_id("").substr(0, 24), cfg_.model_id, unix_now()};
+  const int top = r.gen.top_logprobs;
+  if (!r.stream) {
+    std::string text = r.echo ? prompt_text : "";
+    std::vector<TokenLogprob> toks;
+    StreamEvent e;
+    for (;;) {
+      if (!job->pop(&e, std::chrono::milliseconds(1000))) continue;
+      text += e.text;
+      if (top >= 0) toks.insert(toks.end(), e.tokens.begin(), e.tokens.end());
+      if (e.final) break;
+    }
+    if (e.error_status) throw ApiError(e.error_status, e.error);
+    const Usage u{job->prompt_tokens, job->completion_tokens, job->cached_tokens};
+    send_json(res, 200,
+              chat ? chat_response(meta, text, e.finish_reason, chat_logprobs_json(toks, *vocab_, top), u)
+                   : completion_response(meta, text, e.finish_reason,
+                                         completion_logprobs_json(toks, *vocab_, top, r.echo ? prompt_text.size() : 0), u));
+    return;
+  }
+
+  // Server-Sent Events, as OpenAI sends them: data: {chunk}\n\n ... data: [DONE]\n\n
+  struct StreamState {
+    bool started = false;
+    size_t text_offset = 0;
+  };
+  auto st = std::make_shared<StreamState>();
+  const bool echo = r.echo, include_usage = r.include_usage;
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");
+  ++inflight_;  // until the stream is written (the releaser below)
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [this, job, st, meta, chat, echo, include_usage, top, prompt_text](size_t, httplib::DataSink& sink) {
+        auto send = [&](const json& j) {
+          const std::string line = "data: " + dump(j) + "\n\n";
+          return sink.write(line.data(), line.size());
+        };
+        auto fail = [&] {
+          job->cancelled = true;
+          return false;
+        };
+        if (!st->started) {
+          st->started = true;
+          if (chat && !send(chat_chunk(meta, {{"role", "assistant"}, {"content", ""}}, nullptr, nullptr))) return fail();
+          if (!chat && echo && !prompt_text.empty()) {
+            if (!send(completion_chunk(meta, prompt_text, nullptr, nullptr))) return fail();
+            st->text_offset = prompt_text.size();
+          }
+          return true;
+        }
+        StreamEvent e;
+        while (!job->pop(&e, std::chrono::milliseconds(200)))
+          if (!sink.is_writable()) return fail();
+        if (e.final && e.error_status) {
+          // A stream already under way cannot change its status: the error goes in the stream.
+          send(error_json(ApiError(e.error_status, e.error)));
+          const std::string done = "data: [DONE]\n\n";
+          sink.write(done.data(), done.size());
+          sink.done();
+          return true;
+        }
+        if (!e.text.empty() || (top >= 0 && !e.tokens.empty()) || e.final) {
+          const json fr = e.final ? json(e.finish_reason) : json(nullptr);
+          json chunk;
+          if (chat) {
+            const json lp = chat_logprobs_json(e.tokens, *vocab_, top);
+            // The finish_reason goes in a last chunk of its own with an empty delta.
+            if (!e.text.empty() || (top >= 0 && !e.tokens.empty()))
+              if (!send(chat_chunk(meta, {{"content", e.text}}, nullptr, lp))) return fail();
+            if (e.final && !send(chat_chunk(meta, json::object(), fr, nullptr))) return fail();
+          } else {
+            const json lp = completion_logprobs_json(e.tokens, *vocab_, top, st->text_offset);
+            for (const auto& t : e.tokens) st->text_offset += vocab_->piece(t.token).size();
+            if (!send(completion_chunk(meta, e.text, fr, lp))) return fail();
+          }
+        }
+        if (e.final) {
+          if (include_usage && !send(usage_chunk(meta, chat, {job->prompt_tokens, job->completion_tokens, job->cached_tokens})))
+            return fail();
+          const std::string done = "data: [DONE]\n\n";
+          if (!sink.write(done.data(), done.size())) return fail();
+          sink.done();
+        }
+        return true;
+      },
+      [this, job](bool) {
+        job->cancelled = true;  // a no-op once the job has finished
+        --inflight_;
+      });
+}
+
+void Server::handle_verify(const httplib::Request& req, httplib::Response& res) {
+  const std::string owner = authenticate(req);
+  VerifyRequest r = parse_verify_request(parse_body(req), model_->hparams().n_vocab, scheduler_->max_draft());
+  if (!r.model.empty() && r.model != cfg_.model_id)
+    throw ApiError(404, "the model '" + r.model + "' does not exist (this server has '" + cfg_.model_id + "')", "model",
+                   "model_not_found");
+  std::shared_ptr<VerifySession> ses;
+  auto conflict = [&](const std::string& message, const std::string& code, const VerifySession* held) {
+    ApiError e(409, message, "session", code);
+    json body = error_json(e);
+    body["session"] = {{"id", r.session.value_or("")},
+                       {"n_past", held ? held->tokens.size() : 0},
+                       {"past_hash", hash_hex(held ? held->prefix_hash.back() : kTokenHashSeed)}};
+    send_json(res, 409, body);
+  };
+  if (r.session) {
+    std::string why;
+    ses = sessions_->claim(*r.session, owner, &why);
+    if (!ses) {
+      if (why == "busy") conflict("another verify call on this session is running", "session_busy", nullptr);
+      else conflict("unknown or expired session; start a new one (omit 'session') and send the whole context",
+                    "session_unknown", nullptr);
+      return;
+    }
+  } else {
+    ses = sessions_->create(owner);
+  }
+  // From here the session is ours until released; a new session whose first call fails is dropped.
+  struct Release {
+    SessionStore& store;
+    std::shared_ptr<VerifySession> s;
+    bool drop;
+    ~Release() {
+      store.release(s);
+      if (drop) store.remove(s->id, s->owner);
+    }
+  } release{*sessions_, ses, !r.session};
+
+  const size_t held = ses->tokens.size();
+  if (size_t(r.n_past) > held || (r.past_hash && *r.past_hash != ses->prefix_hash[size_t(r.n_past)])) {
+    conflict("the session holds " + std::to_string(held) + " tokens that differ from the client's view (n_past " +
+                 std::to_string(r.n_past) + "); resend from what the server holds",
+             "session_stale", ses.get());
+    return;
+  }
+  if (size_t(r.n_past) < held) ses->truncate(size_t(r.n_past), scheduler_->kv_row_elems());  // client rolled back
+  const int64_t total = r.n_past + int64_t(r.tokens.size() + r.draft.size());
+  if (total > scheduler_->n_ctx())
+    throw ApiError(400, "the session would hold " + std::to_string(total) + " tokens; the context holds " +
+                            std::to_string(scheduler_->n_ctx()),
+                   "tokens", "context_length_exceeded");
+  auto job = std::make_shared<Job>(Job::Kind::Verify);
+  job->verify.session = ses;
+  job->verify.tokens = std::move(r.tokens);
+  job->verify.draft = std::move(r.draft);
+  job->verify.draft_probs = std::move(r.draft_probs);
+  job->verify.sampling = r.sampling;
+  job->verify.seeded = r.seed_given;
+  submit(job);
+  StreamEvent e;
+  while (!job->pop(&e, std::chrono::milliseconds(1000)) || !e.final) {
+  }
+  if (e.error_status) throw ApiError(e.error_status, e.error);
+  release.drop = false;
+  const VerifyResult& v = job->verify_result;
+  send_json(res, 200,
+            {{"session", ses->id},
+             {"accepted", v.accepted},
+             {"token", v.token},
+             {"n_past", v.n_past},
+             {"past_hash", hash_hex(v.hash)},
+             {"model", cfg_.model_id}});
+}
+
+}  // namespace tandem::serve

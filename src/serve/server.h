@@ -1,0 +1,97 @@
+// tandem serve: the OpenAI-compatible HTTP server (docs/serve.md) over one model — routes,
+// API keys, Server-Sent Events, 429 when the queue is full, and draining on shutdown. The engine
+// work happens in the Scheduler's thread; HTTP threads parse, queue and stream.
+#pragma once
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "serve/scheduler.h"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace tandem {
+class LlamaModel;
+class Vocab;
+}  // namespace tandem
+
+namespace tandem::serve {
+
+class SessionStore;
+class ChatFormatter;
+
+struct ServerConfig {
+  std::string model_path;
+  std::string model_id;  // default: the file name without .gguf
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port
+  std::vector<std::string> api_keys;  // empty: no authentication
+  SchedulerConfig sched;
+  std::string chat_template;  // a template name or source; empty: the model's own
+  std::chrono::seconds session_ttl{600};
+  size_t session_budget_bytes = size_t(1) << 30;
+  int http_threads = 0;  // 0: enough for every slot and queued request to stream at once
+  bool log_requests = false;  // one line per request on stderr (never headers or bodies)
+  bool quiet = true;          // no model loading progress
+};
+
+class Server {
+ public:
+  explicit Server(ServerConfig cfg);  // loads the model, hashes it, starts the engine thread
+  ~Server();
+
+  // Binds the listening socket (port 0: an ephemeral one) and returns the port.
+  int bind();
+  // Serves until stop(); bind() first.
+  void run();
+  // bind() and run() on a thread of its own; returns the port.
+  int start();
+  // Stops accepting requests (503), lets the running ones finish for up to `timeout`, ends the
+  // rest cleanly (an error event in their stream), then stops.
+  void drain(std::chrono::milliseconds timeout);
+  void stop();
+
+  int port() const { return port_; }
+  int32_t n_ctx() const { return scheduler_->n_ctx(); }
+  const std::string& model_id() const { return cfg_.model_id; }
+  Metrics& metrics() { return metrics_; }
+
+ private:
+  void routes();
+  // Returns the owner id (hash of the key) or throws ApiError(401).
+  std::string authenticate(const httplib::Request& req) const;
+  void handle_completion(const httplib::Request& req, httplib::Response& res, bool chat);
+  void handle_verify(const httplib::Request& req, httplib::Response& res);
+  void handle_models(const httplib::Request& req, httplib::Response& res);
+  // Queues a job, or throws 429 (queue full) / 503 (draining).
+  void submit(const std::shared_ptr<Job>& job);
+
+  ServerConfig cfg_;
+  std::unique_ptr<LlamaModel> model_;
+  std::unique_ptr<Vocab> vocab_;
+  std::unique_ptr<ChatFormatter> chat_;
+  std::string vocab_fingerprint_, file_sha256_;
+  int64_t created_ = 0;
+  std::vector<std::array<uint8_t, 32>> key_hashes_;
+  Metrics metrics_;
+  std::unique_ptr<SessionStore> sessions_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<httplib::Server> http_;
+  std::thread thread_;
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> stopped_{false};
+  std::atomic<int> inflight_{0};  // handlers running and streams still being written
+  int port_ = -1;
+  int listen_fd_ = -1;
+};
+
+}  // namespace tandem::serve

@@ -1,0 +1,83 @@
+// tandem serve: the OpenAI-compatible inference server (src/serve, docs/serve.md).
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <pthread.h>
+
+#include "format/error.h"
+#include "serve/server.h"
+#include "tools/commands.h"
+
+namespace tandem::tools {
+
+int cmd_serve(int argc, char** argv) {
+  CLI::App app{"Serve a GGUF model over an OpenAI-compatible HTTP API", argv[0]};
+  serve::ServerConfig cfg;
+  std::string key, key_file;
+  int ttl_s = 600, session_mib = 1024;
+  double drain_s = 30;
+  bool quiet = false;
+  app.add_option("-m,--model", cfg.model_path, "GGUF model file")->required();
+  app.add_option("--alias", cfg.model_id, "model id in the API (default: the file name without .gguf)");
+  app.add_option("--host", cfg.host, "address to listen on")->capture_default_str();
+  app.add_option("--port", cfg.port, "port (0: any free port, printed on stderr)")->capture_default_str();
+  app.add_option("--api-key", key, "require this API key (Authorization: Bearer KEY)");
+  app.add_option("--api-key-file", key_file, "require one of the keys in this file (one per line)");
+  app.add_option("--parallel", cfg.sched.n_parallel, "sequences decoded together (slots)")->capture_default_str();
+  app.add_option("-c,--ctx", cfg.sched.n_ctx, "context size per slot (default: the model's, at most 4096)");
+  app.add_option("-b,--batch", cfg.sched.n_batch, "most tokens per forward pass")->capture_default_str();
+  app.add_option("--queue", cfg.sched.queue_size, "most requests waiting for a slot before 429")->capture_default_str();
+  app.add_option("--max-draft", cfg.sched.max_draft, "most draft tokens per /v1/verify call")->capture_default_str();
+  app.add_option("-t,--threads", cfg.sched.n_threads, "threads of the forward pass")->capture_default_str();
+  app.add_option("--chat-template", cfg.chat_template, "chat template name or source (default: the model's)");
+  app.add_option("--session-ttl", ttl_s, "seconds an idle verify session is kept")->capture_default_str();
+  app.add_option("--session-memory", session_mib, "MiB of KV cache verify sessions may hold")->capture_default_str();
+  app.add_option("--drain-timeout", drain_s, "seconds SIGTERM waits for running requests")->capture_default_str();
+  app.add_flag("-q,--quiet", quiet, "no request log on stderr");
+  CLI11_PARSE(app, argc, argv);
+
+  // Signals go to the thread that waits for them, not to the server's threads.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  try {
+    if (!key.empty() && !key_file.empty()) throw Error("give --api-key or --api-key-file, not both");
+    if (!key.empty()) cfg.api_keys.push_back(key);
+    if (!key_file.empty()) {
+      std::ifstream in(key_file);
+      if (!in) throw Error("cannot read the API key file '" + key_file + "'");
+      for (std::string line; std::getline(in, line);) {
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+        if (!line.empty() && line[0] != '#') cfg.api_keys.push_back(line);
+      }
+      if (cfg.api_keys.empty()) throw Error("the API key file '" + key_file + "' holds no keys");
+    }
+    if (ttl_s < 1 || session_mib < 0 || drain_s < 0) throw Error("--session-ttl, --session-memory and --drain-timeout must be positive");
+    cfg.session_ttl = std::chrono::seconds(ttl_s);
+    cfg.session_budget_bytes = size_t(session_mib) << 20;
+    cfg.log_requests = !quiet;
+    cfg.quiet = quiet;
+    serve::Server server(cfg);
+    const int port = server.start();
+    std::fprintf(stderr, "tandem serve: %s on http://%s:%d (%d slots of %d tokens%s)\n", server.model_id().c_str(),
+                 cfg.host.c_str(), port, cfg.sched.n_parallel, server.n_ctx(), cfg.api_keys.empty() ? "" : ", API keys required");
+    std::fflush(stderr);
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    std::fprintf(stderr, "tandem serve: %s, draining (up to %.0f s)\n", sig == SIGTERM ? "SIGTERM" : "SIGINT", drain_s);
+    server.drain(std::chrono::milliseconds(int64_t(drain_s * 1000)));
+    std::fprintf(stderr, "tandem serve: stopped\n");
+  } catch (const Error& e) {
+    std::fprintf(stderr, "tandem serve: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace tandem::tools
