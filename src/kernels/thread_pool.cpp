@@ -1,5 +1,7 @@
 #include "kernels/thread_pool.h"
 
+#include <chrono>
+
 namespace tandem {
 
 namespace {
@@ -71,9 +73,15 @@ void ThreadPool::claim_chunks(uint32_t generation, int thread) {
 void ThreadPool::worker(int index) {
   uint32_t seen = 0;
   for (;;) {
-    // Decode dispatches a loop every few microseconds: spin a while before sleeping, since a
-    // condition-variable wake-up costs more than the work of one small matmul.
-    for (int spins = 0; spins < 20000 && generation_.load(std::memory_order_acquire) == seen; ++spins) cpu_relax();
+    // Decode dispatches a loop every few hundred microseconds: spin up to 2 ms before sleeping,
+    // since a condition-variable wake-up (tens to hundreds of microseconds in a VM) costs more
+    // than the loop. The limit is time, not a count of pauses: a pause's length varies by CPU
+    // and hypervisor, and a count that ran out early left the worker asleep for most loops.
+    const auto spin_start = std::chrono::steady_clock::now();
+    for (unsigned spins = 1; generation_.load(std::memory_order_acquire) == seen; ++spins) {
+      cpu_relax();
+      if (spins % 256 == 0 && std::chrono::steady_clock::now() - spin_start > std::chrono::milliseconds(2)) break;
+    }
     if (generation_.load(std::memory_order_acquire) == seen) {
       std::unique_lock<std::mutex> lk(mu_);
       cv_.wait(lk, [&] {

@@ -58,6 +58,12 @@ double measure_read_bandwidth(ThreadPool& pool, std::vector<float>& buf, size_t 
   return best;
 }
 
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
 constexpr int kMaxVerify = 16;
 
 // One point of the verification curve: a forward over k tokens with logits for every one of them
@@ -82,10 +88,6 @@ std::vector<VerifyPoint> measure_verify_curve(Context& ctx, const std::vector<in
     const double ms = now_ms() - t0;
     ctx.truncate(0, base);
     return ms;
-  };
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
   };
   std::vector<VerifyPoint> out;
   const int runs = std::max(5, 3 * reps);
@@ -147,11 +149,13 @@ int cmd_bench(int argc, char** argv) {
     for (int i = 0; i < 4; ++i) ctx.eval(0, std::span<const int32_t>(&tokens[0], 1));
 
     Progress bar("bench", quiet);
-    const int total_steps = reps * ((n_prompt > 0) + (n_gen > 0) + 1) + (verify_curve ? 1 : 0);
+    const int total_steps = reps * ((n_prompt > 0) + 1 + (n_gen > 0)) + (verify_curve ? 1 : 0);
     int step = 0;
-    std::vector<double> pp, tg;
-    double mem_bw = 0, rss = 0;
-    std::vector<float> bw_buf;  // allocated after the first repetition, so peak RSS below is the model's
+    std::vector<double> pp, tg, bws, fractions;
+    double rss = 0;
+    std::vector<float> bw_buf;  // allocated after the model's peak RSS is taken
+    const size_t bw_bytes = size_t(bw_mib) << 20;
+    const double bytes_tok = double(model->weight_bytes_per_token());
     for (int r = 0; r < reps; ++r) {
       if (n_prompt > 0) {
         ctx.kv().clear(0);
@@ -160,25 +164,31 @@ int cmd_bench(int argc, char** argv) {
         pp.push_back(n_prompt * 1000.0 / (now_ms() - t0));
         bar.update(double(++step) / total_steps, "prefill");
       }
+      if (r == 0) rss = peak_rss_mib();
+      // This machine's bandwidth drifts by tens of percent from second to second (shared hosts):
+      // decode is compared with probes taken right before and right after it.
+      const double bw_before = measure_read_bandwidth(ctx.pool(), bw_buf, bw_bytes, 2);
+      bar.update(double(++step) / total_steps, "memory bandwidth");
       if (n_gen > 0) {
         ctx.kv().clear(0);
         const double t0 = now_ms();
         for (int i = 0; i < n_gen; ++i) ctx.eval(0, std::span<const int32_t>(&tokens[size_t(i) % tokens.size()], 1));
         tg.push_back(n_gen * 1000.0 / (now_ms() - t0));
         bar.update(double(++step) / total_steps, "decode");
+        const double bw = (bw_before + measure_read_bandwidth(ctx.pool(), bw_buf, bw_bytes, 2)) / 2;
+        bws.push_back(bw);
+        fractions.push_back(bytes_tok * tg.back() / 1e9 / bw);
+      } else {
+        bws.push_back(bw_before);
       }
-      // The bandwidth probe runs between repetitions, so that both see the same machine state.
-      if (r == 0) rss = peak_rss_mib();
-      mem_bw = std::max(mem_bw, measure_read_bandwidth(ctx.pool(), bw_buf, size_t(bw_mib) << 20, 2));
-      bar.update(double(++step) / total_steps, "memory bandwidth");
     }
     std::vector<VerifyPoint> curve;
     if (verify_curve) curve = measure_verify_curve(ctx, tokens, std::min(std::max(n_prompt, 1), 128), reps);
     bar.done();
 
     const Stat spp = stat(pp), stg = stat(tg);
-    const double bytes_tok = double(model->weight_bytes_per_token());
     const double eff_bw = bytes_tok * stg.mean / 1e9;
+    const double mem_bw = median(bws), fraction = fractions.empty() ? 0 : median(fractions);
     if (json) {
       nlohmann::json j;
       j["model"] = model_path;
@@ -194,7 +204,9 @@ int cmd_bench(int argc, char** argv) {
       j["weight_bytes_per_token"] = bytes_tok;
       j["decode_bandwidth_gbs"] = eff_bw;
       j["memory_read_bandwidth_gbs"] = mem_bw;
-      j["bandwidth_fraction"] = mem_bw > 0 ? eff_bw / mem_bw : 0;
+      j["memory_read_bandwidth_runs"] = bws;
+      j["bandwidth_fraction"] = fraction;  // median over repetitions of decode / the probes around it
+      j["bandwidth_fraction_runs"] = fractions;
       j["peak_rss_mib"] = rss;
       if (verify_curve) {
         nlohmann::json vc = nlohmann::json::array();
@@ -212,8 +224,11 @@ int cmd_bench(int argc, char** argv) {
       if (n_gen > 0)
         std::printf("| decode  tg%-4d | %9.1f ± %6.1f | %.1f MB weights/token -> %.2f GB/s\n", n_gen, stg.mean, stg.sd,
                     bytes_tok / 1e6, eff_bw);
-      std::printf("memory read bandwidth (%d threads, %d MiB buffer): %.2f GB/s", threads, bw_mib, mem_bw);
-      if (n_gen > 0) std::printf("  -> decode reaches %.0f%% of it", 100.0 * eff_bw / mem_bw);
+      std::printf("memory read bandwidth (%d threads, %d MiB buffer, median of the probes): %.2f GB/s", threads, bw_mib,
+                  mem_bw);
+      if (n_gen > 0)
+        std::printf("\ndecode reaches %.0f%% of it (median over repetitions of decode / the probes just before and after)",
+                    100.0 * fraction);
       std::printf("\npeak memory: %.1f MiB resident\n", rss);
       if (verify_curve) {
         std::printf("\nverification: one forward over k tokens (logits for each) vs k single-token forwards\n");
