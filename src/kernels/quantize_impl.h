@@ -4,6 +4,7 @@
 // the path llama-quantize takes without an importance matrix) operation for operation, so the
 // files we write hold the bytes llama.cpp would write.
 #pragma once
+#include <cmath>
 #include <cstddef>
 
 #include "kernels/blocks.h"
@@ -29,6 +30,18 @@ void dequantize_q6_k(const BlockQ6_K* x, float* y, size_t nb);
 void dequantize_q8_k(const BlockQ8_K* x, float* y, size_t nb);
 
 // ggml's nearest_int: round to nearest, ties to even, via the 1.5 * 2^23 shifter (|v| < 2^22).
+// The value of largest magnitude in x[0, n), with its sign (the first one on ties): ggml's
+// Q4_0 / Q5_0 scale is that value divided by -8 / -16.
+inline float signed_absmax(const float* x, int n) {
+  float amax = 0, max = 0;
+  for (int j = 0; j < n; ++j)
+    if (amax < std::fabs(x[j])) {
+      amax = std::fabs(x[j]);
+      max = x[j];
+    }
+  return max;
+}
+
 inline int nearest_int(float v) {
   const float s = v + 12582912.f;
   uint32_t i;

@@ -64,9 +64,7 @@ void quantize_q4_1(const float* x, BlockQ4_1* y, size_t nb) {
 
 void quantize_q5_0(const float* x, BlockQ5_0* y, size_t nb) {
   for (size_t b = 0; b < nb; ++b, x += kQK) {
-    float amax = 0, max = 0;  // the value of largest magnitude keeps its sign
-    for (int j = 0; j < kQK; ++j)
-      if (amax < std::fabs(x[j])) { amax = std::fabs(x[j]); max = x[j]; }
+    const float max = signed_absmax(x, kQK);
     const float d = max / -16;
     const float id = d != 0 ? 1.0f / d : 0.0f;
     y[b].d = f32_to_fp16(d);
