@@ -1,4 +1,5 @@
-// Matrix-product kernels per weight type and shape, one thread: decode (1 activation row) and
+// Matrix-product kernels per weight type and shape (and for Q4_0 / Q8_0 also in the interleaved
+// layouts the engine loads them into: "q4_0x8", "q8_0x4"), one thread: decode (1 activation row) and
 // batches of 8, 16 and 64 rows, on the matrix shapes of a 110M (768x768, 768x2048, 2048x768) and
 // a 1.1B model (2048x2048, 2048x5632). Reports the weight bytes streamed per second
 // ("bytes_per_second") and the multiply-adds per second ("MAC/s").
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/interleaved.h"
 #include "kernels/matmul.h"
 #include "kernels/quantize.h"
 
@@ -26,7 +28,9 @@ struct MatrixShape {
   size_t k, rows;
 };
 
-void bm_matmul(benchmark::State& state, TensorType w, MatrixShape s, size_t n_tok) {
+// interleaved: the layout the engine loads Q4_0 / Q8_0 matrices into (kernels/interleaved.h),
+// benchmarked as "q4_0x8" / "q8_0x4"; otherwise GGUF's rows.
+void bm_matmul(benchmark::State& state, TensorType w, MatrixShape s, size_t n_tok, bool interleaved) {
   const TensorType at = activation_type(w);
   const size_t wb = row_bytes(w, s.k), ab = row_bytes(at, s.k);
   std::mt19937 rng(7);
@@ -46,8 +50,18 @@ void bm_matmul(benchmark::State& state, TensorType w, MatrixShape s, size_t n_to
     kernels::convert_activations(at, x.data(), &A[t * ab], s.k);
   }
   std::vector<float> out(n_tok * s.rows);
+  const kernels::WeightLayout layout = interleaved ? kernels::preferred_layout(w, s.k, s.rows) : kernels::WeightLayout::Rows;
+  std::vector<uint8_t> Wi;
+  if (layout != kernels::WeightLayout::Rows) {
+    const size_t g = kernels::layout_group_rows(layout);
+    Wi.resize(kernels::layout_bytes(layout, s.k, s.rows));
+    kernels::interleave_groups(layout, W.data(), s.k, s.rows, 0, (s.rows + g - 1) / g, Wi.data());
+  }
   for (auto _ : state) {
-    kernels::matmul(w, W.data(), s.k, 0, s.rows, A.data(), n_tok, out.data(), s.rows, s.rows);
+    if (layout != kernels::WeightLayout::Rows)
+      kernels::matmul_interleaved(layout, Wi.data(), s.k, 0, s.rows, A.data(), n_tok, out.data(), s.rows);
+    else
+      kernels::matmul(w, W.data(), s.k, 0, s.rows, A.data(), n_tok, out.data(), s.rows, s.rows);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
@@ -64,12 +78,16 @@ int main(int argc, char** argv) {
                               TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K};
   const MatrixShape shapes[] = {{768, 768}, {768, 2048}, {2048, 768}, {2048, 2048}, {2048, 5632}};
   for (TensorType w : types)
-    for (const MatrixShape& s : shapes)
-      for (size_t n_tok : {1, 8, 16, 64}) {
-        const std::string name = std::string(type_name(w)) + "/" + std::to_string(s.k) + "x" +
-                                 std::to_string(s.rows) + "/tok:" + std::to_string(n_tok);
-        benchmark::RegisterBenchmark(name.c_str(), bm_matmul, w, s, n_tok)->Unit(benchmark::kMicrosecond);
-      }
+    for (bool interleaved : {false, true}) {
+      if (interleaved && w != TensorType::Q4_0 && w != TensorType::Q8_0) continue;
+      const std::string tname = std::string(type_name(w)) + (interleaved ? (w == TensorType::Q4_0 ? "x8" : "x4") : "");
+      for (const MatrixShape& s : shapes)
+        for (size_t n_tok : {1, 8, 16, 64}) {
+          const std::string name = tname + "/" + std::to_string(s.k) + "x" + std::to_string(s.rows) + "/tok:" +
+                                   std::to_string(n_tok);
+          benchmark::RegisterBenchmark(name.c_str(), bm_matmul, w, s, n_tok, interleaved)->Unit(benchmark::kMicrosecond);
+        }
+    }
   std::printf("SIMD target: %s\n", kernels::active_target_name());
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
