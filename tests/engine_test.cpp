@@ -6,7 +6,7 @@
 #include "engine/context.h"
 #include "engine/generate.h"
 #include "format/error.h"
-#include "alloc_counter.h"
+#include "decode_allocations.h"
 #include "test_util.h"
 
 using namespace tandem;
@@ -82,15 +82,7 @@ TEST(Engine, DecodingAllocatesNothing) {
   cp.n_ctx = 64;
   cp.n_threads = 2;
   Context ctx(*m, cp);
-  ctx.eval(0, kPrompt);
-  const BatchToken step{432, 0, int32_t(kPrompt.size()), true};
-  ctx.decode(std::span<const BatchToken>(&step, 1));  // warm up
-  test::AllocCounter allocs;
-  for (int i = 1; i <= 20; ++i) {
-    const BatchToken t{432, 0, int32_t(kPrompt.size()) + i, true};
-    ctx.decode(std::span<const BatchToken>(&t, 1));
-  }
-  EXPECT_EQ(allocs.count(), 0u) << "heap allocations during 20 decode steps";
+  EXPECT_EQ(test::decode_allocations(ctx, kPrompt, 432, 20), 0u) << "heap allocations during 20 decode steps";
 }
 
 TEST(Engine, BadInputIsRefusedAndContextStaysUsable) {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "alloc_counter.h"
+#include "decode_allocations.h"
 #include "engine/context.h"
 #include "format/error.h"
 #include "format/gguf_writer.h"
@@ -280,15 +280,7 @@ TEST_F(Lora, DecodingWithAnAdapterAllocatesNothing) {
   write_adapter(p, random_adapter(model_->gguf(), all_targets(model_->gguf()), 4, 8.0f, 41));
   Context ctx(*q, small_ctx());
   ctx.set_loras({{LoraAdapter::load(p, *q), 1.0f}});
-  ctx.eval(0, kPrompt);
-  const BatchToken step{432, 0, int32_t(kPrompt.size()), true};
-  ctx.decode(std::span<const BatchToken>(&step, 1));  // warm up
-  test::AllocCounter allocs;
-  for (int i = 1; i <= 20; ++i) {
-    const BatchToken t{432, 0, int32_t(kPrompt.size()) + i, true};
-    ctx.decode(std::span<const BatchToken>(&t, 1));
-  }
-  EXPECT_EQ(allocs.count(), 0u) << "heap allocations during 20 decode steps with an adapter";
+  EXPECT_EQ(test::decode_allocations(ctx, kPrompt, 432, 20), 0u) << "heap allocations during 20 decode steps with an adapter";
   std::filesystem::remove(p);
 }
 
