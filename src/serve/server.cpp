@@ -232,8 +232,12 @@ void Server::routes() {
                              "", st == 404 ? "not_found" : ""));
     res.status = st;
   });
-  s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+  // Counted when the status is final but before the response is written (the logger runs after
+  // it is sent, so a client could read /metrics before its own request was counted).
+  s.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     metrics_.count_request(endpoint_label(req.path), res.status);
+  });
+  s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     if (cfg_.log_requests) std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), req.path.c_str(), res.status);
   });
 }
