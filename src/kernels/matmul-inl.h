@@ -409,6 +409,7 @@ HWY_INLINE void ChainTile(const T* const* w, const T* const* a, size_t k, float*
 
 // ---- Q8_0 / Q4_0: exact int32 sums of elements 4l..4l+3 of a block in lane l ("quads").
 
+#undef TANDEM_VNNI
 #if HWY_TARGET == HWY_AVX3_DL
 #define TANDEM_VNNI 1
 // acc + sums of 4 products u8 x s8 per int32 lane. EVEX encoding (AVX512_VNNI + VL, which
@@ -576,6 +577,8 @@ HWY_INLINE void RepackedTile(const uint8_t* const* w, const BlockQ8_0* const* a,
 }  // namespace fx
 #else
 #define TANDEM_FMA8 0
+#undef TANDEM_VNNI
+#define TANDEM_VNNI 0
 #endif  // SIMD FMA kernels
 
 // ------------------------------------------------------------------------------------------------
