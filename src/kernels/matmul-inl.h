@@ -617,27 +617,31 @@ HWY_INLINE void FloatRows(const MatmulArgs& m) {
       for (size_t t = 0; t < m.n_tok; ++t) m.out[t * m.out_stride + r] = fx::VecDot(row(r), act(t), m.k);
     return;
   }
-  const size_t chunk = ChunkRows(m.w_bytes, 2);
+  // Rows per register tile: 4 x 4 accumulators where AVX-512 gives 32 vector registers, else
+  // 2 x 4. The tile shape does not change any result (each row x token is its own chain).
+  constexpr size_t kR = (HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL) ? 4 : 2;
+  const size_t chunk = ChunkRows(m.w_bytes, kR);
   for (size_t r0 = m.row_begin; r0 < m.row_end; r0 += chunk) {
     const size_t r1 = r0 + chunk < m.row_end ? r0 + chunk : m.row_end;
     for (size_t t0 = 0; t0 < m.n_tok; t0 += kTile) {
       const size_t nt = m.n_tok - t0 < kTile ? m.n_tok - t0 : kTile;
       const T* a[kTile];
       for (size_t i = 0; i < kTile; ++i) a[i] = act(t0 + (i < nt ? i : 0));
-      float res[2 * kTile];
+      float res[kR * kTile];
       size_t r = r0;
-      for (; r + 2 <= r1; r += 2) {
-        const T* w[2] = {row(r), row(r + 1)};
-        switch (nt) {  // rows 2 x tokens nt: res[i * nt + t]
-          case 1: fx::ChainTile<2, 1>(w, a, m.k, res); break;
-          case 2: fx::ChainTile<2, 2>(w, a, m.k, res); break;
-          case 3: fx::ChainTile<2, 3>(w, a, m.k, res); break;
-          default: fx::ChainTile<2, 4>(w, a, m.k, res); break;
+      for (; r + kR <= r1; r += kR) {
+        const T* w[kR];
+        for (size_t i = 0; i < kR; ++i) w[i] = row(r + i);
+        switch (nt) {  // rows kR x tokens nt: res[i * nt + t]
+          case 1: fx::ChainTile<kR, 1>(w, a, m.k, res); break;
+          case 2: fx::ChainTile<kR, 2>(w, a, m.k, res); break;
+          case 3: fx::ChainTile<kR, 3>(w, a, m.k, res); break;
+          default: fx::ChainTile<kR, 4>(w, a, m.k, res); break;
         }
-        for (size_t i = 0; i < 2; ++i)
+        for (size_t i = 0; i < kR; ++i)
           for (size_t t = 0; t < nt; ++t) m.out[(t0 + t) * m.out_stride + r + i] = res[i * nt + t];
       }
-      if (r < r1) {
+      for (; r < r1; ++r) {
         const T* w[1] = {row(r)};
         switch (nt) {
           case 1: fx::ChainTile<1, 1>(w, a, m.k, res); break;
