@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "format/error.h"
+#include "kernels/attention.h"
 #include "kernels/blocks.h"
 #include "kernels/fp16.h"
 #include "kernels/ggml_numerics.h"
@@ -297,6 +298,53 @@ TEST(Kernels, AttentionHelpersMatchScalar) {
       kernels::f32_to_f16_row(a.data(), h.data(), n);
       for (size_t i = 0; i < n; ++i) ASSERT_EQ(h[i], f32_to_fp16(a[i])) << "i=" << i;
       for (size_t i = n; i < n + 4; ++i) ASSERT_EQ(h[i], 0xBEEF);
+    }
+  });
+}
+
+// A whole attention head (kernels/attention.h) equals its definition step by step: ggml's fp16
+// dot products (ggml_exact::dot), the online softmax, and the fp16 accumulator rounded after
+// every update; on every target, for the head sizes with a register path and others.
+TEST(Kernels, AttentionHeadMatchesDefinition) {
+  tandem::test::for_each_target([] {
+    for (int hd : {32, 48, 64, 80, 128}) {
+      for (int n_pos : {1, 2, 9, 70}) {
+        SCOPED_TRACE("hd=" + std::to_string(hd) + " n_pos=" + std::to_string(n_pos));
+        const size_t stride = size_t(hd) * 3;  // heads of other KV groups in between
+        const std::vector<float> q = random_floats(size_t(hd), 11 + uint32_t(hd), -2.f, 2.f);
+        const std::vector<float> kf = random_floats(stride * size_t(n_pos), 12 + uint32_t(n_pos), -2.f, 2.f);
+        const std::vector<float> vf = random_floats(stride * size_t(n_pos), 13 + uint32_t(n_pos), -4.f, 4.f);
+        std::vector<uint16_t> k(kf.size()), v(vf.size());
+        for (size_t i = 0; i < kf.size(); ++i) k[i] = f32_to_fp16(kf[i]), v[i] = f32_to_fp16(vf[i]);
+        const float scale = 1.0f / std::sqrt(float(hd));
+
+        const size_t H = static_cast<size_t>(hd);
+        std::vector<uint16_t> q16(H), acc(H, 0);
+        for (int d = 0; d < hd; ++d) q16[size_t(d)] = f32_to_fp16(q[size_t(d)]);
+        float m = -INFINITY, s = 0;
+        for (int p = 0; p < n_pos; ++p) {
+          const uint16_t* kp = &k[size_t(p) * stride];
+          const float score = ggml_exact::dot(TensorType::F16, kp, q16.data(), size_t(hd), 1, 0) * scale;
+          float ms = 1.f, vs = 1.f;
+          if (score > m) {
+            ms = std::exp(m - score);
+            m = score;
+            for (auto& a : acc) a = f32_to_fp16(fp16_to_f32(a) * ms);
+          } else {
+            vs = std::exp(score - m);
+          }
+          for (int d = 0; d < hd; ++d)
+            acc[size_t(d)] = f32_to_fp16(std::fma(fp16_to_f32(v[size_t(p) * stride + size_t(d)]), vs, fp16_to_f32(acc[size_t(d)])));
+          s = std::fma(s, ms, vs);
+        }
+        std::vector<float> want(H), got(H + 1, 123.f);
+        for (int d = 0; d < hd; ++d) want[size_t(d)] = fp16_to_f32(acc[size_t(d)]) * (1.0f / s);
+        std::vector<uint16_t> q16s(H), acc16s(H);
+        kernels::attend_head_f16(q.data(), k.data(), v.data(), stride, n_pos, hd, scale, q16s.data(), acc16s.data(),
+                                 got.data());
+        for (int d = 0; d < hd; ++d) ASSERT_EQ(bits(got[size_t(d)]), bits(want[size_t(d)])) << "d=" << d;
+        ASSERT_EQ(got[size_t(hd)], 123.f) << "wrote past the head";
+      }
     }
   });
 }
