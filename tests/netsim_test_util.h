@@ -100,22 +100,23 @@ class TcpClient {
     for (size_t off = 0; off < s.size();) {
       const ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
       if (n <= 0) {
-        last_errno = errno;
+        note(errno);
         return false;
       }
       off += size_t(n);
     }
     return true;
   }
-  // Reads until n bytes arrived, or EOF (last_errno 0), an error or the timeout (EAGAIN).
+  // Reads until n bytes arrived, or EOF, an error or the timeout (timed_out).
   std::string recv_n(size_t n) {
     std::string out;
     char buf[65536];
-    last_errno = 0;
+    timed_out = false;
     while (out.size() < n) {
       const ssize_t r = ::recv(fd, buf, std::min(sizeof buf, n - out.size()), 0);
       if (r < 0) {
-        last_errno = errno;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) timed_out = true;
+        else note(errno);
         break;
       }
       if (r == 0) break;
@@ -123,9 +124,19 @@ class TcpClient {
     }
     return out;
   }
+  // Whether the connection was reset: Linux reports the RST once (ECONNRESET, to whichever
+  // call comes first), later sends fail with EPIPE and reads see EOF.
+  bool was_reset() const { return error == ECONNRESET || error == EPIPE; }
+
   int fd = -1;
   bool connected = false;
-  int last_errno = 0;
+  int error = 0;           // the first error of a send or recv, 0 if none
+  bool timed_out = false;  // the last recv_n ran out of time
+
+ private:
+  void note(int e) {
+    if (!error) error = e;
+  }
 };
 
 }  // namespace tandem::test
