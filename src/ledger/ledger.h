@@ -22,8 +22,8 @@ std::string default_path();
 
 // Which rows a query returns: since_ms <= time_ms < until_ms, and app == *app when given.
 struct Filter {
-  std::optional<int64_t> since_ms, until_ms;
-  std::optional<std::string> app;
+  std::optional<int64_t> since_ms = std::nullopt, until_ms = std::nullopt;
+  std::optional<std::string> app = std::nullopt;
 };
 
 struct LedgerOptions {

@@ -52,6 +52,8 @@ struct Record {
 
   // Text, only when the configuration sets ledger.store_text = true.
   std::optional<std::string> prompt_text, answer_text;
+
+  bool operator==(const Record&) const = default;
 };
 
 }  // namespace tandem::ledger

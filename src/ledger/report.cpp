@@ -145,7 +145,10 @@ Report build_report(const std::vector<Record>& records, const ReportOptions& opt
     }
     for (const auto& [type, n] : r.pii_redacted) p.pii_redacted[type] += n;
     p.requests_with_pii += any_pii;
-    p.requests_pii_unredacted_sent += r.data_left_device && unredacted;
+    if (r.data_left_device && unredacted) {
+      ++p.requests_pii_unredacted_sent;
+      ++p.pii_unredacted_sent_by_level[r.privacy_level];
+    }
 
     if (r.spec_rounds > 0 || r.spec_drafted > 0) {
       Speculation& s = rep.speculation;

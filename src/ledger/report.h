@@ -55,8 +55,9 @@ struct Privacy {
   std::map<std::string, int64_t> pii_found, pii_redacted;                // type -> total count
   int64_t requests_with_pii = 0;
   // Requests that sent data off the device while a PII type was found more often than it was
-  // redacted: what `strict` and `standard` must keep at 0.
+  // redacted: expected of `open`, a failure of `strict` and `standard`.
   int64_t requests_pii_unredacted_sent = 0;
+  std::map<std::string, int64_t> pii_unredacted_sent_by_level;  // the same, by privacy_level
 };
 
 struct Speculation {

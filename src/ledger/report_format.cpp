@@ -153,11 +153,14 @@ std::vector<Table> tables(const Report& r) {
 
   Table priv{"Privacy", "Requests with PII found: " + count(r.privacy.requests_with_pii) +
                             "; sent off the device with PII not redacted: " + count(r.privacy.requests_pii_unredacted_sent) + ".",
-             {"privacy level", "requests", "data sent off the device"}, {}};
-  for (const auto& [k, n] : r.privacy.requests_by_level) {
-    const auto left = r.privacy.data_left_by_level.find(k);
-    priv.rows.push_back({label(k), count(n), count(left == r.privacy.data_left_by_level.end() ? 0 : left->second)});
-  }
+             {"privacy level", "requests", "data sent off the device", "sent with PII not redacted"}, {}};
+  const auto at = [](const std::map<std::string, int64_t>& m, const std::string& k) {
+    const auto it = m.find(k);
+    return it == m.end() ? int64_t(0) : it->second;
+  };
+  for (const auto& [k, n] : r.privacy.requests_by_level)
+    priv.rows.push_back({label(k), count(n), count(at(r.privacy.data_left_by_level, k)),
+                         count(at(r.privacy.pii_unredacted_sent_by_level, k))});
   out.push_back(priv);
 
   Table pii{"PII found and redacted (counts by type, never values)", "", {"type", "found", "redacted"}, {}};
@@ -269,7 +272,8 @@ std::string report_json(const Report& r) {
                   {"pii_found", p.pii_found},
                   {"pii_redacted", p.pii_redacted},
                   {"requests_with_pii", p.requests_with_pii},
-                  {"requests_pii_unredacted_sent", p.requests_pii_unredacted_sent}};
+                  {"requests_pii_unredacted_sent", p.requests_pii_unredacted_sent},
+                  {"pii_unredacted_sent_by_level", p.pii_unredacted_sent_by_level}};
   const Speculation& s = r.speculation;
   j["speculation"] = {{"requests", s.requests}, {"rounds", s.rounds}, {"drafted", s.drafted}, {"accepted", s.accepted},
                       {"acceptance_pct", opt(s.acceptance_pct())}, {"accepted_per_round", opt(s.accepted_per_round())}};
@@ -327,7 +331,7 @@ std::vector<Plot> report_plots(const Report& r) {
 
 std::string report_html(const Report& r) {
   std::string o =
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>tandem report</title>\n"
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>tandem report</title>\n"
       "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
       "table{border-collapse:collapse;margin:0.5em 0 1.5em}th,td{border:1px solid #ccc;padding:3px 8px}"
       "th{background:#f2f2f2}td.n{text-align:right;font-variant-numeric:tabular-nums}"
