@@ -65,7 +65,7 @@ std::vector<Record> demo_records(int n, int64_t end_ms, int64_t span_ms, uint64_
       r.completion_tokens_device = r.spec_drafted;
       r.completion_tokens_cloud = completion - r.spec_accepted;
       r.ttft_ms = lognormal(120, 0.3);
-      r.latency_ms = *r.ttft_ms + double(r.spec_rounds) * lognormal(60, 0.3);
+      r.latency_ms = *r.ttft_ms + double(r.spec_rounds) * lognormal(18, 0.3);
     }
     r.data_left_device = r.prompt_tokens_cloud > 0 || r.route == "CLOUD" || r.route == "CASCADE";
     if (r.data_left_device && r.privacy_level == "standard")

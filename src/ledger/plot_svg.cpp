@@ -27,6 +27,13 @@ std::string tick_label(double v) {
   return b;
 }
 
+// A bar's value printed above it: whole numbers from 100 up, else 3 significant digits.
+std::string bar_label(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, std::fabs(v) >= 100 ? "%.0f" : "%.3g", v);
+  return b;
+}
+
 // Decodes one UTF-8 sequence at s[i]; returns its length, 0 when invalid.
 size_t utf8_length(const std::string& s, size_t i) {
   const auto c = static_cast<unsigned char>(s[i]);
@@ -215,7 +222,7 @@ std::string bar_chart_svg(const BarChart& c) {
            num(std::fabs(y1 - y0)) + "\" fill=\"" + color(si) + "\"><title>" +
            xml_escape(c.series[si].name + " " + c.categories[ci] + ": " + tick_label(v)) + "</title></rect>\n";
       o += "<text x=\"" + num(x + bar / 2) + "\" y=\"" + num(std::min(y0, y1) - 4) +
-           "\" text-anchor=\"middle\" font-size=\"10\">" + tick_label(v) + "</text>\n";
+           "\" text-anchor=\"middle\" font-size=\"10\">" + bar_label(v) + "</text>\n";
     }
   }
   o += legend(c.series);
