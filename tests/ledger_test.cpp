@@ -241,6 +241,29 @@ TEST(Ledger, MigratesEmptyFilesAndRefusesMissingWhenNotCreating) {
   EXPECT_FALSE(fs::exists(missing));
 }
 
+TEST(Ledger, ReadOnlyNeverWrites) {
+  TempDir t("readonly");
+  const std::string path = t.file("l.sqlite"), empty = t.file("empty.sqlite");
+  { Ledger(path).insert(full_record(0)); }
+  const auto before = bytes_of(path);
+  {
+    Ledger l(path, {.read_only = true});
+    EXPECT_EQ(l.query().size(), 1u);
+    EXPECT_THROW(l.insert(full_record(1)), tandem::Error);
+  }
+  EXPECT_EQ(bytes_of(path), before);
+  tandem::test::write_file(empty, {});
+  try {
+    Ledger l(empty, {.read_only = true});
+    ADD_FAILURE();
+  } catch (const tandem::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("read-only"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(bytes_of(empty).empty());
+  EXPECT_THROW(Ledger(t.file("missing.sqlite"), {.read_only = true}), tandem::Error);
+  EXPECT_FALSE(fs::exists(t.file("missing.sqlite")));
+}
+
 TEST(Ledger, StoresNoTextUnlessAsked) {
   TempDir t("privacy");
   const std::string secret_prompt = "SECRET-PROMPT-4111111111111111", secret_answer = "SECRET-ANSWER-jane@example.com";

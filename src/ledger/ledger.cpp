@@ -133,6 +133,7 @@ struct Ledger::Impl {
   }
 
   void open() {
+    if (options.read_only) options.create = false;
     const bool exists = fs::exists(path);
     if (!exists && !options.create) throw Error("ledger " + path + ": no such file");
     if (!exists) {
@@ -141,7 +142,8 @@ struct Ledger::Impl {
       if (!dir.empty()) fs::create_directories(dir, ec);
       if (ec) throw Error("ledger " + path + ": cannot create its folder: " + ec.message());
     }
-    const int flags = SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+    const int flags = (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+                      (options.create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) fail("cannot open");
     sqlite3_busy_timeout(db, options.busy_timeout_ms);
     sqlite3_extended_result_codes(db, 0);
@@ -155,6 +157,13 @@ struct Ledger::Impl {
                   std::to_string(app_id) + ", " + std::to_string(tables) +
                   " schema objects); refusing to touch it");
     check_version(scalar("PRAGMA user_version"));
+    if (options.read_only) {
+      const int64_t version = scalar("PRAGMA user_version");
+      if (version != kSchemaVersion)
+        throw Error("ledger " + path + ": schema version " + std::to_string(version) + " is older than this tandem's " +
+                    std::to_string(kSchemaVersion) + " and the file is open read-only (the gateway migrates it)");
+      return;
+    }
 
     // Migrate under a write lock, re-reading the version inside it: two processes opening a new
     // file at once must not both create the table.
@@ -210,6 +219,7 @@ const LedgerOptions& Ledger::options() const { return impl_->options; }
 
 int64_t Ledger::insert(const Record& r) {
   Impl& m = *impl_;
+  if (m.options.read_only) throw Error("ledger " + m.path + ": opened read-only, cannot insert");
   std::lock_guard lock(m.mu);
   sqlite3_stmt* s = m.insert;
   sqlite3_reset(s);

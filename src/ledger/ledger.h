@@ -32,6 +32,9 @@ struct LedgerOptions {
   // Keep Record::prompt_text / answer_text. Off by default: the gateway passes its config's
   // ledger.store_text, and without it no text reaches the file even if a Record carries some.
   bool store_text = false;
+  // Open for reading only (tandem report): nothing is ever written, insert() throws, and a
+  // ledger of an older schema is an error instead of being migrated. Implies create = false.
+  bool read_only = false;
   int busy_timeout_ms = 5000;
 };
 

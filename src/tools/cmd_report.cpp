@@ -65,6 +65,7 @@ int cmd_report(int argc, char** argv) {
                   "or --demo-fill N to make a synthetic one)");
     ledger::LedgerOptions lo;
     lo.create = demo_fill > 0;
+    lo.read_only = demo_fill == 0;  // a report never changes the ledger it reads
     ledger::Ledger led(db, lo);
     if (demo_fill > 0) {
       for (const auto& r : ledger::demo_records(demo_fill, now, 24 * 3600 * 1000LL, demo_seed)) led.insert(r);
