@@ -30,6 +30,10 @@ struct Record {
   // speculative request counts its prompt on both sides when both evaluated it).
   int64_t prompt_tokens_device = 0, completion_tokens_device = 0;
   int64_t prompt_tokens_cloud = 0, completion_tokens_cloud = 0;
+  // The usage the app was told (its prompt and completion, each counted once). The report's cost
+  // per 1M tokens divides by these; when both are 0 it derives them from the counts above
+  // (prompt = max of the two sides, completion = their sum), see docs/ledger.md.
+  int64_t prompt_tokens = 0, completion_tokens = 0;
 
   double cost_usd = 0;                 // charged at the configured prices to what served
   double all_cloud_cost_usd = 0;       // the counterfactual: the same tokens at the primary
@@ -48,6 +52,8 @@ struct Record {
 
   // Text, only when the configuration sets ledger.store_text = true.
   std::optional<std::string> prompt_text, answer_text;
+
+  bool operator==(const Record&) const = default;
 };
 
 }  // namespace tandem::ledger

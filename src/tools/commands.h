@@ -19,5 +19,6 @@ int cmd_perplexity(int argc, char** argv);
 int cmd_pull(int argc, char** argv);
 int cmd_serve(int argc, char** argv);
 int cmd_netsim(int argc, char** argv);
+int cmd_report(int argc, char** argv);
 
 }  // namespace tandem::tools

@@ -17,6 +17,7 @@ static const Command kCommands[] = {
     {"pull", "download a GGUF model over http(s) (resumable, --sha256 verified)", cmd_pull},
     {"serve", "OpenAI-compatible HTTP server with continuous batching and /v1/verify", cmd_serve},
     {"netsim", "TCP proxy that emulates the network: delay, jitter, bandwidth, loss, cuts", cmd_netsim},
+    {"report", "the ledger's economics: cost vs all-cloud, P50/P99 latency per route, share on device", cmd_report},
 };
 
 static void usage(FILE* to) {

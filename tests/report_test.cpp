@@ -1,0 +1,421 @@
+// The report: every figure against values computed by hand for a known set of six requests
+// (docs/ledger.md defines them), the percentile method, time parsing, the SVG plots as XML,
+// the HTML page, and `tandem report` run as a process on a temp ledger in each format.
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "format/error.h"
+#include "ledger/demo_records.h"
+#include "ledger/ledger.h"
+#include "ledger/plot_svg.h"
+#include "ledger/report.h"
+#include "ledger/report_format.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+using namespace tandem::ledger;
+
+namespace {
+
+constexpr int64_t kT0 = 1793491200000;  // 2026-11-01 00:00 UTC (python: datetime(2026,11,1,tzinfo=utc))
+constexpr int64_t kMin = 60'000;
+const std::string kUnicodeApp = "Приложение 📒";
+
+// Prices of the imaginary cloud: $1 per 1M prompt tokens, $2 per 1M completion tokens.
+double cloud(int64_t prompt, int64_t completion) { return (double(prompt) * 1 + double(completion) * 2) / 1e6; }
+
+// The known set; the hand-computed figures are in the comments of KnownSetFigures.
+std::vector<Record> known_records() {
+  std::vector<Record> v(6);
+  Record& r1 = v[0];  // LOCAL on the device
+  r1.time_ms = kT0, r1.app = "notes", r1.route = "LOCAL", r1.served_by = "device", r1.status = "ok";
+  r1.prompt_tokens_device = 100, r1.completion_tokens_device = 50, r1.prompt_tokens = 100, r1.completion_tokens = 50;
+  r1.cost_usd = 0, r1.all_cloud_cost_usd = cloud(100, 50), r1.latency_ms = 100, r1.ttft_ms = 20;
+  r1.privacy_level = "standard";
+  Record& r2 = v[1];  // CLOUD, an e-mail redacted
+  r2.time_ms = kT0 + 10 * kMin, r2.app = "mail", r2.route = "CLOUD", r2.served_by = "cloud-a", r2.status = "ok";
+  r2.prompt_tokens_cloud = 200, r2.completion_tokens_cloud = 100, r2.prompt_tokens = 200, r2.completion_tokens = 100;
+  r2.cost_usd = cloud(200, 100), r2.all_cloud_cost_usd = cloud(200, 100), r2.latency_ms = 300, r2.ttft_ms = 120;
+  r2.privacy_level = "standard", r2.data_left_device = true, r2.pii_found = {{"EMAIL", 1}}, r2.pii_redacted = {{"EMAIL", 1}};
+  Record& r3 = v[2];  // CLOUD timed out, the device answered; usage left 0 (derived: 50 + 30)
+  r3.time_ms = kT0 + 30 * kMin, r3.app = "mail", r3.route = "CLOUD", r3.served_by = "device", r3.status = "fallback";
+  r3.failure = "timeout", r3.prompt_tokens_device = 50, r3.completion_tokens_device = 30;
+  r3.cost_usd = 0, r3.all_cloud_cost_usd = cloud(50, 30), r3.latency_ms = 900, r3.ttft_ms = 700;
+  r3.privacy_level = "standard", r3.data_left_device = true;
+  Record& r4 = v[3];  // SPECULATIVE; a phone number found twice, redacted once
+  r4.time_ms = kT0 + 65 * kMin, r4.app = "notes", r4.route = "SPECULATIVE", r4.served_by = "cloud-a", r4.status = "ok";
+  r4.prompt_tokens_device = 80, r4.completion_tokens_device = 40, r4.prompt_tokens_cloud = 80, r4.completion_tokens_cloud = 10;
+  r4.prompt_tokens = 80, r4.completion_tokens = 40;
+  r4.cost_usd = cloud(80, 10), r4.all_cloud_cost_usd = cloud(80, 40), r4.latency_ms = 500, r4.ttft_ms = 60;
+  r4.privacy_level = "standard", r4.data_left_device = true, r4.pii_found = {{"PHONE", 2}}, r4.pii_redacted = {{"PHONE", 1}};
+  r4.spec_rounds = 5, r4.spec_drafted = 40, r4.spec_accepted = 30;
+  Record& r5 = v[4];  // CLOUD error: the app got a 5xx
+  r5.time_ms = kT0 + 70 * kMin, r5.app = "mail", r5.route = "CLOUD", r5.served_by = "", r5.status = "error";
+  r5.failure = "http_5xx", r5.latency_ms = 50, r5.privacy_level = "standard", r5.data_left_device = true;
+  Record& r6 = v[5];  // LOCAL, strict, an e-mail found and kept on the device
+  r6.time_ms = kT0 + 125 * kMin, r6.app = kUnicodeApp, r6.route = "LOCAL", r6.served_by = "device", r6.status = "ok";
+  r6.prompt_tokens_device = 10, r6.completion_tokens_device = 10, r6.prompt_tokens = 10, r6.completion_tokens = 10;
+  r6.all_cloud_cost_usd = cloud(10, 10), r6.latency_ms = 40, r6.ttft_ms = 5;
+  r6.privacy_level = "strict", r6.pii_found = {{"EMAIL", 1}};
+  for (auto& r : v) r.endpoint = "big-model", r.reasons = {"test"};
+  return v;
+}
+
+Report known_report() {
+  ReportOptions o;
+  o.bucket_ms = 60 * kMin;
+  return build_report(known_records(), o);
+}
+
+// A tiny XML well-formedness check (tags balanced and properly nested, attributes quoted, no raw
+// '<' or '&' in text); xmllint, when installed, checks the same files fully.
+bool xml_well_formed(const std::string& s, std::string* why) {
+  std::vector<std::string> stack;
+  size_t i = 0;
+  while (i < s.size()) {
+    if (s[i] == '&') {
+      static const std::regex ent("^&(amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);");
+      std::smatch m;
+      const std::string rest = s.substr(i, 12);
+      if (!std::regex_search(rest, m, ent)) return *why = "bad entity at " + std::to_string(i), false;
+      i += size_t(m.length(0));
+      continue;
+    }
+    if (s[i] != '<') { ++i; continue; }
+    const size_t end = s.find('>', i);
+    if (end == std::string::npos) return *why = "unclosed tag", false;
+    const std::string tag = s.substr(i + 1, end - i - 1);
+    i = end + 1;
+    if (tag.empty()) return *why = "empty tag", false;
+    if (tag[0] == '!' || tag[0] == '?') continue;  // doctype, declaration
+    if (tag.find('<') != std::string::npos) return *why = "'<' inside a tag", false;
+    if (std::count(tag.begin(), tag.end(), '"') % 2) return *why = "unbalanced quotes in <" + tag + ">", false;
+    if (tag[0] == '/') {
+      if (stack.empty() || stack.back() != tag.substr(1)) return *why = "mismatched </" + tag.substr(1) + ">", false;
+      stack.pop_back();
+    } else if (tag.back() != '/') {
+      stack.push_back(tag.substr(0, tag.find_first_of(" \t\n")));
+    }
+  }
+  if (!stack.empty()) return *why = "unclosed <" + stack.back() + ">", false;
+  return true;
+}
+
+void expect_xml(const std::string& text, const std::string& name) {
+  std::string why;
+  EXPECT_TRUE(xml_well_formed(text, &why)) << name << ": " << why;
+  if (std::system("command -v xmllint > /dev/null 2>&1") == 0) {
+    const std::string path = tandem::test::temp_path("xml-" + name);
+    tandem::test::write_file(path, std::vector<uint8_t>(text.begin(), text.end()));
+    std::string out;
+    EXPECT_EQ(tandem::test::run_command("xmllint --noout '" + path + "'", &out), 0) << name << ": " << out;
+    fs::remove(path);
+  }
+}
+
+size_t occurrences(const std::string& hay, const std::string& needle) {
+  size_t n = 0;
+  for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST(Report, PercentileIsNearestRank) {
+  EXPECT_FALSE(percentile({}, 50).has_value());
+  EXPECT_EQ(*percentile({7}, 50), 7);
+  EXPECT_EQ(*percentile({7}, 99), 7);
+  EXPECT_EQ(*percentile({10, 9, 8, 7, 6, 5, 4, 3, 2, 1}, 50), 5);  // ceil(0.5 * 10) = 5th
+  EXPECT_EQ(*percentile({10, 9, 8, 7, 6, 5, 4, 3, 2, 1}, 99), 10);  // ceil(9.9) = 10th
+  EXPECT_EQ(*percentile({1, 2, 3, 4}, 50), 2);                      // no interpolation (not 2.5)
+  std::vector<double> v;
+  for (int i = 200; i >= 1; --i) v.push_back(i);
+  EXPECT_EQ(*percentile(v, 99), 198);  // ceil(198) = 198th
+  EXPECT_EQ(*percentile(v, 50), 100);
+  EXPECT_EQ(*percentile(v, 0), 1);
+  EXPECT_EQ(*percentile(v, 100), 200);
+}
+
+TEST(Report, KnownSetFigures) {
+  const Report r = known_report();
+  const Totals& t = r.total;
+  EXPECT_EQ(t.requests, 6);
+  EXPECT_EQ(t.ok, 4);
+  EXPECT_EQ(t.fallbacks, 1);
+  EXPECT_EQ(t.errors, 1);
+  // App tokens: 150 + 300 + 80 (r3 derived: max(50, 0) + 30) + 120 + 0 + 20.
+  EXPECT_EQ(t.prompt_tokens, 100 + 200 + 50 + 80 + 0 + 10);
+  EXPECT_EQ(t.completion_tokens, 50 + 100 + 30 + 40 + 0 + 10);
+  EXPECT_EQ(t.tokens(), 670);
+  EXPECT_EQ(t.device_tokens, 150 + 80 + 120 + 20);
+  EXPECT_EQ(t.cloud_tokens, 300 + 90);
+  EXPECT_EQ(t.served_by_device, 3);
+  EXPECT_EQ(t.stayed_on_device, 2);
+  EXPECT_EQ(t.data_left_device, 4);
+  // Cost: r2 $0.0004 + r4 $0.0001; all-cloud: .0002 + .0004 + .00011 + .00016 + 0 + .00003.
+  EXPECT_NEAR(t.cost_usd, 0.0005, 1e-12);
+  EXPECT_NEAR(t.all_cloud_cost_usd, 0.0009, 1e-12);
+  EXPECT_NEAR(*t.cost_per_million(), 0.0005 / 670 * 1e6, 1e-9);  // $0.7463 per 1M
+  EXPECT_NEAR(*t.all_cloud_cost_per_million(), 0.0009 / 670 * 1e6, 1e-9);
+  EXPECT_NEAR(*t.savings_pct(), 100.0 * (1 - 5.0 / 9.0), 1e-9);  // 44.44%
+  EXPECT_NEAR(*t.device_token_share_pct(), 100.0 * 370 / 760, 1e-9);
+  EXPECT_NEAR(*t.device_request_share_pct(), 100.0 * 2 / 6, 1e-9);
+  // Latency over the five answered requests {40, 100, 300, 500, 900}: P50 = 3rd, P99 = 5th.
+  EXPECT_EQ(t.latency_ms.n, 5);
+  EXPECT_EQ(*t.latency_ms.p50, 300);
+  EXPECT_EQ(*t.latency_ms.p99, 900);
+  EXPECT_EQ(*t.ttft_ms.p50, 60);  // {5, 20, 60, 120, 700}
+  EXPECT_EQ(*t.ttft_ms.p99, 700);
+
+  ASSERT_EQ(r.by_route.size(), 3u);
+  const Totals& local = r.by_route.at("LOCAL");
+  EXPECT_EQ(local.requests, 2);
+  EXPECT_EQ(*local.latency_ms.p50, 40);  // {40, 100}: ceil(1) = 1st
+  EXPECT_EQ(*local.latency_ms.p99, 100);
+  EXPECT_NEAR(*local.savings_pct(), 100, 1e-9);
+  const Totals& cl = r.by_route.at("CLOUD");
+  EXPECT_EQ(cl.requests, 3);
+  EXPECT_EQ(cl.fallbacks, 1);
+  EXPECT_EQ(cl.errors, 1);
+  EXPECT_EQ(cl.latency_ms.n, 2);  // the error is not a latency
+  EXPECT_EQ(*cl.latency_ms.p50, 300);
+  EXPECT_EQ(*cl.latency_ms.p99, 900);
+  EXPECT_NEAR(*cl.savings_pct(), 100.0 * (1 - 0.0004 / 0.00051), 1e-9);
+  EXPECT_EQ(*r.by_route.at("SPECULATIVE").latency_ms.p99, 500);
+
+  EXPECT_EQ(r.by_served_by.at("device").requests, 3);
+  EXPECT_EQ(r.by_served_by.at("cloud-a").requests, 2);
+  EXPECT_EQ(r.by_served_by.at("").requests, 1);
+  EXPECT_EQ(r.by_app.at("notes").tokens(), 270);
+  EXPECT_NEAR(r.by_app.at("notes").all_cloud_cost_usd, 0.00036, 1e-12);
+  EXPECT_EQ(r.by_app.at("mail").requests, 3);
+  EXPECT_EQ(r.by_app.at(kUnicodeApp).requests, 1);
+
+  ASSERT_EQ(r.failures.size(), 2u);
+  EXPECT_EQ(r.failures.at("timeout").fallbacks, 1);
+  EXPECT_EQ(r.failures.at("timeout").errors, 0);
+  EXPECT_EQ(r.failures.at("http_5xx").fallbacks, 0);
+  EXPECT_EQ(r.failures.at("http_5xx").errors, 1);
+
+  const Privacy& p = r.privacy;
+  EXPECT_EQ(p.requests_by_level.at("standard"), 5);
+  EXPECT_EQ(p.requests_by_level.at("strict"), 1);
+  EXPECT_EQ(p.data_left_by_level.at("standard"), 4);
+  EXPECT_EQ(p.data_left_by_level.count("strict"), 0u);
+  EXPECT_EQ(p.pii_found.at("EMAIL"), 2);
+  EXPECT_EQ(p.pii_found.at("PHONE"), 2);
+  EXPECT_EQ(p.pii_redacted.at("EMAIL"), 1);
+  EXPECT_EQ(p.pii_redacted.at("PHONE"), 1);
+  EXPECT_EQ(p.requests_with_pii, 3);
+  EXPECT_EQ(p.requests_pii_unredacted_sent, 1);  // r4; r6's e-mail stayed on the device
+  EXPECT_EQ(p.pii_unredacted_sent_by_level.at("standard"), 1);
+
+  EXPECT_EQ(r.speculation.requests, 1);
+  EXPECT_NEAR(*r.speculation.acceptance_pct(), 75, 1e-9);
+  EXPECT_NEAR(*r.speculation.accepted_per_round(), 6, 1e-9);
+
+  // Hourly buckets: [r1 r2 r3], [r4 r5], [r6].
+  EXPECT_EQ(r.bucket_ms, 60 * kMin);
+  ASSERT_EQ(r.series.size(), 3u);
+  EXPECT_EQ(r.series[0].start_ms, kT0);
+  EXPECT_EQ(r.series[2].start_ms, kT0 + 120 * kMin);
+  EXPECT_EQ(r.series[0].totals.requests, 3);
+  EXPECT_EQ(r.series[1].totals.requests, 2);
+  EXPECT_NEAR(r.series[0].cumulative_cost_usd, 0.0004, 1e-12);
+  EXPECT_NEAR(r.series[1].cumulative_cost_usd, 0.0005, 1e-12);
+  EXPECT_NEAR(r.series[0].cumulative_all_cloud_cost_usd, 0.00071, 1e-12);
+  EXPECT_NEAR(r.series[1].cumulative_all_cloud_cost_usd, 0.00087, 1e-12);
+  EXPECT_NEAR(r.series[2].cumulative_all_cloud_cost_usd, 0.0009, 1e-12);
+}
+
+TEST(Report, EmptyLedgerHasNoFigures) {
+  const Report r = build_report({});
+  EXPECT_EQ(r.total.requests, 0);
+  EXPECT_FALSE(r.total.cost_per_million().has_value());
+  EXPECT_FALSE(r.total.savings_pct().has_value());
+  EXPECT_FALSE(r.total.latency_ms.p99.has_value());
+  EXPECT_TRUE(r.series.empty());
+  const auto j = nlohmann::json::parse(report_json(r));
+  EXPECT_TRUE(j["total"]["savings_pct"].is_null());
+  for (const auto& p : report_plots(r)) expect_xml(p.svg, "empty-" + p.file_name);
+  expect_xml(report_html(r), "empty.html");
+}
+
+TEST(Report, BucketsAndTimes) {
+  EXPECT_EQ(auto_bucket_ms(0, 59 * kMin), kMin);
+  EXPECT_EQ(auto_bucket_ms(kT0, kT0 + 125 * kMin), 5 * kMin);
+  EXPECT_EQ(auto_bucket_ms(kT0, kT0 + 3 * 24 * 60 * kMin), 6 * 60 * kMin);
+  EXPECT_EQ(parse_time("2026-11-01", 0), kT0);
+  EXPECT_EQ(parse_time("2026-11-01T08:30", 0), kT0 + 510 * kMin);
+  EXPECT_EQ(parse_time("2026-11-01 08:30:15Z", 0), kT0 + 510 * kMin + 15000);
+  EXPECT_EQ(parse_time("1793491200000", 0), kT0);
+  EXPECT_EQ(parse_time("24h", kT0), kT0 - 24 * 60 * kMin);
+  EXPECT_EQ(parse_time("7d", kT0), kT0 - 7 * 24 * 60 * kMin);
+  EXPECT_EQ(parse_time("30m", kT0), kT0 - 30 * kMin);
+  EXPECT_THROW(parse_time("yesterday", kT0), tandem::Error);
+  EXPECT_THROW(parse_time("2026-02-30", kT0), tandem::Error);
+  EXPECT_THROW(parse_time("2026-11-01T25:00", kT0), tandem::Error);
+  EXPECT_EQ(parse_duration_ms("15m"), 15 * kMin);
+  EXPECT_EQ(parse_duration_ms("500ms"), 500);
+  EXPECT_THROW(parse_duration_ms("0s"), tandem::Error);
+  EXPECT_EQ(format_utc(kT0 + 510 * kMin), "2026-11-01 08:30 UTC");
+  EXPECT_EQ(format_utc(0), "1970-01-01 00:00 UTC");
+}
+
+TEST(Report, JsonCarriesEveryFigure) {
+  const auto j = nlohmann::json::parse(report_json(known_report()));
+  EXPECT_EQ(j["total"]["requests"], 6);
+  EXPECT_EQ(j["total"]["tokens"], 670);
+  EXPECT_NEAR(j["total"]["cost_per_1m_tokens_usd"].get<double>(), 0.0005 / 670 * 1e6, 1e-9);
+  EXPECT_NEAR(j["total"]["all_cloud_cost_per_1m_tokens_usd"].get<double>(), 0.0009 / 670 * 1e6, 1e-9);
+  EXPECT_NEAR(j["total"]["savings_pct"].get<double>(), 100.0 * 4 / 9, 1e-9);
+  EXPECT_EQ(j["total"]["latency_ms"]["p99"], 900);
+  EXPECT_EQ(j["by_route"]["CLOUD"]["latency_ms"]["p50"], 300);
+  EXPECT_EQ(j["by_route"]["LOCAL"]["ttft_ms"]["p99"], 20);
+  EXPECT_EQ(j["failures"]["timeout"]["fallbacks"], 1);
+  EXPECT_EQ(j["failures"]["http_5xx"]["errors"], 1);
+  EXPECT_EQ(j["privacy"]["pii_found"]["PHONE"], 2);
+  EXPECT_EQ(j["privacy"]["requests_pii_unredacted_sent"], 1);
+  EXPECT_EQ(j["speculation"]["accepted"], 30);
+  EXPECT_EQ(j["by_app"][kUnicodeApp]["requests"], 1);
+  EXPECT_EQ(j["series"].size(), 3u);
+  EXPECT_EQ(j["series"][1]["requests"], 2);
+  EXPECT_EQ(j["bucket_ms"], 60 * kMin);
+}
+
+TEST(Report, TableIsAlignedAndNamesEverything) {
+  const std::string t = report_table(known_report());
+  for (const char* s : {"## Summary", "## By route", "## Fallbacks and failures", "## Privacy", "## By app",
+                        "## Speculative decoding", "## Over time", "| timeout", "| SPECULATIVE", "$0.746269",
+                        "44.4%", "token cost cut 90%"})
+    EXPECT_NE(t.find(s), std::string::npos) << s;
+  EXPECT_NE(t.find(kUnicodeApp), std::string::npos);
+  // Within each table every row has the same width in code points (unicode names included).
+  size_t width = 0;
+  std::istringstream in(t);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] != '|') {
+      width = 0;
+      continue;
+    }
+    size_t w = 0;
+    for (unsigned char c : line) w += (c & 0xc0) != 0x80;
+    if (width == 0) width = w;
+    EXPECT_EQ(w, width) << line;
+  }
+}
+
+TEST(Report, SvgPlotsAreWellFormedXml) {
+  const auto plots = report_plots(known_report());
+  ASSERT_EQ(plots.size(), 5u);
+  for (const auto& p : plots) {
+    EXPECT_EQ(p.svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u) << p.file_name;
+    expect_xml(p.svg, p.file_name);
+  }
+  // Hostile labels: markup characters, control bytes and invalid UTF-8 in names.
+  BarChart c{"<script>&\"'</script>", "ms", {"a<b", "x\x01y", std::string("bad\xff\xfe utf8"), "ok 📒"},
+             {{"P50 & P99", {1, 2, NAN, -3}}, {"s\"2", {0.001, 1e6, 5, 6}}}};
+  const std::string svg = bar_chart_svg(c);
+  expect_xml(svg, "hostile.svg");
+  EXPECT_EQ(svg.find("<script>"), std::string::npos);
+  EXPECT_NE(svg.find("&lt;script&gt;"), std::string::npos);
+  EXPECT_NE(svg.find("\xEF\xBF\xBD"), std::string::npos);  // U+FFFD for the invalid bytes
+  LineChart l{"line", "y", {"a", "b", "c", "d"}, {{"gappy", {1, NAN, 3, 4}}, {"flat", {2, 2, 2, 2}}}, false};
+  expect_xml(line_chart_svg(l), "line.svg");
+  EXPECT_EQ(nice_ticks(0, 7.3), (std::vector<double>{0, 2, 4, 6, 8}));
+  EXPECT_EQ(nice_ticks(0, 100, 5), (std::vector<double>{0, 20, 40, 60, 80, 100}));
+}
+
+TEST(Report, HtmlIsSelfContainedWithTablesAndPlots) {
+  const std::string h = report_html(known_report());
+  expect_xml(h, "report.html");  // written as XHTML-compatible markup
+  EXPECT_EQ(occurrences(h, "<svg "), 5u);
+  EXPECT_EQ(occurrences(h, "<table>"), occurrences(report_table(known_report()), "\n## "));
+  EXPECT_NE(h.find(kUnicodeApp), std::string::npos);
+  EXPECT_NE(h.find("<td>SPECULATIVE</td>"), std::string::npos);
+  EXPECT_EQ(h.find("http://"), h.find("http://www.w3.org/2000/svg")) << "no external resources";
+  EXPECT_EQ(h.find("src="), std::string::npos);
+}
+
+TEST(Report, DemoRecordsAreMarkedAndDeterministic) {
+  const auto a = demo_records(300, kT0, 24 * 60 * kMin, 7), b = demo_records(300, kT0, 24 * 60 * kMin, 7);
+  EXPECT_EQ(a, b);
+  for (const auto& r : a) {
+    EXPECT_EQ(r.app.rfind("demo-", 0), 0u);
+    EXPECT_EQ(r.reasons.front(), "synthetic demo record");
+    EXPECT_GE(r.time_ms, kT0 - 24 * 60 * kMin);
+    EXPECT_LT(r.time_ms, kT0);
+    if (r.privacy_level == "strict" && !r.pii_found.empty()) {
+      EXPECT_FALSE(r.data_left_device);
+    }
+  }
+  const Report rep = build_report(a);
+  EXPECT_EQ(rep.total.requests, 300);
+  EXPECT_EQ(rep.privacy.pii_unredacted_sent_by_level.count("strict"), 0u);
+  EXPECT_EQ(rep.privacy.pii_unredacted_sent_by_level.count("standard"), 0u);
+  EXPECT_GT(*rep.total.savings_pct(), 0);
+  EXPECT_LT(*rep.total.savings_pct(), 100);
+}
+
+TEST(ReportProcess, EveryFormatFromATempLedger) {
+  const fs::path dir = tandem::test::temp_path("report-process");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string db = (dir / "ledger.sqlite").string(), bin = tandem::test::tandem_binary();
+  {
+    Ledger l(db);
+    for (const auto& r : known_records()) l.insert(r);
+  }
+  std::string out;
+  ASSERT_EQ(tandem::test::run_command(bin + " report --db '" + db + "' --format json --bucket 1h", &out), 0) << out;
+  auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["total"]["requests"], 6);
+  EXPECT_NEAR(j["total"]["cost_usd"].get<double>(), 0.0005, 1e-12);
+  EXPECT_EQ(j["series"].size(), 3u);
+
+  ASSERT_EQ(tandem::test::run_command(bin + " report --db '" + db + "' --format json --app mail", &out), 0) << out;
+  EXPECT_EQ(nlohmann::json::parse(out)["total"]["requests"], 3);
+  ASSERT_EQ(tandem::test::run_command(bin + " report --db '" + db +
+                                          "' --format json --since 2026-11-01T00:30 --until 2026-11-01T02:00", &out), 0)
+      << out;
+  j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["total"]["requests"], 3);  // r3, r4, r5
+  EXPECT_EQ(j["window"]["since_ms"], kT0 + 30 * kMin);
+
+  ASSERT_EQ(tandem::test::run_command(bin + " report --db '" + db + "'", &out), 0) << out;
+  EXPECT_NE(out.find("## Summary"), std::string::npos);
+  EXPECT_NE(out.find("| CLOUD"), std::string::npos);
+
+  const std::string html = (dir / "r.html").string(), plots = (dir / "plots").string();
+  ASSERT_EQ(tandem::test::run_command(bin + " report --db '" + db + "' --format html -o '" + html + "' --plots '" + plots + "'", &out), 0) << out;
+  const auto page = tandem::test::read_file(html);
+  EXPECT_EQ(occurrences(std::string(page.begin(), page.end()), "<svg "), 5u);
+  int svgs = 0;
+  for (const auto& e : fs::directory_iterator(plots)) {
+    const auto b = tandem::test::read_file(e.path().string());
+    expect_xml(std::string(b.begin(), b.end()), "process-" + e.path().filename().string());
+    ++svgs;
+  }
+  EXPECT_EQ(svgs, 5);
+
+  // Errors: a missing ledger, a file that is not one (left as it was), a bad time.
+  EXPECT_EQ(tandem::test::run_command(bin + " report --db '" + (dir / "none.sqlite").string() + "'", &out), 1);
+  EXPECT_NE(out.find("no ledger at"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir / "none.sqlite"));
+  EXPECT_EQ(tandem::test::run_command(bin + " report --db '" + html + "'", &out), 1);
+  EXPECT_NE(out.find("not a SQLite database"), std::string::npos) << out;
+  EXPECT_EQ(tandem::test::read_file(html), page);
+  EXPECT_EQ(tandem::test::run_command(bin + " report --db '" + db + "' --since yesterday", &out), 1);
+  EXPECT_NE(out.find("invalid time 'yesterday'"), std::string::npos) << out;
+  EXPECT_NE(tandem::test::run_command(bin + " report --db '" + db + "' --format pdf", &out), 0);
+
+  // --demo-fill makes a synthetic ledger.
+  const std::string demo = (dir / "demo.sqlite").string();
+  ASSERT_EQ(tandem::test::run_command(bin + " report --db '" + demo + "' --demo-fill 50 --format json", &out), 0) << out;
+  EXPECT_EQ(Ledger(demo).count(), 50);
+  fs::remove_all(dir);
+}
