@@ -152,7 +152,7 @@ std::string VerifyClient::request_body(const VerifyCall& c) {
       j["draft_probs"] = std::move(probs);
     }
   }
-  if (c.seed) j["seed"] = *c.seed;
+  if (c.seed) j["seed"] = int64_t(*c.seed);  // JSON integers are signed 64-bit there; same bits
   return j.dump();
 }
 
