@@ -80,7 +80,9 @@ TEST(SpecGreedy, ExactlyTheTargetsGreedyOutputForEveryPromptAndDraftLength) {
                 v.name, double(accepted) / double(std::max<int64_t>(drafted, 1)),
                 double(accepted) / double(std::max<int64_t>(rounds, 1)), per_pass, (long long)tokens, (long long)passes);
     EXPECT_GT(double(accepted), 0.5 * double(drafted)) << v.name;
-    EXPECT_GT(per_pass, v.draft_max == 1 ? 1.3 : 1.8) << v.name;
+    // The adaptive k follows measured timings (noisy on a shared machine), so only the fixed
+    // lengths have a firm floor.
+    EXPECT_GT(per_pass, v.draft_max == 1 || v.adaptive ? 1.3 : 1.8) << v.name;
     const auto e = session.estimate();
     EXPECT_GT(e.acceptance, 0.3);
     EXPECT_LT(e.acceptance, 1.0);

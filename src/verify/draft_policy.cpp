@@ -96,9 +96,11 @@ CostModel DraftPolicy::model() const {
   if (draft_ms_ >= 0) m.t_draft_ms = draft_ms_;
   if (rtt_ms_ >= 0) m.rtt_ms = rtt_ms_;
   if (s0_ > 0) {
-    // Fit v = a + b·k. With too little spread in k, all the server time is put in a (b = 0).
-    const double var = s0_ * skk_ - sk_ * sk_;
-    double b = var > 1e-6 * s0_ * s0_ ? (s0_ * skv_ - sk_ * sv_) / var : 0;
+    // Fit v = a + b·k. With too little spread in k (standard deviation under one token, as with
+    // a fixed k and a few shorter rounds at the end) the slope is noise: all server time goes to
+    // a (b = 0). Larger k then looks cheap, k moves, and the spread comes back.
+    const double var = s0_ * skk_ - sk_ * sk_;  // s0² × the variance of k
+    double b = var >= s0_ * s0_ ? (s0_ * skv_ - sk_ * sv_) / var : 0;
     b = std::max(b, 0.0);
     const double a = std::max((sv_ - b * sk_) / s0_, 0.0);
     m.verify_fixed_ms = a;

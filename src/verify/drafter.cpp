@@ -77,13 +77,14 @@ float top_probability(const float* logits, int32_t n_vocab) {
   return sum > 0 ? float(1.0 / sum) : 0.f;
 }
 
-DraftPick pick_draft_token(const float* logits, Sampler& sampler, size_t max_entries, SparseDist& q) {
+DraftPick pick_draft_token(const float* logits, Sampler& sampler, size_t max_entries, SparseDist& q,
+                           bool want_confidence) {
   DraftPick pick;
   const int32_t tok = sampler.sample(logits);
   if (sampler.params().temperature <= 0) {
     q.assign(1, {tok, 1.f});
     pick.token = tok;
-    pick.confidence = top_probability(logits, sampler.n_vocab());
+    pick.confidence = want_confidence ? top_probability(logits, sampler.n_vocab()) : 1.f;
     return pick;
   }
   // q: the sampler's distribution, its most probable entries (ties to the lower id).

@@ -46,7 +46,10 @@ struct DraftPick {
   int32_t token = -1;
   float confidence = 0;
 };
-DraftPick pick_draft_token(const float* logits, Sampler& sampler, size_t max_entries, SparseDist& q);
+// want_confidence false skips the greedy softmax (a pass over the vocabulary) when no threshold
+// needs it (confidence is then 1).
+DraftPick pick_draft_token(const float* logits, Sampler& sampler, size_t max_entries, SparseDist& q,
+                           bool want_confidence = true);
 
 // The top probability of softmax(logits) (temperature 1).
 float top_probability(const float* logits, int32_t n_vocab);

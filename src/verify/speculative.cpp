@@ -57,7 +57,8 @@ SpeculativeSession::SpeculativeSession(const LlamaModel& draft, const Vocab& voc
       cfg_(std::move(cfg)),
       client_(ClientConfig{cfg_.url, cfg_.api_key, cfg_.connect_timeout_s, cfg_.read_timeout_s, cfg_.write_timeout_s}),
       drafter_(draft, cfg_.n_ctx, cfg_.n_threads),
-      policy_(cfg_.policy) {
+      policy_(cfg_.policy),
+      fingerprint_(vocab_fingerprint(vocab)) {
   if (cfg_.draft_max < 1) throw Error("the draft length must be at least 1");
   if (!(cfg_.min_prob >= 0 && cfg_.min_prob <= 1)) throw Error("the draft confidence threshold must be in [0, 1]");
   if (cfg_.max_retries < 0) throw Error("the retry count must not be negative");
@@ -82,17 +83,19 @@ bool SpeculativeSession::try_connect(std::string* why) {
     std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(cfg_.retry_backoff_ms * double(1 << std::min(attempt, 10))));
     client_.reconnect();
   }
-  const std::string mine = vocab_fingerprint(vocab_);
-  if (m->vocab_fingerprint != mine)
-    throw Error("the verify server's model '" + m->id + "' has another vocabulary than the draft model (" +
-                m->vocab_fingerprint + " there, " + mine +
-                " here): its token ids mean different text, so it cannot verify these drafts");
+  if (m->vocab_fingerprint != fingerprint_) throw Error(mismatch_message(*m));
   if (m->max_draft < 1 || m->context_length < 2) throw Error("the verify server accepts no drafts");
   server_ = *m;
   for (int i = 0; i < 3; ++i) policy_.observe_rtt(client_.ping());
   policy_.observe_draft_step(drafter_.measure_step_ms(vocab_.bos() >= 0 ? vocab_.bos() : 0));
   connected_ = true;
   return true;
+}
+
+std::string SpeculativeSession::mismatch_message(const ServerModel& m) const {
+  return "the verify server's model '" + m.id + "' has another vocabulary than the draft model (" +
+         m.vocab_fingerprint + " there, " + fingerprint_ +
+         " here): its token ids mean different text, so it cannot verify these drafts";
 }
 
 Estimate SpeculativeSession::estimate() const {
@@ -226,7 +229,7 @@ void SpeculativeSession::extend_draft(Run& run, Draft& d, int k, bool guess_firs
     double step_ms = -1;
     const float* logits = drafter_.logits_after(run.ctx, run.line, &step_ms);
     if (step_ms >= 0) policy_.observe_draft_step(step_ms);
-    const DraftPick pick = pick_draft_token(logits, *run.sampler, cfg_.max_q_entries, run.q);
+    const DraftPick pick = pick_draft_token(logits, *run.sampler, cfg_.max_q_entries, run.q, cfg_.min_prob > 0);
     // The first real draft token is always proposed; later ones only when the draft is sure.
     const size_t real = d.tokens.size() - (guess_first && !d.tokens.empty() ? 1 : 0);
     const bool is_guess = guess_first && d.tokens.empty();
@@ -356,6 +359,20 @@ bool SpeculativeSession::recover(Run& run, const VerifyReply& failed, int& attem
   if (failed.kind == K::Transport) {
     client_.reconnect();
     ++st.reconnects;
+    // Whoever answers at the URL now must still share the draft's vocabulary (a failover
+    // server with another model would verify garbage): check before speculating on.
+    std::string why;
+    try {
+      const auto m = client_.fetch_model(&why);
+      if (m && m->vocab_fingerprint != fingerprint_) {
+        degrade(run, mismatch_message(*m));
+        return false;
+      }
+      if (m) server_ = *m;
+    } catch (const Error& e) {
+      degrade(run, e.what());
+      return false;
+    }
   }
   return true;
 }

@@ -120,6 +120,7 @@ class SpeculativeSession {
   struct Run;  // one generate() call's state
 
   bool try_connect(std::string* why);  // false: unreachable (why says how)
+  std::string mismatch_message(const ServerModel& m) const;
   int k_limit(const Run& run) const;
   // Drafts into d until it holds k tokens, the draft model is unsure, or (stop_when_ready) the
   // call on the wire is answered. run.line holds the tokens after the context so far.
@@ -145,6 +146,7 @@ class SpeculativeSession {
   VerifyClient client_;
   Drafter drafter_;
   DraftPolicy policy_;
+  std::string fingerprint_;  // the draft's vocabulary fingerprint
   ServerModel server_;
   bool connected_ = false;
   std::string last_session_;
