@@ -16,6 +16,7 @@
 #include "format/error.h"
 #include "tools/commands.h"
 #include "tools/common.h"
+#include "verify/speculative.h"
 
 namespace tandem::tools {
 
@@ -33,6 +34,60 @@ static std::vector<int32_t> chat_prompt_tokens(const GgufFile& gguf, const Vocab
   rendered = tmpl.apply(messages, true);
   template_name = tmpl.name();
   return vocab.tokenize(ChatTemplate::strip_leading_bos(rendered, tmpl.bos_text(), add_bos), add_bos, true);
+}
+
+// --verify-url: the model drafts, a tandem serve verifies (docs/speculative.md).
+struct SpeculativeArgs {
+  std::string url, api_key;
+  int draft_max = 8;
+  bool draft_fixed = false, no_pipeline = false;
+  float min_prob = 0;
+  double timeout_s = 30;
+  int retries = 4;
+};
+
+static nlohmann::json stats_json(const verify::SpeculativeResult& r, const verify::Estimate& e,
+                                 const verify::ServerModel& server, const std::string& url) {
+  const auto& st = r.stats;
+  nlohmann::json j = {
+      {"url", url},
+      {"server_model", server.id},
+      {"rounds", st.rounds},
+      {"drafted", st.drafted},
+      {"accepted", st.accepted},
+      {"acceptance_rate", st.acceptance_rate()},
+      {"mean_accepted", st.mean_accepted()},
+      {"cloud_forward_passes", st.cloud_forward_passes},
+      {"tokens_per_cloud_pass",
+       st.cloud_forward_passes > 0 ? double(r.degraded_from >= 0 ? r.degraded_from : int64_t(r.tokens.size())) /
+                                         double(st.cloud_forward_passes)
+                                   : 0.0},
+      {"bytes_sent", st.bytes_sent},
+      {"bytes_received", st.bytes_received},
+      {"draft_ms", st.draft_ms},
+      {"wait_ms", st.wait_ms},
+      {"network_ms", st.network_ms},
+      {"verify_ms", st.verify_ms},
+      {"device_only_ms", st.device_only_ms},
+      {"ahead_drafted", st.ahead_drafted},
+      {"ahead_kept", st.ahead_kept},
+      {"ahead_discarded", st.ahead_discarded},
+      {"attempts_failed", st.attempts_failed},
+      {"timeouts", st.timeouts},
+      {"reconnects", st.reconnects},
+      {"sessions_restarted", st.sessions_restarted},
+      {"estimate",
+       {{"spec_tps", e.spec_tps},
+        {"cloud_tps", e.cloud_tps},
+        {"device_tps", e.device_tps},
+        {"rtt_ms", e.rtt_ms},
+        {"acceptance", e.acceptance},
+        {"best_k", e.best_k},
+        {"t_draft_ms", e.t_draft_ms},
+        {"t_target_ms", e.t_target_ms}}}};
+  j["degraded_from"] = r.degraded_from >= 0 ? nlohmann::json(r.degraded_from) : nlohmann::json(nullptr);
+  if (r.degraded_from >= 0) j["degraded_reason"] = r.degraded_reason;
+  return j;
 }
 
 int cmd_run(int argc, char** argv) {
@@ -70,6 +125,21 @@ int cmd_run(int argc, char** argv) {
                  "with --chat: a built-in template name or a Jinja template to recognize (default: the model's)");
   std::vector<std::string> lora_args;
   app.add_option("--lora", lora_args, "LoRA adapter FILE[:SCALE] (GGUF; repeatable; scale default 1)");
+  SpeculativeArgs spec;
+  app.add_option("--verify-url", spec.url,
+                 "speculative decoding: this model drafts, the tandem serve at URL verifies (its model's output)");
+  app.add_option("--api-key", spec.api_key, "with --verify-url: the server's API key");
+  app.add_option("--draft-max", spec.draft_max, "with --verify-url: most draft tokens per round")->capture_default_str();
+  app.add_flag("--draft-fixed", spec.draft_fixed, "with --verify-url: always draft --draft-max tokens (no adaptation)");
+  app.add_option("--draft-min-prob", spec.min_prob,
+                 "with --verify-url: end a draft at a token the draft model is less sure of (0: never)")
+      ->capture_default_str();
+  app.add_flag("--no-pipeline", spec.no_pipeline, "with --verify-url: do not draft while a verification is on the wire");
+  app.add_option("--verify-timeout", spec.timeout_s, "with --verify-url: seconds to wait for a verify answer")
+      ->capture_default_str();
+  app.add_option("--verify-retries", spec.retries,
+                 "with --verify-url: failed attempts in a row before going on with this model alone")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -98,6 +168,70 @@ int cmd_run(int argc, char** argv) {
                                   rendered, template_name)
              : vocab.tokenize(prompt, vocab.add_bos() && !no_bos);
     if (prompt_tokens.empty()) throw Error("the prompt is empty; give -p TEXT or -f FILE");
+
+    if (!spec.url.empty()) {
+      if (!lora_args.empty()) throw Error("--lora cannot be combined with --verify-url");
+      verify::SpeculativeConfig cfg;
+      cfg.url = spec.url;
+      cfg.api_key = spec.api_key;
+      cfg.draft_max = spec.draft_max;
+      cfg.adaptive = !spec.draft_fixed;
+      cfg.min_prob = spec.min_prob;
+      cfg.pipeline = !spec.no_pipeline;
+      cfg.read_timeout_s = spec.timeout_s;
+      cfg.max_retries = spec.retries;
+      cfg.n_threads = threads;
+      cfg.n_ctx = n_ctx > 0 ? n_ctx : int32_t(prompt_tokens.size()) + n_predict + spec.draft_max + 2;
+      verify::SpeculativeSession session(*model, vocab, cfg);
+      if (!json && !chat) {
+        std::fwrite(prompt.data(), 1, prompt.size(), stdout);
+        std::fflush(stdout);
+      }
+      verify::TokenCallback print;
+      if (!json)
+        print = [](int32_t, std::string_view piece) {
+          std::fwrite(piece.data(), 1, piece.size(), stdout);
+          std::fflush(stdout);
+          return true;
+        };
+      const auto r = session.generate(prompt_tokens, sp, n_predict, print, !ignore_eos);
+      session.close();
+      if (json) {
+        nlohmann::json j;
+        j["model"] = model_path;
+        j["prompt"] = prompt;
+        if (chat) {
+          j["chat_template"] = template_name;
+          j["rendered_prompt"] = rendered;
+        }
+        j["prompt_tokens"] = prompt_tokens;
+        j["tokens"] = r.tokens;
+        j["text"] = r.text;
+        j["finish_reason"] = r.finish_reason;
+        j["seed"] = sp.seed;
+        j["sampling"] = {{"temperature", sp.temperature}, {"top_k", sp.top_k}, {"top_p", sp.top_p}, {"min_p", sp.min_p}};
+        j["speculative"] = stats_json(r, session.estimate(), session.server_model(), spec.url);
+        j["timings"] = {{"load_ms", load_ms},
+                        {"total_ms", r.stats.total_ms},
+                        {"tokens_per_s", r.stats.total_ms > 0 ? r.tokens.size() * 1000.0 / r.stats.total_ms : 0.0}};
+        std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+      } else {
+        std::fputc('\n', stdout);
+        const auto& st = r.stats;
+        if (!quiet)
+          std::fprintf(stderr,
+                       "\nspeculative: %zu tokens in %.1f ms, %lld rounds, %lld/%lld drafts accepted (%.1f %%), %lld cloud "
+                       "passes, %llu bytes sent, %llu received (%s)\n",
+                       r.tokens.size(), st.total_ms, (long long)st.rounds, (long long)st.accepted,
+                       (long long)st.drafted, 100 * st.acceptance_rate(), (long long)st.cloud_forward_passes,
+                       (unsigned long long)st.bytes_sent, (unsigned long long)st.bytes_received, r.finish_reason.c_str());
+      }
+      // Always said: the text after this token is the device model's alone.
+      if (r.degraded_from >= 0)
+        std::fprintf(stderr, "tandem run: degraded to the device model from token %lld: %s\n",
+                     (long long)r.degraded_from, r.degraded_reason.c_str());
+      return 0;
+    }
 
     ContextParams cp;
     cp.n_threads = threads;
