@@ -16,6 +16,7 @@ static const Command kCommands[] = {
     {"info", "print a GGUF file's metadata and tensors", cmd_info},
     {"pull", "download a GGUF model over http(s) (resumable, --sha256 verified)", cmd_pull},
     {"serve", "OpenAI-compatible HTTP server with continuous batching and /v1/verify", cmd_serve},
+    {"edge", "the on-device gateway: routes each OpenAI request to device, cloud or peer", cmd_edge},
 };
 
 static void usage(FILE* to) {
