@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include "edge/gateway.h"
 #include "serve_test_util.h"
@@ -570,4 +572,94 @@ TEST(EdgeGateway, ModelsHealthMetricsAndAppKeys) {
   r = c.Post("/v1/completions", h, R"({"prompt":"x","tandem":{"route":"fastest"}})", "application/json");
   EXPECT_EQ(r->status, 400);
   EXPECT_EQ(json::parse(r->body)["error"]["param"], "tandem.route");
+}
+
+// A scripted device timeline replayed against a clock the test drives: battery drain, a thermal
+// spike, going offline and coming back.
+TEST(EdgeGateway, TimelineDrivesTheRoute) {
+  TANDEM_REQUIRE_FILE(test::model_path(kCloud));
+  test::ServeFixture cloud(kCloud);
+  const std::string tl = test::temp_path("edge-timeline") + ".json";
+  {
+    std::ofstream(tl) << R"({"events": [
+      {"at_ms": 0, "battery": 80, "charging": false, "thermal": "nominal", "online": true},
+      {"at_ms": 1000, "battery": 15},
+      {"at_ms": 2000, "charging": true, "thermal": "serious"},
+      {"at_ms": 3000, "online": false},
+      {"at_ms": 4000, "online": true, "thermal": "nominal"}]})";
+  }
+  std::atomic<int64_t> now{0};
+  GatewayHooks hooks;
+  hooks.clock = [&] { return now.load(); };
+  EdgeConfig cfg = edge_config({cloud_at("primary", cloud.port)});
+  cfg.state_source = "timeline";
+  cfg.timeline = tl;
+  EdgeFixture edge(cfg, hooks);
+  json body = completion("Once upon a time", 8);
+  body["tandem"] = {{"task", "simple"}};
+  auto first_reason = [&](const char* expect_route) {
+    json t = edge.post_json("/v1/completions", body)["tandem"];
+    EXPECT_EQ(t["route"], expect_route) << t.dump();
+    return t["reasons"][0].get<std::string>();
+  };
+  EXPECT_EQ(first_reason("LOCAL"), "complexity:hint_simple");
+  now = 1000;
+  EXPECT_EQ(first_reason("CLOUD"), "device:battery_low");
+  now = 2500;
+  EXPECT_EQ(first_reason("CLOUD"), "device:thermal_serious");
+  now = 3000;
+  EXPECT_EQ(first_reason("LOCAL"), "connectivity:offline");
+  now = 4000;
+  EXPECT_EQ(first_reason("LOCAL"), "complexity:hint_simple");
+  auto dev = edge.client().Get("/v1/device");
+  EXPECT_EQ(json::parse(dev->body)["source"], "timeline");
+  EXPECT_EQ(json::parse(dev->body)["battery"], 15);
+  std::filesystem::remove(tl);
+}
+
+// One system prompt from the config reaches every tier, each through its own chat template.
+TEST(EdgeGateway, SystemPromptAppliedOnEveryTier) {
+  TANDEM_REQUIRE_FILE(test::model_path(kCloud));
+  auto chatml = [](serve::ServerConfig& c) { c.chat_template = "chatml"; };
+  test::ServeFixture cloud(kCloud, chatml);
+  test::ServeFixture device_ref(kDevice, chatml);
+  EdgeConfig cfg = edge_config({cloud_at("primary", cloud.port)});
+  cfg.system_prompt = "You tell short stories.";
+  EdgeFixture edge(cfg);
+  const json user = json{{"role", "user"}, {"content", "Tell me about a dog."}};
+  json ref_body = {{"messages", json::array({json{{"role", "system"}, {"content", cfg.system_prompt}}, user})},
+                   {"max_tokens", 16},
+                   {"temperature", 0}};
+  json body = {{"messages", json::array({user})}, {"max_tokens", 16}, {"temperature", 0}};
+  for (const char* route : {"cloud", "local"}) {
+    body["tandem"] = {{"route", route}};
+    json j = edge.post_json("/v1/chat/completions", body);
+    const HttpResult ref = (std::string(route) == "cloud" ? cloud : device_ref).post("/v1/chat/completions", ref_body);
+    ASSERT_EQ(ref.status, 200) << ref.text;
+    EXPECT_EQ(j["choices"][0]["message"]["content"], ref.body["choices"][0]["message"]["content"]) << route;
+    EXPECT_EQ(j["usage"]["prompt_tokens"], ref.body["usage"]["prompt_tokens"]) << route;
+  }
+}
+
+// The official OpenAI Node SDK against the gateway (tests/openai-node/check.mjs): models,
+// completion, chat, streamed chat equal to the whole answer (the `tandem` chunk does not disturb
+// the SDK), usage, and a 400.
+TEST(EdgeGateway, OfficialOpenAISdkTalksToTheGateway) {
+  TANDEM_REQUIRE_FILE(test::model_path(kCloud));
+  const std::string dir = test::source_dir() + "/tests/openai-node";
+  if (!std::filesystem::exists(dir + "/node_modules/openai/package.json")) GTEST_SKIP() << "run npm ci in " << dir;
+  test::ServeFixture cloud(kCloud, [](serve::ServerConfig& c) { c.chat_template = "chatml"; });
+  for (const char* policy : {"local", "cloud"}) {
+    EdgeConfig cfg = edge_config({cloud_at("primary", cloud.port)});
+    cfg.policy = policy;
+    cfg.system_prompt = "Be kind.";
+    EdgeFixture edge(cfg);
+    std::string out;
+    const int rc = test::run_command("node " + dir + "/check.mjs http://127.0.0.1:" + std::to_string(edge.port) + "/v1 tandem", &out);
+    EXPECT_EQ(rc, 0) << policy << ": " << out;
+    EXPECT_NE(out.find("\"ok\":true"), std::string::npos) << out;
+    const auto recs = edge.sink->records();
+    ASSERT_GE(recs.size(), 3u);
+    EXPECT_EQ(recs[0].route, std::string(policy) == "local" ? "LOCAL" : "CLOUD");
+  }
 }

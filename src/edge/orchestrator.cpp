@@ -115,8 +115,15 @@ Plan Orchestrator::plan(const EdgeRequest& req) {
                           "the prompt has " + std::to_string(L) + " tokens; the device model's context holds " +
                               std::to_string(n_ctx),
                           param, "context_length_exceeded");
-  p.max_tokens = r.gen.max_tokens >= 0 ? r.gen.max_tokens : cfg_.default_max_tokens;
-  p.max_tokens = std::min<int64_t>(p.max_tokens, n_ctx - L);  // so that the device can always finish it
+  // Every tier must be able to finish the request (the device continues failed streams), so
+  // an explicit max_tokens beyond the device's context is refused, and the default is cut to it.
+  if (r.gen.max_tokens >= 0 && L + r.gen.max_tokens > n_ctx)
+    throw serve::ApiError(400,
+                          "the device model's context holds " + std::to_string(n_ctx) + " tokens, but you asked for " +
+                              std::to_string(L + r.gen.max_tokens) + " (" + std::to_string(L) + " in the prompt, " +
+                              std::to_string(r.gen.max_tokens) + " for the completion)",
+                          req.chat ? "max_completion_tokens" : "max_tokens", "context_length_exceeded");
+  p.max_tokens = r.gen.max_tokens >= 0 ? r.gen.max_tokens : std::min<int64_t>(cfg_.default_max_tokens, n_ctx - L);
 
   RouteInputs in;
   in.policy = req.policy;
