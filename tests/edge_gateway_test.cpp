@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <mutex>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -329,7 +330,8 @@ class DyingCloud {
           sink.write(line.data(), line.size());
           if (text) {
             ++sent;
-            prefix += j["choices"][0]["text"].get<std::string>();
+            std::lock_guard<std::mutex> lk(mu_);
+            prefix_ += j["choices"][0]["text"].get<std::string>();
           }
         }
         return false;
@@ -345,9 +347,14 @@ class DyingCloud {
   }
   int port = 0;
   std::atomic<int> calls{0};
-  std::string prefix;  // what it sent before dying
+  std::string prefix() {  // what it sent before dying
+    std::lock_guard<std::mutex> lk(mu_);
+    return prefix_;
+  }
 
  private:
+  std::mutex mu_;
+  std::string prefix_;
   int upstream_, n_;
   httplib::Server srv_;
   std::thread thread_;
@@ -396,7 +403,7 @@ TEST(EdgeGateway, MidStreamFailoverContinuesOnTheDeviceExactly) {
 
   auto s = edge.stream("/v1/completions", completion(prompt, max_tokens, "cloud"));
   ASSERT_EQ(dying.calls, 1);
-  const std::string P = dying.prefix;
+  const std::string P = dying.prefix();
   ASSERT_FALSE(P.empty());
   // P is the cloud's own greedy beginning...
   EXPECT_EQ(serve_greedy(cloud, prompt, max_tokens).substr(0, P.size()), P);
