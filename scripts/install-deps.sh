@@ -15,6 +15,7 @@ PKGS=(
   libpcre2-dev             # Unicode regex (\p{L}, \p{N}, lookahead) for BPE pre-tokenizers
   libsentencepiece-dev     # the SentencePiece library: oracle for the SPM tokenizer tests
   libsqlite3-dev           # the device's request ledger (src/ledger)
+  libtomlplusplus-dev      # TOML parser for tandem edge's configuration file
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -20,5 +20,6 @@ int cmd_pull(int argc, char** argv);
 int cmd_serve(int argc, char** argv);
 int cmd_netsim(int argc, char** argv);
 int cmd_report(int argc, char** argv);
+int cmd_edge(int argc, char** argv);
 
 }  // namespace tandem::tools

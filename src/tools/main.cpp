@@ -18,6 +18,7 @@ static const Command kCommands[] = {
     {"serve", "OpenAI-compatible HTTP server with continuous batching and /v1/verify", cmd_serve},
     {"netsim", "TCP proxy that emulates the network: delay, jitter, bandwidth, loss, cuts", cmd_netsim},
     {"report", "the ledger's economics: cost vs all-cloud, P50/P99 latency per route, share on device", cmd_report},
+    {"edge", "the on-device gateway: routes each OpenAI request to device, cloud or peer", cmd_edge},
 };
 
 static void usage(FILE* to) {

@@ -1,0 +1,222 @@
+#include "edge/cloud_client.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <cstdlib>
+
+namespace tandem::edge {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+bool SseParser::feed(std::string_view bytes, const std::function<bool(const std::string&)>& on_data) {
+  buf_.append(bytes);
+  for (;;) {
+    size_t end = buf_.find("\n\n");
+    size_t sep = 2;
+    const size_t crlf = buf_.find("\r\n\r\n");
+    if (crlf != std::string::npos && (end == std::string::npos || crlf < end)) {
+      end = crlf;
+      sep = 4;
+    }
+    if (end == std::string::npos) return true;
+    const std::string event = buf_.substr(0, end);
+    buf_.erase(0, end + sep);
+    std::string data;
+    bool has_data = false;
+    size_t pos = 0;
+    while (pos <= event.size()) {
+      size_t nl = event.find('\n', pos);
+      if (nl == std::string::npos) nl = event.size();
+      std::string line = event.substr(pos, nl - pos);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.rfind("data:", 0) == 0) {
+        std::string v = line.substr(5);
+        if (!v.empty() && v[0] == ' ') v.erase(0, 1);
+        if (has_data) data += '\n';
+        data += v;
+        has_data = true;
+      }
+      pos = nl + 1;
+    }
+    if (has_data && !on_data(data)) return false;
+  }
+}
+
+std::string endpoint_api_key(const EndpointConfig& ep) {
+  if (ep.api_key_env.empty()) return "";
+  const char* v = std::getenv(ep.api_key_env.c_str());
+  return v ? v : "";
+}
+
+namespace {
+
+// Splits "http://host:port/prefix" into the client's scheme-host-port and the path prefix.
+void split_url(const std::string& url, std::string* origin, std::string* prefix) {
+  const size_t scheme = url.find("://");
+  const size_t slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  *origin = slash == std::string::npos ? url : url.substr(0, slash);
+  *prefix = slash == std::string::npos ? "" : url.substr(slash);
+}
+
+std::optional<int64_t> parse_retry_after(const std::string& v) {
+  if (v.empty()) return std::nullopt;
+  try {
+    return int64_t(std::stod(v) * 1000);
+  } catch (...) {
+    return std::nullopt;  // an HTTP date: treated as unspecified
+  }
+}
+
+}  // namespace
+
+CloudResult call_cloud(const CloudCall& call) {
+  CloudResult r;
+  const EndpointConfig& ep = *call.endpoint;
+  std::string origin, prefix;
+  split_url(ep.url, &origin, &prefix);
+  httplib::Client cli(origin);
+  cli.set_connection_timeout(std::chrono::milliseconds(call.connect_timeout_ms));
+  cli.set_read_timeout(std::chrono::milliseconds(ep.timeout_ms));
+  cli.set_write_timeout(std::chrono::milliseconds(ep.timeout_ms));
+
+  json body = call.body;
+  if (!ep.model.empty()) body["model"] = ep.model;
+  else body.erase("model");
+  body["stream"] = true;
+  body["stream_options"] = {{"include_usage", true}};
+
+  httplib::Request req;
+  req.method = "POST";
+  req.path = prefix + (call.chat ? "/v1/chat/completions" : "/v1/completions");
+  req.body = body.dump();
+  req.set_header("Content-Type", "application/json");
+  req.set_header("Accept", "text/event-stream");
+  if (!call.api_key.empty()) req.set_header("Authorization", "Bearer " + call.api_key);
+
+  const auto t0 = Clock::now();
+  auto since = [&] { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); };
+  Clock::time_point last_byte = t0;
+  std::string error_body;
+  bool done = false, stream_error = false;
+  SseParser sse;
+  req.response_handler = [&](const httplib::Response& res) {
+    r.http_status = res.status;
+    r.headers_ms = since();
+    if (res.status == 429) r.retry_after_ms = parse_retry_after(res.get_header_value("Retry-After"));
+    return true;
+  };
+  auto on_event = [&](const std::string& data) {
+    if (data == "[DONE]") {
+      done = true;
+      return true;
+    }
+    json j = json::parse(data, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return true;  // not ours to judge; skip
+    if (j.contains("error")) {
+      stream_error = true;
+      const json& e = j["error"];
+      r.error_message = e.is_object() ? e.value("message", "error in stream") : "error in stream";
+      return false;
+    }
+    if (j.contains("usage") && j["usage"].is_object()) {
+      const json& u = j["usage"];
+      if (u.contains("prompt_tokens")) r.prompt_tokens = u["prompt_tokens"].get<int64_t>();
+      if (u.contains("completion_tokens")) r.completion_tokens = u["completion_tokens"].get<int64_t>();
+      if (u.contains("prompt_tokens_details") && u["prompt_tokens_details"].is_object())
+        r.cached_tokens = u["prompt_tokens_details"].value("cached_tokens", int64_t(0));
+    }
+    if (j.contains("choices") && j["choices"].is_array() && !j["choices"].empty()) {
+      const json& c = j["choices"][0];
+      std::string piece;
+      if (call.chat) {
+        if (c.contains("delta") && c["delta"].is_object() && c["delta"].contains("content") &&
+            c["delta"]["content"].is_string())
+          piece = c["delta"]["content"].get<std::string>();
+      } else if (c.contains("text") && c["text"].is_string()) {
+        piece = c["text"].get<std::string>();
+      }
+      if (!piece.empty()) {
+        if (!r.ttft_ms) r.ttft_ms = since();
+        ++r.content_chunks;
+        r.text += piece;
+        if (call.on_text && !call.on_text(piece)) {
+          r.cancelled = true;
+          return false;
+        }
+      }
+      if (c.contains("finish_reason") && c["finish_reason"].is_string()) r.finish_reason = c["finish_reason"];
+    }
+    return true;
+  };
+  req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+    last_byte = Clock::now();
+    if (r.http_status != 200) {
+      if (error_body.size() < 65536) error_body.append(data, n);
+      return true;
+    }
+    return sse.feed(std::string_view(data, n), on_event);
+  };
+
+  auto res = cli.send(req);
+  r.request_sent = r.http_status != 0 || (res ? true
+                                              : res.error() != httplib::Error::Connection &&
+                                                    res.error() != httplib::Error::ConnectionTimeout);
+  if (r.cancelled) return r;
+  if (stream_error) {
+    r.failure = Failure::Http5xx;  // the server gave up mid-stream
+    return r;
+  }
+  if (r.http_status != 0 && r.http_status != 200) {
+    r.failure = classify_status(r.http_status);
+    json e = json::parse(error_body, nullptr, false);
+    r.error_message = (!e.is_discarded() && e.contains("error") && e["error"].is_object())
+                          ? e["error"].value("message", "")
+                          : error_body.substr(0, 200);
+    if (r.error_message.empty()) r.error_message = "HTTP " + std::to_string(r.http_status);
+    return r;
+  }
+  if (!res || !done) {
+    // No answer, or the stream ended without [DONE]: the connection failed or went quiet.
+    const auto err = res ? httplib::Error::Success : res.error();
+    const double quiet_ms = std::chrono::duration<double, std::milli>(Clock::now() - last_byte).count();
+    const bool timeout = err == httplib::Error::ConnectionTimeout ||
+                         (err == httplib::Error::Read && quiet_ms >= 0.9 * ep.timeout_ms);
+    r.failure = timeout ? Failure::Timeout : Failure::Connection;
+    r.error_message = res ? "the stream ended before [DONE]" : httplib::to_string(err);
+    return r;
+  }
+  return r;
+}
+
+json fetch_model_info(const EndpointConfig& ep, const std::string& api_key, int timeout_ms, std::string* error) {
+  std::string origin, prefix;
+  split_url(ep.url, &origin, &prefix);
+  httplib::Client cli(origin);
+  const auto to = std::chrono::milliseconds(timeout_ms);
+  cli.set_connection_timeout(to);
+  cli.set_read_timeout(to);
+  httplib::Headers h;
+  if (!api_key.empty()) h.emplace("Authorization", "Bearer " + api_key);
+  auto res = cli.Get((prefix + "/v1/models").c_str(), h);
+  if (!res) {
+    *error = httplib::to_string(res.error());
+    return nullptr;
+  }
+  if (res->status != 200) {
+    *error = "HTTP " + std::to_string(res->status);
+    return nullptr;
+  }
+  json j = json::parse(res->body, nullptr, false);
+  if (j.is_discarded() || !j.contains("data") || !j["data"].is_array() || j["data"].empty()) {
+    *error = "GET /v1/models answered no model";
+    return nullptr;
+  }
+  if (!ep.model.empty())
+    for (const auto& m : j["data"])
+      if (m.value("id", "") == ep.model) return m;
+  return j["data"][0];
+}
+
+}  // namespace tandem::edge

@@ -1,0 +1,91 @@
+// The gateway's configuration: one TOML file (tandem edge --config FILE.toml) read into plain
+// structs with defaults. Every key is checked: an unknown key, a wrong type or an out-of-range
+// value is an Error that names the key, so a typo never silently falls back to a default.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tandem::edge {
+
+// A cloud endpoint or a LAN peer: any server speaking the OpenAI API (tandem serve, or others).
+struct EndpointConfig {
+  std::string name;
+  std::string url;          // base URL, e.g. http://127.0.0.1:8080 (the /v1/... paths are added)
+  std::string model;        // model id sent in requests; "": none (the server's only model)
+  std::string api_key_env;  // environment variable holding its API key; "": no key
+  double price_input_per_1m = 0;   // USD per million prompt tokens
+  double price_output_per_1m = 0;  // USD per million completion tokens
+  int priority = 1;                // lower is tried first
+  int timeout_ms = 30000;          // no byte for this long: the call failed (timeout)
+  bool peer = false;               // a LAN peer ([[peer]]) rather than a cloud ([[cloud]])
+};
+
+// An app that talks to the gateway with its own key; budgets and the ledger name it.
+struct AppConfig {
+  std::string name;
+  std::string key_env;      // environment variable holding the app's key
+  double daily_usd = -1;    // per-app daily budget; negative: none
+};
+
+struct EdgeConfig {
+  // [edge]
+  std::string host = "127.0.0.1";
+  int port = 8090;
+  std::string model_id = "tandem";  // the model id apps see in /v1/models
+  std::string system_prompt;        // applied to every chat request on every tier
+  int default_max_tokens = 256;     // when a request does not say (so every tier agrees)
+  bool store_text = false;          // keep prompt and answer text in the ledger
+
+  // [device]
+  std::string device_model;         // GGUF of the on-device model (required)
+  std::vector<std::string> device_lora;  // ADAPTER.gguf[:SCALE] (parsed; see docs/edge.md)
+  std::string device_chat_template; // name or Jinja; "": the model's own
+  int device_threads = 2;
+  int device_parallel = 2;
+  int device_ctx = 0;
+  std::string state_source = "auto";  // auto | sysfs | timeline | push
+  std::string sysfs_root = "/";
+  std::string timeline;               // timeline file (state_source = timeline)
+  double thermal_fair_c = 60, thermal_serious_c = 75, thermal_critical_c = 90;
+
+  std::vector<EndpointConfig> clouds, peers;
+
+  // [policy]
+  std::string policy = "auto";     // auto | local | cloud | cascade | speculative | peer
+  std::string privacy = "standard";  // strict | standard | open (handed to the PrivacyGate)
+  int battery_low_pct = 20;
+  std::string thermal_offload = "serious";  // fair | serious | critical: offload at or above
+  int min_free_mem_mb = 0;
+  bool cascade = false;             // auto policy: simple requests go CASCADE instead of LOCAL
+  double cascade_min_logprob = -1.0;  // CASCADE: device answers whose mean log-prob is lower go to the cloud
+  double latency_target_ms = 0;     // 0: none
+  int offline_max_tokens = 128;     // offline: cap max_tokens to this (0: no cap)
+
+  // [complexity]
+  bool entropy_check = true;        // measure the device's next-token entropy after prefill
+  double entropy_complex = 2.5;     // nats; at or above: complex
+  int long_prompt_tokens = 384;     // at or above: complex
+  std::vector<std::string> complex_categories = {"code", "math", "reasoning"};
+  std::map<std::string, std::vector<std::string>> category_keywords;  // category -> keywords
+
+  // [budget]
+  double daily_usd = 1.0;  // all apps together per UTC day; negative: no limit
+  std::vector<AppConfig> apps;
+
+  // [connectivity]
+  int probe_interval_ms = 2000;  // 0: no background probes
+  int probe_timeout_ms = 1000;
+  double ewma_alpha = 0.3;
+  int breaker_failures = 3;      // consecutive failures that open the circuit
+  int breaker_open_ms = 10000;   // open this long, then half-open (one trial call)
+  int connect_timeout_ms = 2000;
+};
+
+EdgeConfig default_config();  // with the built-in complexity keywords
+EdgeConfig parse_config(const std::string& toml_text, const std::string& source_name = "config");
+EdgeConfig load_config(const std::string& path);
+// The commented TOML of all defaults (tandem edge --print-config); parses back to default_config().
+std::string default_config_toml();
+
+}  // namespace tandem::edge

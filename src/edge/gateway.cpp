@@ -1,0 +1,463 @@
+#include "edge/gateway.h"
+
+#include <httplib.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <random>
+#include <sstream>
+
+#include "engine/vocab.h"
+#include "format/error.h"
+
+namespace tandem::edge {
+
+using nlohmann::json;
+using serve::ApiError;
+
+namespace {
+
+void send_json(httplib::Response& res, int status, const json& j) {
+  res.status = status;
+  res.set_content(serve::dump(j), "application/json");
+}
+
+void send_error(httplib::Response& res, const ApiError& e) {
+  if (e.status == 429) res.set_header("Retry-After", "1");
+  send_json(res, e.status, serve::error_json(e));
+}
+
+int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string random_hex(size_t n) {
+  static std::mutex mu;
+  static std::mt19937_64 rng{std::random_device{}()};
+  std::lock_guard<std::mutex> lk(mu);
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  for (size_t i = 0; i < n; ++i) s += hex[rng() & 15];
+  return s;
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
+  return s;
+}
+
+std::string fmt_double(double v) {
+  std::ostringstream o;
+  o.precision(10);
+  o << v;
+  return o.str();
+}
+
+// The gateway's request extensions: a "tandem" object in the body, or x-tandem-* headers.
+struct Extensions {
+  std::string route, task, privacy;
+  bool keep_local = false;
+};
+
+Extensions take_extensions(json& body, const httplib::Request& req) {
+  Extensions x;
+  x.route = req.get_header_value("x-tandem-route");
+  x.task = req.get_header_value("x-tandem-task");
+  x.privacy = req.get_header_value("x-tandem-privacy");
+  x.keep_local = req.get_header_value("x-tandem-keep-local") == "true";
+  if (body.is_object() && body.contains("tandem")) {
+    const json t = body["tandem"];
+    body.erase("tandem");
+    if (!t.is_object()) throw ApiError(400, "'tandem' must be an object", "tandem", "invalid_type");
+    for (const auto& [k, v] : t.items()) {
+      if (k == "route" && v.is_string()) x.route = v.get<std::string>();
+      else if (k == "task" && v.is_string()) x.task = v.get<std::string>();
+      else if (k == "privacy" && v.is_string()) x.privacy = v.get<std::string>();
+      else if (k == "keep_local" && v.is_boolean()) x.keep_local = v.get<bool>();
+      else throw ApiError(400, "unknown or mistyped field 'tandem." + k + "' (route, task, privacy, keep_local)",
+                          "tandem." + k, "unknown_parameter");
+    }
+  }
+  for (auto& c : x.route) c = char(std::tolower(static_cast<unsigned char>(c)));
+  if (!x.route.empty() && x.route != "auto" && x.route != "local" && x.route != "cloud" && x.route != "cascade" &&
+      x.route != "speculative" && x.route != "peer")
+    throw ApiError(400, "tandem.route must be auto, local, cloud, cascade, speculative or peer", "tandem.route",
+                   "invalid_value");
+  if (!x.privacy.empty() && x.privacy != "strict" && x.privacy != "standard" && x.privacy != "open")
+    throw ApiError(400, "tandem.privacy must be strict, standard or open", "tandem.privacy", "invalid_value");
+  return x;
+}
+
+// One system prompt for every tier: the config's goes first; an app's own system message is kept
+// after it in the same message (templates allow one system turn).
+void apply_system_prompt(json& body, const std::string& system_prompt) {
+  if (system_prompt.empty() || !body.contains("messages") || !body["messages"].is_array()) return;
+  json& msgs = body["messages"];
+  if (!msgs.empty() && msgs[0].is_object() && msgs[0].value("role", "") == "system" && msgs[0]["content"].is_string()) {
+    msgs[0]["content"] = system_prompt + "\n\n" + msgs[0]["content"].get<std::string>();
+    return;
+  }
+  msgs.insert(msgs.begin(), json{{"role", "system"}, {"content", system_prompt}});
+}
+
+}  // namespace
+
+// Counters for /metrics (Prometheus text).
+struct Gateway::Metrics {
+  std::mutex mu;
+  std::map<std::string, int64_t> requests;  // route|served_by|status
+  std::map<std::string, int64_t> failures;  // failure
+  int64_t tokens_device = 0, tokens_cloud = 0;
+  double cost_usd = 0;
+
+  void count(const std::string& route, const Outcome& o) {
+    std::lock_guard<std::mutex> lk(mu);
+    ++requests["route=\"" + route + "\",served_by=\"" + o.served_by + "\",status=\"" + o.status + "\""];
+    if (o.failure != Failure::None) ++failures[failure_name(o.failure)];
+    tokens_device += o.prompt_tokens_device + o.completion_tokens_device;
+    tokens_cloud += o.prompt_tokens_cloud + o.completion_tokens_cloud;
+    cost_usd += o.cost_usd;
+  }
+};
+
+Gateway::Gateway(EdgeConfig cfg, GatewayHooks hooks) : cfg_(std::move(cfg)) {
+  clock_ = hooks.clock ? hooks.clock : steady_clock_ms();
+  for (const auto& a : cfg_.apps) {
+    const char* k = std::getenv(a.key_env.c_str());
+    if (!k || !*k) throw Error("app '" + a.name + "': the environment variable " + a.key_env + " (its key) is not set");
+    app_keys_.emplace_back(k, a.name);
+  }
+  local_ = std::make_unique<LocalTier>(cfg_);
+  DeviceMonitor::Source src = DeviceMonitor::Source::Sysfs;
+  std::optional<Timeline> timeline;
+  if (cfg_.state_source == "timeline") {
+    src = DeviceMonitor::Source::Timeline;
+    timeline = Timeline::load(cfg_.timeline);
+  } else if (cfg_.state_source == "push") {
+    src = DeviceMonitor::Source::Push;
+  }
+  device_ = std::make_unique<DeviceMonitor>(
+      src, cfg_.sysfs_root, ThermalThresholds{cfg_.thermal_fair_c, cfg_.thermal_serious_c, cfg_.thermal_critical_c},
+      std::move(timeline), clock_);
+  conn_ = std::make_unique<Connectivity>(cfg_, clock_);
+  budget_ = std::make_unique<Budget>(cfg_, hooks.day);
+  sink_ = hooks.sink ? hooks.sink : std::make_shared<MemoryRecordSink>();
+  orch_ = std::make_unique<Orchestrator>(cfg_, *local_, *conn_, *device_, *budget_, hooks.privacy, hooks.speculative,
+                                         sink_, clock_);
+  metrics_ = std::make_unique<Metrics>();
+  http_ = std::make_unique<httplib::Server>();
+  routes();
+}
+
+Gateway::~Gateway() { stop(); }
+
+int Gateway::start() {
+  check_endpoints();
+  conn_->start_probing([this] {
+    for (const auto& e : conn_->endpoints())
+      if (!e->snapshot().model_checked && e->usable()) {
+        check_endpoints();
+        break;
+      }
+  });
+  port_ = cfg_.port == 0 ? http_->bind_to_any_port(cfg_.host)
+                         : (http_->bind_to_port(cfg_.host, cfg_.port) ? cfg_.port : -1);
+  if (port_ < 0) throw Error("cannot listen on " + cfg_.host + ":" + std::to_string(cfg_.port));
+  thread_ = std::thread([this] { http_->listen_after_bind(); });
+  for (int i = 0; i < 5000 && !http_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return port_;
+}
+
+void Gateway::stop() {
+  if (stopped_.exchange(true)) return;
+  conn_->stop();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (inflight_ > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  http_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Gateway::check_endpoints() {
+  for (auto& e : conn_->endpoints()) {
+    std::string err;
+    const json m = fetch_model_info(e->config(), endpoint_api_key(e->config()), cfg_.probe_timeout_ms * 2 + 1000, &err);
+    if (m.is_null()) continue;  // unreachable: checked again once it answers
+    const std::string fp = m.value("vocab_fingerprint", "");
+    e->set_model_info(m.value("id", ""), fp, m.value("sha256", ""), fp != local_->vocab_fingerprint());
+  }
+}
+
+std::string Gateway::authenticate(const httplib::Request& req) const {
+  if (app_keys_.empty()) return "";
+  std::string key;
+  const std::string auth = req.get_header_value("Authorization");
+  if (auth.rfind("Bearer ", 0) == 0) key = auth.substr(7);
+  else key = req.get_header_value("x-api-key");
+  // Every key is compared in full, so the time does not tell how much of a key matched.
+  std::string app;
+  for (const auto& [k, name] : app_keys_) {
+    unsigned diff = unsigned(k.size() ^ key.size());
+    for (size_t i = 0; i < k.size(); ++i) diff |= unsigned(k[i] ^ (i < key.size() ? key[i] : 0));
+    if (diff == 0) app = name;
+  }
+  if (app.empty())
+    throw ApiError(401, key.empty() ? "missing app key (send 'Authorization: Bearer KEY')" : "invalid app key", "",
+                   "invalid_api_key", "invalid_request_error");
+  return app;
+}
+
+json Gateway::health() const {
+  json eps = json::array();
+  for (const auto& e : conn_->endpoints()) {
+    const auto s = e->snapshot();
+    eps.push_back({{"name", s.name},
+                   {"kind", s.peer ? "peer" : "cloud"},
+                   {"url", s.url},
+                   {"breaker", breaker_name(s.breaker)},
+                   {"usable", s.usable},
+                   {"rtt_ms", s.rtt_ms ? json(*s.rtt_ms) : json(nullptr)},
+                   {"consecutive_failures", s.consecutive_failures},
+                   {"last_failure", s.last_failure},
+                   {"cooldown_ms", s.cooldown_ms},
+                   {"model", s.model_id},
+                   {"vocab_fingerprint", s.vocab_fingerprint},
+                   {"sha256", s.sha256},
+                   {"sync", !s.model_checked              ? "unchecked"
+                            : !s.desynced                 ? "ok"
+                            : s.vocab_fingerprint.empty() ? "unknown"
+                                                          : "de-synced"},
+                   {"speculation", s.model_checked && !s.desynced}});
+  }
+  const auto remaining = budget_->remaining("");
+  return {{"status", "ok"},
+          {"device_model", local_->model_id()},
+          {"vocab_fingerprint", local_->vocab_fingerprint()},
+          {"device", to_json(device_->current())},
+          {"device_source", device_->source_name()},
+          {"privacy_detector", orch_->privacy_detector()},
+          {"speculative_runner", orch_->has_speculative_runner()},
+          {"budget", {{"spent_today_usd", budget_->spent_today()}, {"remaining_usd", remaining ? json(*remaining) : json(nullptr)}}},
+          {"endpoints", eps}};
+}
+
+void Gateway::routes() {
+  httplib::Server& s = *http_;
+  s.new_task_queue = [this] { return new httplib::ThreadPool(size_t(cfg_.device_parallel + 16)); };
+  s.set_payload_max_length(size_t(16) << 20);
+  s.set_socket_options([](int sock) {
+    int one = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  });
+  s.set_read_timeout(30);
+  s.set_write_timeout(30);
+  auto wrap = [this](auto fn) {
+    return [this, fn](const httplib::Request& req, httplib::Response& res) {
+      ++inflight_;
+      struct Done {
+        std::atomic<int>& n;
+        ~Done() { --n; }
+      } done{inflight_};
+      try {
+        fn(req, res);
+      } catch (const ApiError& e) {
+        send_error(res, e);
+      } catch (const std::exception& e) {
+        send_error(res, ApiError(500, std::string("internal error: ") + e.what()));
+      }
+    };
+  };
+  s.Get("/health", wrap([this](const httplib::Request&, httplib::Response& res) { send_json(res, 200, health()); }));
+  s.Get("/metrics", wrap([this](const httplib::Request&, httplib::Response& res) {
+          std::ostringstream o;
+          {
+            std::lock_guard<std::mutex> lk(metrics_->mu);
+            o << "# TYPE tandem_edge_requests_total counter\n";
+            for (const auto& [k, v] : metrics_->requests) o << "tandem_edge_requests_total{" << k << "} " << v << "\n";
+            o << "# TYPE tandem_edge_failures_total counter\n";
+            for (const auto& [k, v] : metrics_->failures)
+              o << "tandem_edge_failures_total{failure=\"" << k << "\"} " << v << "\n";
+            o << "# TYPE tandem_edge_tokens_total counter\n"
+              << "tandem_edge_tokens_total{where=\"device\"} " << metrics_->tokens_device << "\n"
+              << "tandem_edge_tokens_total{where=\"cloud\"} " << metrics_->tokens_cloud << "\n"
+              << "# TYPE tandem_edge_cost_usd_total counter\ntandem_edge_cost_usd_total " << fmt_double(metrics_->cost_usd)
+              << "\n";
+          }
+          o << "# TYPE tandem_edge_endpoint_rtt_ms gauge\n";
+          std::ostringstream br, ds;
+          for (const auto& e : conn_->endpoints()) {
+            const auto sn = e->snapshot();
+            if (sn.rtt_ms) o << "tandem_edge_endpoint_rtt_ms{endpoint=\"" << sn.name << "\"} " << *sn.rtt_ms << "\n";
+            br << "tandem_edge_endpoint_breaker_open{endpoint=\"" << sn.name << "\"} "
+               << (sn.breaker == BreakerState::Open ? 1 : 0) << "\n";
+            ds << "tandem_edge_endpoint_desynced{endpoint=\"" << sn.name << "\"} " << (sn.desynced ? 1 : 0) << "\n";
+          }
+          o << "# TYPE tandem_edge_endpoint_breaker_open gauge\n" << br.str();
+          o << "# TYPE tandem_edge_endpoint_desynced gauge\n" << ds.str();
+          o << "# TYPE tandem_edge_budget_spent_usd gauge\ntandem_edge_budget_spent_usd " << fmt_double(budget_->spent_today())
+            << "\n";
+          res.set_content(o.str(), "text/plain; version=0.0.4");
+        }));
+  s.Get("/v1/device", wrap([this](const httplib::Request&, httplib::Response& res) {
+          json j = to_json(device_->current());
+          j["source"] = device_->source_name();
+          send_json(res, 200, j);
+        }));
+  s.Put("/v1/device", wrap([this](const httplib::Request& req, httplib::Response& res) {
+          json body = json::parse(req.body, nullptr, false);
+          if (body.is_discarded()) throw ApiError(400, "the request body is not valid JSON", "", "invalid_json");
+          DeviceState st;
+          try {
+            st = device_state_from_json(body);
+          } catch (const Error& e) {
+            throw ApiError(400, e.what(), "", "invalid_value");
+          }
+          device_->push(st);
+          json j = to_json(device_->current());
+          j["source"] = device_->source_name();
+          send_json(res, 200, j);
+        }));
+  s.Get("/v1/models", wrap([this](const httplib::Request& req, httplib::Response& res) {
+          authenticate(req);
+          json m = {{"id", cfg_.model_id},
+                    {"object", "model"},
+                    {"created", int64_t(0)},
+                    {"owned_by", "tandem-edge"},
+                    {"device_model", local_->model_id()},
+                    {"vocab_fingerprint", local_->vocab_fingerprint()},
+                    {"context_length", local_->n_ctx()}};
+          send_json(res, 200, {{"object", "list"}, {"data", json::array({m})}});
+        }));
+  s.Post("/v1/completions",
+         wrap([this](const httplib::Request& req, httplib::Response& res) { handle_completion(req, res, false); }));
+  s.Post("/v1/chat/completions",
+         wrap([this](const httplib::Request& req, httplib::Response& res) { handle_completion(req, res, true); }));
+  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    const int st = res.status;
+    send_error(res, ApiError(st, st == 404 ? "no route for " + req.method + " " + req.path : "bad request (HTTP " + std::to_string(st) + ")",
+                             "", st == 404 ? "not_found" : ""));
+    res.status = st;
+  });
+}
+
+void Gateway::handle_completion(const httplib::Request& http_req, httplib::Response& res, bool chat) {
+  auto req = std::make_shared<EdgeRequest>();
+  req->arrival_unix_ms = unix_ms();
+  req->arrival_steady_ms = clock_();
+  req->app = authenticate(http_req);
+  req->chat = chat;
+  json body = json::parse(http_req.body, nullptr, false);
+  if (body.is_discarded()) throw ApiError(400, "the request body is not valid JSON", "", "invalid_json");
+  if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object", "", "invalid_type");
+  const Extensions x = take_extensions(body, http_req);
+  if (chat) apply_system_prompt(body, cfg_.system_prompt);
+  if (body.contains("logprobs") && !body["logprobs"].is_null() && body["logprobs"] != false && body["logprobs"] != 0)
+    throw ApiError(400, "logprobs are not offered through the gateway (tiers differ)", "logprobs", "unsupported_parameter");
+  req->parsed = serve::parse_completion_request(body, chat, local_->vocab().n_tokens());
+  req->model = req->parsed.model.empty() ? cfg_.model_id : req->parsed.model;
+  body.erase("model");
+  req->body = body;
+  req->policy = x.route.empty() ? cfg_.policy : x.route;
+  req->task_hint = x.task;
+  req->privacy_level = x.privacy.empty() ? cfg_.privacy : x.privacy;
+  req->keep_local = x.keep_local;
+
+  auto plan = std::make_shared<Plan>(orch_->plan(*req));
+  const serve::ResponseMeta meta{(chat ? "chatcmpl-" : "cmpl-") + random_hex(24), req->model,
+                                 req->arrival_unix_ms / 1000};
+  const std::string echo_text = !chat && req->parsed.echo ? plan->device_prompt_text : "";
+  const RouteDecision& d = plan->decision;
+  res.set_header("x-tandem-route", route_name(d.route));
+  res.set_header("x-tandem-reasons", join(d.reasons, ","));
+  if (!d.notice.empty()) res.set_header("x-tandem-notice", d.notice);
+
+  if (!req->parsed.stream) {
+    Outcome out = orch_->execute(*req, *plan, [](const std::string&) { return true; });
+    orch_->record(*req, *plan, out);
+    metrics_->count(route_name(d.route), out);
+    res.set_header("x-tandem-served-by", out.served_by);
+    res.set_header("x-tandem-status", out.status);
+    res.set_header("x-tandem-cost-usd", fmt_double(out.cost_usd));
+    res.set_header("x-tandem-tokens-device", std::to_string(out.prompt_tokens_device + out.completion_tokens_device));
+    res.set_header("x-tandem-tokens-cloud", std::to_string(out.prompt_tokens_cloud + out.completion_tokens_cloud));
+    res.set_header("x-tandem-latency-ms", fmt_double(out.latency_ms));
+    res.set_header("x-tandem-data-left-device", out.data_left_device ? "true" : "false");
+    if (out.failure != Failure::None) res.set_header("x-tandem-failure", failure_name(out.failure));
+    if (out.error_status && out.text.empty()) {
+      json e = serve::error_json(ApiError(out.error_status, out.error_message));
+      e["tandem"] = tandem_object(*plan, out);
+      send_json(res, out.error_status, e);
+      return;
+    }
+    const serve::Usage u{int32_t(out.answer_prompt_tokens), int32_t(out.answer_completion_tokens), 0};
+    json j = chat ? serve::chat_response(meta, out.text, out.finish_reason, nullptr, u)
+                  : serve::completion_response(meta, echo_text + out.text, out.finish_reason, nullptr, u);
+    j["tandem"] = tandem_object(*plan, out);
+    send_json(res, 200, j);
+    return;
+  }
+
+  // Streams: the headers above say what was decided; what happened comes in a last chunk with
+  // a `tandem` object (and no choices) before [DONE].
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");
+  ++inflight_;
+  const bool include_usage = req->parsed.include_usage;
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [this, req, plan, meta, chat, include_usage, echo_text](size_t, httplib::DataSink& sink) {
+        auto send = [&](const json& j) {
+          const std::string line = "data: " + serve::dump(j) + "\n\n";
+          return sink.write(line.data(), line.size());
+        };
+        bool ok = true;
+        if (chat) ok = send(serve::chat_chunk(meta, {{"role", "assistant"}, {"content", ""}}, nullptr, nullptr));
+        else if (!echo_text.empty()) ok = send(serve::completion_chunk(meta, echo_text, nullptr, nullptr));
+        Outcome out;
+        if (ok) {
+          out = orch_->execute(*req, *plan, [&](const std::string& text) {
+            return chat ? send(serve::chat_chunk(meta, {{"content", text}}, nullptr, nullptr))
+                        : send(serve::completion_chunk(meta, text, nullptr, nullptr));
+          });
+        } else {
+          out.cancelled = true;
+          out.status = "error";
+        }
+        orch_->record(*req, *plan, out);
+        metrics_->count(route_name(plan->decision.route), out);
+        if (out.cancelled) return false;
+        if (out.error_status) {
+          send(serve::error_json(ApiError(out.error_status, out.error_message)));
+        } else {
+          const json fr = out.finish_reason.empty() ? json("stop") : json(out.finish_reason);
+          if (chat) send(serve::chat_chunk(meta, json::object(), fr, nullptr));
+          else send(serve::completion_chunk(meta, "", fr, nullptr));
+          if (include_usage)
+            send(serve::usage_chunk(meta, chat,
+                                    {int32_t(out.answer_prompt_tokens), int32_t(out.answer_completion_tokens), 0}));
+        }
+        json last = {{"id", meta.id},
+                     {"object", chat ? "chat.completion.chunk" : "text_completion"},
+                     {"created", meta.created},
+                     {"model", meta.model},
+                     {"choices", json::array()},
+                     {"tandem", tandem_object(*plan, out)}};
+        send(last);
+        const std::string done = "data: [DONE]\n\n";
+        sink.write(done.data(), done.size());
+        sink.done();
+        return true;
+      },
+      [this](bool) { --inflight_; });
+}
+
+}  // namespace tandem::edge

@@ -1,0 +1,84 @@
+// tandem edge: the OpenAI-compatible gateway apps talk to on localhost (docs/edge.md). It serves
+// /v1/models, /v1/completions and /v1/chat/completions (streamed and not), /health, /metrics and
+// PUT/GET /v1/device, and hands each request to the Orchestrator, which decides where it runs.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "edge/budget.h"
+#include "edge/config.h"
+#include "edge/connectivity.h"
+#include "edge/device_state.h"
+#include "edge/hooks.h"
+#include "edge/local_tier.h"
+#include "edge/orchestrator.h"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace tandem::edge {
+
+// Parts plugged in from outside; every one may be left empty (see hooks.h for the defaults).
+struct GatewayHooks {
+  std::shared_ptr<PrivacyGate> privacy;          // default: NoDetectionPrivacyGate (detects nothing)
+  std::shared_ptr<SpeculativeRunner> speculative;  // default: none (SPECULATIVE is never chosen)
+  std::shared_ptr<RecordSink> sink;              // default: a MemoryRecordSink
+  ClockFn clock;                                 // default: the steady clock (timeline, breakers)
+  std::function<int64_t()> day;                  // default: the UTC day (budgets)
+};
+
+class Gateway {
+ public:
+  Gateway(EdgeConfig cfg, GatewayHooks hooks = {});  // loads the device model
+  ~Gateway();
+
+  // Checks the endpoints' models (de-sync), starts the probes, binds and serves on a thread of
+  // its own; returns the port.
+  int start();
+  void stop();
+  int port() const { return port_; }
+
+  // GET /v1/models on every endpoint: records each model's vocabulary fingerprint and hash, and
+  // marks an endpoint de-synced (no speculation with it) when the fingerprint differs from the
+  // device model's or is missing.
+  void check_endpoints();
+
+  const EdgeConfig& config() const { return cfg_; }
+  Connectivity& connectivity() { return *conn_; }
+  DeviceMonitor& device() { return *device_; }
+  Budget& budget() { return *budget_; }
+  LocalTier& local() { return *local_; }
+  RecordSink& sink() { return *sink_; }
+
+ private:
+  struct Metrics;
+  void routes();
+  std::string authenticate(const httplib::Request& req) const;  // the app's name, or throws 401
+  void handle_completion(const httplib::Request& req, httplib::Response& res, bool chat);
+  nlohmann::json health() const;
+
+  EdgeConfig cfg_;
+  ClockFn clock_;
+  std::vector<std::pair<std::string, std::string>> app_keys_;  // (key, app name)
+  std::unique_ptr<LocalTier> local_;
+  std::unique_ptr<DeviceMonitor> device_;
+  std::unique_ptr<Connectivity> conn_;
+  std::unique_ptr<Budget> budget_;
+  std::shared_ptr<RecordSink> sink_;
+  std::unique_ptr<Orchestrator> orch_;
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<httplib::Server> http_;
+  std::thread thread_;
+  std::atomic<bool> stopped_{false};
+  std::atomic<int> inflight_{0};
+  int port_ = -1;
+};
+
+}  // namespace tandem::edge

@@ -1,0 +1,131 @@
+// The gateway's plug-in points for parts built elsewhere, connected by whoever assembles the
+// gateway (tandem edge's command, or tests):
+//   PrivacyGate       the privacy issue's PII detection and reversible redaction (src/privacy);
+//   SpeculativeRunner the verify issue's device-drafts/cloud-verifies client (src/verify);
+//   RecordSink        the ledger (src/ledger's Ledger::insert) — one ledger::Record per request.
+// Until they are connected the defaults below stand in, and say plainly what they do not do.
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "edge/config.h"
+#include "edge/connectivity.h"
+#include "edge/router.h"
+#include "ledger/record.h"
+#include "serve/openai_protocol.h"
+
+namespace tandem::edge {
+
+// ---- Privacy ----------------------------------------------------------------------------------
+
+// Puts the original values back into an answer computed from redacted text. Streaming: push()
+// returns what can be sent now (a placeholder split across pieces is held back), flush() the rest.
+class AnswerRestorer {
+ public:
+  virtual ~AnswerRestorer() = default;
+  virtual std::string push(std::string_view piece) = 0;
+  virtual std::string flush() = 0;
+};
+
+struct PrivacyInput {
+  bool chat = false;
+  const std::vector<serve::ChatMessageIn>* messages = nullptr;  // chat
+  const std::string* prompt = nullptr;                          // /v1/completions (text prompt)
+  std::string level;  // strict, standard or open (config policy.privacy, or the request's)
+  std::string app;
+};
+
+struct PrivacyVerdict {
+  bool keep_local = false;  // must never leave the device
+  bool failed = false;      // the check could not run: the gateway keeps the request local
+  // What may leave the device instead of the original (set only when `redacted`).
+  bool redacted = false;
+  std::vector<serve::ChatMessageIn> messages;
+  std::string prompt;
+  std::shared_ptr<AnswerRestorer> restorer;  // null: the answer needs no restoring
+  std::map<std::string, int> found;          // PII type -> count
+  std::map<std::string, int> redacted_counts;
+  std::string detector;                      // which detector ran
+};
+
+class PrivacyGate {
+ public:
+  virtual ~PrivacyGate() = default;
+  virtual PrivacyVerdict inspect(const PrivacyInput& in) = 0;
+};
+
+// The stand-in until the privacy detector is connected: it detects NOTHING and allows every
+// request to leave the device. It is not privacy protection; /health names it ("detector":
+// "none") so nobody mistakes it for one.
+class NoDetectionPrivacyGate : public PrivacyGate {
+ public:
+  PrivacyVerdict inspect(const PrivacyInput&) override {
+    PrivacyVerdict v;
+    v.detector = "none";
+    return v;
+  }
+};
+
+// ---- Speculative decoding ---------------------------------------------------------------------
+
+struct SpeculativeRequest {
+  const EndpointConfig* endpoint = nullptr;
+  std::string api_key;
+  std::string prompt_text;  // rendered with the device model's template (chat) or as given
+  serve::GenerationParams gen;
+  // Text as it is accepted; return false when the app went away (stop early).
+  std::function<bool(const std::string& text)> on_text;
+};
+
+struct SpeculativeResult {
+  Failure failure = Failure::None;  // before any text: the gateway falls back; after: continues on the device
+  std::string text;                 // all text passed to on_text
+  std::string finish_reason;        // "stop" or "length" when it finished
+  int64_t prompt_tokens_device = 0, completion_tokens_device = 0;  // drafted tokens that were kept
+  int64_t prompt_tokens_cloud = 0, completion_tokens_cloud = 0;    // tokens the cloud evaluated/sampled
+  int64_t rounds = 0, drafted = 0, accepted = 0;
+};
+
+class SpeculativeRunner {
+ public:
+  virtual ~SpeculativeRunner() = default;
+  // Expected time for this request speculatively and as a plain cloud call at `rtt_ms`;
+  // nullopt when it cannot say (the router then does not choose SPECULATIVE).
+  virtual std::optional<SpeculationEstimate> estimate(const EndpointConfig& endpoint, double rtt_ms,
+                                                      int64_t prompt_tokens, int64_t max_tokens) = 0;
+  virtual SpeculativeResult run(const SpeculativeRequest& req) = 0;
+};
+
+// ---- Ledger -------------------------------------------------------------------------------------
+
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  virtual void record(const ledger::Record& r) = 0;  // called once per finished request
+};
+
+// Keeps records in memory (tests, and the gateway until the ledger is connected).
+class MemoryRecordSink : public RecordSink {
+ public:
+  void record(const ledger::Record& r) override {
+    std::lock_guard<std::mutex> lk(mu_);
+    records_.push_back(r);
+    records_.back().id = int64_t(records_.size());
+  }
+  std::vector<ledger::Record> records() const {
+    std::lock_guard<std::mutex> lk(mu_);
+    return records_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<ledger::Record> records_;
+};
+
+}  // namespace tandem::edge

@@ -1,0 +1,74 @@
+// The device model, run in-process with serve's Scheduler (continuous batching and its prompt
+// cache), so LOCAL answers OpenAI requests exactly as `tandem serve` would over the same model.
+// It also measures the two model-side signals of the policy: the next-token entropy after
+// prefill (complexity; the prefill stays in the prompt cache, so LOCAL then reuses it) and the
+// mean token log-probability of an answer (CASCADE's confidence).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "edge/config.h"
+#include "serve/chat_format.h"
+#include "serve/metrics.h"
+#include "serve/openai_protocol.h"
+#include "serve/scheduler.h"
+
+namespace tandem {
+class LlamaModel;
+class Vocab;
+}  // namespace tandem
+
+namespace tandem::edge {
+
+struct LocalResult {
+  std::string text;
+  std::string finish_reason;  // "stop" or "length"
+  int64_t prompt_tokens = 0, cached_tokens = 0, completion_tokens = 0;
+  std::optional<double> mean_logprob;  // with want_logprobs and at least one token
+  int error_status = 0;                // the engine failed (HTTP status) ...
+  std::string error;                   // ... with this message
+  bool cancelled = false;              // on_text asked to stop
+};
+
+class LocalTier {
+ public:
+  explicit LocalTier(const EdgeConfig& cfg);
+  ~LocalTier();
+
+  // Chat messages to the device model's prompt text (its template; throws serve::ApiError).
+  std::string render_chat(const std::vector<serve::ChatMessageIn>& messages) const;
+  // Prompt text to tokens as serve does (BOS as the model asks; special tokens parsed for chat).
+  std::vector<int32_t> tokenize(const std::string& text, bool chat) const;
+
+  // Runs a completion. on_text gets each piece of text as it is produced (return false to stop).
+  LocalResult generate(const std::vector<int32_t>& prompt, const serve::GenerationParams& gen, bool want_logprobs,
+                       const std::function<bool(const std::string&)>& on_text);
+
+  // Entropy (nats) of the next-token distribution after the prompt; nullopt on failure.
+  std::optional<double> prompt_entropy(const std::vector<int32_t>& prompt);
+
+  const Vocab& vocab() const { return *vocab_; }
+  int32_t n_ctx() const { return scheduler_->n_ctx(); }
+  const std::string& vocab_fingerprint() const { return fingerprint_; }
+  const std::string& model_id() const { return model_id_; }
+  // Measured decode time per token (EWMA), once a generation has run.
+  std::optional<double> ms_per_token() const;
+  serve::Metrics& metrics() { return metrics_; }
+
+ private:
+  std::unique_ptr<LlamaModel> model_;
+  std::unique_ptr<Vocab> vocab_;
+  std::unique_ptr<serve::ChatFormatter> chat_;
+  serve::Metrics metrics_;
+  std::unique_ptr<serve::Scheduler> scheduler_;
+  std::string fingerprint_, model_id_;
+  mutable std::mutex mu_;
+  std::optional<double> ms_per_token_;
+};
+
+}  // namespace tandem::edge

@@ -1,0 +1,452 @@
+#include "edge/orchestrator.h"
+
+#include <algorithm>
+#include <random>
+
+#include "edge/complexity.h"
+#include "engine/vocab.h"
+
+namespace tandem::edge {
+
+using nlohmann::json;
+
+namespace {
+
+uint64_t random_seed() {
+  static std::mutex mu;
+  static std::random_device rd;
+  std::lock_guard<std::mutex> lk(mu);
+  return uint64_t(rd()) << 32 | rd();
+}
+
+bool has_reason(const std::vector<std::string>& v, const std::string& r) {
+  return std::find(v.begin(), v.end(), r) != v.end();
+}
+
+}  // namespace
+
+json tandem_object(const Plan& plan, const Outcome& out) {
+  json reasons = plan.decision.reasons;
+  for (const auto& r : out.more_reasons) reasons.push_back(r);
+  json t = {{"route", route_name(plan.decision.route)},
+            {"served_by", out.served_by},
+            {"status", out.status},
+            {"reasons", reasons},
+            {"tokens",
+             {{"device", {{"prompt", out.prompt_tokens_device}, {"completion", out.completion_tokens_device}}},
+              {"cloud", {{"prompt", out.prompt_tokens_cloud}, {"completion", out.completion_tokens_cloud}}}}},
+            {"cost_usd", out.cost_usd},
+            {"all_cloud_cost_usd", out.all_cloud_cost_usd},
+            {"latency_ms", out.latency_ms},
+            {"ttft_ms", out.ttft_ms ? json(*out.ttft_ms) : json(nullptr)},
+            {"data_left_device", out.data_left_device}};
+  if (!plan.decision.notice.empty()) t["notice"] = plan.decision.notice;
+  if (out.failure != Failure::None) t["failure"] = failure_name(out.failure);
+  if (!out.attempts.empty()) t["attempts"] = out.attempts;
+  if (out.failover_at_chunk >= 0) t["failover_at_chunk"] = out.failover_at_chunk;
+  if (plan.decision.entropy) t["entropy"] = *plan.decision.entropy;
+  if (out.mean_logprob) t["mean_logprob"] = *out.mean_logprob;
+  if (plan.decision.max_tokens_cap) t["max_tokens_cap"] = *plan.decision.max_tokens_cap;
+  if (out.spec_rounds > 0)
+    t["speculative"] = {{"rounds", out.spec_rounds}, {"drafted", out.spec_drafted}, {"accepted", out.spec_accepted}};
+  t["privacy"] = {{"detector", plan.privacy.detector},
+                  {"found", plan.privacy.found},
+                  {"redacted", plan.privacy.redacted_counts}};
+  return t;
+}
+
+Orchestrator::Orchestrator(const EdgeConfig& cfg, LocalTier& local, Connectivity& conn, DeviceMonitor& device,
+                           Budget& budget, std::shared_ptr<PrivacyGate> privacy,
+                           std::shared_ptr<SpeculativeRunner> speculative, std::shared_ptr<RecordSink> sink,
+                           ClockFn clock)
+    : cfg_(cfg), local_(local), conn_(conn), device_(device), budget_(budget),
+      privacy_(privacy ? std::move(privacy) : std::make_shared<NoDetectionPrivacyGate>()),
+      speculative_(std::move(speculative)),
+      sink_(sink ? std::move(sink) : std::make_shared<MemoryRecordSink>()),
+      clock_(clock ? std::move(clock) : steady_clock_ms()) {
+  detector_ = "unknown";
+  if (dynamic_cast<NoDetectionPrivacyGate*>(privacy_.get())) detector_ = "none";
+}
+
+const EndpointConfig* Orchestrator::primary_cloud() const {
+  const EndpointConfig* best = nullptr;
+  for (const auto& e : cfg_.clouds)
+    if (!best || e.priority < best->priority) best = &e;
+  return best;
+}
+
+Plan Orchestrator::plan(const EdgeRequest& req) {
+  Plan p;
+  const auto& r = req.parsed;
+  PrivacyInput pi;
+  pi.chat = req.chat;
+  pi.messages = &r.messages;
+  pi.prompt = &r.prompt_text;
+  pi.level = req.privacy_level;
+  pi.app = req.app;
+  try {
+    p.privacy = privacy_->inspect(pi);
+  } catch (const std::exception&) {
+    p.privacy = PrivacyVerdict{};
+    p.privacy.failed = true;
+  }
+  if (p.privacy.detector.empty()) p.privacy.detector = detector_;
+
+  std::string user_text;
+  if (req.chat) {
+    p.device_prompt_text = local_.render_chat(r.messages);
+    p.device_prompt = local_.tokenize(p.device_prompt_text, true);
+    for (const auto& m : r.messages)
+      if (m.role == "user") user_text += m.content + "\n";
+  } else if (r.prompt_is_tokens) {
+    p.device_prompt = r.prompt_tokens;
+    p.device_prompt_text = local_.vocab().detokenize(r.prompt_tokens);
+    user_text = p.device_prompt_text;
+  } else {
+    p.device_prompt_text = r.prompt_text;
+    p.device_prompt = local_.tokenize(r.prompt_text, false);
+    user_text = r.prompt_text;
+  }
+  const int64_t L = int64_t(p.device_prompt.size()), n_ctx = local_.n_ctx();
+  const char* param = req.chat ? "messages" : "prompt";
+  if (L == 0) throw serve::ApiError(400, "the prompt is empty (no tokens)", param);
+  if (L >= n_ctx)
+    throw serve::ApiError(400,
+                          "the prompt has " + std::to_string(L) + " tokens; the device model's context holds " +
+                              std::to_string(n_ctx),
+                          param, "context_length_exceeded");
+  // Every tier must be able to finish the request (the device continues failed streams), so
+  // an explicit max_tokens beyond the device's context is refused, and the default is cut to it.
+  if (r.gen.max_tokens >= 0 && L + r.gen.max_tokens > n_ctx)
+    throw serve::ApiError(400,
+                          "the device model's context holds " + std::to_string(n_ctx) + " tokens, but you asked for " +
+                              std::to_string(L + r.gen.max_tokens) + " (" + std::to_string(L) + " in the prompt, " +
+                              std::to_string(r.gen.max_tokens) + " for the completion)",
+                          req.chat ? "max_completion_tokens" : "max_tokens", "context_length_exceeded");
+  p.max_tokens = r.gen.max_tokens >= 0 ? r.gen.max_tokens : std::min<int64_t>(cfg_.default_max_tokens, n_ctx - L);
+
+  RouteInputs in;
+  in.policy = req.policy;
+  in.keep_local = p.privacy.keep_local || req.keep_local;
+  in.privacy_failed = p.privacy.failed;
+  in.device = device_.current();
+  for (const auto& e : conn_.endpoints()) {
+    const auto s = e->snapshot();
+    EndpointView v;
+    v.name = s.name;
+    v.peer = s.peer;
+    v.usable = s.usable;
+    v.rtt_ms = s.rtt_ms;
+    v.priority = e->config().priority;
+    v.price_input_per_1m = e->config().price_input_per_1m;
+    v.price_output_per_1m = e->config().price_output_per_1m;
+    v.desynced = !s.model_checked || s.desynced;
+    in.endpoints.push_back(v);
+  }
+  in.task_hint = req.task_hint;
+  in.categories = match_categories(user_text, cfg_.category_keywords);
+  in.prompt_tokens = L;
+  const std::vector<int32_t> tokens = p.device_prompt;
+  in.entropy = [this, tokens] { return local_.prompt_entropy(tokens); };
+  in.budget_remaining_usd = budget_.remaining(req.app);
+  in.max_tokens = p.max_tokens;
+  in.latency_target_ms = cfg_.latency_target_ms;
+  in.device_ms_per_token = local_.ms_per_token();
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    in.cloud_ms_per_token = cloud_ms_per_token_;
+  }
+  if (speculative_) {
+    // The estimate for the first usable cloud endpoint whose vocabulary matches.
+    for (const auto& v : in.endpoints) {
+      if (v.peer || !v.usable || v.desynced) continue;
+      if (auto ep = conn_.find(v.name))
+        in.speculation = speculative_->estimate(ep->config(), v.rtt_ms.value_or(0), L, p.max_tokens);
+      if (in.speculation) in.speculation->endpoint = v.name;
+      break;
+    }
+  }
+  p.decision = decide_route(in, cfg_);
+  if (p.decision.max_tokens_cap) p.max_tokens = std::min(p.max_tokens, *p.decision.max_tokens_cap);
+  return p;
+}
+
+serve::GenerationParams Orchestrator::gen_params(const EdgeRequest& req, const Plan& plan) const {
+  serve::GenerationParams g = req.parsed.gen;
+  g.max_tokens = int32_t(plan.max_tokens);
+  if (!req.parsed.seed_given) g.sampling.seed = random_seed();
+  return g;
+}
+
+json Orchestrator::endpoint_body(const EdgeRequest& req, const Plan& plan) const {
+  json b = req.body;
+  b.erase("max_completion_tokens");
+  b["max_tokens"] = plan.max_tokens;
+  if (plan.privacy.redacted) {
+    if (req.chat) {
+      json msgs = json::array();
+      for (const auto& m : plan.privacy.messages) msgs.push_back({{"role", m.role}, {"content", m.content}});
+      b["messages"] = msgs;
+    } else {
+      b["prompt"] = plan.privacy.prompt;
+    }
+  }
+  return b;
+}
+
+double Orchestrator::charge(const EdgeRequest& req, const EndpointConfig& ep, int64_t prompt_tokens,
+                            int64_t completion_tokens) {
+  const double usd =
+      (double(prompt_tokens) * ep.price_input_per_1m + double(completion_tokens) * ep.price_output_per_1m) / 1e6;
+  budget_.charge(req.app, usd);
+  return usd;
+}
+
+struct Orchestrator::Run {
+  const EdgeRequest& req;
+  const Plan& plan;
+  serve::GenerationParams gen;
+  Outcome& out;
+  std::function<bool(const std::string&)> emit;  // to the app, counting ttft and text
+};
+
+void Orchestrator::run_local(Run& run, const std::string& prefix, int64_t prefix_tokens, bool want_logprobs,
+                             const std::function<bool(const std::string&)>& sink) {
+  Outcome& out = run.out;
+  std::vector<int32_t> tokens = run.plan.device_prompt;
+  if (!prefix.empty()) tokens = local_.tokenize(run.plan.device_prompt_text + prefix, run.req.chat);
+  serve::GenerationParams g = run.gen;
+  g.max_tokens = int32_t(std::max<int64_t>(0, run.plan.max_tokens - prefix_tokens));
+  LocalResult r = local_.generate(tokens, g, want_logprobs, sink);
+  out.prompt_tokens_device += r.prompt_tokens;
+  out.completion_tokens_device += r.completion_tokens;
+  out.finish_reason = r.finish_reason;
+  out.mean_logprob = r.mean_logprob;
+  if (r.cancelled) out.cancelled = true;
+  if (r.error_status) {
+    out.error_status = r.error_status;
+    out.error_message = r.error;
+  }
+  if (out.answer_prompt_tokens == 0) out.answer_prompt_tokens = r.prompt_tokens;
+  out.answer_completion_tokens += r.completion_tokens;
+}
+
+void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names,
+                                 const std::function<void()>& device_fallback) {
+  Outcome& out = run.out;
+  const json body = endpoint_body(run.req, run.plan);
+  for (const auto& name : names) {
+    auto eh = conn_.find(name);
+    if (!eh) continue;
+    if (!eh->acquire()) {
+      out.attempts.push_back(name + ":breaker_open");
+      continue;
+    }
+    const EndpointConfig& ep = eh->config();
+    std::shared_ptr<AnswerRestorer> restorer = run.plan.privacy.redacted ? run.plan.privacy.restorer : nullptr;
+    CloudCall call;
+    call.endpoint = &ep;
+    call.api_key = endpoint_api_key(ep);
+    call.chat = run.req.chat;
+    call.body = body;
+    call.connect_timeout_ms = cfg_.connect_timeout_ms;
+    call.on_text = [&](const std::string& piece) { return run.emit(restorer ? restorer->push(piece) : piece); };
+    CloudResult res = call_cloud(call);
+    if (restorer) run.emit(restorer->flush());
+    if (res.request_sent) out.data_left_device = true;
+
+    // Tokens this endpoint computed, charged to it (usage when it sent one, else estimated).
+    const int64_t prompt_tokens = res.prompt_tokens.value_or(res.request_sent ? int64_t(run.plan.device_prompt.size()) : 0);
+    const int64_t completion_tokens = res.completion_tokens.value_or(res.content_chunks);
+    if (res.http_status == 200 || res.content_chunks > 0) {
+      out.prompt_tokens_cloud += prompt_tokens;
+      out.completion_tokens_cloud += completion_tokens;
+      out.cost_usd += charge(run.req, ep, prompt_tokens, completion_tokens);
+    }
+    if (res.completed()) {
+      if (res.headers_ms) eh->on_success(*res.headers_ms);
+      out.served_by = name;
+      out.finish_reason = res.finish_reason.empty() ? "stop" : res.finish_reason;
+      out.answer_prompt_tokens = prompt_tokens;
+      out.answer_completion_tokens += completion_tokens;
+      return;
+    }
+    if (res.cancelled) {
+      out.served_by = name;
+      out.cancelled = true;
+      return;
+    }
+    // A failure. 4xx other than 401/403/404/429 is the request's, not the endpoint's health.
+    const bool endpoint_fault = res.failure != Failure::Http4xx || res.http_status == 401 ||
+                                res.http_status == 403 || res.http_status == 404;
+    if (endpoint_fault) eh->on_failure(res.failure, res.retry_after_ms);
+    if (out.failure == Failure::None) out.failure = res.failure;
+    out.attempts.push_back(name + ":" + failure_name(res.failure));
+    out.status = "fallback";
+    if (res.content_chunks > 0) {
+      // Mid-stream: the device continues the same answer from what the app already has.
+      out.failover_at_chunk = res.content_chunks;
+      out.answer_prompt_tokens = prompt_tokens;
+      out.answer_completion_tokens += completion_tokens;
+      out.served_by = "device";
+      run_local(run, out.text, res.content_chunks, false, run.emit);
+      return;
+    }
+  }
+  device_fallback();
+}
+
+Outcome Orchestrator::execute(const EdgeRequest& req, const Plan& plan,
+                              const std::function<bool(const std::string&)>& emit) {
+  Outcome out;
+  Run run{req, plan, gen_params(req, plan), out, {}};
+  run.emit = [&](const std::string& s) {
+    if (s.empty() || out.cancelled) return !out.cancelled;
+    if (!out.ttft_ms) out.ttft_ms = double(clock_() - req.arrival_steady_ms);
+    out.text += s;
+    if (!emit(s)) out.cancelled = true;
+    return !out.cancelled;
+  };
+  auto device_answer = [&] {
+    out.served_by = "device";
+    run_local(run, "", 0, false, run.emit);
+  };
+  const RouteDecision& d = plan.decision;
+  switch (d.route) {
+    case Route::Local:
+      device_answer();
+      break;
+    case Route::Cloud:
+    case Route::Peer:
+      run_endpoints(run, d.endpoints, device_answer);
+      break;
+    case Route::Cascade: {
+      // The device answers first, unseen; only a confident answer is sent.
+      std::string held;
+      run_local(run, "", 0, true, [&](const std::string& s) {
+        held += s;
+        return true;
+      });
+      const bool confident =
+          out.error_status == 0 && out.mean_logprob && *out.mean_logprob >= cfg_.cascade_min_logprob;
+      if (confident) {
+        out.more_reasons.push_back("cascade:confident");
+        out.served_by = "device";
+        run.emit(held);
+        break;
+      }
+      out.more_reasons.push_back("cascade:low_confidence");
+      const std::string device_finish = out.finish_reason;
+      const int64_t device_completion = out.answer_completion_tokens, device_prompt = out.answer_prompt_tokens;
+      out.answer_completion_tokens = 0;
+      out.answer_prompt_tokens = 0;
+      const int device_error = out.error_status;
+      out.error_status = 0;
+      run_endpoints(run, d.endpoints, [&] {
+        // Every endpoint failed: the device's answer after all.
+        out.served_by = "device";
+        out.finish_reason = device_finish;
+        out.answer_completion_tokens = device_completion;
+        out.answer_prompt_tokens = device_prompt;
+        out.error_status = device_error;
+        run.emit(held);
+      });
+      break;
+    }
+    case Route::Speculative: {
+      auto eh = conn_.find(d.endpoints.empty() ? "" : d.endpoints.front());
+      SpeculativeResult sr;
+      if (speculative_ && eh) {
+        SpeculativeRequest sreq;
+        sreq.endpoint = &eh->config();
+        sreq.api_key = endpoint_api_key(eh->config());
+        sreq.prompt_text = plan.device_prompt_text;
+        sreq.gen = run.gen;
+        sreq.on_text = run.emit;
+        sr = speculative_->run(sreq);
+        out.data_left_device = true;
+        out.prompt_tokens_device += sr.prompt_tokens_device;
+        out.completion_tokens_device += sr.completion_tokens_device;
+        out.prompt_tokens_cloud += sr.prompt_tokens_cloud;
+        out.completion_tokens_cloud += sr.completion_tokens_cloud;
+        out.cost_usd += charge(req, eh->config(), sr.prompt_tokens_cloud, sr.completion_tokens_cloud);
+        out.spec_rounds = sr.rounds;
+        out.spec_drafted = sr.drafted;
+        out.spec_accepted = sr.accepted;
+      } else {
+        sr.failure = Failure::Connection;
+      }
+      if (sr.failure == Failure::None) {
+        out.served_by = d.endpoints.front();
+        out.finish_reason = sr.finish_reason;
+        out.answer_prompt_tokens = int64_t(plan.device_prompt.size());
+        out.answer_completion_tokens = sr.completion_tokens_device + sr.completion_tokens_cloud;
+        break;
+      }
+      out.failure = sr.failure;
+      out.status = "fallback";
+      out.attempts.push_back((d.endpoints.empty() ? std::string("speculative") : d.endpoints.front()) + ":" +
+                             failure_name(sr.failure));
+      if (!sr.text.empty()) {
+        out.served_by = "device";
+        out.answer_completion_tokens = sr.completion_tokens_device + sr.completion_tokens_cloud;
+        run_local(run, out.text, out.answer_completion_tokens, false, run.emit);
+        break;
+      }
+      std::vector<std::string> rest(d.endpoints.begin() + (d.endpoints.empty() ? 0 : 1), d.endpoints.end());
+      run_endpoints(run, rest, device_answer);
+      break;
+    }
+  }
+  if (out.error_status) out.status = "error";
+  if (out.cancelled && out.status == "ok") out.status = "error";
+  out.latency_ms = double(clock_() - req.arrival_steady_ms);
+  if (const EndpointConfig* p = primary_cloud())
+    out.all_cloud_cost_usd =
+        (double(out.answer_prompt_tokens) * p->price_input_per_1m + double(out.answer_completion_tokens) * p->price_output_per_1m) / 1e6;
+  if (out.failure == Failure::None && has_reason(d.reasons, "budget:exhausted")) out.failure = Failure::Budget;
+  if (out.failure == Failure::None && has_reason(d.reasons, "privacy:check_failed")) out.failure = Failure::Privacy;
+  // The cloud's decode speed, for the latency rule.
+  if (out.served_by != "device" && out.ttft_ms && out.completion_tokens_cloud > 1) {
+    const double per = (out.latency_ms - *out.ttft_ms) / double(out.completion_tokens_cloud - 1);
+    std::lock_guard<std::mutex> lk(mu_);
+    cloud_ms_per_token_ = cloud_ms_per_token_ ? 0.3 * per + 0.7 * *cloud_ms_per_token_ : per;
+  }
+  return out;
+}
+
+void Orchestrator::record(const EdgeRequest& req, const Plan& plan, const Outcome& out) {
+  ledger::Record r;
+  r.time_ms = req.arrival_unix_ms;
+  r.app = req.app;
+  r.endpoint = req.model;
+  r.route = route_name(plan.decision.route);
+  r.reasons = plan.decision.reasons;
+  r.reasons.insert(r.reasons.end(), out.more_reasons.begin(), out.more_reasons.end());
+  r.served_by = out.served_by;
+  r.status = out.status;
+  r.failure = failure_name(out.failure);
+  r.stream = req.parsed.stream;
+  r.prompt_tokens_device = out.prompt_tokens_device;
+  r.completion_tokens_device = out.completion_tokens_device;
+  r.prompt_tokens_cloud = out.prompt_tokens_cloud;
+  r.completion_tokens_cloud = out.completion_tokens_cloud;
+  r.cost_usd = out.cost_usd;
+  r.all_cloud_cost_usd = out.all_cloud_cost_usd;
+  r.latency_ms = out.latency_ms;
+  r.ttft_ms = out.ttft_ms;
+  r.privacy_level = req.privacy_level;
+  r.data_left_device = out.data_left_device;
+  r.pii_found = plan.privacy.found;
+  r.pii_redacted = plan.privacy.redacted_counts;
+  r.spec_rounds = out.spec_rounds;
+  r.spec_drafted = out.spec_drafted;
+  r.spec_accepted = out.spec_accepted;
+  if (cfg_.store_text) {
+    r.prompt_text = plan.device_prompt_text;
+    r.answer_text = out.text;
+  }
+  sink_->record(r);
+}
+
+}  // namespace tandem::edge

@@ -1,0 +1,122 @@
+// One request's way through the gateway, in two steps: plan() gathers the inputs (privacy
+// verdict, endpoints' health, device state, complexity, budget, speculation estimate) and asks the
+// router; execute() runs the plan, streaming text to the app through `emit`, falling back on
+// failures (before the first token: the next endpoint, then the device; after it: the device
+// continues the same answer), charging each token to what produced it, and filling the ledger
+// record. The HTTP side (gateway.cpp) only parses, renders and writes.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "edge/budget.h"
+#include "edge/cloud_client.h"
+#include "edge/config.h"
+#include "edge/connectivity.h"
+#include "edge/device_state.h"
+#include "edge/hooks.h"
+#include "edge/local_tier.h"
+#include "edge/router.h"
+#include "ledger/record.h"
+#include "serve/openai_protocol.h"
+
+namespace tandem::edge {
+
+// A request as the app sent it, validated, with the gateway's extensions taken out.
+struct EdgeRequest {
+  bool chat = false;
+  serve::CompletionRequest parsed;  // messages include the configured system prompt
+  nlohmann::json body;              // what an endpoint receives (system prompt applied, max_tokens explicit)
+  std::string app;                  // the app's name from the config, or ""
+  std::string model;                // the model id the app asked for
+  std::string policy;               // config default, or the request's "tandem": {"route"}
+  std::string task_hint;            // "tandem": {"task"}
+  std::string privacy_level;
+  bool keep_local = false;          // "tandem": {"keep_local": true}
+  int64_t arrival_unix_ms = 0;
+  int64_t arrival_steady_ms = 0;
+};
+
+struct Plan {
+  RouteDecision decision;
+  PrivacyVerdict privacy;
+  std::string device_prompt_text;       // the prompt as the device model sees it
+  std::vector<int32_t> device_prompt;   // its tokens
+  int64_t max_tokens = 0;               // after caps
+};
+
+struct Outcome {
+  std::string served_by;              // "device", an endpoint name
+  std::string status = "ok";          // ok, fallback, error
+  Failure failure = Failure::None;    // the first failure met
+  std::vector<std::string> attempts;  // "name:failure" for each failed try, in order
+  std::vector<std::string> more_reasons;  // found while running (e.g. cascade:low_confidence)
+  std::string text, finish_reason;
+  int64_t prompt_tokens_device = 0, completion_tokens_device = 0;
+  int64_t prompt_tokens_cloud = 0, completion_tokens_cloud = 0;
+  int64_t answer_prompt_tokens = 0, answer_completion_tokens = 0;  // the usage reported to the app
+  double cost_usd = 0, all_cloud_cost_usd = 0;
+  std::optional<double> ttft_ms;
+  double latency_ms = 0;
+  bool data_left_device = false;
+  std::optional<double> mean_logprob;  // CASCADE's device answer
+  int64_t failover_at_chunk = -1;      // mid-stream failover: cloud chunks before the device took over
+  int64_t spec_rounds = 0, spec_drafted = 0, spec_accepted = 0;
+  int error_status = 0;
+  std::string error_message;
+  bool cancelled = false;
+};
+
+// The `tandem` object of a response (docs/edge.md).
+nlohmann::json tandem_object(const Plan& plan, const Outcome& out);
+
+class Orchestrator {
+ public:
+  Orchestrator(const EdgeConfig& cfg, LocalTier& local, Connectivity& conn, DeviceMonitor& device, Budget& budget,
+               std::shared_ptr<PrivacyGate> privacy, std::shared_ptr<SpeculativeRunner> speculative,
+               std::shared_ptr<RecordSink> sink, ClockFn clock);
+
+  // Throws serve::ApiError for requests the device cannot even tokenize.
+  Plan plan(const EdgeRequest& req);
+  // emit(text) sends text to the app; false: the app went away.
+  Outcome execute(const EdgeRequest& req, const Plan& plan, const std::function<bool(const std::string&)>& emit);
+  // Fills and hands over the ledger record.
+  void record(const EdgeRequest& req, const Plan& plan, const Outcome& out);
+
+  const EdgeConfig& config() const { return cfg_; }
+  bool has_speculative_runner() const { return speculative_ != nullptr; }
+  const std::string& privacy_detector() const { return detector_; }
+
+ private:
+  struct Run;  // one execute() call's state (orchestrator.cpp)
+  void run_endpoints(Run& run, const std::vector<std::string>& names, const std::function<void()>& device_fallback);
+  // The device answers: from the prompt, or continuing after `prefix` (text the app already has,
+  // which stood for prefix_tokens of max_tokens).
+  void run_local(Run& run, const std::string& prefix, int64_t prefix_tokens, bool want_logprobs,
+                 const std::function<bool(const std::string&)>& sink);
+  double charge(const EdgeRequest& req, const EndpointConfig& ep, int64_t prompt_tokens, int64_t completion_tokens);
+  serve::GenerationParams gen_params(const EdgeRequest& req, const Plan& plan) const;
+  nlohmann::json endpoint_body(const EdgeRequest& req, const Plan& plan) const;
+  const EndpointConfig* primary_cloud() const;
+
+  const EdgeConfig& cfg_;
+  LocalTier& local_;
+  Connectivity& conn_;
+  DeviceMonitor& device_;
+  Budget& budget_;
+  std::shared_ptr<PrivacyGate> privacy_;
+  std::shared_ptr<SpeculativeRunner> speculative_;
+  std::shared_ptr<RecordSink> sink_;
+  ClockFn clock_;
+  std::string detector_;
+  std::mutex mu_;
+  std::optional<double> cloud_ms_per_token_;
+};
+
+}  // namespace tandem::edge

@@ -1,0 +1,83 @@
+// THE routing policy: a pure function from what is known about a request and its surroundings to
+// where it runs and why. No network, no clocks, no model: everything comes in as RouteInputs
+// (the device's next-token entropy as a callback, measured only if the decision needs it), so
+// every rule is unit-testable. The order of the inputs, strongest first (docs/edge.md):
+//   1. privacy: keep-local (or a failed check) means LOCAL, whatever else holds;
+//   2. connectivity: no usable endpoint means LOCAL with a notice and capped max_tokens;
+//   3. device state: low battery and discharging, thermal at/above the threshold, low memory:
+//      offload (cloud, else a peer);
+//   4. complexity: task hint, keyword categories, prompt length, then the entropy: complex goes
+//      to the cloud (or SPECULATIVE when its estimate beats the cloud's), simple stays on the
+//      device (or CASCADE when configured; CLOUD when only the cloud meets the latency target);
+//   5. budget: an endpoint whose worst-case cost exceeds what is left is never chosen; a budget
+//      hit means the device (or a free peer) instead of overspending.
+#pragma once
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "edge/config.h"
+#include "edge/device_state.h"
+
+namespace tandem::edge {
+
+enum class Route { Local, Cloud, Speculative, Cascade, Peer };
+const char* route_name(Route r);  // LOCAL, CLOUD, SPECULATIVE, CASCADE, PEER
+
+struct EndpointView {
+  std::string name;
+  bool peer = false;
+  bool usable = false;  // breaker closed (or half-open with its trial free), no 429 cool-down
+  std::optional<double> rtt_ms;
+  int priority = 1;
+  double price_input_per_1m = 0, price_output_per_1m = 0;
+  bool desynced = true;  // vocabulary differs or unknown: no speculation with it
+};
+
+// The speculative runner's estimate for one request at the current RTT (the verify issue's).
+struct SpeculationEstimate {
+  std::string endpoint;
+  double speculative_ms = 0;  // expected time to finish the request speculatively
+  double cloud_ms = 0;        // expected time for the plain cloud call
+};
+
+struct RouteInputs {
+  std::string policy = "auto";  // auto, local, cloud, cascade, speculative, peer
+  // 1. privacy
+  bool keep_local = false;
+  bool privacy_failed = false;  // the check could not run: fail closed
+  // 2 + 3. device and network
+  DeviceState device;
+  std::vector<EndpointView> endpoints;  // clouds and peers
+  // 4. complexity
+  std::string task_hint;                 // "", "simple", "complex", or a category name
+  std::vector<std::string> categories;   // matched by keyword rules
+  int64_t prompt_tokens = 0;
+  std::function<std::optional<double>()> entropy;  // nats; may be empty
+  // 5. budget and latency
+  std::optional<double> budget_remaining_usd;  // nullopt: no limit
+  int64_t max_tokens = 0;
+  double latency_target_ms = 0;                 // 0: none
+  std::optional<double> device_ms_per_token;    // measured decode speed of the device model
+  std::optional<double> cloud_ms_per_token;
+  // Speculation: present only when a runner is installed and has an estimate.
+  std::optional<SpeculationEstimate> speculation;
+};
+
+struct RouteDecision {
+  Route route = Route::Local;
+  std::vector<std::string> endpoints;  // to try in order (then the device)
+  std::vector<std::string> reasons;    // strongest first, e.g. "device:battery_low"
+  std::string notice;                  // for the app (offline)
+  std::optional<int64_t> max_tokens_cap;
+  std::optional<double> entropy;       // when it was measured
+  bool offline = false;
+};
+
+// Worst-case cost of a request at an endpoint's prices.
+double worst_case_cost(const EndpointView& e, int64_t prompt_tokens, int64_t max_tokens);
+
+RouteDecision decide_route(const RouteInputs& in, const EdgeConfig& cfg);
+
+}  // namespace tandem::edge

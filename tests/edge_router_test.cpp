@@ -1,0 +1,319 @@
+// The routing policy (src/edge/router.cpp), one input at a time and in conflict, without a
+// network or a model.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "edge/router.h"
+
+using namespace tandem::edge;
+
+namespace {
+
+EndpointView cloud(const std::string& name, int priority = 1, double rtt = 20) {
+  EndpointView e;
+  e.name = name;
+  e.usable = true;
+  e.rtt_ms = rtt;
+  e.priority = priority;
+  e.price_input_per_1m = 1;
+  e.price_output_per_1m = 2;
+  e.desynced = false;
+  return e;
+}
+
+EndpointView peer(const std::string& name) {
+  EndpointView e = cloud(name);
+  e.peer = true;
+  e.price_input_per_1m = e.price_output_per_1m = 0;
+  return e;
+}
+
+RouteInputs base() {
+  RouteInputs in;
+  in.endpoints = {cloud("a")};
+  in.prompt_tokens = 10;
+  in.max_tokens = 50;
+  in.device.battery_pct = 80;
+  in.device.charging = false;
+  in.device.thermal = Thermal::Nominal;
+  return in;
+}
+
+bool has(const RouteDecision& d, const std::string& r) {
+  return std::find(d.reasons.begin(), d.reasons.end(), r) != d.reasons.end();
+}
+
+EdgeConfig cfg() {
+  EdgeConfig c = default_config();
+  c.entropy_check = true;
+  return c;
+}
+
+}  // namespace
+
+TEST(EdgeRouter, SimpleRequestStaysOnTheDevice) {
+  auto d = decide_route(base(), cfg());
+  EXPECT_EQ(d.route, Route::Local);
+  EXPECT_TRUE(has(d, "complexity:simple"));
+  EXPECT_TRUE(d.notice.empty());
+}
+
+TEST(EdgeRouter, PrivacyKeepLocalBeatsEverything) {
+  RouteInputs in = base();
+  in.keep_local = true;
+  in.policy = "cloud";
+  in.device.battery_pct = 3;
+  in.device.thermal = Thermal::Critical;
+  in.task_hint = "complex";
+  bool entropy_called = false;
+  in.entropy = [&] {
+    entropy_called = true;
+    return std::optional<double>(9.0);
+  };
+  auto d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Local);
+  ASSERT_EQ(d.reasons.size(), 1u);
+  EXPECT_EQ(d.reasons[0], "privacy:keep_local");
+  EXPECT_FALSE(entropy_called);  // no prefill spent on a decision already made
+
+  in.keep_local = false;
+  in.privacy_failed = true;  // fail closed
+  d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Local);
+  EXPECT_TRUE(has(d, "privacy:check_failed"));
+}
+
+TEST(EdgeRouter, OfflineMeansLocalWithNoticeAndCap) {
+  RouteInputs in = base();
+  in.task_hint = "complex";
+  in.max_tokens = 500;
+  in.device.online = false;
+  auto d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Local);
+  EXPECT_TRUE(d.offline);
+  EXPECT_TRUE(has(d, "connectivity:offline"));
+  EXPECT_FALSE(d.notice.empty());
+  ASSERT_TRUE(d.max_tokens_cap);
+  EXPECT_EQ(*d.max_tokens_cap, 128);
+
+  // Every endpoint's breaker open: the same, with the reason saying so.
+  in.device.online.reset();
+  in.endpoints[0].usable = false;
+  d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Local);
+  EXPECT_TRUE(has(d, "connectivity:no_endpoint"));
+  in.max_tokens = 100;  // under the cap: untouched
+  EXPECT_FALSE(decide_route(in, cfg()).max_tokens_cap);
+}
+
+TEST(EdgeRouter, LowBatteryDischargingOffloads) {
+  RouteInputs in = base();
+  in.device.battery_pct = 15;
+  auto d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Cloud);
+  EXPECT_TRUE(has(d, "device:battery_low"));
+  EXPECT_EQ(d.endpoints, std::vector<std::string>{"a"});
+  in.device.charging = true;  // plugged in: no reason to offload
+  EXPECT_EQ(decide_route(in, cfg()).route, Route::Local);
+  in.device.charging = false;
+  in.device.battery_pct = 20;  // the threshold is "under 20"
+  EXPECT_EQ(decide_route(in, cfg()).route, Route::Local);
+}
+
+TEST(EdgeRouter, ThermalSeriousOffloads) {
+  RouteInputs in = base();
+  in.device.thermal = Thermal::Fair;
+  EXPECT_EQ(decide_route(in, cfg()).route, Route::Local);
+  in.device.thermal = Thermal::Serious;
+  auto d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Cloud);
+  EXPECT_TRUE(has(d, "device:thermal_serious"));
+  in.device.thermal = Thermal::Critical;
+  EXPECT_TRUE(has(decide_route(in, cfg()), "device:thermal_critical"));
+  // No cloud: a peer takes it.
+  in.endpoints = {peer("p")};
+  d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Peer);
+  EXPECT_EQ(d.endpoints, std::vector<std::string>{"p"});
+}
+
+TEST(EdgeRouter, LowMemoryOffloadsWhenConfigured) {
+  EdgeConfig c = cfg();
+  RouteInputs in = base();
+  in.device.free_mem_mb = 100;
+  EXPECT_EQ(decide_route(in, c).route, Route::Local);  // min_free_mem_mb = 0: never
+  c.min_free_mem_mb = 512;
+  auto d = decide_route(in, c);
+  EXPECT_EQ(d.route, Route::Cloud);
+  EXPECT_TRUE(has(d, "device:low_memory"));
+}
+
+TEST(EdgeRouter, ComplexityRules) {
+  RouteInputs in = base();
+  in.categories = {"code"};
+  auto d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Cloud);
+  EXPECT_TRUE(has(d, "complexity:code"));
+
+  in.categories = {"smalltalk"};  // not a complex category
+  EXPECT_EQ(decide_route(in, cfg()).route, Route::Local);
+
+  in.categories = {};
+  in.prompt_tokens = 384;
+  d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Cloud);
+  EXPECT_TRUE(has(d, "complexity:long_prompt"));
+
+  in.prompt_tokens = 10;
+  in.task_hint = "complex";
+  EXPECT_TRUE(has(decide_route(in, cfg()), "complexity:hint"));
+  in.task_hint = "math";
+  EXPECT_TRUE(has(decide_route(in, cfg()), "complexity:math"));
+  in.task_hint = "simple";
+  in.categories = {"code"};  // the app's own hint wins over keywords
+  d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Local);
+  EXPECT_TRUE(has(d, "complexity:hint_simple"));
+}
+
+TEST(EdgeRouter, EntropyDecidesWhenTheRulesDoNot) {
+  RouteInputs in = base();
+  int calls = 0;
+  double h = 3.0;
+  in.entropy = [&] {
+    ++calls;
+    return std::optional<double>(h);
+  };
+  auto d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Cloud);
+  EXPECT_TRUE(has(d, "complexity:entropy"));
+  ASSERT_TRUE(d.entropy);
+  EXPECT_DOUBLE_EQ(*d.entropy, 3.0);
+  h = 1.0;
+  d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Local);
+  EXPECT_EQ(calls, 2);
+  in.categories = {"code"};  // rules already decided: no prefill spent
+  decide_route(in, cfg());
+  EXPECT_EQ(calls, 2);
+  EdgeConfig off = cfg();
+  off.entropy_check = false;
+  in.categories = {};
+  h = 9;
+  EXPECT_EQ(decide_route(in, off).route, Route::Local);
+  EXPECT_EQ(calls, 2);
+}
+
+TEST(EdgeRouter, BudgetExhaustedRoutesToTheDevice) {
+  RouteInputs in = base();
+  in.task_hint = "complex";
+  in.budget_remaining_usd = 0;
+  auto d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Local);
+  EXPECT_TRUE(has(d, "budget:exhausted"));
+  // Worst case (10 prompt tokens at $1/M + 50 at $2/M = $0.00011) must fit.
+  in.budget_remaining_usd = 0.0001;
+  EXPECT_EQ(decide_route(in, cfg()).route, Route::Local);
+  in.budget_remaining_usd = 0.00011;
+  EXPECT_EQ(decide_route(in, cfg()).route, Route::Cloud);
+  // A cheaper endpoint that still fits is taken; a free peer when none does.
+  in.budget_remaining_usd = 0.00005;
+  EndpointView cheap = cloud("cheap", 2);
+  cheap.price_input_per_1m = cheap.price_output_per_1m = 0.1;
+  in.endpoints = {cloud("a"), cheap};
+  d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Cloud);
+  EXPECT_EQ(d.endpoints, std::vector<std::string>{"cheap"});
+  in.budget_remaining_usd = 0;
+  in.endpoints = {cloud("a"), peer("p")};
+  d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Peer);
+  EXPECT_TRUE(has(d, "budget:exhausted"));
+  // Battery low but no budget: the device, not an overspend.
+  in.endpoints = {cloud("a")};
+  in.task_hint = "";
+  in.device.battery_pct = 5;
+  d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Local);
+  EXPECT_TRUE(has(d, "device:battery_low"));
+  EXPECT_TRUE(has(d, "budget:exhausted"));
+}
+
+TEST(EdgeRouter, EndpointsByPriorityThenRtt) {
+  RouteInputs in = base();
+  in.task_hint = "complex";
+  in.endpoints = {cloud("slow", 1, 200), cloud("fast", 1, 10), cloud("backup", 2, 1)};
+  auto d = decide_route(in, cfg());
+  EXPECT_EQ(d.endpoints, (std::vector<std::string>{"fast", "slow", "backup"}));
+  in.endpoints[1].usable = false;  // breaker open
+  EXPECT_EQ(decide_route(in, cfg()).endpoints, (std::vector<std::string>{"slow", "backup"}));
+}
+
+TEST(EdgeRouter, SpeculationOnlyWhenItsEstimateWins) {
+  RouteInputs in = base();
+  in.task_hint = "complex";
+  // No runner installed (no estimate): never SPECULATIVE.
+  EXPECT_EQ(decide_route(in, cfg()).route, Route::Cloud);
+  in.speculation = SpeculationEstimate{"a", 400, 500};
+  auto d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Speculative);
+  EXPECT_TRUE(has(d, "speculation:faster"));
+  in.speculation = SpeculationEstimate{"a", 600, 500};  // loses at this RTT
+  d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Cloud);
+  EXPECT_TRUE(has(d, "speculation:slower"));
+  in.speculation = SpeculationEstimate{"a", 100, 500};
+  in.endpoints[0].desynced = true;  // vocabularies differ: never
+  EXPECT_EQ(decide_route(in, cfg()).route, Route::Cloud);
+  in.policy = "speculative";
+  d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Cloud);
+  EXPECT_TRUE(has(d, "speculation:desynced"));
+  // A simple request is not sent to the cloud for speculation's sake.
+  in.policy = "auto";
+  in.task_hint = "";
+  in.endpoints[0].desynced = false;
+  EXPECT_EQ(decide_route(in, cfg()).route, Route::Local);
+}
+
+TEST(EdgeRouter, CascadeAndPolicies) {
+  EdgeConfig c = cfg();
+  RouteInputs in = base();
+  c.cascade = true;
+  auto d = decide_route(in, c);
+  EXPECT_EQ(d.route, Route::Cascade);
+  EXPECT_EQ(d.endpoints, std::vector<std::string>{"a"});
+  in.task_hint = "complex";
+  EXPECT_EQ(decide_route(in, c).route, Route::Cloud);
+  in.task_hint = "";
+  in.policy = "local";
+  EXPECT_EQ(decide_route(in, c).route, Route::Local);
+  in.policy = "cloud";
+  EXPECT_EQ(decide_route(in, c).route, Route::Cloud);
+  in.policy = "peer";
+  d = decide_route(in, c);
+  EXPECT_EQ(d.route, Route::Local);
+  EXPECT_TRUE(has(d, "peer:unavailable"));
+  in.endpoints.push_back(peer("p"));
+  EXPECT_EQ(decide_route(in, c).route, Route::Peer);
+  in.policy = "cascade";
+  EXPECT_EQ(decide_route(in, cfg()).route, Route::Cascade);
+}
+
+TEST(EdgeRouter, LatencyTargetSendsToTheCloudOnlyWhenItCanMakeIt) {
+  EdgeConfig c = cfg();
+  c.latency_target_ms = 1000;
+  RouteInputs in = base();
+  in.latency_target_ms = 1000;
+  in.max_tokens = 100;
+  in.device_ms_per_token = 20;  // 2000 ms on the device
+  in.cloud_ms_per_token = 5;    // 20 + 500 ms in the cloud
+  auto d = decide_route(in, c);
+  EXPECT_EQ(d.route, Route::Cloud);
+  EXPECT_TRUE(has(d, "latency:target"));
+  in.cloud_ms_per_token = 15;  // 1520 ms: neither makes it, stay
+  EXPECT_EQ(decide_route(in, c).route, Route::Local);
+  in.device_ms_per_token = 5;
+  EXPECT_EQ(decide_route(in, c).route, Route::Local);
+}
