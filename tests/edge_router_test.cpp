@@ -270,6 +270,14 @@ TEST(EdgeRouter, SpeculationOnlyWhenItsEstimateWins) {
   d = decide_route(in, cfg());
   EXPECT_EQ(d.route, Route::Cloud);
   EXPECT_TRUE(has(d, "speculation:desynced"));
+  // Asked for, speculation is used where it is possible even when the estimate says slower.
+  in.endpoints[0].desynced = false;
+  in.speculation = SpeculationEstimate{"a", 600, 500};
+  d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Speculative);
+  EXPECT_TRUE(has(d, "speculation:slower"));
+  in.speculation.reset();
+  EXPECT_EQ(decide_route(in, cfg()).route, Route::Cloud);
   // A simple request is not sent to the cloud for speculation's sake.
   in.policy = "auto";
   in.task_hint = "";

@@ -154,7 +154,10 @@ EdgeConfig parse_config(const std::string& text, const std::string& source_name)
     r.get("system_prompt", c.system_prompt);
     r.get("default_max_tokens", c.default_max_tokens);
     r.get("store_text", c.store_text);
+    r.get("ledger", c.ledger);
+    r.get("speculative_draft_max", c.speculative_draft_max);
     r.finish();
+    require(c.speculative_draft_max >= 1 && c.speculative_draft_max <= 64, "edge.speculative_draft_max", "must be 1..64");
     require(c.port >= 0 && c.port < 65536, "edge.port", "must be 0..65535");
     require(c.default_max_tokens > 0, "edge.default_max_tokens", "must be positive");
     require(!c.model_id.empty(), "edge.model_id", "must not be empty");
@@ -311,7 +314,9 @@ std::string default_config_toml() {
     << "model_id = " << q(d.model_id) << "            # the model id apps see in /v1/models and may send\n"
     << "system_prompt = \"\"               # one system prompt for every tier, through each model's own chat template\n"
     << "default_max_tokens = " << d.default_max_tokens << "       # when a request gives none, so every tier generates the same amount\n"
-    << "store_text = false               # keep prompt and answer text in the ledger (otherwise only figures)\n\n"
+    << "store_text = false               # keep prompt and answer text in the ledger (otherwise only figures)\n"
+    << "ledger = \"\"                      # the SQLite ledger file; \"\": $XDG_DATA_HOME/tandem/ledger.sqlite; \"none\": no ledger\n"
+    << "speculative_draft_max = " << d.speculative_draft_max << "        # SPECULATIVE: most draft tokens per round (adapted below it)\n\n"
     << "[device]\n"
     << "model = \"\"                       # GGUF of the on-device model (required)\n"
     << "lora = []                        # LoRA adapters for it, \"ADAPTER.gguf[:SCALE]\"\n"

@@ -36,6 +36,8 @@ struct EdgeConfig {
   std::string system_prompt;        // applied to every chat request on every tier
   int default_max_tokens = 256;     // when a request does not say (so every tier agrees)
   bool store_text = false;          // keep prompt and answer text in the ledger
+  std::string ledger;               // ledger file; "": ledger::default_path(); "none": no ledger
+  int speculative_draft_max = 8;    // SPECULATIVE: most draft tokens per round
 
   // [device]
   std::string device_model;         // GGUF of the on-device model (required)

@@ -149,6 +149,7 @@ Gateway::Gateway(EdgeConfig cfg, GatewayHooks hooks) : cfg_(std::move(cfg)) {
   conn_ = std::make_unique<Connectivity>(cfg_, clock_);
   budget_ = std::make_unique<Budget>(cfg_, hooks.day);
   sink_ = hooks.sink ? hooks.sink : std::make_shared<MemoryRecordSink>();
+  if (hooks.speculative) hooks.speculative->bind_device(local_->model(), local_->vocab());
   orch_ = std::make_unique<Orchestrator>(cfg_, *local_, *conn_, *device_, *budget_, hooks.privacy, hooks.speculative,
                                          sink_, clock_);
   metrics_ = std::make_unique<Metrics>();

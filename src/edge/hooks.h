@@ -17,6 +17,8 @@
 #include "edge/config.h"
 #include "edge/connectivity.h"
 #include "edge/router.h"
+#include "engine/vocab.h"
+#include "model/llama_model.h"
 #include "ledger/record.h"
 #include "serve/openai_protocol.h"
 
@@ -78,6 +80,7 @@ struct SpeculativeRequest {
   const EndpointConfig* endpoint = nullptr;
   std::string api_key;
   std::string prompt_text;  // rendered with the device model's template (chat) or as given
+  std::vector<int32_t> prompt_tokens;  // prompt_text tokenized by the device model
   serve::GenerationParams gen;
   // Text as it is accepted; return false when the app went away (stop early).
   std::function<bool(const std::string& text)> on_text;
@@ -95,6 +98,8 @@ struct SpeculativeResult {
 class SpeculativeRunner {
  public:
   virtual ~SpeculativeRunner() = default;
+  // The gateway hands over its device model (the draft) once it has loaded it.
+  virtual void bind_device(const LlamaModel& model, const Vocab& vocab) {}
   // Expected time for this request speculatively and as a plain cloud call at `rtt_ms`;
   // nullopt when it cannot say (the router then does not choose SPECULATIVE).
   virtual std::optional<SpeculationEstimate> estimate(const EndpointConfig& endpoint, double rtt_ms,

@@ -53,6 +53,7 @@ class LocalTier {
   std::optional<double> prompt_entropy(const std::vector<int32_t>& prompt);
 
   const Vocab& vocab() const { return *vocab_; }
+  const LlamaModel& model() const { return *model_; }
   int32_t n_ctx() const { return scheduler_->n_ctx(); }
   const std::string& vocab_fingerprint() const { return fingerprint_; }
   const std::string& model_id() const { return model_id_; }

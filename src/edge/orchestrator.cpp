@@ -361,6 +361,7 @@ Outcome Orchestrator::execute(const EdgeRequest& req, const Plan& plan,
         sreq.endpoint = &eh->config();
         sreq.api_key = endpoint_api_key(eh->config());
         sreq.prompt_text = plan.device_prompt_text;
+        sreq.prompt_tokens = plan.device_prompt;
         sreq.gen = run.gen;
         sreq.on_text = run.emit;
         sr = speculative_->run(sreq);

@@ -107,6 +107,8 @@ RouteDecision decide_route(const RouteInputs& in, const EdgeConfig& cfg) {
     d.endpoints = names(affordable);
     return d;
   }
+  // explain: the policy asked for speculation, so it is used wherever it is possible (reachable,
+  // same vocabulary), even when the estimate says the plain cloud call would be faster.
   auto speculation_ok = [&](bool explain) {
     if (!in.speculation || affordable.empty()) {
       if (explain) why.push_back("speculation:unavailable");
@@ -120,7 +122,7 @@ RouteDecision decide_route(const RouteInputs& in, const EdgeConfig& cfg) {
     }
     if (in.speculation->speculative_ms >= in.speculation->cloud_ms) {
       why.push_back("speculation:slower");
-      return false;
+      return explain;
     }
     why.push_back("speculation:faster");
     return true;

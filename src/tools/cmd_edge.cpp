@@ -7,6 +7,9 @@
 
 #include "edge/config.h"
 #include "edge/gateway.h"
+#include "edge/ledger_sink.h"
+#include "edge/speculative_runner.h"
+#include "ledger/ledger.h"
 #include "format/error.h"
 #include "tools/commands.h"
 
@@ -38,11 +41,22 @@ int cmd_edge(int argc, char** argv) {
   try {
     edge::EdgeConfig cfg = edge::load_config(config_path);
     if (port >= 0) cfg.port = port;
-    edge::Gateway gw(cfg);
+    edge::GatewayHooks hooks;
+    std::string ledger_path = cfg.ledger;
+    if (ledger_path != "none") {
+      if (ledger_path.empty()) ledger_path = ledger::default_path();
+      hooks.sink = std::make_shared<edge::LedgerRecordSink>(ledger_path, cfg.store_text);
+    }
+    edge::SpeculativeRunnerConfig spec;
+    spec.draft_max = cfg.speculative_draft_max;
+    spec.n_threads = cfg.device_threads;
+    hooks.speculative = std::make_shared<edge::VerifySpeculativeRunner>(spec);
+    edge::Gateway gw(cfg, hooks);
     const int p = gw.start();
     std::fprintf(stderr, "tandem edge: %s on http://%s:%d (device model %s, %zu cloud endpoint(s), %zu peer(s))\n",
                  cfg.model_id.c_str(), cfg.host.c_str(), p, gw.local().model_id().c_str(), cfg.clouds.size(),
                  cfg.peers.size());
+    std::fprintf(stderr, "tandem edge: ledger %s\n", ledger_path == "none" ? "off" : ledger_path.c_str());
     std::fprintf(stderr, "tandem edge: privacy detector: none connected yet (requests are not checked for PII)\n");
     std::fflush(stderr);
     int sig = 0;
