@@ -122,6 +122,19 @@ TEST(Ledger, RoundTripEveryFieldAcrossReopen) {
   EXPECT_EQ(sql_scalar(path, "PRAGMA application_id"), Ledger::kApplicationId);
 }
 
+TEST(Ledger, InvalidUtf8InReasonsIsReplacedNotFatal) {
+  TempDir t("utf8");
+  Ledger l(t.file("l.sqlite"));
+  Record r = full_record(0);
+  r.reasons = {std::string("bad \xff byte")};
+  r.pii_found = {{std::string("T\xfe"), 1}};
+  l.insert(r);
+  const auto rows = l.query();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].reasons, std::vector<std::string>{"bad \xEF\xBF\xBD byte"});
+  EXPECT_EQ(rows[0].pii_found.at("T\xEF\xBF\xBD"), 1);
+}
+
 TEST(Ledger, FiltersByTimeAndApp) {
   TempDir t("filter");
   Ledger l(t.file("l.sqlite"));

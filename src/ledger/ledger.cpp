@@ -73,7 +73,8 @@ struct Stmt {
   ~Stmt() { sqlite3_finalize(s); }
 };
 
-std::string map_json(const std::map<std::string, int>& m) { return json(m).dump(); }
+// Invalid UTF-8 (never expected from the gateway) becomes U+FFFD rather than failing the insert.
+std::string to_json_text(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 std::map<std::string, int> json_map(const unsigned char* text) {
   std::map<std::string, int> m;
@@ -236,7 +237,7 @@ int64_t Ledger::insert(const Record& r) {
   text(r.app);
   text(r.endpoint);
   text(r.route);
-  text(json(r.reasons).dump());
+  text(to_json_text(r.reasons));
   text(r.served_by);
   text(r.status);
   text(r.failure);
@@ -254,8 +255,8 @@ int64_t Ledger::insert(const Record& r) {
   else sqlite3_bind_null(s, ++i);
   text(r.privacy_level);
   integer(r.data_left_device);
-  text(map_json(r.pii_found));
-  text(map_json(r.pii_redacted));
+  text(to_json_text(r.pii_found));
+  text(to_json_text(r.pii_redacted));
   integer(r.spec_rounds);
   integer(r.spec_drafted);
   integer(r.spec_accepted);
