@@ -14,6 +14,7 @@ PKGS=(
   clang libclang-rt-14-dev # libFuzzer for the GGUF fuzz target
   libpcre2-dev             # Unicode regex (\p{L}, \p{N}, lookahead) for BPE pre-tokenizers
   libsentencepiece-dev     # the SentencePiece library: oracle for the SPM tokenizer tests
+  libphonenumber-dev       # phone number validation (Parse + IsValidNumber) in the PII detector
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -18,5 +18,6 @@ int cmd_quantize(int argc, char** argv);
 int cmd_perplexity(int argc, char** argv);
 int cmd_pull(int argc, char** argv);
 int cmd_serve(int argc, char** argv);
+int cmd_pii(int argc, char** argv);
 
 }  // namespace tandem::tools

@@ -16,6 +16,7 @@ static const Command kCommands[] = {
     {"info", "print a GGUF file's metadata and tensors", cmd_info},
     {"pull", "download a GGUF model over http(s) (resumable, --sha256 verified)", cmd_pull},
     {"serve", "OpenAI-compatible HTTP server with continuous batching and /v1/verify", cmd_serve},
+    {"pii", "find, redact and evaluate personal data in text (privacy levels, docs/privacy.md)", cmd_pii},
 };
 
 static void usage(FILE* to) {
