@@ -68,10 +68,7 @@ EvalReport evaluate(const Detector& detector, const std::vector<LabelledText>& s
   size_t bytes = 0;
   double ms = 0;
   for (const LabelledText& lt : set) {
-    auto t0 = Clock::now();
     std::vector<Finding> pred = detector.detect(lt.text);
-    ms += std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-    bytes += lt.text.size();
     ++rep.messages;
     if (lt.entities.empty()) {
       ++rep.clean;
@@ -100,6 +97,14 @@ EvalReport evaluate(const Detector& detector, const std::vector<LabelledText>& s
     rep.all.fp += s.fp;
     rep.all.fn += s.fn;
   }
+  // Timed on a second pass: the first one pays for compiling the patterns and for
+  // libphonenumber's lazily built per-region metadata, once per process.
+  auto t0 = Clock::now();
+  for (const LabelledText& lt : set) {
+    (void)detector.detect(lt.text);
+    bytes += lt.text.size();
+  }
+  ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   rep.ms_per_kb = bytes ? ms / (bytes / 1024.0) : 0;
   return rep;
 }

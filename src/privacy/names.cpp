@@ -30,7 +30,14 @@ WordSet load(const char* words) {
   return set;
 }
 
-const WordSet& given() { static const WordSet s = load(kGivenNames); return s; }
+const WordSet& given_set() { static const WordSet s = load(kGivenNames); return s; }
+
+// A given name, or a hyphenated compound that starts with one (Hans-Peter, Marie-Claire).
+bool is_given(std::string_view w) {
+  if (given_set().count(w)) return true;
+  size_t dash = w.find('-');
+  return dash != std::string_view::npos && given_set().count(w.substr(0, dash)) > 0;
+}
 const WordSet& surnames() { static const WordSet s = load(kSurnames); return s; }
 const WordSet& ambiguous() { static const WordSet s = load(kAmbiguousGivenNames); return s; }
 
@@ -103,24 +110,41 @@ void find_persons(std::string_view text, Findings& out) {
       R"((?i:my name is|my name's|i am called|ich heiße|ich heisse|mein name ist|je m'appelle|je m’appelle|mon nom est|me llamo|mi nombre es|name\s*:|nombre\s*:|nom\s*:|named|signed|unterzeichnet|firmado)\s+)");
   static const Regex honorific(
       R"((?<![\p{L}])(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Dña|Doña)\.?\s+)");
+  static const Regex honorific_word(R"((?<![\p{L}])(?i:señor|señora|señorita|monsieur|madame|mademoiselle|herrn)\s+)");
+  static const Regex verb(
+      R"((?<![\p{L}])(?i:talk to|speak to|spoke to|spoke with|speak with|ask|tell|meet|met with|met|call|cc|remind|invite|introduce)\s+)");
   static const Regex greeting(
       R"((?<![\p{L}])(?i:dear|hi|hello|hey|hallo|liebe|lieber|moin|bonjour|bonsoir|salut|cher|chère|hola|querido|querida|estimado|estimada|thanks|thank you|danke|merci|gracias)\s*,?\s+)");
   static const Regex signoff(
       R"((?i:regards|best|cheers|thanks|sincerely|grüße|gruß|viele grüße|cordialement|amitiés|bien à vous|saludos|atentamente|un abrazo)\s*,?\s*\n\s*)");
   struct CueKind { const Regex* re; double conf; size_t more; };
-  for (CueKind cue : {CueKind{&strong, 0.85, 2}, CueKind{&honorific, 0.85, 2}, CueKind{&greeting, 0.7, 1},
-                      CueKind{&signoff, 0.75, 1}}) {
+  for (CueKind cue : {CueKind{&strong, 0.85, 2}, CueKind{&honorific, 0.85, 2}, CueKind{&honorific_word, 0.8, 2},
+                      CueKind{&greeting, 0.7, 1}, CueKind{&signoff, 0.75, 1}, CueKind{&verb, 0.5, 2}}) {
     cue.re->for_each(text, [&](const Regex::Match& m) {
       size_t k = index_at(m.end());
-      if (k == words.size() || not_names().count(word_text(text, words[k]))) return;
+      if (k == words.size()) {
+        // "my name is priya": after a strong cue, a lower-case given name from the dictionary.
+        if (cue.re != &strong) return;
+        size_t e = m.end();
+        while (e < text.size() && ((text[e] >= 'a' && text[e] <= 'z') || (static_cast<unsigned char>(text[e]) >= 0x80))) ++e;
+        if (e == m.end()) return;
+        std::string cap(text.substr(m.end(), e - m.end()));
+        cap[0] = char(cap[0] - 'a' + 'A');
+        if (cap[0] >= 'A' && cap[0] <= 'Z' && is_given(cap)) out.push_back({PiiType::Person, m.end(), e, 0.75});
+        return;
+      }
+      if (not_names().count(word_text(text, words[k]))) return;
+      // After a verb ("ask", "tell"), one capitalised word is weak, two are a name.
       size_t j = extend(text, words, k, cue.more);
-      out.push_back({PiiType::Person, words[k].start, words[j - 1].end, cue.conf});
+      double conf = cue.re == &verb ? (j - k > 1 ? 0.6 : 0.5) : cue.conf;
+      if (cue.re == &verb && is_sentence_start(text, m.start()) == false && is_sentence_start(text, words[k].start)) return;
+      out.push_back({PiiType::Person, words[k].start, words[j - 1].end, conf});
     });
   }
   // (2) The dictionary.
   for (size_t i = 0; i < words.size();) {
     std::string_view w = word_text(text, words[i]);
-    bool first = given().count(w) > 0;
+    bool first = is_given(w);
     bool last_only = !first && surnames().count(w) > 0;
     if (!first && !last_only) { ++i; continue; }
     size_t j = extend(text, words, i, 2);
@@ -130,7 +154,7 @@ void find_persons(std::string_view text, Findings& out) {
     double conf;
     if (first) {
       bool amb = ambiguous().count(w) > 0;
-      if (n > 1) conf = known_surname ? 0.85 : (amb ? 0.5 : 0.7);
+      if (n > 1) conf = known_surname ? 0.85 : (amb ? 0.45 : 0.7);
       else conf = amb ? 0.3 : (start ? 0.55 : 0.6);
     } else {
       // A known surname after a capitalised word that is not a known given name (Zbigniew Nowak)
@@ -144,7 +168,7 @@ void find_persons(std::string_view text, Findings& out) {
   for (size_t i = 0; i + 1 < words.size(); ++i) {
     if (text.substr(words[i].end, words[i + 1].start - words[i].end) != " ") continue;
     std::string_view a = word_text(text, words[i]), b = word_text(text, words[i + 1]);
-    if (given().count(a) || not_names().count(a) || !surnames().count(b)) continue;
+    if (is_given(a) || not_names().count(a) || !surnames().count(b)) continue;
     out.push_back({PiiType::Person, words[i].start, words[i + 1].end, is_sentence_start(text, words[i].start) ? 0.45 : 0.6});
   }
 }

@@ -1,6 +1,7 @@
 // Recognizers for the types with a fixed shape: email, URL, IP, MAC, payment card, IBAN, crypto
 // wallet, US SSN/ITIN and passport numbers. Each pattern finds candidates; a validator decides.
 #include <cctype>
+#include <cstdint>
 #include <string>
 
 #include "privacy/cues.h"
@@ -26,6 +27,18 @@ size_t trim_end(std::string_view text, size_t s, size_t e, std::string_view char
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
+// 255.255.255.0 and friends: a subnet mask, not anyone's address.
+bool is_netmask(std::string_view ip) {
+  if (ip.rfind("255.", 0) != 0) return false;
+  uint32_t v = 0;
+  int octet = 0;
+  for (char c : ip) {
+    if (c == '.') { v = (v << 8) | uint32_t(octet); octet = 0; } else { octet = octet * 10 + (c - '0'); }
+  }
+  v = (v << 8) | uint32_t(octet);
+  return ((~v + 1) & ~v) == 0;  // ones then zeros: ~v + 1 is a power of two (or zero)
+}
+
 }  // namespace
 
 void find_emails_urls(std::string_view text, Findings& out) {
@@ -45,7 +58,8 @@ void find_emails_urls(std::string_view text, Findings& out) {
 void find_network(std::string_view text, Findings& out) {
   static const Regex v4(R"((?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d))");
   v4.for_each(text, [&](const Regex::Match& m) {
-    if (!ipv4_valid(text.substr(m.start(), m.end() - m.start()))) return;
+    std::string_view c = text.substr(m.start(), m.end() - m.start());
+    if (!ipv4_valid(c) || is_netmask(c)) return;
     add(out, PiiType::IpAddress, m.start(), m.end(), with_cue(0.75, has_cue(PiiType::IpAddress, text, m.start(), m.end())));
   });
   static const Regex v6(R"((?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:(?<=:)(?:\d{1,3}\.){3}\d{1,3})?(?![\w:]))");
@@ -67,6 +81,12 @@ void find_financial(std::string_view text, Findings& out) {
   // longest prefix ending at a group boundary that passes is taken.
   static const Regex card(R"((?<![\w\-])\d(?:[ \-]?\d){12,22}(?![\w]))");
   card.for_each(text, [&](const Regex::Match& m) {
+    // Digits after "DE83 " are the rest of an IBAN (one with a wrong check digit, if the IBAN
+    // pass did not take it), not a card.
+    if (m.start() >= 5 && std::isupper(static_cast<unsigned char>(text[m.start() - 5])) &&
+        std::isupper(static_cast<unsigned char>(text[m.start() - 4])) && std::isdigit(static_cast<unsigned char>(text[m.start() - 3])) &&
+        std::isdigit(static_cast<unsigned char>(text[m.start() - 2])) && text[m.start() - 1] == ' ')
+      return;
     std::string_view c = text.substr(m.start(), m.end() - m.start());
     for (size_t len = c.size(); len >= 13; --len) {
       if (len < c.size() && is_digit(c[len])) continue;  // end only at a group boundary
