@@ -16,6 +16,7 @@ PKGS=(
   libsentencepiece-dev     # the SentencePiece library: oracle for the SPM tokenizer tests
   libsqlite3-dev           # the device's request ledger (src/ledger)
   libtomlplusplus-dev      # TOML parser for tandem edge's configuration file
+  libphonenumber-dev       # phone number validation (Parse + IsValidNumber) in the PII detector
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -21,5 +21,6 @@ int cmd_serve(int argc, char** argv);
 int cmd_netsim(int argc, char** argv);
 int cmd_report(int argc, char** argv);
 int cmd_edge(int argc, char** argv);
+int cmd_pii(int argc, char** argv);
 
 }  // namespace tandem::tools

@@ -19,6 +19,7 @@ static const Command kCommands[] = {
     {"netsim", "TCP proxy that emulates the network: delay, jitter, bandwidth, loss, cuts", cmd_netsim},
     {"report", "the ledger's economics: cost vs all-cloud, P50/P99 latency per route, share on device", cmd_report},
     {"edge", "the on-device gateway: routes each OpenAI request to device, cloud or peer", cmd_edge},
+    {"pii", "find, redact and evaluate personal data in text (privacy levels, docs/privacy.md)", cmd_pii},
 };
 
 static void usage(FILE* to) {

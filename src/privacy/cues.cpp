@@ -1,0 +1,108 @@
+#include "privacy/cues.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace tandem::privacy {
+
+namespace {
+
+using Words = std::vector<std::string_view>;
+
+const Words& cue_words(PiiType t) {
+  static const Words kEmail = {"email", "e-mail", "mail", "courriel", "correo", "adresse e-mail", "write to", "contact"};
+  static const Words kPhone = {"phone", "call", "tel", "tel.", "telephone", "mobile", "cell", "number", "whatsapp", "sms",
+                               "text me", "fax", "telefon", "handy", "anrufen", "ruf", "rufnummer", "telefonnummer",
+                               "handynummer", "erreichbar", "téléphone", "tél", "portable", "appelle", "appelez",
+                               "joindre", "teléfono", "móvil", "llámame", "llama", "llamar", "celular", "reach me",
+                               "contact"};
+  static const Words kCard = {"card", "credit", "debit", "visa", "mastercard", "amex", "cc", "karte", "kreditkarte",
+                              "carte", "bancaire", "tarjeta", "crédito", "payment", "pay"};
+  static const Words kIban = {"iban", "bank", "account", "konto", "compte", "cuenta", "transfer", "überweisung",
+                              "virement", "transferencia", "sepa"};
+  static const Words kSsn = {"ssn", "social security", "social", "security number", "ss#", "ss #", "soc sec"};
+  static const Words kItin = {"itin", "taxpayer", "tax id", "tax identification", "irs", "tin"};
+  static const Words kPassport = {"passport", "reisepass", "pass", "passeport", "pasaporte"};
+  static const Words kIp = {"ip", "ip address", "ipv4", "ipv6", "host", "server", "address", "adresse", "dirección",
+                            "router", "gateway", "ping", "connect", "subnet"};
+  static const Words kMac = {"mac", "mac address", "hardware address", "ethernet", "wifi", "wlan", "device"};
+  static const Words kUrl = {"link", "url", "website", "site", "page", "visit", "webseite", "lien", "enlace", "profile"};
+  static const Words kCrypto = {"bitcoin", "btc", "wallet", "ethereum", "eth", "crypto", "send", "address", "wallet address",
+                                "monedero", "portefeuille"};
+  static const Words kAddress = {"live", "lives", "living", "address", "adresse", "anschrift", "wohne", "wohnt",
+                                 "habite", "dirección", "domicilio", "vivo", "vive", "ship", "deliver", "send",
+                                 "located", "at", "in der", "en la", "calle"};
+  static const Words kNone = {};
+  switch (t) {
+    case PiiType::Email: return kEmail;
+    case PiiType::Phone: return kPhone;
+    case PiiType::CreditCard: return kCard;
+    case PiiType::Iban: return kIban;
+    case PiiType::UsSsn: return kSsn;
+    case PiiType::UsItin: return kItin;
+    case PiiType::Passport: return kPassport;
+    case PiiType::IpAddress: return kIp;
+    case PiiType::MacAddress: return kMac;
+    case PiiType::Url: return kUrl;
+    case PiiType::CryptoWallet: return kCrypto;
+    case PiiType::Address: return kAddress;
+    default: return kNone;
+  }
+}
+
+const Words kBirth = {"born", "birth", "birthday", "dob", "d.o.b", "d.o.b.", "birthdate", "date of birth", "geboren",
+                      "geb.", "geburtsdatum", "geburtstag", "né", "née", "naissance", "nacido", "nacida",
+                      "nacimiento", "cumpleaños", "anniversaire", "fecha de nacimiento"};
+
+bool word_char(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80; }
+
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+  return out;
+}
+
+bool any_word_in(std::string_view window, const Words& words) {
+  if (window.empty() || words.empty()) return false;
+  std::string w = lower_ascii(window);
+  for (std::string_view cue : words) {
+    for (size_t pos = w.find(cue); pos != std::string::npos; pos = w.find(cue, pos + 1)) {
+      bool left_ok = pos == 0 || !word_char(w[pos - 1]) || !word_char(cue.front());
+      size_t e = pos + cue.size();
+      bool right_ok = e >= w.size() || !word_char(w[e]) || !word_char(cue.back());
+      if (left_ok && right_ok) return true;
+    }
+  }
+  return false;
+}
+
+std::string_view window(std::string_view text, size_t start, size_t end, size_t before, size_t after, bool want_before) {
+  if (want_before) {
+    size_t b = start > before ? start - before : 0;
+    return text.substr(b, start - b);
+  }
+  size_t e = std::min(text.size(), end + after);
+  return end <= e ? text.substr(end, e - end) : std::string_view{};
+}
+
+}  // namespace
+
+bool has_cue(PiiType type, std::string_view text, size_t start, size_t end, size_t before, size_t after) {
+  const Words& words = cue_words(type);
+  return any_word_in(window(text, start, end, before, after, true), words) ||
+         any_word_in(window(text, start, end, before, after, false), words);
+}
+
+bool has_birth_cue(std::string_view text, size_t start, size_t end) {
+  return any_word_in(window(text, start, end, 48, 0, true), kBirth) ||
+         any_word_in(window(text, start, end, 0, 20, false), kBirth);
+}
+
+double with_cue(double base, bool cue, double boost, double floor) {
+  if (!cue) return base;
+  return std::min(1.0, std::max(floor, base + boost));
+}
+
+}  // namespace tandem::privacy
