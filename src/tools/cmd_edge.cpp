@@ -8,6 +8,7 @@
 #include "edge/config.h"
 #include "edge/gateway.h"
 #include "edge/ledger_sink.h"
+#include "edge/privacy_gate.h"
 #include "edge/speculative_runner.h"
 #include "ledger/ledger.h"
 #include "format/error.h"
@@ -51,13 +52,14 @@ int cmd_edge(int argc, char** argv) {
     spec.draft_max = cfg.speculative_draft_max;
     spec.n_threads = cfg.device_threads;
     hooks.speculative = std::make_shared<edge::VerifySpeculativeRunner>(spec);
+    hooks.privacy = std::make_shared<edge::DetectorPrivacyGate>();
     edge::Gateway gw(cfg, hooks);
     const int p = gw.start();
     std::fprintf(stderr, "tandem edge: %s on http://%s:%d (device model %s, %zu cloud endpoint(s), %zu peer(s))\n",
                  cfg.model_id.c_str(), cfg.host.c_str(), p, gw.local().model_id().c_str(), cfg.clouds.size(),
                  cfg.peers.size());
     std::fprintf(stderr, "tandem edge: ledger %s\n", ledger_path == "none" ? "off" : ledger_path.c_str());
-    std::fprintf(stderr, "tandem edge: privacy detector: none connected yet (requests are not checked for PII)\n");
+    std::fprintf(stderr, "tandem edge: privacy: PII detector, default level %s (docs/privacy.md)\n", cfg.privacy.c_str());
     std::fflush(stderr);
     int sig = 0;
     sigwait(&sigs, &sig);
