@@ -185,10 +185,22 @@ TEST(EdgePrivacy, StrictKeepsPersonalDataOnTheDevice) {
   const auto [text2, tandem2] =
       f.ask({{"prompt", "Tell me a story about a cat"}, {"max_tokens", 16}, {"tandem", {{"privacy", "strict"}}}}, false);
   EXPECT_EQ(tandem2["route"], "CLOUD") << tandem2.dump();
+  // A strict request the device cannot serve (longer than its context) is a clear error, not a
+  // trip to the cloud.
+  std::string longer = "My email is " + kEmail + ".";
+  for (int i = 0; i < 60; ++i) longer += " The cat sat on the mat.";
+  httplib::Client cl("127.0.0.1", f.port);
+  cl.set_read_timeout(60);
+  auto r = cl.Post("/v1/completions", json{{"prompt", longer}, {"max_tokens", 8}, {"tandem", {{"privacy", "strict"}}}}.dump(),
+                   "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_NE(r->body.find("context"), std::string::npos) << r->body;
   f.proxy->stop();
   const std::string wire = slurp(f.capture);
   EXPECT_EQ(wire.find(kEmail), std::string::npos);
-  EXPECT_EQ(wire.find("My email is"), std::string::npos) << "the strict request crossed the wire";
+  EXPECT_EQ(wire.find("My email is"), std::string::npos) << "a strict request crossed the wire";
+  EXPECT_EQ(wire.find("The cat sat"), std::string::npos) << "a strict request crossed the wire";
   EXPECT_NE(wire.find("a story about a cat"), std::string::npos);
 }
 
