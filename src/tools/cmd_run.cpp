@@ -168,6 +168,23 @@ int cmd_run(int argc, char** argv) {
                                   rendered, template_name)
              : vocab.tokenize(prompt, vocab.add_bos() && !no_bos);
     if (prompt_tokens.empty()) throw Error("the prompt is empty; give -p TEXT or -f FILE");
+    // The --json fields both ways of generating share.
+    const auto result_json = [&](const std::vector<int32_t>& tokens, const std::string& text,
+                                 const std::string& finish_reason) {
+      nlohmann::json j;
+      j["model"] = model_path;
+      j["prompt"] = prompt;
+      if (chat) {
+        j["chat_template"] = template_name;
+        j["rendered_prompt"] = rendered;
+      }
+      j["prompt_tokens"] = prompt_tokens;
+      j["tokens"] = tokens;
+      j["text"] = text;
+      j["finish_reason"] = finish_reason;
+      j["seed"] = sp.seed;
+      return j;
+    };
 
     if (!spec.url.empty()) {
       if (!lora_args.empty()) throw Error("--lora cannot be combined with --verify-url");
@@ -197,18 +214,7 @@ int cmd_run(int argc, char** argv) {
       const auto r = session.generate(prompt_tokens, sp, n_predict, print, !ignore_eos);
       session.close();
       if (json) {
-        nlohmann::json j;
-        j["model"] = model_path;
-        j["prompt"] = prompt;
-        if (chat) {
-          j["chat_template"] = template_name;
-          j["rendered_prompt"] = rendered;
-        }
-        j["prompt_tokens"] = prompt_tokens;
-        j["tokens"] = r.tokens;
-        j["text"] = r.text;
-        j["finish_reason"] = r.finish_reason;
-        j["seed"] = sp.seed;
+        nlohmann::json j = result_json(r.tokens, r.text, r.finish_reason);
         j["sampling"] = {{"temperature", sp.temperature}, {"top_k", sp.top_k}, {"top_p", sp.top_p}, {"min_p", sp.min_p}};
         j["speculative"] = stats_json(r, session.estimate(), session.server_model(), spec.url);
         j["timings"] = {{"load_ms", load_ms},
@@ -268,18 +274,7 @@ int cmd_run(int argc, char** argv) {
     }
     const double prefill_tps = r.prefill_ms > 0 ? prompt_tokens.size() * 1000.0 / r.prefill_ms : 0;
     if (json) {
-      nlohmann::json j;
-      j["model"] = model_path;
-      j["prompt"] = prompt;
-      if (chat) {
-        j["chat_template"] = template_name;
-        j["rendered_prompt"] = rendered;
-      }
-      j["prompt_tokens"] = prompt_tokens;
-      j["tokens"] = r.tokens;
-      j["text"] = r.text;
-      j["finish_reason"] = r.finish_reason;
-      j["seed"] = sp.seed;
+      nlohmann::json j = result_json(r.tokens, r.text, r.finish_reason);
       j["sampling"] = {{"temperature", sp.temperature}, {"top_k", sp.top_k}, {"top_p", sp.top_p},
                        {"min_p", sp.min_p}, {"repeat_penalty", sp.repeat_penalty}};
       j["timings"] = {{"load_ms", load_ms},
