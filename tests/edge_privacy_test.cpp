@@ -95,6 +95,8 @@ struct WireFixture {
     EdgeConfig c = default_config();
     c.port = 0;
     c.device_model = test::model_path("stories260K-q4_0.gguf");
+    c.device_chat_template = "chatml";  // the shared model has none; chat requests need one
+    c.device_ctx = 512;                 // (its own is 128 positions: too short for a conversation)
     c.device_threads = 1;
     c.state_source = "push";
     c.probe_interval_ms = 0;
@@ -188,7 +190,7 @@ TEST(EdgePrivacy, StrictKeepsPersonalDataOnTheDevice) {
   // A strict request the device cannot serve (longer than its context) is a clear error, not a
   // trip to the cloud.
   std::string longer = "My email is " + kEmail + ".";
-  for (int i = 0; i < 60; ++i) longer += " The cat sat on the mat.";
+  for (int i = 0; i < 150; ++i) longer += " The cat sat on the mat.";
   httplib::Client cl("127.0.0.1", f.port);
   cl.set_read_timeout(60);
   auto r = cl.Post("/v1/completions", json{{"prompt", longer}, {"max_tokens", 8}, {"tandem", {{"privacy", "strict"}}}}.dump(),
@@ -246,4 +248,34 @@ TEST(EdgePrivacy, AFailingDetectorKeepsTheRequestLocal) {
   EXPECT_EQ(j["tandem"]["route"], "LOCAL") << j["tandem"].dump();
   EXPECT_FALSE(j["tandem"]["data_left_device"].get<bool>());
   gw.stop();
+}
+
+// A conversation resent turn by turn (as OpenAI chat clients do) keeps each value's placeholder:
+// the same email is [EMAIL_1] in every turn on the wire, a new one is [EMAIL_2], and the answer
+// to the last turn comes back restored.
+TEST(EdgePrivacy, PlaceholdersAreStableAcrossTurns) {
+  TANDEM_REQUIRE_FILE(test::model_path("stories260K-q4_0.gguf"));
+  WireFixture f;
+  const std::string other = "bob@example.net";
+  const json messages = json::array({{{"role", "user"}, {"content", "Write to " + kEmail + " please."}},
+                                     {{"role", "assistant"}, {"content", "Done: I wrote to " + kEmail + "."}},
+                                     {{"role", "user"}, {"content", "Now " + other + " and " + kEmail + " too."}}});
+  httplib::Client cl("127.0.0.1", f.port);
+  cl.set_read_timeout(60);
+  auto r = cl.Post("/v1/chat/completions",
+                   json{{"messages", messages}, {"max_tokens", 24}, {"tandem", {{"privacy", "standard"}}}}.dump(),
+                   "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json j = json::parse(r->body);
+  EXPECT_EQ(j["choices"][0]["message"]["content"], "You said: Now " + other + " and " + kEmail + " too.");
+  f.proxy->stop();
+  const std::string wire = slurp(f.capture);
+  EXPECT_EQ(wire.find(kEmail), std::string::npos);
+  EXPECT_EQ(wire.find(other), std::string::npos);
+  size_t ones = 0;
+  for (size_t at = wire.find("[EMAIL_1]"); at != std::string::npos; at = wire.find("[EMAIL_1]", at + 1)) ++ones;
+  EXPECT_EQ(ones, 3u) << wire;
+  EXPECT_NE(wire.find("Now [EMAIL_2] and [EMAIL_1] too."), std::string::npos) << wire;
+  EXPECT_EQ(wire.find("[EMAIL_3]"), std::string::npos);
 }
