@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "engine/vocab_fingerprint.h"
@@ -326,8 +327,12 @@ bool SpeculativeSession::recover(Run& run, const VerifyReply& failed, int& attem
     throw Error("the verify server at " + cfg_.url + " rejected the call (HTTP " + std::to_string(failed.status) +
                 "): " + failed.message);
   if (++attempts > cfg_.max_retries) {
-    degrade(run, std::string("the verify server failed ") + std::to_string(attempts) + " times in a row (last: " +
-                     kind_name(failed.kind) + (failed.message.empty() ? "" : ", " + failed.message) + ")");
+    char timeout[64];
+    std::snprintf(timeout, sizeof timeout, "no answer within %g s", cfg_.read_timeout_s);
+    const std::string last = failed.timed_out ? std::string(timeout)
+                                              : std::string(kind_name(failed.kind)) +
+                                                    (failed.message.empty() ? "" : ", " + failed.message);
+    degrade(run, "the verify server failed " + std::to_string(attempts) + " times in a row (last: " + last + ")");
     return false;
   }
   switch (failed.kind) {
