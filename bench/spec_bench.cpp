@@ -159,11 +159,12 @@ struct Bench {
       const double k_mean = r.stats.rounds > 0 ? double(r.stats.drafted) / double(r.stats.rounds) : 0;
       std::fprintf(stderr,
                    "    %s k %.1f/round  %.2f ms/round (model %.2f)  alpha %.2f  t_draft %.3f  rtt %.2f  "
-                   "verify %.2f + %.3f/k  draft %.0f wait %.0f of %.0f ms  best k %d\n",
+                   "verify %.2f + %.3f/k  draft %.0f wait %.0f calls %.0f of %.0f ms  best k %d\n",
                    adaptive ? "adaptive" : ("k=" + std::to_string(k)).c_str(), k_mean,
                    r.stats.rounds > 0 ? r.stats.total_ms / double(r.stats.rounds) : 0,
                    verify::round_ms(m, int(std::lround(k_mean))), m.alpha, m.t_draft_ms, m.rtt_ms, m.verify_fixed_ms,
-                   m.verify_per_token_ms, r.stats.draft_ms, r.stats.wait_ms, r.stats.total_ms,
+                   m.verify_per_token_ms, r.stats.draft_ms, r.stats.wait_ms, r.stats.network_ms + r.stats.verify_ms,
+                   r.stats.total_ms,
                    verify::best_draft_length(m, k));
     }
     session.close();
@@ -203,7 +204,8 @@ int main(int argc, char** argv) {
   bool explain = false;
   app.add_flag("--explain", explain, "print each speculative generation's measured cost model on stderr");
   std::vector<std::string> mode_list;
-  app.add_option("--modes", mode_list, "modes to run (device, cloud, spec-k4, spec-k8, adaptive; default all)");
+  app.add_option("--modes", mode_list, "modes to run (device, cloud, spec-k4, spec-k8, adaptive; default all)")
+      ->delimiter(',');
   int repeat = 1;
   app.add_option("--repeat", repeat, "measured passes over the prompts per cell")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
