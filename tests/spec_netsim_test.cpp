@@ -143,6 +143,9 @@ int64_t expect_exact(NetsimPair& pair, const std::vector<std::vector<int32_t>>& 
                   r.stats.mean_accepted());
     }
     EXPECT_GE(session.estimate().rtt_ms, min_rtt_ms);
+    // The client's own cost per round was measured (it is never zero: the call goes to another
+    // thread and back).
+    EXPECT_GT(session.policy().model().round_overhead_ms, 0);
   }
   return all_rounds;
 }
