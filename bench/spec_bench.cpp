@@ -65,6 +65,7 @@ struct Bench {
   serve::Server* server = nullptr;
   netsim::Proxy* proxy = nullptr;
   int proxy_port = 0, device_threads = 1, n_tokens = 64;
+  bool explain = false;  // print each speculative generation's measured cost model on stderr
 
   uint64_t wire_bytes() const {
     const netsim::ProxyStats s = proxy->stats();
@@ -152,6 +153,20 @@ struct Bench {
     c.drafted += r.stats.drafted;
     c.accepted += r.stats.accepted;
     c.rounds += r.stats.rounds;
+    if (explain) {
+      // What the policy measured, beside what the rounds actually took.
+      const verify::CostModel m = session.policy().model();
+      const double k_mean = r.stats.rounds > 0 ? double(r.stats.drafted) / double(r.stats.rounds) : 0;
+      std::fprintf(stderr,
+                   "    %s k %.1f/round  %.2f ms/round (model %.2f)  alpha %.2f  t_draft %.3f  rtt %.2f  "
+                   "verify %.2f + %.3f/k  draft %.0f wait %.0f calls %.0f of %.0f ms  best k %d\n",
+                   adaptive ? "adaptive" : ("k=" + std::to_string(k)).c_str(), k_mean,
+                   r.stats.rounds > 0 ? r.stats.total_ms / double(r.stats.rounds) : 0,
+                   verify::round_ms(m, int(std::lround(k_mean))), m.alpha, m.t_draft_ms, m.rtt_ms, m.verify_fixed_ms,
+                   m.verify_per_token_ms, r.stats.draft_ms, r.stats.wait_ms, r.stats.network_ms + r.stats.verify_ms,
+                   r.stats.total_ms,
+                   verify::best_draft_length(m, k));
+    }
     session.close();
   }
 };
@@ -186,6 +201,13 @@ int main(int argc, char** argv) {
   app.add_option("--cloud-threads", cloud_threads, "threads of the cloud server")->capture_default_str();
   app.add_option("--plot", plot, "write an SVG plot of tokens/s and cloud passes per token against RTT");
   app.add_option("--json", json_out, "write every figure as JSON to this file");
+  bool explain = false;
+  app.add_flag("--explain", explain, "print each speculative generation's measured cost model on stderr");
+  std::vector<std::string> mode_list;
+  app.add_option("--modes", mode_list, "modes to run (device, cloud, spec-k4, spec-k8, adaptive; default all)")
+      ->delimiter(',');
+  int repeat = 1;
+  app.add_option("--repeat", repeat, "measured passes over the prompts per cell")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -204,11 +226,12 @@ int main(int argc, char** argv) {
     netsim::Proxy proxy(pcfg);
     const int proxy_port = proxy.start();
 
-    Bench b{device.get(), &vocab, &server, &proxy, proxy_port, device_threads, n_tokens};
+    Bench b{device.get(), &vocab, &server, &proxy, proxy_port, device_threads, n_tokens, explain};
     std::vector<std::vector<int32_t>> tokenized;
     for (const auto& p : prompts) tokenized.push_back(vocab.tokenize(p, true));
 
-    const std::vector<std::string> modes = {"device", "cloud", "spec-k4", "spec-k8", "adaptive"};
+    const std::vector<std::string> modes =
+        mode_list.empty() ? std::vector<std::string>{"device", "cloud", "spec-k4", "spec-k8", "adaptive"} : mode_list;
     std::vector<Cell> cells;
     std::fprintf(stderr, "spec_bench: %zu prompts x %d tokens, device %s (%d threads), cloud %s (%d threads)\n",
                  prompts.size(), n_tokens, device_path.c_str(), device_threads, cloud_path.c_str(), cloud_threads);
@@ -216,47 +239,51 @@ int main(int argc, char** argv) {
       netsim::LinkConfig link;
       link.delay_ms = rtt / 2;
       proxy.set_link(link);
-      for (const auto& mode : modes) {
-        Cell c;
-        c.mode = mode;
-        c.rtt_ms = rtt;
-        // A warm-up generation per cell (connections, caches), then the measured ones.
+      auto run_mode = [&](const std::string& mode, const std::vector<int32_t>& p, Cell& into) {
+        if (mode == "device") b.device_only(p, into);
+        else if (mode == "cloud") b.cloud_only(p, into);
+        else if (mode == "spec-k4") b.speculative(p, 4, false, into);
+        else if (mode == "spec-k8") b.speculative(p, 8, false, into);
+        else b.speculative(p, 8, true, into);
+      };
+      // A warm-up generation per mode (connections, caches), then the measured ones; with
+      // --repeat the modes take turns, so that a change in the machine's load hits them alike.
+      std::vector<Cell> row(modes.size());
+      for (size_t m = 0; m < modes.size(); ++m) {
         Cell warm;
-        for (int pass = 0; pass < 2; ++pass) {
-          Cell& into = pass == 0 ? warm : c;
-          for (size_t i = 0; i < (pass == 0 ? 1 : tokenized.size()); ++i) {
-            const auto& p = tokenized[i];
-            if (mode == "device") b.device_only(p, into);
-            else if (mode == "cloud") b.cloud_only(p, into);
-            else if (mode == "spec-k4") b.speculative(p, 4, false, into);
-            else if (mode == "spec-k8") b.speculative(p, 8, false, into);
-            else b.speculative(p, 8, true, into);
-          }
-        }
-        c.ttft_ms /= double(tokenized.size());
-        if (mode == "device") c.cloud_passes = 0;
+        run_mode(modes[m], tokenized[0], warm);
+        row[m].mode = modes[m];
+        row[m].rtt_ms = rtt;
+      }
+      for (int rep = 0; rep < std::max(repeat, 1); ++rep)
+        for (size_t m = 0; m < modes.size(); ++m)
+          for (const auto& p : tokenized) run_mode(modes[m], p, row[m]);
+      for (Cell& c : row) {
+        c.ttft_ms /= double(tokenized.size() * size_t(std::max(repeat, 1)));
+        if (c.mode == "device") c.cloud_passes = 0;
         cells.push_back(c);
-        std::fprintf(stderr, "  rtt %5.0f ms  %-8s %8.1f tok/s\n", rtt, mode.c_str(), c.tps());
+        std::fprintf(stderr, "  rtt %5.0f ms  %-8s %8.1f tok/s\n", rtt, c.mode.c_str(), c.tps());
       }
     }
     proxy.stop();
     server.stop();
 
-    std::printf("| RTT ms | mode | tok/s | TTFT ms | cloud passes / token | wire bytes / token | acceptance | mean accepted |\n");
-    std::printf("|---|---|---|---|---|---|---|---|\n");
+    std::printf("| RTT ms | mode | tok/s | TTFT ms | cloud passes / token | wire bytes / token | acceptance | mean accepted | k / round |\n");
+    std::printf("|---|---|---|---|---|---|---|---|---|\n");
     json all = json::array();
     for (const Cell& c : cells) {
       const bool spec = c.mode.rfind("spec", 0) == 0 || c.mode == "adaptive";
       const double acc = c.drafted > 0 ? double(c.accepted) / double(c.drafted) : 0;
       const double mean_acc = c.rounds > 0 ? double(c.accepted) / double(c.rounds) : 0;
-      std::printf("| %.0f | %s | %.1f | %.1f | %s | %s | %s | %s |\n", c.rtt_ms, c.mode.c_str(), c.tps(), c.ttft_ms,
+      const double k_mean = c.rounds > 0 ? double(c.drafted) / double(c.rounds) : 0;
+      std::printf("| %.0f | %s | %.1f | %.1f | %s | %s | %s | %s | %s |\n", c.rtt_ms, c.mode.c_str(), c.tps(), c.ttft_ms,
                   c.mode == "device" ? "-" : fmt(c.per_token(c.cloud_passes), 3).c_str(),
                   c.mode == "device" ? "-" : fmt(c.per_token(c.bytes), 0).c_str(), spec ? fmt(acc, 3).c_str() : "-",
-                  spec ? fmt(mean_acc, 2).c_str() : "-");
+                  spec ? fmt(mean_acc, 2).c_str() : "-", spec ? fmt(k_mean, 2).c_str() : "-");
       all.push_back({{"rtt_ms", c.rtt_ms}, {"mode", c.mode}, {"tokens", c.tokens}, {"tokens_per_s", c.tps()},
                      {"ttft_ms", c.ttft_ms}, {"cloud_passes_per_token", c.per_token(c.cloud_passes)},
                      {"wire_bytes_per_token", c.per_token(c.bytes)}, {"acceptance", acc},
-                     {"mean_accepted", mean_acc}, {"rounds", c.rounds}});
+                     {"mean_accepted", mean_acc}, {"rounds", c.rounds}, {"k_per_round", k_mean}});
     }
     if (!json_out.empty()) std::ofstream(json_out) << all.dump(1) << "\n";
     if (!plot.empty()) {

@@ -118,3 +118,47 @@ TEST(SpecPolicy, MeasurementsFitTheCostModel) {
   EXPECT_GE(e.best_k, 1);
   EXPECT_LE(e.best_k, 8);
 }
+
+TEST(SpecPolicy, PerRoundOverheadCountsInTheRoundAndFavorsLongerDrafts) {
+  // The shared pair on loopback (measured with spec_bench --explain): α ≈ 0.87, a draft step
+  // 0.14 ms, RTT 0.06 ms, a verify call 0.5 ms + 0.05 ms per draft token.
+  CostModel m{0.87, 0.14, 0.06, 0.5, 0.05};
+  EXPECT_DOUBLE_EQ(m.round_overhead_ms, 0);
+  const int k_without = best_draft_length(m, 8);
+  EXPECT_LE(k_without, 5);
+  // The client's own cost per round (thread hand-offs: milliseconds on a loaded machine) is paid
+  // once per round whatever k is: rounds should be longer, and fewer.
+  m.round_overhead_ms = 3;
+  EXPECT_DOUBLE_EQ(round_ms(m, 4), 4 * 0.14 + 0.06 + 0.5 + 4 * 0.05 + 3);
+  EXPECT_EQ(best_draft_length(m, 8), 8);
+  EXPECT_GT(best_draft_length(m, 16), k_without);
+  // The estimate pays it too.
+  EXPECT_NEAR(estimate(m, 8, 128).spec_tps, expected_tokens_per_round(0.87, 8) * 1000 / round_ms(m, 8), 1e-9);
+}
+
+TEST(SpecPolicy, OverheadAndUntimedRoundsAreMeasuredApart) {
+  DraftPolicy p;
+  p.observe_rtt(0.1);
+  EXPECT_EQ(p.model().round_overhead_ms, 0);  // nothing measured: none assumed
+  p.observe_overhead(2);
+  EXPECT_NEAR(p.model().round_overhead_ms, 2, 1e-12);
+  for (int i = 0; i < 100; ++i) p.observe_overhead(1);
+  EXPECT_NEAR(p.model().round_overhead_ms, 1, 1e-6);
+  p.observe_overhead(-5);  // not a time: ignored
+  EXPECT_NEAR(p.model().round_overhead_ms, 1, 1e-6);
+  // Steady rounds: RTT + 0.4 ms + 0.1 ms per draft token.
+  for (int i = 0; i < 20; ++i)
+    for (int k : {2, 5, 8}) p.observe_round(k, k - 1, 0.1 + 0.4 + 0.1 * k);
+  CostModel m = p.model();
+  EXPECT_NEAR(m.verify_fixed_ms, 0.4, 1e-6);
+  EXPECT_NEAR(m.verify_per_token_ms, 0.1, 1e-6);
+  const double alpha = p.acceptance();
+  // A call that carried the prompt (a long prefill: 30 ms) is passed untimed: the acceptance
+  // learns from it, the verify cost and the RTT do not.
+  p.observe_round(8, 8, -1);
+  EXPECT_GT(p.acceptance(), alpha);
+  m = p.model();
+  EXPECT_NEAR(m.verify_fixed_ms, 0.4, 1e-6);
+  EXPECT_NEAR(m.verify_per_token_ms, 0.1, 1e-6);
+  EXPECT_NEAR(m.rtt_ms, 0.1, 1e-9);
+}

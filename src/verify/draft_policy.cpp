@@ -18,7 +18,7 @@ double expected_tokens_per_round(double alpha, int k) {
 
 double round_ms(const CostModel& m, int k) {
   k = std::max(k, 0);
-  return k * m.t_draft_ms + m.rtt_ms + m.verify_fixed_ms + k * m.verify_per_token_ms;
+  return k * m.t_draft_ms + m.rtt_ms + m.verify_fixed_ms + k * m.verify_per_token_ms + m.round_overhead_ms;
 }
 
 double speculative_tokens_per_s(const CostModel& m, int k) {
@@ -69,6 +69,11 @@ void DraftPolicy::observe_draft_step(double ms) {
   draft_ms_ = draft_ms_ < 0 ? ms : (1 - cfg_.ema) * draft_ms_ + cfg_.ema * ms;
 }
 
+void DraftPolicy::observe_overhead(double ms) {
+  if (!(ms >= 0)) return;
+  overhead_ms_ = overhead_ms_ < 0 ? ms : (1 - cfg_.ema) * overhead_ms_ + cfg_.ema * ms;
+}
+
 void DraftPolicy::observe_round(int k, int accepted, double wall_ms) {
   if (k > 0) {
     // Positions 0..accepted-1 passed the test; position `accepted` failed it unless all passed;
@@ -95,6 +100,7 @@ CostModel DraftPolicy::model() const {
   m.alpha = acceptance();
   if (draft_ms_ >= 0) m.t_draft_ms = draft_ms_;
   if (rtt_ms_ >= 0) m.rtt_ms = rtt_ms_;
+  if (overhead_ms_ >= 0) m.round_overhead_ms = overhead_ms_;
   if (s0_ > 0) {
     // Fit v = a + b·k. With too little spread in k (standard deviation under one token, as with
     // a fixed k and a few shorter rounds at the end) the slope is noise: all server time goes to

@@ -5,9 +5,12 @@
 // of k draft tokens yields on average
 //     E(α, k) = 1 + α + α² + … + α^k = (1 − α^(k+1)) / (1 − α)
 // tokens (the accepted drafts plus the target's own token), and costs about
-//     T(k) = k · t_draft + RTT + t_verify(k),   t_verify(k) = verify_fixed + k · verify_per_token
-// (drafting, the network round trip, the target's forward pass over the k + 1 new positions).
-// The best k maximizes E(α, k) / T(k). Drafting ahead while a call is on the wire hides part of
+//     T(k) = k · t_draft + RTT + t_verify(k) + overhead,
+//     t_verify(k) = verify_fixed + k · verify_per_token
+// (drafting, the network round trip, the target's forward pass over the k + 1 new positions, and
+// the client's own cost of a round: handing the call to another thread and back, which on a
+// loaded machine is milliseconds, as much as a whole verify call on loopback). The best k
+// maximizes E(α, k) / T(k). Drafting ahead while a call is on the wire hides part of
 // k · t_draft; the model ignores that, so its estimate is a little pessimistic.
 #pragma once
 #include <cstdint>
@@ -21,6 +24,7 @@ struct CostModel {
   double rtt_ms = 1;                // network round trip (no compute)
   double verify_fixed_ms = 1;       // server time of a verify call with no draft (≈ one target step)
   double verify_per_token_ms = 0;   // extra server time per draft token
+  double round_overhead_ms = 0;     // the client's time per round outside drafting and the call
 };
 
 // E(α, k): expected tokens out of one round with k draft tokens.
@@ -63,8 +67,12 @@ class DraftPolicy {
   // One single-token decode step of the draft model.
   void observe_draft_step(double ms);
   // One verify call: k draft tokens sent, `accepted` of them accepted, `wall_ms` from sending
-  // the request to having the answer.
+  // the request to having the answer (< 0: not timed, e.g. a call that also carried the prompt,
+  // whose prefill says nothing about a draft round's cost).
   void observe_round(int k, int accepted, double wall_ms);
+  // A round's time outside drafting its tokens and the call's wall time (thread hand-offs,
+  // building and parsing the call, waiting for a draft step that ran past the answer).
+  void observe_overhead(double ms);
 
   CostModel model() const;
   int choose_k(int k_max) const { return best_draft_length(model(), k_max); }
@@ -76,6 +84,7 @@ class DraftPolicy {
   double acc_ = 0, rej_ = 0;   // discounted counts of accepted and rejected draft positions
   double rtt_ms_ = -1;         // < 0: not measured
   double draft_ms_ = -1;
+  double overhead_ms_ = -1;
   // Discounted least squares of server time (wall − RTT) against k: sums of 1, k, k², v, k·v.
   double s0_ = 0, sk_ = 0, skk_ = 0, sv_ = 0, skv_ = 0;
 };

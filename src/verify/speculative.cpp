@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "engine/vocab_fingerprint.h"
@@ -150,22 +151,30 @@ SpeculativeResult SpeculativeSession::generate(std::span<const int32_t> prompt, 
       break;
     }
     // This round's draft: what was drafted ahead and confirmed, cut or extended to k.
+    const auto t_round = Clock::now();
     const int k = k_limit(run);
     if (run.draft.tokens.size() > size_t(k)) {
       run.draft.tokens.resize(size_t(k));
       run.draft.q.resize(size_t(k));
     }
     run.line = run.draft.tokens;
+    auto& st = run.result.stats;
+    const double draft_ms_before = st.draft_ms;
     extend_draft(run, run.draft, k, false, nullptr);
+    const double fresh_draft_ms = st.draft_ms - draft_ms_before;
+    const int64_t failed_before = st.attempts_failed;
 
     VerifyCall call;
     VerifyReply r;
     if (!exchange(run, call, r)) continue;  // degraded
 
-    // Answered: learn from it, commit the accepted drafts and the target's token.
+    // Answered: learn from it, commit the accepted drafts and the target's token. A call that
+    // carried more than the last token (the prompt, a resent context) is no sample of a draft
+    // round's cost, nor is a round that needed retries.
     const int k_sent = int(call.draft.size());
-    policy_.observe_round(k_sent, r.accepted, r.wall_ms);
-    auto& st = run.result.stats;
+    const bool typical = call.tokens.size() == 1 && st.attempts_failed == failed_before;
+    policy_.observe_round(k_sent, r.accepted, typical ? r.wall_ms : -1);
+    if (typical) policy_.observe_overhead(ms_since(t_round) - fresh_draft_ms - r.wall_ms);
     ++st.rounds;
     ++st.cloud_forward_passes;
     st.drafted += k_sent;
@@ -326,8 +335,12 @@ bool SpeculativeSession::recover(Run& run, const VerifyReply& failed, int& attem
     throw Error("the verify server at " + cfg_.url + " rejected the call (HTTP " + std::to_string(failed.status) +
                 "): " + failed.message);
   if (++attempts > cfg_.max_retries) {
-    degrade(run, std::string("the verify server failed ") + std::to_string(attempts) + " times in a row (last: " +
-                     kind_name(failed.kind) + (failed.message.empty() ? "" : ", " + failed.message) + ")");
+    char timeout[64];
+    std::snprintf(timeout, sizeof timeout, "no answer within %g s", cfg_.read_timeout_s);
+    const std::string last = failed.timed_out ? std::string(timeout)
+                                              : std::string(kind_name(failed.kind)) +
+                                                    (failed.message.empty() ? "" : ", " + failed.message);
+    degrade(run, "the verify server failed " + std::to_string(attempts) + " times in a row (last: " + last + ")");
     return false;
   }
   switch (failed.kind) {
