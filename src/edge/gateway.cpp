@@ -14,6 +14,7 @@
 
 #include "engine/vocab.h"
 #include "format/error.h"
+#include "serve/server.h"
 
 namespace tandem::edge {
 
@@ -198,10 +199,7 @@ void Gateway::check_endpoints() {
 
 std::string Gateway::authenticate(const httplib::Request& req) const {
   if (app_keys_.empty()) return "";
-  std::string key;
-  const std::string auth = req.get_header_value("Authorization");
-  if (auth.rfind("Bearer ", 0) == 0) key = auth.substr(7);
-  else key = req.get_header_value("x-api-key");
+  const std::string key = serve::request_api_key(req);
   // Every key is compared in full, so the time does not tell how much of a key matched.
   std::string app;
   for (const auto& [k, name] : app_keys_) {

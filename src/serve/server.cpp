@@ -136,12 +136,15 @@ void Server::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+std::string request_api_key(const httplib::Request& req) {
+  const std::string auth = req.get_header_value("Authorization");
+  if (auth.rfind("Bearer ", 0) == 0) return auth.substr(7);
+  return req.get_header_value("x-api-key");
+}
+
 std::string Server::authenticate(const httplib::Request& req) const {
   if (key_hashes_.empty()) return "";
-  std::string key;
-  const std::string auth = req.get_header_value("Authorization");
-  if (auth.rfind("Bearer ", 0) == 0) key = auth.substr(7);
-  else key = req.get_header_value("x-api-key");
+  const std::string key = request_api_key(req);
   const auto h = sha256_bytes(key);
   if (key.empty() || !key_matches(key_hashes_, h))
     throw ApiError(401, key.empty() ? "missing API key (send 'Authorization: Bearer KEY')" : "invalid API key", "",

@@ -44,6 +44,9 @@ struct ServerConfig {
   bool quiet = true;          // no model loading progress
 };
 
+// The API key a request carries: "Authorization: Bearer KEY", else "x-api-key: KEY"; "" if none.
+std::string request_api_key(const httplib::Request& req);
+
 class Server {
  public:
   explicit Server(ServerConfig cfg);  // loads the model, hashes it, starts the engine thread
