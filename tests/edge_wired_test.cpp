@@ -111,6 +111,9 @@ TEST(EdgeWired, SpeculativeRouteIsExactAndLandsInTheLedger) {
     // Every generated token was made on one side: the cloud's own per round, the rest drafted.
     EXPECT_EQ(rec.completion_tokens_device + rec.completion_tokens_cloud, max_tokens);
     EXPECT_EQ(rec.completion_tokens_cloud, rec.spec_rounds);
+    EXPECT_EQ(rec.completion_tokens, max_tokens);  // the usage the app was told
+    EXPECT_GT(rec.prompt_tokens, 0);
+    EXPECT_LT(rec.prompt_tokens, rec.prompt_tokens_cloud);  // the cloud also evaluated the drafts
     EXPECT_GT(rec.cost_usd, 0);
     EXPECT_FALSE(rec.prompt_text.has_value());
   }

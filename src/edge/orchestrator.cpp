@@ -432,6 +432,10 @@ void Orchestrator::record(const EdgeRequest& req, const Plan& plan, const Outcom
   r.completion_tokens_device = out.completion_tokens_device;
   r.prompt_tokens_cloud = out.prompt_tokens_cloud;
   r.completion_tokens_cloud = out.completion_tokens_cloud;
+  // The usage the app was told: cost per 1M tokens divides by it (the per-side counts above can
+  // count a token twice, e.g. a speculative prompt evaluated on both sides).
+  r.prompt_tokens = out.answer_prompt_tokens;
+  r.completion_tokens = out.answer_completion_tokens;
   r.cost_usd = out.cost_usd;
   r.all_cloud_cost_usd = out.all_cloud_cost_usd;
   r.latency_ms = out.latency_ms;
