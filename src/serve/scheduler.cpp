@@ -379,8 +379,9 @@ void Scheduler::finish_completion(Slot& s, const char* reason) {
   e.final = true;
   e.finish_reason = reason;
   job.completion_tokens = s.n_generated;
-  job.push(std::move(e));
+  const auto held = s.job;  // release first: a client holding its answer sees the slot free
   release(s);
+  held->push(std::move(e));
 }
 
 void Scheduler::finish_verify(Slot& s) {
@@ -433,8 +434,9 @@ void Scheduler::finish_verify(Slot& s) {
   metrics_.verify_seconds.observe(seconds(Clock::now() - job.t_arrival));
   StreamEvent e;
   e.final = true;
-  job.push(std::move(e));
+  const auto held = s.job;
   release(s);
+  held->push(std::move(e));
 }
 
 void Scheduler::fail(Slot& s, int status, const std::string& message) {
@@ -442,8 +444,9 @@ void Scheduler::fail(Slot& s, int status, const std::string& message) {
   e.final = true;
   e.error_status = status;
   e.error = message;
-  s.job->push(std::move(e));
+  const auto held = s.job;
   release(s);
+  held->push(std::move(e));
 }
 
 void Scheduler::release(Slot& s) {
