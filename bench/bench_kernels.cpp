@@ -30,7 +30,9 @@ struct MatrixShape {
 
 // interleaved: the layout the engine loads Q4_0 / Q8_0 matrices into (kernels/interleaved.h),
 // benchmarked as "q4_0x8" / "q8_0x4"; otherwise GGUF's rows.
-void bm_matmul(benchmark::State& state, TensorType w, MatrixShape s, size_t n_tok, bool interleaved) {
+// order: Single runs every token in the one-token order (serving's batched decode steps).
+void bm_matmul(benchmark::State& state, TensorType w, MatrixShape s, size_t n_tok, bool interleaved,
+               kernels::DotOrder order) {
   const TensorType at = activation_type(w);
   const size_t wb = row_bytes(w, s.k), ab = row_bytes(at, s.k);
   std::mt19937 rng(7);
@@ -61,7 +63,7 @@ void bm_matmul(benchmark::State& state, TensorType w, MatrixShape s, size_t n_to
     if (layout != kernels::WeightLayout::Rows)
       kernels::matmul_interleaved(layout, Wi.data(), s.k, 0, s.rows, A.data(), n_tok, out.data(), s.rows);
     else
-      kernels::matmul(w, W.data(), s.k, 0, s.rows, A.data(), n_tok, out.data(), s.rows, s.rows);
+      kernels::matmul(w, W.data(), s.k, 0, s.rows, A.data(), n_tok, out.data(), s.rows, s.rows, order);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
@@ -85,7 +87,13 @@ int main(int argc, char** argv) {
         for (size_t n_tok : {1, 8, 16, 64}) {
           const std::string name = tname + "/" + std::to_string(s.k) + "x" + std::to_string(s.rows) + "/tok:" +
                                    std::to_string(n_tok);
-          benchmark::RegisterBenchmark(name.c_str(), bm_matmul, w, s, n_tok, interleaved)->Unit(benchmark::kMicrosecond);
+          benchmark::RegisterBenchmark(name.c_str(), bm_matmul, w, s, n_tok, interleaved, kernels::DotOrder::ByCount)
+              ->Unit(benchmark::kMicrosecond);
+          // Float weights have a second order for several tokens: each in the one-token order.
+          if ((w == TensorType::F32 || w == TensorType::F16) && n_tok > 1)
+            benchmark::RegisterBenchmark((name + "/single").c_str(), bm_matmul, w, s, n_tok, interleaved,
+                                         kernels::DotOrder::Single)
+                ->Unit(benchmark::kMicrosecond);
         }
     }
   std::printf("SIMD target: %s\n", kernels::active_target_name());

@@ -228,18 +228,23 @@ TEST(Kernels, MatmulBitExactWithGgml) {
                            " w_rows=" + std::to_string(rows) + " n_tok=" + std::to_string(n_tok) +
                            " rows=[" + std::to_string(r0) + "," + std::to_string(r1) + ")");
               const size_t stride = rows + 3;
-              std::vector<float> out(n_tok * stride, -12345.f);
-              kernels::matmul(w, W.data(), k, r0, r1, A.data(), n_tok, out.data(), stride, rows);
-              for (size_t t = 0; t < n_tok; ++t) {
-                for (size_t r = 0; r < stride; ++r) {
-                  const float o = out[t * stride + r];
-                  if (r < r0 || r >= r1) {
-                    ASSERT_EQ(o, -12345.f) << "wrote outside the rows, t=" << t << " r=" << r;
-                    continue;
+              // By count (prefill, verify), and every token in the single-token order (serving's
+              // batched decode steps), which must equal n_tok separate one-token products.
+              for (auto order : {kernels::DotOrder::ByCount, kernels::DotOrder::Single}) {
+                const size_t ggml_n = order == kernels::DotOrder::Single ? 1 : n_tok;
+                std::vector<float> out(n_tok * stride, -12345.f);
+                kernels::matmul(w, W.data(), k, r0, r1, A.data(), n_tok, out.data(), stride, rows, order);
+                for (size_t t = 0; t < n_tok; ++t) {
+                  for (size_t r = 0; r < stride; ++r) {
+                    const float o = out[t * stride + r];
+                    if (r < r0 || r >= r1) {
+                      ASSERT_EQ(o, -12345.f) << "wrote outside the rows, t=" << t << " r=" << r;
+                      continue;
+                    }
+                    const float want = ggml_exact::dot(w, &W[r * wb], &A[t * ab], k, ggml_n, rows);
+                    ASSERT_EQ(bits(o), bits(want)) << "order=" << int(order) << " t=" << t << " r=" << r
+                                                   << ": " << o << " vs " << want;
                   }
-                  const float want = ggml_exact::dot(w, &W[r * wb], &A[t * ab], k, n_tok, rows);
-                  ASSERT_EQ(bits(o), bits(want)) << "t=" << t << " r=" << r << ": " << o << " vs "
-                                                 << want;
                 }
               }
             }

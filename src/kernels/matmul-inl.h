@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "format/tensor_type.h"
 #include "hwy/highway.h"
@@ -384,14 +385,15 @@ HWY_INLINE float VecDot(const T* HWY_RESTRICT w, const T* HWY_RESTRICT a, size_t
   return VecDotLeftover(Hadd8(l), w, a, np, k);
 }
 
-// kR weight rows x kT activation rows, one 8-lane chain each (k % 8 == 0): res[r * kT + t].
-template <size_t kR, size_t kT, typename T>
-HWY_INLINE void ChainTile(const T* const* w, const T* const* a, size_t k, float* res) {
+// One pass of 8-lane FMA chains, kR weight rows x kT activation rows: for i = off, off + kStride,
+// ... < end, acc[r][t] = fma(w[r][i..i+8), a[t][i..i+8), acc[r][t]). Lanes out: l[(r * kT + t) * 8].
+template <size_t kR, size_t kT, size_t kStride, typename T>
+HWY_INLINE void ChainPass(const T* const* w, const T* const* a, size_t off, size_t end, float* l) {
   const DF8 d;
   hn::Vec<DF8> acc[kR][kT];
   for (size_t r = 0; r < kR; ++r)
     for (size_t t = 0; t < kT; ++t) acc[r][t] = hn::Zero(d);
-  for (size_t i = 0; i < k; i += 8) {
+  for (size_t i = off; i < end; i += kStride) {
     hn::Vec<DF8> av[kT];
     for (size_t t = 0; t < kT; ++t) av[t] = LoadRow(d, a[t] + i);
     for (size_t r = 0; r < kR; ++r) {
@@ -399,11 +401,71 @@ HWY_INLINE void ChainTile(const T* const* w, const T* const* a, size_t k, float*
       for (size_t t = 0; t < kT; ++t) acc[r][t] = hn::MulAdd(wv, av[t], acc[r][t]);
     }
   }
-  HWY_ALIGN float l[8];
+  for (size_t r = 0; r < kR; ++r)
+    for (size_t t = 0; t < kT; ++t) hn::StoreU(acc[r][t], d, l + (r * kT + t) * 8);
+}
+
+// kR weight rows x kT activation rows, one 8-lane chain each (k % 8 == 0): res[r * kT + t].
+template <size_t kR, size_t kT, typename T>
+HWY_INLINE void ChainTile(const T* const* w, const T* const* a, size_t k, float* res) {
+  HWY_ALIGN float l[kR * kT * 8];
+  ChainPass<kR, kT, 8>(w, a, 0, k, l);
+  for (size_t i = 0; i < kR * kT; ++i) res[i] = Tree8(l + i * 8);
+}
+
+// kC of VecDot's 4 chains (c0 .. c0 + kC - 1) for kR weight rows x kT activation rows over the
+// 32-element steps in [begin, end): chain c takes elements 8c..8c+7 of every step. The chains'
+// lanes are kept in l[((c - c0) * kR * kT + r * kT + t) * 8]: zeros first, else continued.
+template <size_t kC, size_t kR, size_t kT, typename T>
+HWY_INLINE void VecDotPass(const T* const* w, const T* const* a, size_t c0, size_t begin, size_t end, bool first,
+                           float* l) {
+  const DF8 d;
+  hn::Vec<DF8> acc[kC][kR][kT];
+  for (size_t c = 0; c < kC; ++c)
+    for (size_t r = 0; r < kR; ++r)
+      for (size_t t = 0; t < kT; ++t) acc[c][r][t] = first ? hn::Zero(d) : hn::Load(d, l + ((c * kR + r) * kT + t) * 8);
+  for (size_t i = begin + 8 * c0; i < end; i += 32)
+    for (size_t c = 0; c < kC; ++c) {
+      hn::Vec<DF8> av[kT];
+      for (size_t t = 0; t < kT; ++t) av[t] = LoadRow(d, a[t] + i + 8 * c);
+      for (size_t r = 0; r < kR; ++r) {
+        const auto wv = LoadRow(d, w[r] + i + 8 * c);
+        for (size_t t = 0; t < kT; ++t) acc[c][r][t] = hn::MulAdd(wv, av[t], acc[c][r][t]);
+      }
+    }
+  for (size_t c = 0; c < kC; ++c)
+    for (size_t r = 0; r < kR; ++r)
+      for (size_t t = 0; t < kT; ++t) hn::Store(acc[c][r][t], d, l + ((c * kR + r) * kT + t) * 8);
+}
+
+// Elements per block of the single-token-order tiles: a block of the tile's rows and tokens
+// stays in L1 while the passes over its chains run.
+constexpr size_t kVecDotBlock = 512;
+
+// kR weight rows x kT activation rows in VecDot's order, bit for bit: each of VecDot's 4
+// accumulators is a chain independent of the others, so the chains run kC at a time as register
+// tiles over the rows and tokens (instead of one 4-chain dot product per row and token), block
+// by block of k; then (c0 + c2) + (c1 + c3) lane by lane, Hadd8, leftovers.
+template <size_t kC, size_t kR, size_t kT, typename T>
+HWY_INLINE void VecDotTile(const T* const* w, const T* const* a, size_t k, float* res) {
+  constexpr size_t n = kR * kT * 8;
+  HWY_ALIGN float c[4][n];
+  const size_t np = k / 32 * 32;
+  if (np == 0) std::memset(c, 0, sizeof c);
+  for (size_t b = 0; b < np; b += kVecDotBlock) {
+    const size_t e = b + kVecDotBlock < np ? b + kVecDotBlock : np;
+    for (size_t j = 0; j < 4; j += kC) VecDotPass<kC, kR, kT>(w, a, j, b, e, b == 0, c[j]);
+  }
   for (size_t r = 0; r < kR; ++r)
     for (size_t t = 0; t < kT; ++t) {
-      hn::Store(acc[r][t], d, l);
-      res[r * kT + t] = Tree8(l);
+      const size_t o = (r * kT + t) * 8;
+      const __m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_load_ps(c[0] + o), _mm256_load_ps(c[2] + o)),
+                                     _mm256_add_ps(_mm256_load_ps(c[1] + o), _mm256_load_ps(c[3] + o)));
+      // Hadd8: lo + hi halves, then (t0 + t1) + (t2 + t3).
+      const __m128 t4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+      const __m128 h = _mm_hadd_ps(t4, t4);
+      const float red = _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
+      res[r * kT + t] = np == k ? red : VecDotLeftover(red, w[r], a[t], np, k);
     }
 }
 
@@ -607,52 +669,74 @@ HWY_INLINE size_t ChunkRows(size_t w_bytes, size_t multiple) {
 }
 
 #if TANDEM_FMA8
-template <typename T>
-HWY_INLINE void FloatRows(const MatmulArgs& m) {
+// Float rows by register tiles of kR rows x up to kT tokens, each result computed by `tile`
+// (a ChainTile or VecDotTile instantiation picked per shape).
+template <size_t kR, size_t kT, typename T, class Tile>
+HWY_INLINE void FloatTiles(const MatmulArgs& m, const Tile& tile) {
   const auto row = [&](size_t r) { return reinterpret_cast<const T*>(m.W + r * m.w_bytes); };
   const auto act = [&](size_t t) { return reinterpret_cast<const T*>(m.A + t * m.a_bytes); };
-  if (!m.batched || m.k % 8 != 0) {
-    // Row-major over the tokens so that a weight row is read from memory once for all of them.
-    for (size_t r = m.row_begin; r < m.row_end; ++r)
-      for (size_t t = 0; t < m.n_tok; ++t) m.out[t * m.out_stride + r] = fx::VecDot(row(r), act(t), m.k);
-    return;
-  }
-  // Rows per register tile: 4 x 4 accumulators where AVX-512 gives 32 vector registers, else
-  // 2 x 4. The tile shape does not change any result (each row x token is its own chain).
-  constexpr size_t kR = (HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL) ? 4 : 2;
   const size_t chunk = ChunkRows(m.w_bytes, kR);
   for (size_t r0 = m.row_begin; r0 < m.row_end; r0 += chunk) {
     const size_t r1 = r0 + chunk < m.row_end ? r0 + chunk : m.row_end;
-    for (size_t t0 = 0; t0 < m.n_tok; t0 += kTile) {
-      const size_t nt = m.n_tok - t0 < kTile ? m.n_tok - t0 : kTile;
-      const T* a[kTile];
-      for (size_t i = 0; i < kTile; ++i) a[i] = act(t0 + (i < nt ? i : 0));
-      float res[kR * kTile];
+    for (size_t t0 = 0; t0 < m.n_tok; t0 += kT) {
+      const size_t nt = m.n_tok - t0 < kT ? m.n_tok - t0 : kT;
+      const T* a[kT];
+      for (size_t i = 0; i < kT; ++i) a[i] = act(t0 + (i < nt ? i : 0));
+      float res[kR * kT];
       size_t r = r0;
       for (; r + kR <= r1; r += kR) {
         const T* w[kR];
         for (size_t i = 0; i < kR; ++i) w[i] = row(r + i);
-        switch (nt) {  // rows kR x tokens nt: res[i * nt + t]
-          case 1: fx::ChainTile<kR, 1>(w, a, m.k, res); break;
-          case 2: fx::ChainTile<kR, 2>(w, a, m.k, res); break;
-          case 3: fx::ChainTile<kR, 3>(w, a, m.k, res); break;
-          default: fx::ChainTile<kR, 4>(w, a, m.k, res); break;
-        }
+        tile(std::integral_constant<size_t, kR>(), w, a, nt, res);  // res[i * nt + t]
         for (size_t i = 0; i < kR; ++i)
           for (size_t t = 0; t < nt; ++t) m.out[(t0 + t) * m.out_stride + r + i] = res[i * nt + t];
       }
       for (; r < r1; ++r) {
         const T* w[1] = {row(r)};
-        switch (nt) {
-          case 1: fx::ChainTile<1, 1>(w, a, m.k, res); break;
-          case 2: fx::ChainTile<1, 2>(w, a, m.k, res); break;
-          case 3: fx::ChainTile<1, 3>(w, a, m.k, res); break;
-          default: fx::ChainTile<1, 4>(w, a, m.k, res); break;
-        }
+        tile(std::integral_constant<size_t, 1>(), w, a, nt, res);
         for (size_t t = 0; t < nt; ++t) m.out[(t0 + t) * m.out_stride + r] = res[t];
       }
     }
   }
+}
+
+template <typename T>
+HWY_INLINE void FloatRows(const MatmulArgs& m) {
+  // Rows per register tile: 4 x 4 accumulators where AVX-512 gives 32 vector registers, else
+  // 2 x 4. The tile shape does not change any result (each row x token is its own chains).
+  constexpr size_t kR = (HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL) ? 4 : 2;
+  const size_t k = m.k;
+  if (!m.batched || k % 8 != 0) {
+    if (m.n_tok == 1) {
+      // One token (decode): a weight row streams through once; a 4-chain dot product per row.
+      const T* a = reinterpret_cast<const T*>(m.A);
+      for (size_t r = m.row_begin; r < m.row_end; ++r)
+        m.out[r] = fx::VecDot(reinterpret_cast<const T*>(m.W + r * m.w_bytes), a, k);
+      return;
+    }
+    // Several tokens each in the single-token order (serving's decode steps): register tiles.
+    // Tiles of 2 chains x kSR rows x kST tokens: 24 accumulators on AVX-512, 8 on AVX2.
+    constexpr bool kWide = HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL;
+    constexpr size_t kSR = kWide ? 3 : 2, kST = kWide ? 4 : 2;
+    FloatTiles<kSR, kST, T>(m, [k](auto R, const T* const* w, const T* const* a, size_t nt, float* res) {
+      constexpr size_t r = decltype(R)::value;
+      switch (nt) {
+        case 1: fx::VecDotTile<2, r, 1>(w, a, k, res); break;
+        case 2: fx::VecDotTile<2, r, 2>(w, a, k, res); break;
+        case 3: if constexpr (kST >= 3) fx::VecDotTile<2, r, 3>(w, a, k, res); break;
+        default: if constexpr (kST >= 4) fx::VecDotTile<2, r, 4>(w, a, k, res); break;
+      }
+    });
+    return;
+  }
+  FloatTiles<kR, kTile, T>(m, [k](auto R, const T* const* w, const T* const* a, size_t nt, float* res) {
+    switch (nt) {
+      case 1: fx::ChainTile<decltype(R)::value, 1>(w, a, k, res); break;
+      case 2: fx::ChainTile<decltype(R)::value, 2>(w, a, k, res); break;
+      case 3: fx::ChainTile<decltype(R)::value, 3>(w, a, k, res); break;
+      default: fx::ChainTile<decltype(R)::value, 4>(w, a, k, res); break;
+    }
+  });
 }
 
 constexpr size_t kDecodeRows = 4;
