@@ -25,6 +25,7 @@
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -128,6 +129,8 @@ struct Bench {
     c.bytes += double(wire_bytes() - bytes0);
   }
 
+  mutable std::optional<verify::DraftPolicy> learned;  // adaptive's policy on the current link
+
   void speculative(const std::vector<int32_t>& prompt, int k, bool adaptive, Cell& c) const {
     verify::SpeculativeConfig cfg;
     cfg.url = "http://127.0.0.1:" + std::to_string(proxy_port);
@@ -137,6 +140,9 @@ struct Bench {
     cfg.n_ctx = int32_t(prompt.size()) + n_tokens + 16;
     verify::SpeculativeSession session(*device, *vocab, cfg);
     session.connect();
+    // Adaptive carries its measurements from one generation to the next on the same link, as
+    // the gateway does per endpoint (the warm-up generation of each RTT starts from the priors).
+    if (adaptive && learned) session.adopt_policy(*learned);
     bool first = true;
     const auto t0 = Clock::now();
     const verify::SpeculativeResult r = session.generate(
@@ -167,6 +173,7 @@ struct Bench {
                    r.stats.total_ms,
                    verify::best_draft_length(m, k));
     }
+    if (adaptive) learned = session.policy();
     session.close();
   }
 };
@@ -226,7 +233,7 @@ int main(int argc, char** argv) {
     netsim::Proxy proxy(pcfg);
     const int proxy_port = proxy.start();
 
-    Bench b{device.get(), &vocab, &server, &proxy, proxy_port, device_threads, n_tokens, explain};
+    Bench b{device.get(), &vocab, &server, &proxy, proxy_port, device_threads, n_tokens, explain, std::nullopt};
     std::vector<std::vector<int32_t>> tokenized;
     for (const auto& p : prompts) tokenized.push_back(vocab.tokenize(p, true));
 
@@ -239,6 +246,7 @@ int main(int argc, char** argv) {
       netsim::LinkConfig link;
       link.delay_ms = rtt / 2;
       proxy.set_link(link);
+      b.learned.reset();  // a new link: learned anew
       auto run_mode = [&](const std::string& mode, const std::vector<int32_t>& p, Cell& into) {
         if (mode == "device") b.device_only(p, into);
         else if (mode == "cloud") b.cloud_only(p, into);

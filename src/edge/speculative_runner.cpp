@@ -45,7 +45,7 @@ std::optional<verify::CostModel> VerifySpeculativeRunner::cost_model(const Endpo
     s.connect();
     const verify::CostModel m = s.policy().model();
     std::lock_guard<std::mutex> lk(mu_);
-    calibrations_[endpoint.name] = {m, now_s()};
+    calibrations_[endpoint.name] = {m, s.policy(), now_s()};
     return m;
   } catch (const std::exception&) {
     return std::nullopt;
@@ -83,6 +83,13 @@ SpeculativeResult VerifySpeculativeRunner::run(const SpeculativeRequest& req) {
   sc.max_retries = cfg_.max_retries;
   sc.stream_tokens = req.gen.max_tokens;
   verify::SpeculativeSession session(*model_, *vocab_, sc);
+  {
+    // Start from what the last generation through this endpoint measured, while it is fresh.
+    std::lock_guard<std::mutex> lk(mu_);
+    auto it = calibrations_.find(req.endpoint->name);
+    if (it != calibrations_.end() && it->second.policy && now_s() - it->second.at_s < cfg_.calibration_ttl_s)
+      session.adopt_policy(*it->second.policy);
+  }
   try {
     session.connect();
   } catch (const std::exception&) {
@@ -127,7 +134,7 @@ SpeculativeResult VerifySpeculativeRunner::run(const SpeculativeRequest& req) {
   out.completion_tokens_device = n - out.completion_tokens_cloud;
   {
     std::lock_guard<std::mutex> lk(mu_);
-    calibrations_[req.endpoint->name] = {session.policy().model(), now_s()};
+    calibrations_[req.endpoint->name] = {session.policy().model(), session.policy(), now_s()};
   }
   session.close();
   return out;

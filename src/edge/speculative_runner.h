@@ -37,7 +37,8 @@ class VerifySpeculativeRunner : public SpeculativeRunner {
  private:
   struct Calibration {
     verify::CostModel model;
-    double at_s = -1;  // steady-clock seconds when measured
+    std::optional<verify::DraftPolicy> policy;  // what the last generation learned, to start from
+    double at_s = -1;                           // steady-clock seconds when measured
   };
   std::optional<verify::CostModel> cost_model(const EndpointConfig& endpoint);
 

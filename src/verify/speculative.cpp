@@ -214,7 +214,7 @@ SpeculativeResult SpeculativeSession::generate(std::span<const int32_t> prompt, 
   run.result.stats.total_ms = ms_since(t_start);
   // End the server session in the background: the tokens are all delivered already.
   if (!last_session_.empty())
-    ending_ = std::async(std::launch::async, [this, id = last_session_] { client_.end_session(id); });
+    ending_ = worker_.post([this, id = last_session_] { client_.end_session(id); });
   last_session_.clear();
   return std::move(run.result);
 }
@@ -316,7 +316,14 @@ VerifyReply SpeculativeSession::send(Run& run, const VerifyCall& call, bool pipe
     st.wait_ms += ms_since(t0);
     return r;
   }
-  std::future<VerifyReply> answer = std::async(std::launch::async, [this, &call] { return client_.verify(call); });
+  std::future<VerifyReply> answer = worker_.post([this, &call] { return client_.verify(call); });
+  // The call refers to `call`: should drafting throw, wait for it before the frame goes.
+  struct WaitOnExit {
+    std::future<VerifyReply>& f;
+    ~WaitOnExit() {
+      if (f.valid()) f.wait();
+    }
+  } wait_on_exit{answer};
   // The guess of the target's token (all k accepted), then the next round's draft after it.
   run.line = call.draft;
   extend_draft(run, run.ahead, 1 + k_limit(run), true, &answer);

@@ -27,6 +27,7 @@
 #include "engine/sampler.h"
 #include "engine/vocab.h"
 #include "model/llama_model.h"
+#include "verify/call_worker.h"
 #include "verify/draft_policy.h"
 #include "verify/drafter.h"
 #include "verify/verify_client.h"
@@ -107,6 +108,9 @@ class SpeculativeSession {
   // Expected tokens/s of speculation, the cloud alone and the device alone, now.
   Estimate estimate() const;
   const DraftPolicy& policy() const { return policy_; }
+  // Starts from what an earlier session measured on the same link (acceptance, round trip,
+  // draft and verify speeds) instead of the priors: a device knows its link between requests.
+  void adopt_policy(const DraftPolicy& learned) { policy_ = learned; }
 
   // Ends the server session of the last generation (best effort).
   void close();
@@ -151,6 +155,8 @@ class SpeculativeSession {
   bool connected_ = false;
   std::string last_session_;
   std::future<void> ending_;  // the DELETE of the last generation's session, in the background
+  // Last member: destroyed first, so its thread is joined while everything it uses is alive.
+  CallWorker worker_;  // runs pipelined calls and the background DELETE
   uint64_t bytes_sent_before_ = 0, bytes_received_before_ = 0;
 };
 
