@@ -38,6 +38,7 @@ TEST(SpecGreedy, ExactlyTheTargetsGreedyOutputForEveryPromptAndDraftLength) {
     cfg.draft_max = v.draft_max;
     cfg.adaptive = v.adaptive;
     cfg.pipeline = v.pipeline;
+    cfg.pipeline_min_wait_ms = 0;  // on loopback too: the drafting-ahead path is what is tested
     cfg.min_prob = v.min_prob;
     verify::SpeculativeSession session(*draft_model().model, *draft_model().vocab, cfg);
     int64_t tokens = 0, rounds = 0, drafted = 0, accepted = 0, passes = 0;

@@ -115,7 +115,8 @@ void expect_degraded_continuation(const verify::SpeculativeResult& r, const std:
 
 // Generates every prompt with fixed k = 4 and with the adaptive k through the pair, and checks
 // each output against the target's greedy output. Returns the rounds made (all modes).
-int64_t expect_exact(NetsimPair& pair, const std::vector<std::vector<int32_t>>& prompts, int n, double min_rtt_ms) {
+int64_t expect_exact(NetsimPair& pair, const std::vector<std::vector<int32_t>>& prompts, int n, double min_rtt_ms,
+                     int64_t* ahead_drafted = nullptr) {
   int64_t all_rounds = 0;
   for (const bool adaptive : {false, true}) {
     verify::SpeculativeSession session(*draft_model().model, *draft_model().vocab,
@@ -138,6 +139,7 @@ int64_t expect_exact(NetsimPair& pair, const std::vector<std::vector<int32_t>>& 
       // Every call crossed the emulated link: at least one round trip each.
       EXPECT_GE(r.stats.total_ms, double(r.stats.cloud_forward_passes) * min_rtt_ms);
       all_rounds += r.stats.rounds;
+      if (ahead_drafted) *ahead_drafted += r.stats.ahead_drafted;
       std::printf("[spec-netsim] %-8s prompt %zu: %zu tokens in %lld rounds, %.0f ms, mean accepted %.2f\n",
                   adaptive ? "adaptive" : "k=4", p, r.tokens.size(), (long long)r.stats.rounds, r.stats.total_ms,
                   r.stats.mean_accepted());
@@ -172,8 +174,11 @@ TEST(SpecNetsim, ExactAtRtt50msWithJitter) {
   const auto all = reference_prompts();
   ASSERT_GE(all.size(), 3u);
   const std::vector<std::vector<int32_t>> prompts = {all[0], all[2]};
-  expect_exact(pair, prompts, 40, 46);
+  int64_t ahead = 0;
+  expect_exact(pair, prompts, 40, 46, &ahead);
   EXPECT_GT(pair.proxy->stats().bytes_up, 0u);
+  // A call that waits ~50 ms on the wire is worth drafting ahead during (pipeline_min_wait_ms).
+  EXPECT_GT(ahead, 0);
 }
 
 TEST(SpecNetsim, ConnectionCutMidCallIsRetriedAndStaysExact) {

@@ -308,7 +308,9 @@ VerifyReply SpeculativeSession::send(Run& run, const VerifyCall& call, bool pipe
   // Draft ahead only when the next round can use it: this round drafts, and tokens and context
   // are left after its best case.
   const size_t best_case = call.draft.size() + 1;
-  pipelined = pipelined && cfg_.pipeline && !call.draft.empty() &&
+  const CostModel m = policy_.model();
+  const double expected_wait_ms = m.rtt_ms + m.verify_fixed_ms + double(call.draft.size()) * m.verify_per_token_ms;
+  pipelined = pipelined && cfg_.pipeline && expected_wait_ms >= cfg_.pipeline_min_wait_ms && !call.draft.empty() &&
               run.generated() + best_case < size_t(run.max_tokens) && run.ctx.size() + best_case + 1 < run.limit;
   if (!pipelined) {
     const auto t0 = Clock::now();

@@ -41,6 +41,10 @@ struct SpeculativeConfig {
   bool adaptive = true;  // false: always draft_max tokens (less when the draft model is unsure)
   float min_prob = 0;    // stop a draft at a token whose confidence is below this (0: never)
   bool pipeline = true;  // draft ahead while a verify call is on the wire
+  // ... when the call is expected to take at least this long (round trip + verify, as the
+  // policy measures them): a shorter wait hides less drafting than the hand-off to another
+  // thread and the competition for cores cost (on loopback, pipelining halved tokens/s).
+  double pipeline_min_wait_ms = 2.0;
   size_t max_q_entries = 32;  // sampling: most (token, probability) pairs sent per draft token
   double connect_timeout_s = 5, read_timeout_s = 30, write_timeout_s = 10;
   int max_retries = 4;          // failed attempts in a row before degrading to the device alone
