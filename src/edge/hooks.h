@@ -19,6 +19,7 @@
 #include "edge/router.h"
 #include "engine/vocab.h"
 #include "model/llama_model.h"
+#include "model/lora.h"
 #include "ledger/record.h"
 #include "serve/openai_protocol.h"
 
