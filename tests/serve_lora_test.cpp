@@ -62,7 +62,8 @@ TEST(ServeLora, GreedyAnswersEqualTandemRunWithTheSameAdapter) {
     if (d != "[DONE]") streamed += json::parse(d)["choices"][0].value("text", "");
   EXPECT_EQ(streamed, want["text"]);
   std::vector<std::future<HttpResult>> many;
-  for (int i = 0; i < 4; ++i) many.push_back(std::async(std::launch::async, [&] { return s.post("/v1/completions", completion(n)); }));
+  for (int i = 0; i < 4; ++i)
+    many.push_back(std::async(std::launch::async, [&] { return s.post("/v1/completions", completion(n)); }));
   for (auto& f : many) EXPECT_EQ(f.get().body["choices"][0]["text"], want["text"]);
 
   // /v1/models says which adapters are applied.
@@ -88,8 +89,8 @@ TEST(ServeLora, SpeculativeDraftsWithTheAdaptedModel) {
   TANDEM_REQUIRE_FILE(model_path(q8));
   const std::string adapter = write_test_adapter("spec", 9);
   ServeFixture s(q8, [&](serve::ServerConfig& c) { c.lora = {adapter}; });
-  const std::string args = "--temp 0 -n 48 -m " + model_path(q8) + " -p '" + kPrompt + "' --draft-max 6 --verify-url http://127.0.0.1:" +
-                           std::to_string(s.port);
+  const std::string args = "--temp 0 -n 48 -m " + model_path(q8) + " -p '" + kPrompt +
+                           "' --draft-max 6 --verify-url http://127.0.0.1:" + std::to_string(s.port);
   const std::string want = s.post("/v1/completions", completion(48)).body["choices"][0]["text"];
   const json adapted = run_json(args + " --lora " + adapter);
   EXPECT_EQ(adapted["text"], want);

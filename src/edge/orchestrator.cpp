@@ -275,7 +275,9 @@ void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names
       out.cost_usd += charge(run.req, ep, prompt_tokens, completion_tokens);
     }
     if (res.completed() || stop_hit) {
-      if (res.headers_ms) eh->on_success(*res.headers_ms);
+      // (A failure after the stop string still counts against the endpoint.)
+      if (res.failure != Failure::None) eh->on_failure(res.failure, res.retry_after_ms);
+      else if (res.headers_ms) eh->on_success(*res.headers_ms);
       out.served_by = name;
       out.finish_reason = stop_hit || res.finish_reason.empty() ? "stop" : res.finish_reason;
       out.answer_prompt_tokens = prompt_tokens;
