@@ -303,10 +303,12 @@ TEST(EdgeGateway, BudgetExhaustionRoutesToTheDevice) {
 namespace {
 
 // A cloud that streams the first `n` text chunks of a real tandem serve's answer and then cuts
-// the connection (no [DONE]); /health and /v1/models pass through.
+// the connection (no [DONE]); /health and /v1/models pass through. With ignore_stop it does not
+// pass the request's `stop` on: it streams every token as it comes, stop strings included.
 class DyingCloud {
  public:
-  DyingCloud(int upstream_port, int n) : upstream_(upstream_port), n_(n) {
+  DyingCloud(int upstream_port, int n, bool ignore_stop = false)
+      : upstream_(upstream_port), n_(n), ignore_stop_(ignore_stop) {
     srv_.Get("/health", [](const httplib::Request&, httplib::Response& res) { res.set_content("{\"status\":\"ok\"}", "application/json"); });
     srv_.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
       httplib::Client c("127.0.0.1", upstream_);
@@ -316,9 +318,15 @@ class DyingCloud {
     srv_.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
       httplib::Client c("127.0.0.1", upstream_);
       c.set_read_timeout(120);
-      auto r = c.Post("/v1/completions", req.body, "application/json");  // the whole SSE answer
+      json body = json::parse(req.body);
+      if (ignore_stop_) body.erase("stop");
+      auto r = c.Post("/v1/completions", body.dump(), "application/json");  // the whole SSE answer
       auto events = std::make_shared<std::vector<std::string>>(test::sse_data(r ? r->body : ""));
       ++calls;
+      {
+        std::lock_guard<std::mutex> lk(mu_);
+        prefix_.clear();
+      }
       res.set_chunked_content_provider("text/event-stream", [this, events](size_t, httplib::DataSink& sink) {
         int sent = 0;
         for (const auto& e : *events) {
@@ -347,7 +355,7 @@ class DyingCloud {
   }
   int port = 0;
   std::atomic<int> calls{0};
-  std::string prefix() {  // what it sent before dying
+  std::string prefix() {  // what it sent before dying (in the last call)
     std::lock_guard<std::mutex> lk(mu_);
     return prefix_;
   }
@@ -356,6 +364,7 @@ class DyingCloud {
   std::mutex mu_;
   std::string prefix_;
   int upstream_, n_;
+  bool ignore_stop_;
   httplib::Server srv_;
   std::thread thread_;
 };
@@ -432,6 +441,85 @@ TEST(EdgeGateway, MidStreamFailoverContinuesOnTheDeviceExactly) {
   EXPECT_EQ(recs[0].failure, "connection");
   EXPECT_EQ(recs[0].served_by, "device");
   EXPECT_EQ(recs[0].completion_tokens_cloud, N);
+}
+
+// A stop string that begins in the text the cloud sent before it failed and ends in the device's
+// continuation stops the answer where it stops on the joined text P + D (the failover above,
+// without `stop`): the stop string is cut out, no chunk ever carried any of it (the gateway holds
+// back a tail that may begin one, as serve does), finish_reason is "stop", and usage counts the
+// cloud's N tokens and the device's up to the one that completed the stop string. The cloud here
+// streams every token, as one that ignores `stop` does; a stop string it sends whole is cut by
+// the gateway as well.
+TEST(EdgeGateway, StopStringAcrossAMidStreamFailoverStopsTheAnswer) {
+  TANDEM_REQUIRE_FILE(test::model_path(kCloud));
+  test::ServeFixture cloud(kCloud);
+  test::ServeFixture device_ref(kDevice);
+  const int N = 6, max_tokens = 30;
+  DyingCloud dying(cloud.port, N, /*ignore_stop=*/true);
+  EdgeConfig cfg = edge_config({cloud_at("flaky", dying.port)});
+  cfg.breaker_failures = 100;  // every request here goes to the cloud first
+  EdgeFixture edge(cfg);
+  const std::string prompt = "Once upon a time";
+  edge.post_json("/v1/completions", completion(prompt, max_tokens, "cloud"));
+  const std::string P = dying.prefix();
+  const std::string D = serve_greedy(device_ref, prompt + P, max_tokens - N);
+  const std::string full = P + D;
+  ASSERT_GE(P.size(), 2u);
+  ASSERT_GE(D.size(), 2u);
+  // The stop string: P's last a bytes and D's first b bytes, occurring nowhere earlier.
+  std::string stop;
+  size_t a = 0, b = 0;
+  for (size_t i = std::min<size_t>(4, P.size() - 1); i >= 2 && stop.empty(); --i)
+    for (size_t k = std::min<size_t>(4, D.size()); k >= 1 && stop.empty(); --k) {
+      const std::string candidate = P.substr(P.size() - i) + D.substr(0, k);
+      if (full.find(candidate) == P.size() - i) {
+        stop = candidate;
+        a = i;
+        b = k;
+      }
+    }
+  ASSERT_FALSE(stop.empty()) << "no stop string straddles " << json(P).dump() << " | " << json(D).dump();
+  const std::string expected = P.substr(0, P.size() - a);
+  // The device's tokens up to the one that completes the stop string (its own text alone).
+  json tail_req = completion(prompt + P, max_tokens - N);
+  tail_req["stop"] = json::array({D.substr(0, b)});
+  const HttpResult tail = device_ref.post("/v1/completions", tail_req);
+  ASSERT_EQ(tail.status, 200) << tail.text;
+  ASSERT_EQ(tail.body["choices"][0]["finish_reason"], "stop");
+  const int64_t device_tokens = tail.body["usage"]["completion_tokens"];
+  const int64_t prompt_tokens = device_ref.post("/v1/completions", completion(prompt, 1)).body["usage"]["prompt_tokens"];
+
+  json req = completion(prompt, max_tokens, "cloud");
+  req["stop"] = json::array({stop, "never appears"});
+  req["stream_options"] = {{"include_usage", true}};
+  auto s = edge.stream("/v1/completions", req);
+  EXPECT_EQ(dying.prefix(), P);
+  EXPECT_EQ(s.text, expected) << "stop " << json(stop).dump();  // the chunks, joined: nothing cut was sent
+  EXPECT_EQ(s.finish_reason, "stop");
+  EXPECT_TRUE(s.done);
+  EXPECT_EQ(s.tandem["served_by"], "device");
+  EXPECT_EQ(s.tandem["failover_at_chunk"], N);
+  EXPECT_EQ(s.tandem["tokens"]["cloud"]["completion"], N);
+  EXPECT_EQ(s.tandem["tokens"]["device"]["completion"], device_tokens);
+  req.erase("stream_options");
+  json j = edge.post_json("/v1/completions", req);
+  EXPECT_EQ(j["choices"][0]["text"], expected);
+  EXPECT_EQ(j["choices"][0]["finish_reason"], "stop");
+  EXPECT_EQ(j["usage"]["completion_tokens"], N + device_tokens);
+  EXPECT_EQ(j["usage"]["prompt_tokens"], prompt_tokens);
+  EXPECT_EQ(j["usage"]["total_tokens"], prompt_tokens + N + device_tokens);
+  EXPECT_EQ(edge.sink->records().back().completion_tokens, N + device_tokens);
+
+  // A stop string wholly inside what the cloud sends: the gateway cuts it, the cloud answered.
+  const std::string inner = P.substr(1, 3);
+  ASSERT_EQ(full.find(inner), 1u);
+  req["stop"] = json::array({inner});
+  auto s2 = edge.stream("/v1/completions", req);
+  EXPECT_EQ(s2.text, P.substr(0, 1));
+  EXPECT_EQ(s2.finish_reason, "stop");
+  EXPECT_EQ(s2.tandem["served_by"], "flaky");
+  EXPECT_EQ(s2.tandem["status"], "ok");
+  EXPECT_EQ(s2.tandem["tokens"]["device"]["completion"], 0);
 }
 
 TEST(EdgeGateway, FailureBeforeTheFirstTokenFallsBackInOrder) {

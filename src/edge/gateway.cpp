@@ -150,7 +150,7 @@ Gateway::Gateway(EdgeConfig cfg, GatewayHooks hooks) : cfg_(std::move(cfg)) {
   conn_ = std::make_unique<Connectivity>(cfg_, clock_);
   budget_ = std::make_unique<Budget>(cfg_, hooks.day);
   sink_ = hooks.sink ? hooks.sink : std::make_shared<MemoryRecordSink>();
-  if (hooks.speculative) hooks.speculative->bind_device(local_->model(), local_->vocab());
+  if (hooks.speculative) hooks.speculative->bind_device(local_->model(), local_->vocab(), local_->lora_uses());
   orch_ = std::make_unique<Orchestrator>(cfg_, *local_, *conn_, *device_, *budget_, hooks.privacy, hooks.speculative,
                                          sink_, clock_);
   metrics_ = std::make_unique<Metrics>();
@@ -238,6 +238,7 @@ json Gateway::health() const {
   const auto remaining = budget_->remaining("");
   return {{"status", "ok"},
           {"device_model", local_->model_id()},
+          {"device_lora", serve::loras_json(local_->loras())},
           {"vocab_fingerprint", local_->vocab_fingerprint()},
           {"device", to_json(device_->current())},
           {"device_source", device_->source_name()},
@@ -331,6 +332,7 @@ void Gateway::routes() {
                     {"created", int64_t(0)},
                     {"owned_by", "tandem-edge"},
                     {"device_model", local_->model_id()},
+                    {"device_lora", serve::loras_json(local_->loras())},
                     {"vocab_fingerprint", local_->vocab_fingerprint()},
                     {"context_length", local_->n_ctx()}};
           send_json(res, 200, {{"object", "list"}, {"data", json::array({m})}});

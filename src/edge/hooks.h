@@ -19,6 +19,7 @@
 #include "edge/router.h"
 #include "engine/vocab.h"
 #include "model/llama_model.h"
+#include "model/lora.h"
 #include "ledger/record.h"
 #include "serve/openai_protocol.h"
 
@@ -89,6 +90,8 @@ struct SpeculativeRequest {
 struct SpeculativeResult {
   Failure failure = Failure::None;  // before any text: the gateway falls back; after: continues on the device
   std::string text;                 // all text passed to on_text
+  std::string held_text;            // after a failure: accepted text after `text`, held back as a
+                                    // possible stop string's beginning (the device continues it)
   std::string finish_reason;        // "stop" or "length" when it finished
   int64_t prompt_tokens_device = 0, completion_tokens_device = 0;  // drafted tokens that were kept
   int64_t prompt_tokens_cloud = 0, completion_tokens_cloud = 0;    // tokens the cloud evaluated/sampled
@@ -98,8 +101,9 @@ struct SpeculativeResult {
 class SpeculativeRunner {
  public:
   virtual ~SpeculativeRunner() = default;
-  // The gateway hands over its device model (the draft) once it has loaded it.
-  virtual void bind_device(const LlamaModel& model, const Vocab& vocab) {}
+  // The gateway hands over its device model (the draft) once it has loaded it, with the LoRA
+  // adapters it applies (device.lora), so drafts come from the same adapted model.
+  virtual void bind_device(const LlamaModel& model, const Vocab& vocab, const std::vector<LoraUse>& loras = {}) {}
   // Expected time for this request speculatively and as a plain cloud call at `rtt_ms`;
   // nullopt when it cannot say (the router then does not choose SPECULATIVE).
   virtual std::optional<SpeculationEstimate> estimate(const EndpointConfig& endpoint, double rtt_ms,

@@ -18,10 +18,16 @@ LocalTier::LocalTier(const EdgeConfig& cfg) {
   model_ = LlamaModel::load(cfg.device_model);
   vocab_ = std::make_unique<Vocab>(Vocab::from_gguf(model_->gguf()));
   chat_ = std::make_unique<serve::ChatFormatter>(model_->gguf(), cfg.device_chat_template, vocab_->add_bos());
+  try {
+    loras_ = serve::load_served_loras(cfg.device_lora, *model_);
+  } catch (const Error& e) {
+    throw Error(std::string("config key 'device.lora': ") + e.what());
+  }
   serve::SchedulerConfig sc;
   sc.n_parallel = cfg.device_parallel;
   sc.n_ctx = cfg.device_ctx;
   sc.n_threads = cfg.device_threads;
+  sc.loras = serve::lora_uses(loras_);
   scheduler_ = std::make_unique<serve::Scheduler>(*model_, *vocab_, sc, metrics_);
   fingerprint_ = tandem::vocab_fingerprint(*vocab_);
   model_id_ = std::filesystem::path(cfg.device_model).stem().string();
@@ -38,11 +44,13 @@ std::vector<int32_t> LocalTier::tokenize(const std::string& text, bool chat) con
 }
 
 LocalResult LocalTier::generate(const std::vector<int32_t>& prompt, const serve::GenerationParams& gen,
-                                bool want_logprobs, const std::function<bool(const std::string&)>& on_text) {
+                                bool want_logprobs, const std::function<bool(const std::string&)>& on_text,
+                                const std::string& held_text) {
   LocalResult r;
   auto job = std::make_shared<serve::Job>(serve::Job::Kind::Completion);
   job->prompt = prompt;
   job->gen = gen;
+  job->held_text = held_text;
   if (want_logprobs && job->gen.top_logprobs < 0) job->gen.top_logprobs = 0;
   const int64_t L = int64_t(prompt.size());
   if (L == 0) {
@@ -60,6 +68,8 @@ LocalResult LocalTier::generate(const std::vector<int32_t>& prompt, const serve:
   if (job->gen.max_tokens <= 0) {  // nothing left to generate (a continuation that used it all)
     r.finish_reason = "length";
     r.prompt_tokens = L;
+    r.text = held_text;  // no stop string completed in it
+    if (on_text && !r.text.empty() && !on_text(r.text)) r.cancelled = true;
     return r;
   }
   if (!scheduler_->submit(job)) {

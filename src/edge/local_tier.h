@@ -14,6 +14,7 @@
 
 #include "edge/config.h"
 #include "serve/chat_format.h"
+#include "serve/lora_adapters.h"
 #include "serve/metrics.h"
 #include "serve/openai_protocol.h"
 #include "serve/scheduler.h"
@@ -46,8 +47,10 @@ class LocalTier {
   std::vector<int32_t> tokenize(const std::string& text, bool chat) const;
 
   // Runs a completion. on_text gets each piece of text as it is produced (return false to stop).
+  // held_text: the end of the prompt's text that the app has not been sent yet (it may begin a
+  // stop string; serve::Job::held_text): it comes first in the answer unless a stop string cuts it.
   LocalResult generate(const std::vector<int32_t>& prompt, const serve::GenerationParams& gen, bool want_logprobs,
-                       const std::function<bool(const std::string&)>& on_text);
+                       const std::function<bool(const std::string&)>& on_text, const std::string& held_text = "");
 
   // Entropy (nats) of the next-token distribution after the prompt; nullopt on failure.
   std::optional<double> prompt_entropy(const std::vector<int32_t>& prompt);
@@ -57,6 +60,10 @@ class LocalTier {
   int32_t n_ctx() const { return scheduler_->n_ctx(); }
   const std::string& vocab_fingerprint() const { return fingerprint_; }
   const std::string& model_id() const { return model_id_; }
+  // The LoRA adapters applied to the device model (device.lora), for /v1/models and /health,
+  // and for the speculative drafter, which must draft with the same adapted model.
+  const std::vector<serve::ServedLora>& loras() const { return loras_; }
+  std::vector<LoraUse> lora_uses() const { return serve::lora_uses(loras_); }
   // Measured decode time per token (EWMA), once a generation has run.
   std::optional<double> ms_per_token() const;
   serve::Metrics& metrics() { return metrics_; }
@@ -65,6 +72,7 @@ class LocalTier {
   std::unique_ptr<LlamaModel> model_;
   std::unique_ptr<Vocab> vocab_;
   std::unique_ptr<serve::ChatFormatter> chat_;
+  std::vector<serve::ServedLora> loras_;
   serve::Metrics metrics_;
   std::unique_ptr<serve::Scheduler> scheduler_;
   std::string fingerprint_, model_id_;

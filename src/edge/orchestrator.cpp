@@ -5,6 +5,7 @@
 
 #include "edge/complexity.h"
 #include "engine/vocab.h"
+#include "serve/text_stream.h"
 
 namespace tandem::edge {
 
@@ -211,13 +212,13 @@ struct Orchestrator::Run {
 };
 
 void Orchestrator::run_local(Run& run, const std::string& prefix, int64_t prefix_tokens, bool want_logprobs,
-                             const std::function<bool(const std::string&)>& sink) {
+                             const std::function<bool(const std::string&)>& sink, const std::string& held) {
   Outcome& out = run.out;
   std::vector<int32_t> tokens = run.plan.device_prompt;
   if (!prefix.empty()) tokens = local_.tokenize(run.plan.device_prompt_text + prefix, run.req.chat);
   serve::GenerationParams g = run.gen;
   g.max_tokens = int32_t(std::max<int64_t>(0, run.plan.max_tokens - prefix_tokens));
-  LocalResult r = local_.generate(tokens, g, want_logprobs, sink);
+  LocalResult r = local_.generate(tokens, g, want_logprobs, sink, held);
   out.prompt_tokens_device += r.prompt_tokens;
   out.completion_tokens_device += r.completion_tokens;
   out.finish_reason = r.finish_reason;
@@ -250,9 +251,19 @@ void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names
     call.chat = run.req.chat;
     call.body = body;
     call.connect_timeout_ms = cfg_.connect_timeout_ms;
-    call.on_text = [&](const std::string& piece) { return run.emit(restorer ? restorer->push(piece) : piece); };
+    // The request's stop strings apply to what the app sees, as serve applies them: text that
+    // may begin one is held back, so no chunk ever carries text a stop string then cuts — even
+    // from an endpoint that sends such text (or ignores `stop`), and across a failover, where
+    // the device's continuation may complete a stop string the endpoint began.
+    serve::TextStream stops(run.gen.stop);
+    call.on_text = [&](const std::string& piece) {
+      const bool open = run.emit(stops.push(restorer ? restorer->push(piece) : piece));
+      return open && !stops.stopped();
+    };
     CloudResult res = call_cloud(call);
-    if (restorer) run.emit(restorer->flush());
+    if (restorer) run.emit(stops.push(restorer->flush()));
+    const bool stop_hit = stops.stopped() && !out.cancelled;  // this side ended the call
+    if (res.completed() || stop_hit) run.emit(stops.flush());
     if (res.request_sent) out.data_left_device = true;
 
     // Tokens this endpoint computed, charged to it (usage when it sent one, else estimated).
@@ -263,10 +274,12 @@ void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names
       out.completion_tokens_cloud += completion_tokens;
       out.cost_usd += charge(run.req, ep, prompt_tokens, completion_tokens);
     }
-    if (res.completed()) {
-      if (res.headers_ms) eh->on_success(*res.headers_ms);
+    if (res.completed() || stop_hit) {
+      // (A failure after the stop string still counts against the endpoint.)
+      if (res.failure != Failure::None) eh->on_failure(res.failure, res.retry_after_ms);
+      else if (res.headers_ms) eh->on_success(*res.headers_ms);
       out.served_by = name;
-      out.finish_reason = res.finish_reason.empty() ? "stop" : res.finish_reason;
+      out.finish_reason = stop_hit || res.finish_reason.empty() ? "stop" : res.finish_reason;
       out.answer_prompt_tokens = prompt_tokens;
       out.answer_completion_tokens += completion_tokens;
       return;
@@ -289,7 +302,7 @@ void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names
       out.answer_prompt_tokens = prompt_tokens;
       out.answer_completion_tokens += completion_tokens;
       out.served_by = "device";
-      run_local(run, out.text, res.content_chunks, false, run.emit);
+      run_local(run, out.text + stops.held(), res.content_chunks, false, run.emit, stops.held());
       return;
     }
   }
@@ -388,10 +401,10 @@ Outcome Orchestrator::execute(const EdgeRequest& req, const Plan& plan,
       out.status = "fallback";
       out.attempts.push_back((d.endpoints.empty() ? std::string("speculative") : d.endpoints.front()) + ":" +
                              failure_name(sr.failure));
-      if (!sr.text.empty()) {
+      if (!sr.text.empty() || !sr.held_text.empty()) {
         out.served_by = "device";
         out.answer_completion_tokens = sr.completion_tokens_device + sr.completion_tokens_cloud;
-        run_local(run, out.text, out.answer_completion_tokens, false, run.emit);
+        run_local(run, out.text + sr.held_text, out.answer_completion_tokens, false, run.emit, sr.held_text);
         break;
       }
       std::vector<std::string> rest(d.endpoints.begin() + (d.endpoints.empty() ? 0 : 1), d.endpoints.end());

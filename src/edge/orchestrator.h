@@ -96,10 +96,12 @@ class Orchestrator {
  private:
   struct Run;  // one execute() call's state (orchestrator.cpp)
   void run_endpoints(Run& run, const std::vector<std::string>& names, const std::function<void()>& device_fallback);
-  // The device answers: from the prompt, or continuing after `prefix` (text the app already has,
-  // which stood for prefix_tokens of max_tokens).
+  // The device answers: from the prompt, or continuing after `prefix` (the answer's text so far,
+  // which stood for prefix_tokens of max_tokens). The app has all of it but its last `held`
+  // bytes, held back as the beginning of a possible stop string: the device's stop check starts
+  // there, and sends them first unless a stop string cuts them.
   void run_local(Run& run, const std::string& prefix, int64_t prefix_tokens, bool want_logprobs,
-                 const std::function<bool(const std::string&)>& sink);
+                 const std::function<bool(const std::string&)>& sink, const std::string& held = "");
   double charge(const EdgeRequest& req, const EndpointConfig& ep, int64_t prompt_tokens, int64_t completion_tokens);
   serve::GenerationParams gen_params(const EdgeRequest& req, const Plan& plan) const;
   nlohmann::json endpoint_body(const EdgeRequest& req, const Plan& plan) const;

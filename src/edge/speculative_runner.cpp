@@ -18,9 +18,11 @@ double now_s() {
 
 }  // namespace
 
-void VerifySpeculativeRunner::bind_device(const LlamaModel& model, const Vocab& vocab) {
+void VerifySpeculativeRunner::bind_device(const LlamaModel& model, const Vocab& vocab,
+                                          const std::vector<LoraUse>& loras) {
   model_ = &model;
   vocab_ = &vocab;
+  loras_ = loras;
 }
 
 // The endpoint's cost model: the last request's measurements, or a fresh calibration (the
@@ -38,6 +40,7 @@ std::optional<verify::CostModel> VerifySpeculativeRunner::cost_model(const Endpo
   sc.api_key = endpoint_api_key(endpoint);
   sc.n_threads = cfg_.n_threads;
   sc.n_ctx = 64;
+  sc.loras = loras_;  // the step time measured is the adapted model's
   sc.connect_timeout_s = 2;
   sc.read_timeout_s = cfg_.read_timeout_s;
   try {
@@ -79,6 +82,7 @@ SpeculativeResult VerifySpeculativeRunner::run(const SpeculativeRequest& req) {
   sc.adaptive = cfg_.adaptive;
   sc.n_threads = cfg_.n_threads;
   sc.n_ctx = int32_t(req.prompt_tokens.size()) + req.gen.max_tokens + 8;
+  sc.loras = loras_;
   sc.read_timeout_s = cfg_.read_timeout_s;
   sc.max_retries = cfg_.max_retries;
   sc.stream_tokens = req.gen.max_tokens;
@@ -117,6 +121,7 @@ SpeculativeResult VerifySpeculativeRunner::run(const SpeculativeRequest& req) {
     // after some it continues on the device from that text.
     out.failure = Failure::Http4xx;
     out.prompt_tokens_device = int64_t(req.prompt_tokens.size());
+    out.held_text = text.held();
     return out;
   }
   if (!app_gone && !text.stopped()) emit(text.flush());

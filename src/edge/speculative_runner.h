@@ -29,7 +29,7 @@ class VerifySpeculativeRunner : public SpeculativeRunner {
  public:
   explicit VerifySpeculativeRunner(SpeculativeRunnerConfig cfg = {}) : cfg_(cfg) {}
 
-  void bind_device(const LlamaModel& model, const Vocab& vocab) override;
+  void bind_device(const LlamaModel& model, const Vocab& vocab, const std::vector<LoraUse>& loras = {}) override;
   std::optional<SpeculationEstimate> estimate(const EndpointConfig& endpoint, double rtt_ms, int64_t prompt_tokens,
                                               int64_t max_tokens) override;
   SpeculativeResult run(const SpeculativeRequest& req) override;
@@ -45,6 +45,7 @@ class VerifySpeculativeRunner : public SpeculativeRunner {
   SpeculativeRunnerConfig cfg_;
   const LlamaModel* model_ = nullptr;
   const Vocab* vocab_ = nullptr;
+  std::vector<LoraUse> loras_;
   std::mutex mu_;
   std::map<std::string, Calibration> calibrations_;  // by endpoint name
 };

@@ -69,6 +69,9 @@ class Job {
   std::vector<int32_t> prompt;
   GenerationParams gen;
   std::string user;  // slot affinity hint
+  // Text that precedes the generated text but was not sent yet (a continuation's tail that may
+  // begin a stop string; TextStream::hold): the stream starts holding it.
+  std::string held_text;
   // Verify input.
   VerifyInput verify;
 

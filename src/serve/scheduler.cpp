@@ -98,6 +98,7 @@ Scheduler::Scheduler(const LlamaModel& model, const Vocab& vocab, const Schedule
   cp.n_outputs = std::min(cfg.n_batch, cfg.n_parallel + cfg.max_draft + 1);
   cp.n_threads = cfg.n_threads;
   ctx_ = std::make_unique<Context>(model, cp);
+  ctx_->set_loras(cfg.loras);
   n_ctx_ = ctx_->n_ctx();
   batch_.reserve(size_t(cfg.n_batch));
   for (int32_t i = 0; i < cfg.n_parallel; ++i) {
@@ -236,6 +237,7 @@ void Scheduler::start_completion(Slot& s) {
   s.sampler = std::make_unique<Sampler>(job.gen.sampling, ctx_->n_vocab());
   for (int32_t t : p) s.sampler->accept(t);  // the repetition penalty's history, as generate() does
   s.text = std::make_unique<TextStream>(job.gen.stop);
+  s.text->hold(job.held_text);
   s.n_generated = 0;
   job.prompt_tokens = int32_t(L);
   job.cached_tokens = int32_t(reuse);

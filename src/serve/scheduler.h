@@ -36,6 +36,9 @@ struct SchedulerConfig {
   int32_t max_draft = 16;   // most draft tokens per verify call
   int32_t queue_size = 64;  // most requests waiting for a slot
   int n_threads = 2;
+  // LoRA adapters applied to every request (set once on the Context, so all slots and the
+  // prompt cache share the adapted model); each must fit the model (else Error naming it).
+  std::vector<LoraUse> loras;
 };
 
 // The summation order tandem run uses for token i of an L-token prompt (it evaluates prompts

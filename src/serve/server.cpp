@@ -93,6 +93,8 @@ Server::Server(ServerConfig cfg) : cfg_(std::move(cfg)) {
   }
   chat_ = std::make_unique<ChatFormatter>(model_->gguf(), cfg_.chat_template, vocab_->add_bos());
   sessions_ = std::make_unique<SessionStore>(cfg_.session_ttl, cfg_.session_budget_bytes, metrics_);
+  loras_ = load_served_loras(cfg_.lora, *model_);
+  for (const auto& l : loras_) cfg_.sched.loras.push_back(l.use);
   scheduler_ = std::make_unique<Scheduler>(*model_, *vocab_, cfg_.sched, metrics_);
   http_ = std::make_unique<httplib::Server>();
   routes();
@@ -267,7 +269,8 @@ void Server::handle_models(const httplib::Request& req, httplib::Response& res) 
             {"vocab_fingerprint", vocab_fingerprint_},
             {"sha256", file_sha256_},
             {"max_draft", scheduler_->max_draft()},
-            {"chat_template", chat_->name()}};
+            {"chat_template", chat_->name()},
+            {"lora", loras_json(loras_)}};
   send_json(res, 200, {{"object", "list"}, {"data", json::array({m})}});
 }
 

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "serve/lora_adapters.h"
 #include "serve/scheduler.h"
 
 namespace httplib {
@@ -36,6 +37,7 @@ struct ServerConfig {
   int port = 8080;  // 0: any free port
   std::vector<std::string> api_keys;  // empty: no authentication
   SchedulerConfig sched;
+  std::vector<std::string> lora;  // LoRA adapters ADAPTER.gguf[:SCALE], loaded into sched.loras
   std::string chat_template;  // a template name or source; empty: the model's own
   std::chrono::seconds session_ttl{600};
   size_t session_budget_bytes = size_t(1) << 30;
@@ -66,6 +68,7 @@ class Server {
   int port() const { return port_; }
   int32_t n_ctx() const { return scheduler_->n_ctx(); }
   const std::string& model_id() const { return cfg_.model_id; }
+  const std::vector<ServedLora>& loras() const { return loras_; }
   Metrics& metrics() { return metrics_; }
 
  private:
@@ -83,6 +86,7 @@ class Server {
   std::unique_ptr<Vocab> vocab_;
   std::unique_ptr<ChatFormatter> chat_;
   std::string vocab_fingerprint_, file_sha256_;
+  std::vector<ServedLora> loras_;
   int64_t created_ = 0;
   std::vector<std::array<uint8_t, 32>> key_hashes_;
   Metrics metrics_;

@@ -17,6 +17,13 @@ class TextStream {
   std::string push(std::string_view piece);
   // End of generation: everything still held (a partial stop string did not complete).
   std::string flush();
+  // Text before this stream's first piece that was never sent (the held tail of an answer this
+  // one continues): held as if generated, so a stop string may begin in it; it is returned with
+  // what follows unless a stop string cuts it.
+  void hold(std::string_view text) {
+    if (!stopped_) held_.append(text);
+  }
+  const std::string& held() const { return held_; }  // generated, not yet returned
 
   bool stopped() const { return stopped_; }
   const std::string& text() const { return sent_; }  // all text returned so far

@@ -186,9 +186,12 @@ int cmd_run(int argc, char** argv) {
       return j;
     };
 
+    std::vector<LoraUse> loras;
+    for (const auto& a : lora_args) loras.push_back(parse_lora_arg(a, *model));
+
     if (!spec.url.empty()) {
-      if (!lora_args.empty()) throw Error("--lora cannot be combined with --verify-url");
       verify::SpeculativeConfig cfg;
+      cfg.loras = loras;  // the adapted model drafts; the output is still the server's model's
       cfg.url = spec.url;
       cfg.api_key = spec.api_key;
       cfg.draft_max = spec.draft_max;
@@ -249,8 +252,6 @@ int cmd_run(int argc, char** argv) {
                   " GiB of KV cache; lower -n or -c");
     cp.n_outputs = 1;
     Context ctx(*model, cp);
-    std::vector<LoraUse> loras;
-    for (const auto& a : lora_args) loras.push_back(parse_lora_arg(a, *model));
     ctx.set_loras(std::move(loras));
     Sampler sampler(sp, model->hparams().n_vocab);
 

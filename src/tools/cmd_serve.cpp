@@ -31,6 +31,8 @@ int cmd_serve(int argc, char** argv) {
   app.add_option("--queue", cfg.sched.queue_size, "most requests waiting for a slot before 429")->capture_default_str();
   app.add_option("--max-draft", cfg.sched.max_draft, "most draft tokens per /v1/verify call")->capture_default_str();
   app.add_option("-t,--threads", cfg.sched.n_threads, "threads of the forward pass")->capture_default_str();
+  app.add_option("--lora", cfg.lora,
+                 "LoRA adapter FILE[:SCALE] applied to every request (GGUF; repeatable; scale default 1)");
   app.add_option("--chat-template", cfg.chat_template, "chat template name or source (default: the model's)");
   app.add_option("--session-ttl", ttl_s, "seconds an idle verify session is kept")->capture_default_str();
   app.add_option("--session-memory", session_mib, "MiB of KV cache verify sessions may hold")->capture_default_str();
@@ -65,8 +67,15 @@ int cmd_serve(int argc, char** argv) {
     cfg.quiet = quiet;
     serve::Server server(cfg);
     const int port = server.start();
-    std::fprintf(stderr, "tandem serve: %s on http://%s:%d (%d slots of %d tokens%s)\n", server.model_id().c_str(),
-                 cfg.host.c_str(), port, cfg.sched.n_parallel, server.n_ctx(), cfg.api_keys.empty() ? "" : ", API keys required");
+    std::string adapters;
+    for (const auto& l : server.loras()) {
+      char scale[32];
+      std::snprintf(scale, sizeof scale, "%g", double(l.use.scale));
+      adapters += ", LoRA " + l.file + ":" + scale;
+    }
+    std::fprintf(stderr, "tandem serve: %s on http://%s:%d (%d slots of %d tokens%s%s)\n", server.model_id().c_str(),
+                 cfg.host.c_str(), port, cfg.sched.n_parallel, server.n_ctx(), adapters.c_str(),
+                 cfg.api_keys.empty() ? "" : ", API keys required");
     std::fflush(stderr);
     int sig = 0;
     sigwait(&sigs, &sig);

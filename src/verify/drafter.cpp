@@ -18,7 +18,9 @@ ContextParams draft_params(int32_t n_ctx, int n_threads) {
 }
 }  // namespace
 
-Drafter::Drafter(const LlamaModel& model, int32_t n_ctx, int n_threads) : ctx_(model, draft_params(n_ctx, n_threads)) {
+Drafter::Drafter(const LlamaModel& model, int32_t n_ctx, int n_threads, std::vector<LoraUse> loras)
+    : ctx_(model, draft_params(n_ctx, n_threads)) {
+  ctx_.set_loras(std::move(loras));
   held_.reserve(size_t(ctx_.n_ctx()));
 }
 

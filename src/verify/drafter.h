@@ -17,7 +17,8 @@ using serve::SparseDist;
 class Drafter {
  public:
   // One sequence of n_ctx positions; n_outputs 1 (only the last token's logits are needed).
-  Drafter(const LlamaModel& model, int32_t n_ctx, int n_threads);
+  // With loras the draft is the adapted model (as the device serves it).
+  Drafter(const LlamaModel& model, int32_t n_ctx, int n_threads, std::vector<LoraUse> loras = {});
 
   // The draft model's logits after the token line a ++ b. Evaluates only what the cache does not
   // already hold (usually one token); a line that diverges from the cache cuts it back first.

@@ -51,6 +51,7 @@ struct SpeculativeConfig {
   double retry_backoff_ms = 100;  // wait before the first retry, doubled for each next one
   int32_t n_ctx = 0;      // the draft's context (0: the model's training context, at most 4096)
   int n_threads = 2;
+  std::vector<LoraUse> loras;  // LoRA adapters of the draft model (the device's adapted model)
   int stream_tokens = 128;  // the generation length the cloud-only estimate amortizes RTT over
   PolicyConfig policy;
 };
