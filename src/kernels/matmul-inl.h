@@ -676,8 +676,17 @@ HWY_INLINE void FloatTiles(const MatmulArgs& m, const Tile& tile) {
   const auto row = [&](size_t r) { return reinterpret_cast<const T*>(m.W + r * m.w_bytes); };
   const auto act = [&](size_t t) { return reinterpret_cast<const T*>(m.A + t * m.a_bytes); };
   const size_t chunk = ChunkRows(m.w_bytes, kR);
+  const size_t token_tiles = (m.n_tok + kT - 1) / kT;
   for (size_t r0 = m.row_begin; r0 < m.row_end; r0 += chunk) {
     const size_t r1 = r0 + chunk < m.row_end ? r0 + chunk : m.row_end;
+    // The chunk's rows are reused from L2 by every token tile. Meanwhile the next chunk's rows
+    // are prefetched, a slice before each register tile, so that reading them from memory
+    // overlaps this chunk's compute instead of stalling the next one's first tile.
+    const size_t r2 = r1 + chunk < m.row_end ? r1 + chunk : m.row_end;
+    const uint8_t* next = m.W + r1 * m.w_bytes;
+    const size_t next_lines = (r2 - r1) * m.w_bytes / 64, calls = ((r1 - r0) / kR + 1) * token_tiles;
+    const size_t lines_per_call = (next_lines + calls - 1) / calls;
+    size_t line = 0;
     for (size_t t0 = 0; t0 < m.n_tok; t0 += kT) {
       const size_t nt = m.n_tok - t0 < kT ? m.n_tok - t0 : kT;
       const T* a[kT];
@@ -687,6 +696,8 @@ HWY_INLINE void FloatTiles(const MatmulArgs& m, const Tile& tile) {
       for (; r + kR <= r1; r += kR) {
         const T* w[kR];
         for (size_t i = 0; i < kR; ++i) w[i] = row(r + i);
+        for (size_t e = line + lines_per_call < next_lines ? line + lines_per_call : next_lines; line < e; ++line)
+          _mm_prefetch(reinterpret_cast<const char*>(next + line * 64), _MM_HINT_T1);
         tile(std::integral_constant<size_t, kR>(), w, a, nt, res);  // res[i * nt + t]
         for (size_t i = 0; i < kR; ++i)
           for (size_t t = 0; t < nt; ++t) m.out[(t0 + t) * m.out_stride + r + i] = res[i * nt + t];
