@@ -650,12 +650,16 @@ TEST(EdgeE2e, PeerTakesOffloadedWorkWhenTheCloudIsDarkAndWhenAskedFor) {
   // The policy asks for the peer (with the cloud fine).
   expect_peer(post(edge.port, "/v1/completions", completion(12, "", "peer")), json({"policy:peer"}));
 
-  // The cloud goes dark. The next cloud request still tries it (nothing said it was gone), times
-  // out before any token, and the device answers; the breaker opens.
+  // The cloud goes dark. The next complex request still tries it (nothing said it was gone): the
+  // speculation estimate's calibration gets no answer (one attempt, probe_timeout_ms), the cloud
+  // call times out (timeout_ms) before any token, and the device answers; the breaker opens.
   net.ctl("POST", "/dark");
-  Http r = post(edge.port, "/v1/completions", completion(12, "", "cloud"));
+  Http r = post(edge.port, "/v1/completions", completion(12, "complex"));
   ASSERT_EQ(r.status, 200) << r.text;
   EXPECT_EQ(r.body["tandem"]["route"], "CLOUD");
+  EXPECT_EQ(r.body["tandem"]["reasons"], json({"complexity:hint"}));  // no estimate came
+  // Bounded by those two timeouts (0.4 s + 0.8 s), not by the runner's read timeout and retries.
+  EXPECT_LT(r.body["tandem"]["latency_ms"].get<double>(), 8000) << r.body["tandem"].dump();
   EXPECT_EQ(r.body["tandem"]["served_by"], "device");
   EXPECT_EQ(r.body["tandem"]["status"], "fallback");
   EXPECT_EQ(r.body["tandem"]["failure"], "timeout");

@@ -38,8 +38,8 @@ std::optional<verify::CostModel> VerifySpeculativeRunner::cost_model(const Endpo
   sc.api_key = endpoint_api_key(endpoint);
   sc.n_threads = cfg_.n_threads;
   sc.n_ctx = 64;
-  sc.connect_timeout_s = 2;
-  sc.read_timeout_s = cfg_.read_timeout_s;
+  sc.connect_timeout_s = sc.read_timeout_s = sc.write_timeout_s = cfg_.calibration_timeout_s;
+  sc.max_retries = 0;
   try {
     verify::SpeculativeSession s(*model_, *vocab_, sc);
     s.connect();

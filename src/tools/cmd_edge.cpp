@@ -54,6 +54,7 @@ int cmd_edge(int argc, char** argv) {
     edge::SpeculativeRunnerConfig spec;
     spec.draft_max = cfg.speculative_draft_max;
     spec.n_threads = cfg.device_threads;
+    spec.calibration_timeout_s = cfg.probe_timeout_ms / 1000.0;  // as slow as a probe may be
     hooks.speculative = std::make_shared<edge::VerifySpeculativeRunner>(spec);
     hooks.privacy = std::make_shared<edge::DetectorPrivacyGate>();
     edge::Gateway gw(cfg, hooks);
