@@ -9,6 +9,7 @@
 #include "edge/cloud_client.h"
 #include "edge/connectivity.h"
 #include "edge/device_state.h"
+#include "edge/ledger_sink.h"
 #include "format/error.h"
 #include "test_util.h"
 
@@ -242,4 +243,48 @@ TEST(EdgeBudget, PerDayAndPerAppChargedAndRolledOver) {
   cfg.daily_usd = -1;
   cfg.apps.clear();
   EXPECT_FALSE(Budget(cfg).remaining("x"));
+}
+
+// A restarted gateway starts its budget from the ledger's rows of the current UTC day, per app.
+TEST(EdgeBudget, SeededFromTodaysLedgerRows) {
+  const std::string db = test::temp_path("edge-budget-seed") + ".sqlite";
+  fs::remove(db);
+  const int64_t now = 20000 * Budget::kDayMs + 3600000;  // 01:00 UTC on day 20000
+  {
+    ledger::Ledger led(db);
+    auto row = [&](int64_t t, const std::string& app, double usd) {
+      ledger::Record r;
+      r.time_ms = t;
+      r.app = app;
+      r.route = "CLOUD";
+      r.served_by = "primary";
+      r.status = "ok";
+      r.cost_usd = usd;
+      led.insert(r);
+    };
+    row(now - 2 * 3600000, "notes", 5.0);  // yesterday, 23:00
+    row(now - 1800000, "notes", 0.2);
+    row(now - 60000, "", 0.1);
+    row(now + Budget::kDayMs, "notes", 7.0);  // tomorrow (a clock that was ahead)
+  }
+  EdgeConfig cfg = default_config();
+  cfg.daily_usd = 1.0;
+  cfg.apps = {AppConfig{"notes", "K", 0.25}};
+  int64_t day = Budget::utc_day(now);
+  Budget b(cfg, [&] { return day; });
+  {
+    const ledger::Ledger led(db, ledger::LedgerOptions{.create = false, .read_only = true});
+    EXPECT_NEAR(seed_budget_from_ledger(b, led, now), 0.3, 1e-12);
+  }
+  EXPECT_NEAR(b.spent_today(), 0.3, 1e-12);
+  EXPECT_NEAR(b.spent_today("notes"), 0.2, 1e-12);
+  EXPECT_NEAR(*b.remaining("notes"), 0.05, 1e-12);
+  EXPECT_NEAR(*b.remaining(""), 0.7, 1e-12);
+  b.charge("notes", 0.05);  // charges add to the seed
+  EXPECT_NEAR(*b.remaining("notes"), 0.0, 1e-12);
+  b.seed(day - 1, {{"", 9.0}});  // not today: ignored
+  EXPECT_NEAR(b.spent_today(), 0.35, 1e-12);
+  day += 1;  // the next day starts from nothing
+  EXPECT_DOUBLE_EQ(b.spent_today(), 0.0);
+  fs::remove(db);
 }

@@ -29,6 +29,11 @@ EndpointView peer(const std::string& name) {
   return e;
 }
 
+// A runner's answer, as the router asks for it.
+std::function<std::optional<SpeculationEstimate>()> estimate_of(SpeculationEstimate e) {
+  return [e] { return std::optional<SpeculationEstimate>(e); };
+}
+
 RouteInputs base() {
   RouteInputs in;
   in.endpoints = {cloud("a")};
@@ -255,15 +260,15 @@ TEST(EdgeRouter, SpeculationOnlyWhenItsEstimateWins) {
   in.task_hint = "complex";
   // No runner installed (no estimate): never SPECULATIVE.
   EXPECT_EQ(decide_route(in, cfg()).route, Route::Cloud);
-  in.speculation = SpeculationEstimate{"a", 400, 500};
+  in.speculation = estimate_of({"a", 400, 500});
   auto d = decide_route(in, cfg());
   EXPECT_EQ(d.route, Route::Speculative);
   EXPECT_TRUE(has(d, "speculation:faster"));
-  in.speculation = SpeculationEstimate{"a", 600, 500};  // loses at this RTT
+  in.speculation = estimate_of({"a", 600, 500});  // loses at this RTT
   d = decide_route(in, cfg());
   EXPECT_EQ(d.route, Route::Cloud);
   EXPECT_TRUE(has(d, "speculation:slower"));
-  in.speculation = SpeculationEstimate{"a", 100, 500};
+  in.speculation = estimate_of({"a", 100, 500});
   in.endpoints[0].desynced = true;  // vocabularies differ: never
   EXPECT_EQ(decide_route(in, cfg()).route, Route::Cloud);
   in.policy = "speculative";
@@ -272,17 +277,63 @@ TEST(EdgeRouter, SpeculationOnlyWhenItsEstimateWins) {
   EXPECT_TRUE(has(d, "speculation:desynced"));
   // Asked for, speculation is used where it is possible even when the estimate says slower.
   in.endpoints[0].desynced = false;
-  in.speculation = SpeculationEstimate{"a", 600, 500};
+  in.speculation = estimate_of({"a", 600, 500});
   d = decide_route(in, cfg());
   EXPECT_EQ(d.route, Route::Speculative);
   EXPECT_TRUE(has(d, "speculation:slower"));
-  in.speculation.reset();
-  EXPECT_EQ(decide_route(in, cfg()).route, Route::Cloud);
+  in.speculation = nullptr;
+  d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Cloud);
+  EXPECT_TRUE(has(d, "speculation:unavailable"));
+  // No estimate because every reachable endpoint is de-synced (the orchestrator asks the runner
+  // only about synced ones): the reason says so.
+  in.endpoints[0].desynced = true;
+  d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Cloud);
+  EXPECT_TRUE(has(d, "speculation:desynced"));
+  EXPECT_FALSE(has(d, "speculation:unavailable"));
   // A simple request is not sent to the cloud for speculation's sake.
   in.policy = "auto";
   in.task_hint = "";
   in.endpoints[0].desynced = false;
   EXPECT_EQ(decide_route(in, cfg()).route, Route::Local);
+}
+
+// The estimate may measure the cloud over the network: it is asked for only when a rule weighs
+// speculation, never for requests that stay on the device or that device state sends out.
+TEST(EdgeRouter, SpeculationEstimatedOnlyWhenItCanMatter) {
+  int asked = 0;
+  auto run = [&](RouteInputs in, const EdgeConfig& c = cfg()) {
+    in.speculation = [&asked] {
+      ++asked;
+      return std::optional<SpeculationEstimate>(SpeculationEstimate{"a", 100, 500});
+    };
+    const int before = asked;
+    const RouteDecision d = decide_route(in, c);
+    return std::make_pair(d.route, asked - before);
+  };
+  RouteInputs in = base();
+  in.task_hint = "complex";
+  in.keep_local = true;
+  EXPECT_EQ(run(in), std::make_pair(Route::Local, 0));
+  in.keep_local = false;
+  in.policy = "local";
+  EXPECT_EQ(run(in), std::make_pair(Route::Local, 0));
+  in.policy = "cloud";
+  EXPECT_EQ(run(in), std::make_pair(Route::Cloud, 0));
+  in.policy = "auto";
+  in.device.online = false;
+  EXPECT_EQ(run(in), std::make_pair(Route::Local, 0));
+  in.device.online = true;
+  in.device.battery_pct = 5;
+  EXPECT_EQ(run(in), std::make_pair(Route::Cloud, 0));
+  in.device.battery_pct = 80;
+  in.task_hint = "simple";
+  EXPECT_EQ(run(in), std::make_pair(Route::Local, 0));
+  in.task_hint = "complex";  // now it can matter: asked once
+  EXPECT_EQ(run(in), std::make_pair(Route::Speculative, 1));
+  in.policy = "speculative";
+  EXPECT_EQ(run(in), std::make_pair(Route::Speculative, 1));
 }
 
 TEST(EdgeRouter, CascadeAndPolicies) {

@@ -9,8 +9,8 @@ Budget::Budget(const EdgeConfig& cfg, std::function<int64_t()> day_fn) : global_
   for (const auto& a : cfg.apps)
     if (a.daily_usd >= 0) app_limits_[a.name] = a.daily_usd;
   day_fn_ = day_fn ? std::move(day_fn) : [] {
-    const auto s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
-    return int64_t(s.count() / 86400);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+    return utc_day(int64_t(ms.count()));
   };
 }
 
@@ -41,6 +41,16 @@ void Budget::charge(const std::string& app, double usd) {
   roll_locked();
   spent_ += usd;
   app_spent_[app] += usd;
+}
+
+void Budget::seed(int64_t day, const std::map<std::string, double>& spent_by_app) {
+  std::lock_guard<std::mutex> lk(mu_);
+  roll_locked();
+  if (day != day_) return;
+  for (const auto& [app, usd] : spent_by_app) {
+    spent_ += usd;
+    app_spent_[app] += usd;
+  }
 }
 
 double Budget::spent_today(const std::string& app) const {

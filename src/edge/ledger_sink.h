@@ -2,8 +2,10 @@
 // device (src/ledger), where `tandem report` reads it.
 #pragma once
 #include <cstdio>
+#include <map>
 #include <string>
 
+#include "edge/budget.h"
 #include "edge/hooks.h"
 #include "ledger/ledger.h"
 
@@ -28,5 +30,20 @@ class LedgerRecordSink : public RecordSink {
  private:
   ledger::Ledger ledger_;
 };
+
+// At start: what the ledger says was spent today (the UTC day of now_unix_ms), per app, goes into
+// the budget, so a restarted gateway does not spend the day's budget a second time. Returns the
+// total seeded.
+inline double seed_budget_from_ledger(Budget& budget, const ledger::Ledger& ledger, int64_t now_unix_ms) {
+  const int64_t day = Budget::utc_day(now_unix_ms);
+  std::map<std::string, double> by_app;
+  double total = 0;
+  for (const ledger::Record& r : ledger.query({.since_ms = day * Budget::kDayMs, .until_ms = (day + 1) * Budget::kDayMs})) {
+    by_app[r.app] += r.cost_usd;
+    total += r.cost_usd;
+  }
+  budget.seed(day, by_app);
+  return total;
+}
 
 }  // namespace tandem::edge

@@ -158,12 +158,16 @@ Plan Orchestrator::plan(const EdgeRequest& req) {
     in.cloud_ms_per_token = cloud_ms_per_token_;
   }
   if (speculative_) {
-    // The estimate for the first usable cloud endpoint whose vocabulary matches.
+    // The estimate for the first usable cloud endpoint whose vocabulary matches, made only if the
+    // router asks (it may calibrate over the network).
     for (const auto& v : in.endpoints) {
       if (v.peer || !v.usable || v.desynced) continue;
-      if (auto ep = conn_.find(v.name))
-        in.speculation = speculative_->estimate(ep->config(), v.rtt_ms.value_or(0), L, p.max_tokens);
-      if (in.speculation) in.speculation->endpoint = v.name;
+      in.speculation = [this, name = v.name, rtt = v.rtt_ms.value_or(0), L, max_tokens = p.max_tokens] {
+        std::optional<SpeculationEstimate> e;
+        if (auto ep = conn_.find(name)) e = speculative_->estimate(ep->config(), rtt, L, max_tokens);
+        if (e) e->endpoint = name;
+        return e;
+      };
       break;
     }
   }

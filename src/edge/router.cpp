@@ -107,20 +107,32 @@ RouteDecision decide_route(const RouteInputs& in, const EdgeConfig& cfg) {
     d.endpoints = names(affordable);
     return d;
   }
+  // The speculation estimate, asked for once, and only by the rules below that consider it.
+  std::optional<SpeculationEstimate> estimate;
+  bool estimated = false;
+  auto speculation = [&]() -> const std::optional<SpeculationEstimate>& {
+    if (!estimated && in.speculation) estimate = in.speculation();
+    estimated = true;
+    return estimate;
+  };
   // explain: the policy asked for speculation, so it is used wherever it is possible (reachable,
   // same vocabulary), even when the estimate says the plain cloud call would be faster.
   auto speculation_ok = [&](bool explain) {
-    if (!in.speculation || affordable.empty()) {
-      if (explain) why.push_back("speculation:unavailable");
+    if (affordable.empty() || !speculation()) {
+      // No estimate: the runner is missing, or no reachable endpoint shares the device's
+      // vocabulary (the orchestrator asks only about those); say which.
+      const bool all_desynced = !affordable.empty() && std::all_of(affordable.begin(), affordable.end(),
+                                                                   [](const EndpointView& e) { return e.desynced; });
+      if (explain) why.push_back(all_desynced ? "speculation:desynced" : "speculation:unavailable");
       return false;
     }
     const auto it = std::find_if(affordable.begin(), affordable.end(),
-                                 [&](const EndpointView& e) { return e.name == in.speculation->endpoint; });
+                                 [&](const EndpointView& e) { return e.name == estimate->endpoint; });
     if (it == affordable.end() || it->desynced) {
       if (explain) why.push_back(it == affordable.end() ? "speculation:unavailable" : "speculation:desynced");
       return false;
     }
-    if (in.speculation->speculative_ms >= in.speculation->cloud_ms) {
+    if (estimate->speculative_ms >= estimate->cloud_ms) {
       why.push_back("speculation:slower");
       return explain;
     }
@@ -129,9 +141,9 @@ RouteDecision decide_route(const RouteInputs& in, const EdgeConfig& cfg) {
   };
   auto speculative = [&]() {
     d.route = Route::Speculative;
-    d.endpoints = {in.speculation->endpoint};
+    d.endpoints = {estimate->endpoint};
     for (const auto& e : affordable)
-      if (e.name != in.speculation->endpoint) d.endpoints.push_back(e.name);
+      if (e.name != estimate->endpoint) d.endpoints.push_back(e.name);
     return d;
   };
   if (in.policy == "speculative") {

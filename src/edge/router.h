@@ -61,8 +61,10 @@ struct RouteInputs {
   double latency_target_ms = 0;                 // 0: none
   std::optional<double> device_ms_per_token;    // measured decode speed of the device model
   std::optional<double> cloud_ms_per_token;
-  // Speculation: present only when a runner is installed and has an estimate.
-  std::optional<SpeculationEstimate> speculation;
+  // Speculation: the runner's estimate, asked for (once) only when the decision gets to it: it
+  // may measure the endpoint over the network, which a request that stays on the device must not
+  // wait for (or cause). Empty when no runner is installed; nullopt when it has no estimate.
+  std::function<std::optional<SpeculationEstimate>()> speculation;
 };
 
 struct RouteDecision {

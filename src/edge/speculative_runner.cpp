@@ -41,8 +41,8 @@ std::optional<verify::CostModel> VerifySpeculativeRunner::cost_model(const Endpo
   sc.n_threads = cfg_.n_threads;
   sc.n_ctx = 64;
   sc.loras = loras_;  // the step time measured is the adapted model's
-  sc.connect_timeout_s = 2;
-  sc.read_timeout_s = cfg_.read_timeout_s;
+  sc.connect_timeout_s = sc.read_timeout_s = sc.write_timeout_s = cfg_.calibration_timeout_s;
+  sc.max_retries = 0;
   try {
     verify::SpeculativeSession s(*model_, *vocab_, sc);
     s.connect();

@@ -23,6 +23,9 @@ struct SpeculativeRunnerConfig {
   double read_timeout_s = 10;
   int max_retries = 2;      // failed attempts in a row before the device continues alone
   double calibration_ttl_s = 30;  // how long a measured cost model is used for estimates
+  // A calibration is one attempt, each of its calls bounded by this: the request that asked for
+  // the estimate waits for it (an endpoint that accepts but never answers cost ~50 s before).
+  double calibration_timeout_s = 2;
 };
 
 class VerifySpeculativeRunner : public SpeculativeRunner {
