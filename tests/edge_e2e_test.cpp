@@ -259,7 +259,8 @@ TEST(EdgeE2e, PeerTakesOffloadedWorkWhenTheCloudIsDarkAndWhenAskedFor) {
 
   // The cloud goes dark. The next complex request still tries it (nothing said it was gone): the
   // speculation estimate's calibration gets no answer (one attempt, probe_timeout_ms), the cloud
-  // call times out (timeout_ms) before any token, and the device answers; the breaker opens.
+  // call times out (timeout_ms) before any token, and the next endpoint in line, the LAN peer,
+  // answers; the breaker opens.
   net.ctl("POST", "/dark");
   Http r = post(edge.port, "/v1/completions", completion(12, "complex"));
   ASSERT_EQ(r.status, 200) << r.text;
@@ -267,10 +268,10 @@ TEST(EdgeE2e, PeerTakesOffloadedWorkWhenTheCloudIsDarkAndWhenAskedFor) {
   EXPECT_EQ(r.body["tandem"]["reasons"], json({"complexity:hint"}));  // no estimate came
   // Bounded by those two timeouts (0.4 s + 0.8 s), not by the runner's read timeout and retries.
   EXPECT_LT(r.body["tandem"]["latency_ms"].get<double>(), 8000) << r.body["tandem"].dump();
-  EXPECT_EQ(r.body["tandem"]["served_by"], "device");
+  EXPECT_EQ(r.body["tandem"]["served_by"], "lan");
   EXPECT_EQ(r.body["tandem"]["status"], "fallback");
   EXPECT_EQ(r.body["tandem"]["failure"], "timeout");
-  EXPECT_EQ(r.body["choices"][0]["text"], peer_text);  // the device's model: the same text
+  EXPECT_EQ(r.body["choices"][0]["text"], peer_text);
   sent.push_back(told(r));
   EXPECT_EQ(edge.endpoint("primary")["breaker"], "open");
 
@@ -442,6 +443,15 @@ TEST(EdgeE2e, DesyncedCloudShowsInHealthAndNeverSpeculates) {
   }
   net.ctl("POST", "/light");
   expect_ledger_and_report_agree(db, sent);
+  // The report names the de-synced endpoint (from the ledger's endpoint checks).
+  std::string out2;
+  ASSERT_EQ(test::run_command(test::tandem_binary() + " report --db " + db + " --format json", &out2), 0) << out2;
+  const json rep = json::parse(out2.substr(out2.find('{')));
+  std::map<std::string, std::string> sync;
+  for (const auto& e : rep["endpoints"]) sync[e["endpoint"]] = e["sync"];
+  EXPECT_EQ(sync, (std::map<std::string, std::string>{{"other", "de-synced"}, {"primary", "ok"}})) << rep["endpoints"].dump();
+  ASSERT_EQ(test::run_command(test::tandem_binary() + " report --db " + db, &out2), 0) << out2;
+  EXPECT_NE(out2.find("de-synced"), std::string::npos) << out2;
 }
 
 // A request that stays on the device must not touch the network at all: not its content (that is

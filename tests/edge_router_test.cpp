@@ -253,6 +253,11 @@ TEST(EdgeRouter, EndpointsByPriorityThenRtt) {
   EXPECT_EQ(d.endpoints, (std::vector<std::string>{"fast", "slow", "backup"}));
   in.endpoints[1].usable = false;  // breaker open
   EXPECT_EQ(decide_route(in, cfg()).endpoints, (std::vector<std::string>{"slow", "backup"}));
+  // A LAN peer is the last endpoint in line, before the device, should every cloud fail.
+  in.endpoints.push_back(peer("lan"));
+  d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Cloud);
+  EXPECT_EQ(d.endpoints, (std::vector<std::string>{"slow", "backup", "lan"}));
 }
 
 TEST(EdgeRouter, SpeculationOnlyWhenItsEstimateWins) {

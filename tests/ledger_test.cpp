@@ -254,6 +254,42 @@ TEST(Ledger, MigratesEmptyFilesAndRefusesMissingWhenNotCreating) {
   EXPECT_FALSE(fs::exists(missing));
 }
 
+// Endpoint checks (schema 2) round-trip and filter by time; a schema-1 ledger (requests only) is
+// migrated with its rows kept, and a read-only reader of it is refused until then.
+TEST(Ledger, EndpointChecksAndTheMigrationFromSchema1) {
+  TempDir t("checks");
+  const std::string path = t.file("l.sqlite");
+  {
+    Ledger l(path);
+    l.insert(full_record(0));
+    l.insert_check({.time_ms = 1000, .endpoint = "a", .url = "http://a", .model = "m", .sync = "ok", .fingerprint = "f1"});
+    l.insert_check({.time_ms = 3000, .endpoint = "b", .url = "http://b", .model = "n", .sync = "de-synced", .fingerprint = "f2"});
+  }
+  {
+    Ledger l(path, {.read_only = true});
+    const auto all = l.checks();
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0].endpoint, "a");
+    EXPECT_EQ(all[1].sync, "de-synced");
+    EXPECT_EQ(all[1].fingerprint, "f2");
+    EXPECT_GT(all[1].id, all[0].id);
+    EXPECT_EQ(l.checks({.since_ms = 2000}).size(), 1u);
+    EXPECT_EQ(l.checks({.until_ms = 2000}).size(), 1u);
+    EXPECT_THROW(l.insert_check({}), tandem::Error);
+  }
+  // Back to schema 1, as an older tandem left it.
+  sql_exec(path, "DROP TABLE endpoint_checks; PRAGMA user_version = 1");
+  EXPECT_THROW(Ledger(path, {.read_only = true}), tandem::Error);
+  {
+    Ledger l(path);
+    EXPECT_EQ(sql_scalar(path, "PRAGMA user_version"), Ledger::kSchemaVersion);
+    EXPECT_EQ(l.count(), 1);
+    EXPECT_TRUE(l.checks().empty());
+    l.insert_check({.time_ms = 5, .endpoint = "c", .url = "http://c", .model = "m", .sync = "ok", .fingerprint = "f"});
+    EXPECT_EQ(l.checks().size(), 1u);
+  }
+}
+
 TEST(Ledger, ReadOnlyNeverWrites) {
   TempDir t("readonly");
   const std::string path = t.file("l.sqlite"), empty = t.file("empty.sqlite");

@@ -266,6 +266,30 @@ TEST(Report, BucketsAndTimes) {
   EXPECT_EQ(format_utc(0), "1970-01-01 00:00 UTC");
 }
 
+// The latest check of each endpoint is what the report shows; the table and JSON name a
+// de-synced endpoint.
+TEST(Report, EndpointsShowTheirLatestSyncState) {
+  const std::vector<EndpointCheck> checks = {
+      {.id = 1, .time_ms = 100, .endpoint = "a", .url = "http://a", .model = "m1", .sync = "ok", .fingerprint = "x"},
+      {.id = 2, .time_ms = 300, .endpoint = "a", .url = "http://a", .model = "m2", .sync = "de-synced", .fingerprint = "y"},
+      {.id = 3, .time_ms = 200, .endpoint = "b", .url = "http://b", .model = "m3", .sync = "ok", .fingerprint = "x"},
+      {.id = 4, .time_ms = 50, .endpoint = "a", .url = "http://a", .model = "m0", .sync = "ok", .fingerprint = "x"}};
+  const Report r = build_report({}, {}, checks);
+  ASSERT_EQ(r.endpoints.size(), 2u);
+  EXPECT_EQ(r.endpoints[0].endpoint, "a");
+  EXPECT_EQ(r.endpoints[0].sync, "de-synced");
+  EXPECT_EQ(r.endpoints[0].model, "m2");
+  EXPECT_EQ(r.endpoints[1].sync, "ok");
+  const auto j = nlohmann::json::parse(report_json(r));
+  ASSERT_EQ(j["endpoints"].size(), 2u);
+  EXPECT_EQ(j["endpoints"][0]["sync"], "de-synced");
+  EXPECT_EQ(j["endpoints"][0]["checked_ms"], 300);
+  const std::string t = report_table(r);
+  EXPECT_NE(t.find("de-synced"), std::string::npos) << t;
+  EXPECT_NE(report_html(r).find("de-synced"), std::string::npos);
+  EXPECT_TRUE(nlohmann::json::parse(report_json(build_report({})))["endpoints"].empty());
+}
+
 TEST(Report, JsonCarriesEveryFigure) {
   const auto j = nlohmann::json::parse(report_json(known_report()));
   EXPECT_EQ(j["total"]["requests"], 6);

@@ -193,7 +193,16 @@ void Gateway::check_endpoints() {
     const json m = fetch_model_info(e->config(), endpoint_api_key(e->config()), cfg_.probe_timeout_ms * 2 + 1000, &err);
     if (m.is_null()) continue;  // unreachable: checked again once it answers
     const std::string fp = m.value("vocab_fingerprint", "");
-    e->set_model_info(m.value("id", ""), fp, m.value("sha256", ""), fp != local_->vocab_fingerprint());
+    const bool desynced = fp != local_->vocab_fingerprint();
+    e->set_model_info(m.value("id", ""), fp, m.value("sha256", ""), desynced);
+    // Into the ledger when the state is first known or changes (the report names de-synced ones).
+    const std::string sync = desynced ? "de-synced" : "ok";
+    std::lock_guard<std::mutex> lk(checks_mu_);
+    std::string& last = last_sync_[e->config().name];
+    if (last == sync) continue;
+    last = sync;
+    sink_->record_check({.time_ms = unix_ms(), .endpoint = e->config().name, .url = e->config().url,
+                         .model = m.value("id", ""), .sync = sync, .fingerprint = fp});
   }
 }
 

@@ -5,7 +5,9 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -72,6 +74,8 @@ class Gateway {
   std::unique_ptr<Connectivity> conn_;
   std::unique_ptr<Budget> budget_;
   std::shared_ptr<RecordSink> sink_;
+  std::mutex checks_mu_;
+  std::map<std::string, std::string> last_sync_;  // endpoint -> the sync state last recorded
   std::unique_ptr<Orchestrator> orch_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<httplib::Server> http_;

@@ -117,6 +117,8 @@ class RecordSink {
  public:
   virtual ~RecordSink() = default;
   virtual void record(const ledger::Record& r) = 0;  // called once per finished request
+  // An endpoint's model compared with the device's, when its sync state is first known or changes.
+  virtual void record_check(const ledger::EndpointCheck&) {}
 };
 
 // Keeps records in memory (tests, and the gateway until the ledger is connected).
@@ -131,10 +133,19 @@ class MemoryRecordSink : public RecordSink {
     std::lock_guard<std::mutex> lk(mu_);
     return records_;
   }
+  void record_check(const ledger::EndpointCheck& c) override {
+    std::lock_guard<std::mutex> lk(mu_);
+    checks_.push_back(c);
+  }
+  std::vector<ledger::EndpointCheck> checks() const {
+    std::lock_guard<std::mutex> lk(mu_);
+    return checks_;
+  }
 
  private:
   mutable std::mutex mu_;
   std::vector<ledger::Record> records_;
+  std::vector<ledger::EndpointCheck> checks_;
 };
 
 }  // namespace tandem::edge

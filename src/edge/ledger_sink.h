@@ -25,6 +25,13 @@ class LedgerRecordSink : public RecordSink {
       std::fprintf(stderr, "tandem edge: ledger write failed: %s\n", e.what());
     }
   }
+  void record_check(const ledger::EndpointCheck& c) override {
+    try {
+      ledger_.insert_check(c);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "tandem edge: ledger write failed: %s\n", e.what());
+    }
+  }
   ledger::Ledger& ledger() { return ledger_; }
 
  private:

@@ -77,6 +77,8 @@ RouteDecision decide_route(const RouteInputs& in, const EdgeConfig& cfg) {
     if (!affordable.empty()) {
       d.route = cloud_route;
       d.endpoints = names(affordable);
+      // Should every cloud fail before the first token, a LAN peer comes before the device.
+      for (const auto& p : names(peers)) d.endpoints.push_back(p);
       return d;
     }
     if (!peers.empty()) {

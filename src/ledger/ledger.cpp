@@ -55,6 +55,19 @@ CREATE TABLE requests (
 CREATE INDEX requests_by_time ON requests(time_ms);
 CREATE INDEX requests_by_app_time ON requests(app, time_ms);
 )sql",
+    // 1 -> 2: endpoint checks (an endpoint's model against the device's: ok or de-synced).
+    R"sql(
+CREATE TABLE endpoint_checks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  time_ms INTEGER NOT NULL,
+  endpoint TEXT NOT NULL,
+  url TEXT NOT NULL,
+  model TEXT NOT NULL,
+  sync TEXT NOT NULL,               -- ok or de-synced
+  fingerprint TEXT NOT NULL
+);
+CREATE INDEX endpoint_checks_by_time ON endpoint_checks(time_ms);
+)sql",
 };
 constexpr int kMigrationCount = int(sizeof kMigrations / sizeof kMigrations[0]);
 static_assert(kMigrationCount == Ledger::kSchemaVersion, "one migration step per schema version");
@@ -369,6 +382,53 @@ int64_t Ledger::count(const Filter& filter) const {
   bind_filter(st.s, filter);
   if (sqlite3_step(st.s) != SQLITE_ROW) m.fail("cannot count");
   return sqlite3_column_int64(st.s, 0);
+}
+
+int64_t Ledger::insert_check(const EndpointCheck& c) {
+  Impl& m = *impl_;
+  if (m.options.read_only) throw Error("ledger " + m.path + ": opened read-only, cannot insert");
+  std::lock_guard lock(m.mu);
+  Stmt st;
+  if (sqlite3_prepare_v2(m.db,
+                         "INSERT INTO endpoint_checks (time_ms, endpoint, url, model, sync, fingerprint) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+                         -1, &st.s, nullptr) != SQLITE_OK)
+    m.fail("cannot insert an endpoint check");
+  int i = 0;
+  sqlite3_bind_int64(st.s, ++i, c.time_ms);
+  for (const std::string* v : {&c.endpoint, &c.url, &c.model, &c.sync, &c.fingerprint})
+    sqlite3_bind_text(st.s, ++i, v->data(), int(v->size()), SQLITE_TRANSIENT);
+  if (sqlite3_step(st.s) != SQLITE_DONE) m.fail("cannot insert an endpoint check");
+  return sqlite3_last_insert_rowid(m.db);
+}
+
+std::vector<EndpointCheck> Ledger::checks(const Filter& filter) const {
+  Impl& m = *impl_;
+  std::lock_guard lock(m.mu);
+  std::string sql = "SELECT id, time_ms, endpoint, url, model, sync, fingerprint FROM endpoint_checks WHERE 1";
+  if (filter.since_ms) sql += " AND time_ms >= ?";
+  if (filter.until_ms) sql += " AND time_ms < ?";
+  sql += " ORDER BY time_ms, id";
+  Stmt st;
+  if (sqlite3_prepare_v2(m.db, sql.c_str(), -1, &st.s, nullptr) != SQLITE_OK) m.fail("cannot query endpoint checks");
+  int i = 0;
+  if (filter.since_ms) sqlite3_bind_int64(st.s, ++i, *filter.since_ms);
+  if (filter.until_ms) sqlite3_bind_int64(st.s, ++i, *filter.until_ms);
+  std::vector<EndpointCheck> out;
+  int rc;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
+    EndpointCheck c;
+    c.id = sqlite3_column_int64(st.s, 0);
+    c.time_ms = sqlite3_column_int64(st.s, 1);
+    c.endpoint = column_text(st.s, 2);
+    c.url = column_text(st.s, 3);
+    c.model = column_text(st.s, 4);
+    c.sync = column_text(st.s, 5);
+    c.fingerprint = column_text(st.s, 6);
+    out.push_back(std::move(c));
+  }
+  if (rc != SQLITE_DONE) m.fail("cannot query endpoint checks");
+  return out;
 }
 
 }  // namespace tandem::ledger

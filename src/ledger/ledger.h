@@ -40,7 +40,7 @@ struct LedgerOptions {
 
 class Ledger {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   static constexpr int32_t kApplicationId = 0x546e644c;  // "TndL" in the SQLite header
 
   explicit Ledger(const std::string& path, LedgerOptions options = {});
@@ -54,6 +54,9 @@ class Ledger {
   // Rows in time order (then id), oldest first.
   std::vector<Record> query(const Filter& filter = {}) const;
   int64_t count(const Filter& filter = {}) const;
+  // Endpoint checks (the app filter does not apply): appended, and read in time order.
+  int64_t insert_check(const EndpointCheck& check);
+  std::vector<EndpointCheck> checks(const Filter& filter = {}) const;
 
   const std::string& path() const;
   const LedgerOptions& options() const;

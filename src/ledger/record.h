@@ -56,4 +56,19 @@ struct Record {
   bool operator==(const Record&) const = default;
 };
 
+// What the gateway found when it compared a cloud endpoint's or peer's model with the device's
+// (GET /v1/models, at start and when an unchecked endpoint answers): recorded when an endpoint's
+// sync state is first known or changes, so the report can say which endpoint is de-synced.
+struct EndpointCheck {
+  int64_t id = 0;            // assigned by the ledger on insert
+  int64_t time_ms = 0;       // Unix time of the check, milliseconds
+  std::string endpoint;      // its name in the config
+  std::string url;
+  std::string model;         // the model id it serves
+  std::string sync;          // "ok", or "de-synced" (another vocabulary: no speculation there)
+  std::string fingerprint;   // its vocabulary fingerprint
+
+  bool operator==(const EndpointCheck&) const = default;
+};
+
 }  // namespace tandem::ledger

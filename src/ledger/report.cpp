@@ -4,7 +4,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <regex>
+#include <tuple>
 
 #include "format/error.h"
 
@@ -113,8 +115,17 @@ int64_t auto_bucket_ms(int64_t first_ms, int64_t last_ms) {
   return 7 * kDay;
 }
 
-Report build_report(const std::vector<Record>& records, const ReportOptions& options) {
+Report build_report(const std::vector<Record>& records, const ReportOptions& options,
+                    const std::vector<EndpointCheck>& checks) {
   Report rep;
+  {
+    std::map<std::string, EndpointCheck> latest;
+    for (const EndpointCheck& c : checks) {
+      auto [it, fresh] = latest.emplace(c.endpoint, c);
+      if (!fresh && std::tie(c.time_ms, c.id) >= std::tie(it->second.time_ms, it->second.id)) it->second = c;
+    }
+    for (auto& [name, c] : latest) rep.endpoints.push_back(std::move(c));
+  }
   rep.options = options;
   Acc total;
   std::map<std::string, Acc> route, served, app, endpoint;

@@ -88,10 +88,14 @@ struct Report {
   Speculation speculation;
   int64_t bucket_ms = 0;
   std::vector<Bucket> series;  // consecutive buckets from first to last record, empty ones kept
+  // Each endpoint's latest check up to the window's end (by endpoint name): which are de-synced.
+  std::vector<EndpointCheck> endpoints;
 };
 
-// Aggregates records (any order). Pure: no clock, no I/O.
-Report build_report(const std::vector<Record>& records, const ReportOptions& options = {});
+// Aggregates records (any order), and the endpoint checks (any order, up to the window's end;
+// the latest of each endpoint is kept). Pure: no clock, no I/O.
+Report build_report(const std::vector<Record>& records, const ReportOptions& options = {},
+                    const std::vector<EndpointCheck>& checks = {});
 
 // The smallest of 1 min, 5 min, 15 min, 1 h, 6 h, 1 day, 7 days that cuts [first, last] into at
 // most 60 buckets (7 days beyond that).

@@ -178,6 +178,13 @@ std::vector<Table> tables(const Report& r) {
     out.push_back(spec);
   }
 
+  if (!r.endpoints.empty()) {
+    Table eps{"Endpoints", "Each endpoint's model as last checked against the device's; de-synced: another vocabulary, so no speculation there.",
+              {"endpoint", "url", "model", "sync", "checked"}, {}};
+    for (const auto& c : r.endpoints) eps.rows.push_back({c.endpoint, c.url, c.model, c.sync, format_utc(c.time_ms)});
+    out.push_back(eps);
+  }
+
   Table app{"By app", "", {"app", "requests", "tokens", "cost", "all-cloud cost", "savings", "device token share", "data sent off"}, {}};
   for (const auto& [k, g] : r.by_app)
     app.rows.push_back({label(k), count(g.requests), count(g.tokens()), usd(g.cost_usd), usd(g.all_cloud_cost_usd),
@@ -277,6 +284,11 @@ std::string report_json(const Report& r) {
   const Speculation& s = r.speculation;
   j["speculation"] = {{"requests", s.requests}, {"rounds", s.rounds}, {"drafted", s.drafted}, {"accepted", s.accepted},
                       {"acceptance_pct", opt(s.acceptance_pct())}, {"accepted_per_round", opt(s.accepted_per_round())}};
+  ojson eps = ojson::array();
+  for (const auto& c : r.endpoints)
+    eps.push_back({{"endpoint", c.endpoint}, {"url", c.url}, {"model", c.model}, {"sync", c.sync},
+                   {"fingerprint", c.fingerprint}, {"checked_ms", c.time_ms}});
+  j["endpoints"] = eps;
   j["bucket_ms"] = r.bucket_ms;
   ojson series = ojson::array();
   for (const auto& b : r.series) {

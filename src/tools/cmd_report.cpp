@@ -76,7 +76,7 @@ int cmd_report(int argc, char** argv) {
     filter.since_ms = opt.since_ms;
     filter.until_ms = opt.until_ms;
     if (!app_name.empty()) filter.app = app_name;
-    const ledger::Report rep = ledger::build_report(led.query(filter), opt);
+    const ledger::Report rep = ledger::build_report(led.query(filter), opt, led.checks({.until_ms = opt.until_ms}));
 
     const std::string text = format == "json" ? ledger::report_json(rep)
                              : format == "html" ? ledger::report_html(rep)
