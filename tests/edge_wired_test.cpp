@@ -5,12 +5,15 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "edge/gateway.h"
 #include "edge/ledger_sink.h"
 #include "edge/speculative_runner.h"
 #include "ledger/ledger.h"
+#include "netsim/proxy.h"
 #include "serve_test_util.h"
 
 using namespace tandem;
@@ -149,3 +152,34 @@ TEST(EdgeWired, SpeculativeEstimateOnlyForAReachableMatchingCloud) {
   ASSERT_TRUE(far.has_value());
   EXPECT_GT(far->speculative_ms, e->speculative_ms);
 }
+
+// A calibration that failed is not tried again for calibration_retry_s: behind a dark link the
+// first estimate waits out its timeout, the next ones open no connection at all; once the retry
+// time has passed, the endpoint (lit again) is calibrated.
+TEST(EdgeWired, AFailedCalibrationIsNotRetriedAtOnce) {
+  TANDEM_REQUIRE_FILE(test::model_path(kCloud));
+  test::ServeFixture cloud(kCloud);
+  netsim::ProxyConfig pc;
+  pc.upstream_port = cloud.port;
+  netsim::Proxy proxy(pc);
+  const int port = proxy.start();
+  proxy.set_dark(true);
+  EdgeConfig cfg = wired_config(port);
+  SpeculativeRunnerConfig rc;
+  rc.calibration_timeout_s = 0.3;
+  rc.calibration_retry_s = 1.0;
+  VerifySpeculativeRunner runner(rc);
+  const auto device = LlamaModel::load(test::model_path(kDevice));
+  const Vocab vocab = Vocab::from_gguf(device->gguf());
+  runner.bind_device(*device, vocab);
+  EXPECT_FALSE(runner.estimate(cfg.clouds[0], 10, 5, 64).has_value());
+  const uint64_t tried = proxy.stats().connections;
+  EXPECT_GE(tried, 1u);
+  proxy.set_dark(false);
+  EXPECT_FALSE(runner.estimate(cfg.clouds[0], 10, 5, 64).has_value());
+  EXPECT_EQ(proxy.stats().connections, tried);  // not even a connection
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  EXPECT_TRUE(runner.estimate(cfg.clouds[0], 10, 5, 64).has_value());
+  EXPECT_GT(proxy.stats().connections, tried);
+}
+

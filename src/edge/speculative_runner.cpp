@@ -33,6 +33,8 @@ std::optional<verify::CostModel> VerifySpeculativeRunner::cost_model(const Endpo
     std::lock_guard<std::mutex> lk(mu_);
     auto it = calibrations_.find(endpoint.name);
     if (it != calibrations_.end() && now_s() - it->second.at_s < cfg_.calibration_ttl_s) return it->second.model;
+    auto f = failed_at_s_.find(endpoint.name);
+    if (f != failed_at_s_.end() && now_s() - f->second < cfg_.calibration_retry_s) return std::nullopt;
   }
   if (!model_) return std::nullopt;
   verify::SpeculativeConfig sc;
@@ -49,8 +51,11 @@ std::optional<verify::CostModel> VerifySpeculativeRunner::cost_model(const Endpo
     const verify::CostModel m = s.policy().model();
     std::lock_guard<std::mutex> lk(mu_);
     calibrations_[endpoint.name] = {m, s.policy(), now_s()};
+    failed_at_s_.erase(endpoint.name);
     return m;
   } catch (const std::exception&) {
+    std::lock_guard<std::mutex> lk(mu_);
+    failed_at_s_[endpoint.name] = now_s();
     return std::nullopt;
   }
 }

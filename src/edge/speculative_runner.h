@@ -26,6 +26,9 @@ struct SpeculativeRunnerConfig {
   // A calibration is one attempt, each of its calls bounded by this: the request that asked for
   // the estimate waits for it (an endpoint that accepts but never answers cost ~50 s before).
   double calibration_timeout_s = 2;
+  // After a calibration that failed (no answer, another vocabulary), none is tried again for
+  // this long: a dark endpoint whose breaker is still closed costs one request the wait, not each.
+  double calibration_retry_s = 5;
 };
 
 class VerifySpeculativeRunner : public SpeculativeRunner {
@@ -51,6 +54,7 @@ class VerifySpeculativeRunner : public SpeculativeRunner {
   std::vector<LoraUse> loras_;
   std::mutex mu_;
   std::map<std::string, Calibration> calibrations_;  // by endpoint name
+  std::map<std::string, double> failed_at_s_;        // by endpoint name: the last failed calibration
 };
 
 }  // namespace tandem::edge
