@@ -31,14 +31,15 @@ TEST(EdgeE2e, TimelineAndNetworkPickTheRouteForTheRightReason) {
   NetsimProc net(cloud.port, 5);  // RTT 10 ms
   ASSERT_GT(net.control, 0) << net.proc.log();
   // The timeline's clock starts when the gateway has loaded its model; each phase lasts long
-  // enough for the test to see it (it polls GET /v1/device) and send one request in it.
+  // enough (2.5 s) for the test to see it (it polls GET /v1/device) and send one request in it,
+  // also under ThreadSanitizer on a loaded machine.
   const std::string timeline = dir.file("timeline.json");
   std::ofstream(timeline) << R"({"events": [
       {"at_ms": 0, "battery": 80, "charging": false, "thermal": "nominal", "online": true},
-      {"at_ms": 700, "battery": 15},
-      {"at_ms": 1900, "charging": true, "thermal": "serious"},
-      {"at_ms": 3100, "online": false},
-      {"at_ms": 4300, "online": true, "thermal": "nominal"}]})";
+      {"at_ms": 1000, "battery": 15},
+      {"at_ms": 3500, "charging": true, "thermal": "serious"},
+      {"at_ms": 6000, "online": false},
+      {"at_ms": 8500, "online": true, "thermal": "nominal"}]})";
   EdgeSpec spec;
   spec.clouds = {EndpointSpec{"primary", net.port}};
   spec.state_source = "timeline";
