@@ -11,6 +11,7 @@
 #include "edge/gateway.h"
 #include "edge/speculative_runner.h"
 #include "format/error.h"
+#include "edge_test_util.h"
 #include "lora_test_util.h"
 #include "serve_test_util.h"
 
@@ -30,22 +31,8 @@ std::string write_test_adapter(const std::string& stem, uint32_t seed) {
 }
 
 EdgeConfig lora_config(const std::string& device_model, std::vector<std::string> lora, int cloud_port = 0) {
-  EdgeConfig c = default_config();
-  c.port = 0;
-  c.device_model = test::model_path(device_model);
+  EdgeConfig c = test::edge_test_config(device_model, cloud_port);
   c.device_lora = std::move(lora);
-  c.device_threads = 1;
-  c.state_source = "push";
-  c.probe_interval_ms = 0;
-  c.daily_usd = -1;
-  if (cloud_port) {
-    EndpointConfig e;
-    e.name = "primary";
-    e.url = "http://127.0.0.1:" + std::to_string(cloud_port);
-    e.price_input_per_1m = 100;
-    e.price_output_per_1m = 400;
-    c.clouds = {e};
-  }
   return c;
 }
 

@@ -14,6 +14,7 @@
 #include "edge/speculative_runner.h"
 #include "ledger/ledger.h"
 #include "netsim/proxy.h"
+#include "edge_test_util.h"
 #include "serve_test_util.h"
 
 using namespace tandem;
@@ -25,22 +26,7 @@ namespace {
 const char* kDevice = "stories260K-q4_0.gguf";
 const char* kCloud = "stories260K-f32.gguf";
 
-EdgeConfig wired_config(int cloud_port) {
-  EdgeConfig c = default_config();
-  c.port = 0;
-  c.device_model = test::model_path(kDevice);
-  c.device_threads = 1;
-  c.state_source = "push";
-  c.probe_interval_ms = 0;
-  c.daily_usd = -1;
-  EndpointConfig e;
-  e.name = "primary";
-  e.url = "http://127.0.0.1:" + std::to_string(cloud_port);
-  e.price_input_per_1m = 100;
-  e.price_output_per_1m = 400;
-  c.clouds = {e};
-  return c;
-}
+EdgeConfig wired_config(int cloud_port) { return test::edge_test_config(kDevice, cloud_port); }
 
 std::string temp_ledger(const std::string& name) {
   const auto dir = std::filesystem::temp_directory_path() / ("tandem-edge-wired-" + std::to_string(::getpid()));
