@@ -53,3 +53,19 @@ TEST(ThreadPool, SlicesFollowTheGrainAndThreadIndicesAreValid) {
     for (size_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << "n " << n;
   }
 }
+
+// A worker still inside the previous loop must not claim a chunk of the next one while the caller
+// is publishing it. It once could when the next loop had more chunks: it ran a chunk twice and
+// counted it twice, and the caller then waited forever for a count it had passed (CI hung 12
+// minutes in `tandem bench --verify-curve`). Loops alternate few and many chunks to open that window.
+TEST(ThreadPool, AlternatingLoopSizesRunEachChunkOnce) {
+  ThreadPool pool(2);
+  struct Loop { std::atomic<int> hits[64]; };
+  for (int iter = 0; iter < 50000; ++iter) {
+    Loop loop;
+    for (auto& h : loop.hits) h.store(0, std::memory_order_relaxed);
+    const size_t n = iter % 2 ? 64 : 2;
+    pool.run_chunks(n, [](void* p, size_t c, int) { static_cast<Loop*>(p)->hits[c].fetch_add(1); }, &loop);
+    for (size_t c = 0; c < 64; ++c) ASSERT_EQ(loop.hits[c].load(), c < n ? 1 : 0) << "iteration " << iter << " chunk " << c;
+  }
+}

@@ -35,9 +35,16 @@ void ThreadPool::run_chunks(size_t n_chunks, ChunkFn fn, void* ctx) {
     return;
   }
   const uint32_t gen = ++last_generation_;
+  // Close the previous loop before touching its fields. A worker that just finished its last
+  // chunk may still be in claim_chunks holding (previous generation, n_previous); had it read
+  // the new, larger n_chunks_ while work_ still held that value, its compare-and-swap would have
+  // claimed a chunk of no loop, run it, and counted it, and the count below would never match.
+  // With work_ closed first, any worker that sees the new n_chunks_ (release/acquire) also sees
+  // work_ changed, so its compare-and-swap fails.
+  work_.store((uint64_t(gen) << 32) | UINT32_MAX, std::memory_order_relaxed);
   fn_.store(fn, std::memory_order_relaxed);
   ctx_.store(ctx, std::memory_order_relaxed);
-  n_chunks_.store(uint32_t(n_chunks), std::memory_order_relaxed);
+  n_chunks_.store(uint32_t(n_chunks), std::memory_order_release);
   done_.store(0, std::memory_order_relaxed);
   work_.store(uint64_t(gen) << 32, std::memory_order_release);
   {
@@ -48,8 +55,8 @@ void ThreadPool::run_chunks(size_t n_chunks, ChunkFn fn, void* ctx) {
   cv_.notify_all();
   claim_chunks(gen, 0);
   // Only chunks other threads are running remain: spin briefly, then yield.
-  for (int spins = 0; done_.load(std::memory_order_acquire) != n_chunks; ++spins) {
-    if (spins < 4000) cpu_relax();
+  for (unsigned spins = 0; done_.load(std::memory_order_acquire) != n_chunks;) {
+    if (spins < 4000) ++spins, cpu_relax();
     else std::this_thread::yield();
   }
 }
@@ -61,7 +68,7 @@ void ThreadPool::claim_chunks(uint32_t generation, int thread) {
   for (;;) {
     if (uint32_t(w >> 32) != generation) return;
     const uint32_t i = uint32_t(w);
-    if (i >= n_chunks_.load(std::memory_order_relaxed)) return;
+    if (i >= n_chunks_.load(std::memory_order_acquire)) return;
     if (work_.compare_exchange_weak(w, w + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
       fn_.load(std::memory_order_relaxed)(ctx_.load(std::memory_order_relaxed), i, thread);
       done_.fetch_add(1, std::memory_order_release);
