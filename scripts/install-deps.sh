@@ -17,6 +17,7 @@ PKGS=(
   libsqlite3-dev           # the device's request ledger (src/ledger)
   libtomlplusplus-dev      # TOML parser for tandem edge's configuration file
   libphonenumber-dev       # phone number validation (Parse + IsValidNumber) in the PII detector
+  chromium                 # the browser that tests/webui/check.mjs drives through the edge web UI
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -22,6 +22,10 @@ esac
 if [ ! -f tests/openai-node/node_modules/openai/package.json ]; then
   (cd tests/openai-node && npm ci --no-audit --no-fund)
 fi
+# playwright-core (no browser download: it drives Debian's chromium) for tests/edge_webui_test.cpp.
+if [ ! -f tests/webui/node_modules/playwright-core/package.json ]; then
+  (cd tests/webui && npm ci --no-audit --no-fund)
+fi
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" -DTANDEM_SANITIZE="$san" > /dev/null
 cmake --build "$dir" -j2
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

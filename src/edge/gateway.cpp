@@ -12,7 +12,10 @@
 #include <random>
 #include <sstream>
 
+#include "edge/webui.h"
 #include "engine/vocab.h"
+#include "ledger/report.h"
+#include "ledger/report_format.h"
 #include "format/error.h"
 #include "serve/server.h"
 
@@ -314,6 +317,58 @@ void Gateway::routes() {
           o << "# TYPE tandem_edge_budget_spent_usd gauge\ntandem_edge_budget_spent_usd " << fmt_double(budget_->spent_today())
             << "\n";
           res.set_content(o.str(), "text/plain; version=0.0.4");
+        }));
+  // The web UI (edge/webui.h). Its own scripts and styles only; nothing from elsewhere.
+  s.Get(R"(/|/ui|/ui/[A-Za-z0-9._-]+)", [](const httplib::Request& req, httplib::Response& res) {
+    const auto asset = find_web_asset(req.path);
+    if (!asset) {
+      send_error(res, ApiError(404, "no web UI file " + req.path, "", "not_found"));
+      return;
+    }
+    res.set_header("Content-Security-Policy",
+                   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+                   "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Cache-Control", "no-cache");
+    res.set_content(std::string(asset->body), std::string(asset->content_type));
+  });
+  // The ledger's report over HTTP (what `tandem report` prints), for the UI and for scripts. An
+  // app key sees its own app's requests only.
+  s.Get("/v1/report", wrap([this](const httplib::Request& req, httplib::Response& res) {
+          const std::string app = authenticate(req);
+          const std::string format = req.has_param("format") ? req.get_param_value("format") : "json";
+          if (format != "json" && format != "html" && format != "table")
+            throw ApiError(400, "format must be json, html or table", "format", "invalid_value");
+          ledger::Filter filter;
+          ledger::ReportOptions opt;
+          const int64_t now = unix_ms();
+          const auto param = [&](const char* name, auto parse) -> std::optional<int64_t> {
+            if (!req.has_param(name)) return std::nullopt;
+            try {
+              return parse(req.get_param_value(name));
+            } catch (const Error& e) {
+              throw ApiError(400, std::string(name) + ": " + e.what(), name, "invalid_value");
+            }
+          };
+          opt.since_ms = param("since", [&](const std::string& v) { return ledger::parse_time(v, now); });
+          opt.until_ms = param("until", [&](const std::string& v) { return ledger::parse_time(v, now); });
+          opt.bucket_ms = param("bucket", [](const std::string& v) { return ledger::parse_duration_ms(v); }).value_or(0);
+          if (opt.since_ms && opt.until_ms && *opt.until_ms <= *opt.since_ms)
+            throw ApiError(400, "until is not after since", "until", "invalid_value");
+          filter.since_ms = opt.since_ms;
+          filter.until_ms = opt.until_ms;
+          opt.app = app_keys_.empty() && req.has_param("app") ? req.get_param_value("app") : app;
+          if (!opt.app.empty()) filter.app = opt.app;
+          const auto contents = sink_->read(filter);
+          if (!contents) throw ApiError(404, "this gateway keeps no readable ledger (ledger = \"none\")", "", "not_found");
+          const ledger::Report rep = ledger::build_report(contents->records, opt, contents->checks);
+          res.status = 200;
+          if (format == "json") res.set_content(ledger::report_json(rep), "application/json");
+          else if (format == "table") res.set_content(ledger::report_table(rep), "text/markdown; charset=utf-8");
+          else {
+            res.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+            res.set_content(ledger::report_html(rep), "text/html; charset=utf-8");
+          }
         }));
   s.Get("/v1/device", wrap([this](const httplib::Request&, httplib::Response& res) {
           json j = to_json(device_->current());

@@ -20,6 +20,7 @@
 #include "engine/vocab.h"
 #include "model/llama_model.h"
 #include "model/lora.h"
+#include "ledger/ledger.h"
 #include "ledger/record.h"
 #include "serve/openai_protocol.h"
 
@@ -119,6 +120,13 @@ class RecordSink {
   virtual void record(const ledger::Record& r) = 0;  // called once per finished request
   // An endpoint's model compared with the device's, when its sync state is first known or changes.
   virtual void record_check(const ledger::EndpointCheck&) {}
+  // What the sink kept, filtered, for the gateway's /v1/report; nullopt when it keeps nothing
+  // that can be read back.
+  struct Contents {
+    std::vector<ledger::Record> records;
+    std::vector<ledger::EndpointCheck> checks;  // the app filter does not apply to checks
+  };
+  virtual std::optional<Contents> read(const ledger::Filter&) const { return std::nullopt; }
 };
 
 // Keeps records in memory (tests, and the gateway until the ledger is connected).
@@ -140,6 +148,16 @@ class MemoryRecordSink : public RecordSink {
   std::vector<ledger::EndpointCheck> checks() const {
     std::lock_guard<std::mutex> lk(mu_);
     return checks_;
+  }
+  std::optional<Contents> read(const ledger::Filter& f) const override {
+    std::lock_guard<std::mutex> lk(mu_);
+    Contents c;
+    const auto in_window = [&](int64_t t) { return (!f.since_ms || t >= *f.since_ms) && (!f.until_ms || t < *f.until_ms); };
+    for (const auto& r : records_)
+      if (in_window(r.time_ms) && (!f.app || r.app == *f.app)) c.records.push_back(r);
+    for (const auto& k : checks_)
+      if (!f.until_ms || k.time_ms < *f.until_ms) c.checks.push_back(k);
+    return c;
   }
 
  private:

@@ -32,6 +32,9 @@ class LedgerRecordSink : public RecordSink {
       std::fprintf(stderr, "tandem edge: ledger write failed: %s\n", e.what());
     }
   }
+  std::optional<Contents> read(const ledger::Filter& f) const override {
+    return Contents{ledger_.query(f), ledger_.checks({.until_ms = f.until_ms})};
+  }
   ledger::Ledger& ledger() { return ledger_; }
 
  private:
