@@ -94,6 +94,9 @@ CloudResult call_cloud(const CloudCall& call) {
   req.set_header("Content-Type", "application/json");
   req.set_header("Accept", "text/event-stream");
   if (!call.api_key.empty()) req.set_header("Authorization", "Bearer " + call.api_key);
+  // A gateway on the other end (a mesh peer that is itself a tandem edge) answers on its own
+  // device instead of passing the request on: no loops between peers.
+  req.set_header("x-tandem-hop", "1");
 
   const auto t0 = Clock::now();
   auto since = [&] { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); };

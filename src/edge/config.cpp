@@ -143,7 +143,7 @@ EdgeConfig parse_config(const std::string& text, const std::string& source_name)
   EdgeConfig c = default_config();
   for (const auto& [k, v] : root) {
     static const std::set<std::string> known = {"edge",   "device", "cloud",        "peer",       "policy",
-                                                "budget", "app",    "connectivity", "complexity"};
+                                                "budget", "app",    "connectivity", "complexity", "mesh"};
     if (!known.count(std::string(k.str()))) throw Error("unknown config key '" + std::string(k.str()) + "'");
   }
   {
@@ -280,6 +280,25 @@ EdgeConfig parse_config(const std::string& text, const std::string& source_name)
     require(c.probe_interval_ms >= 0 && c.probe_timeout_ms > 0 && c.breaker_open_ms >= 0 && c.connect_timeout_ms > 0,
             "connectivity.*_ms", "must be positive");
   }
+  {
+    TableReader r(subtable(root, "mesh"), "mesh");
+    r.get("listen", c.mesh_listen);
+    r.get("key_env", c.mesh_key_env);
+    r.get("accept_unsigned", c.mesh_accept_unsigned);
+    r.get("advertise", c.mesh_advertise);
+    r.get("name", c.mesh_name);
+    r.get("url", c.mesh_url);
+    r.get("interval_ms", c.mesh_interval_ms);
+    r.get("price_input_per_1m", c.mesh_peer.price_input_per_1m);
+    r.get("price_output_per_1m", c.mesh_peer.price_output_per_1m);
+    r.get("priority", c.mesh_peer.priority);
+    r.get("timeout_ms", c.mesh_peer.timeout_ms);
+    r.get("api_key_env", c.mesh_peer.api_key_env);
+    r.finish();
+    require(c.mesh_interval_ms >= 50 && c.mesh_interval_ms <= 3600000, "mesh.interval_ms", "must be 50..3600000");
+    require(c.mesh_peer.price_input_per_1m >= 0 && c.mesh_peer.price_output_per_1m >= 0, "mesh.price_*", "must be >= 0");
+    require(c.mesh_peer.timeout_ms > 0, "mesh.timeout_ms", "must be positive");
+  }
   return c;
 }
 
@@ -372,7 +391,20 @@ std::string default_config_toml() {
     << "ewma_alpha = " << d.ewma_alpha << "                 # weight of the newest RTT sample in the moving average\n"
     << "breaker_failures = " << d.breaker_failures << "             # consecutive failures that open an endpoint's circuit\n"
     << "breaker_open_ms = " << d.breaker_open_ms << "          # open this long, then half-open: one trial call decides\n"
-    << "connect_timeout_ms = " << d.connect_timeout_ms << "       # TCP connect limit per call\n";
+    << "connect_timeout_ms = " << d.connect_timeout_ms << "       # TCP connect limit per call\n\n"
+    << "[mesh]                           # LAN peers found by their UDP adverts (docs/mesh.md)\n"
+    << "listen = \"\"                      # HOST:PORT to hear adverts on (0.0.0.0:7707: broadcasts; 239.x.y.z:P: a group); \"\": off\n"
+    << "key_env = \"\"                     # environment variable holding the mesh key; adverts must be signed with it\n"
+    << "accept_unsigned = false          # without a key: use peers whose adverts nobody signed (anyone on the LAN)\n"
+    << "advertise = []                   # HOST:PORT targets this gateway advertises itself to (255.255.255.255:7707: broadcast)\n"
+    << "name = \"\"                        # this gateway's name in its adverts; \"\": HOSTNAME:PORT\n"
+    << "url = \"\"                         # its URL in them; \"\": http://HOST:PORT from [edge] (HOST must not be 0.0.0.0)\n"
+    << "interval_ms = " << d.mesh_interval_ms << "               # advert interval; a peer silent for 3 of its intervals is dropped\n"
+    << "price_input_per_1m = 0.0         # what a discovered peer costs this gateway, USD per 1M prompt tokens\n"
+    << "price_output_per_1m = 0.0        # ... per 1M completion tokens\n"
+    << "priority = " << d.mesh_peer.priority << "                     # discovered peers' priority (lower first)\n"
+    << "timeout_ms = " << d.mesh_peer.timeout_ms << "               # no byte from a discovered peer for this long: timeout\n"
+    << "api_key_env = \"\"                 # environment variable holding the key of discovered peers' APIs\n";
   return o.str();
 }
 

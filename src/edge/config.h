@@ -82,6 +82,19 @@ struct EdgeConfig {
   int breaker_failures = 3;      // consecutive failures that open the circuit
   int breaker_open_ms = 10000;   // open this long, then half-open (one trial call)
   int connect_timeout_ms = 2000;
+
+  // [mesh] (docs/mesh.md): LAN peers found by their UDP adverts instead of listed as [[peer]].
+  std::string mesh_listen;                  // "HOST:PORT" to hear adverts on; "": no discovery
+  std::string mesh_key_env;                 // environment variable holding the mesh key (HMAC)
+  bool mesh_accept_unsigned = false;        // without a key: use peers whose adverts are unsigned
+  std::vector<std::string> mesh_advertise;  // "HOST:PORT" targets this gateway advertises itself to
+  std::string mesh_name;                    // this gateway's name in its adverts; "": HOSTNAME:PORT
+  std::string mesh_url;                     // its URL in them; "": http://HOST:PORT (HOST not 0.0.0.0)
+  int mesh_interval_ms = 1000;              // advert interval; silent peers expire after 3 of theirs
+  // What a discovered peer is to this gateway: its price, priority, timeout and API key (the
+  // peer's advert says what it serves, not what it costs).
+  EndpointConfig mesh_peer{.name = "", .url = "", .model = "", .api_key_env = "", .price_input_per_1m = 0,
+                           .price_output_per_1m = 0, .priority = 1, .timeout_ms = 30000, .peer = true};
 };
 
 EdgeConfig default_config();  // with the built-in complexity keywords

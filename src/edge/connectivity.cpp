@@ -103,16 +103,33 @@ void EndpointHealth::on_failure(Failure f, std::optional<int64_t> retry_after_ms
   breaker_.failure(now);
 }
 
+namespace {
+// A discovered peer that went silent or has no idle slot is not called.
+bool discovery_allows(const std::optional<EndpointHealth::Discovery>& d, int64_t now) {
+  return !d || (now < d->expires_at_ms && d->idle > 0);
+}
+}  // namespace
+
 bool EndpointHealth::usable() const {
   std::lock_guard<std::mutex> lk(mu_);
   const int64_t now = clock_();
-  return now >= cooldown_until_ && breaker_.would_allow(now);
+  return now >= cooldown_until_ && discovery_allows(discovery_, now) && breaker_.would_allow(now);
 }
 
 bool EndpointHealth::acquire() {
   std::lock_guard<std::mutex> lk(mu_);
   const int64_t now = clock_();
-  return now >= cooldown_until_ && breaker_.acquire(now);
+  return now >= cooldown_until_ && discovery_allows(discovery_, now) && breaker_.acquire(now);
+}
+
+void EndpointHealth::set_discovery(const Discovery& d) {
+  std::lock_guard<std::mutex> lk(mu_);
+  discovery_ = d;
+}
+
+bool EndpointHealth::discovered() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return discovery_.has_value();
 }
 
 void EndpointHealth::set_model_info(std::string model_id, std::string fingerprint, std::string sha256, bool desynced) {
@@ -132,7 +149,8 @@ EndpointHealth::Snapshot EndpointHealth::snapshot() const {
   s.url = cfg_.url;
   s.peer = cfg_.peer;
   s.breaker = breaker_.state(now);
-  s.usable = now >= cooldown_until_ && breaker_.would_allow(now);
+  s.usable = now >= cooldown_until_ && discovery_allows(discovery_, now) && breaker_.would_allow(now);
+  s.discovery = discovery_;
   s.rtt_ms = rtt_;
   s.consecutive_failures = breaker_.consecutive_failures();
   s.last_failure = failure_name(last_failure_);
@@ -147,7 +165,7 @@ EndpointHealth::Snapshot EndpointHealth::snapshot() const {
   return s;
 }
 
-Connectivity::Connectivity(const EdgeConfig& cfg, ClockFn clock) : cfg_(cfg) {
+Connectivity::Connectivity(const EdgeConfig& cfg, ClockFn clock) : cfg_(cfg), clock_(clock) {
   for (const auto* list : {&cfg.clouds, &cfg.peers})
     for (const auto& e : *list)
       endpoints_.push_back(std::make_shared<EndpointHealth>(e, cfg.ewma_alpha, cfg.breaker_failures,
@@ -156,10 +174,48 @@ Connectivity::Connectivity(const EdgeConfig& cfg, ClockFn clock) : cfg_(cfg) {
 
 Connectivity::~Connectivity() { stop(); }
 
+std::vector<std::shared_ptr<EndpointHealth>> Connectivity::endpoints() const {
+  std::lock_guard<std::mutex> lk(list_mu_);
+  return endpoints_;
+}
+
 std::shared_ptr<EndpointHealth> Connectivity::find(const std::string& name) const {
+  std::lock_guard<std::mutex> lk(list_mu_);
   for (const auto& e : endpoints_)
     if (e->name() == name) return e;
   return nullptr;
+}
+
+std::shared_ptr<EndpointHealth> Connectivity::add_discovered(const EndpointConfig& cfg,
+                                                             const EndpointHealth::Discovery& d, bool* added) {
+  std::lock_guard<std::mutex> lk(list_mu_);
+  *added = false;
+  for (const auto& e : endpoints_) {
+    if (e->name() != cfg.name) continue;
+    if (!e->discovered()) return nullptr;  // a configured endpoint's name
+    if (e->config().url != cfg.url) break;  // the name moved to another URL: a new endpoint
+    e->set_discovery(d);
+    return e;
+  }
+  std::erase_if(endpoints_, [&](const auto& e) { return e->name() == cfg.name; });
+  auto e = std::make_shared<EndpointHealth>(cfg, cfg_.ewma_alpha, cfg_.breaker_failures, cfg_.breaker_open_ms, clock_);
+  e->set_discovery(d);
+  endpoints_.push_back(e);
+  *added = true;
+  return e;
+}
+
+std::vector<std::string> Connectivity::expire_discovered() {
+  const int64_t now = clock_();
+  std::vector<std::string> gone;
+  std::lock_guard<std::mutex> lk(list_mu_);
+  std::erase_if(endpoints_, [&](const auto& e) {
+    const auto s = e->snapshot();
+    if (!s.discovery || s.discovery->expires_at_ms > now) return false;
+    gone.push_back(s.name);
+    return true;
+  });
+  return gone;
 }
 
 void Connectivity::probe(EndpointHealth& e) {
@@ -183,7 +239,7 @@ void Connectivity::probe(EndpointHealth& e) {
 }
 
 void Connectivity::probe_once() {
-  for (auto& e : endpoints_) probe(*e);
+  for (auto& e : endpoints()) probe(*e);
 }
 
 void Connectivity::start_probing(std::function<void()> after_round) {

@@ -71,6 +71,18 @@ class EndpointHealth {
   // fingerprint differs from the device model's (or is missing: no speculation then either).
   void set_model_info(std::string model_id, std::string fingerprint, std::string sha256, bool desynced);
 
+  // A peer found on the LAN (docs/mesh.md) rather than configured: what its last advert said.
+  // It is usable only while adverts keep coming (until expires_at_ms) and it has an idle slot.
+  struct Discovery {
+    std::string kind;          // serve or edge
+    bool signed_ok = false;    // its advert's MAC verified with the mesh key
+    int32_t slots = 0, idle = 0, queue = 0;
+    int64_t last_seen_ms = 0;  // on this gateway's clock
+    int64_t expires_at_ms = 0;
+  };
+  void set_discovery(const Discovery& d);
+  bool discovered() const;
+
   struct Snapshot {
     std::string name, url;
     bool peer = false;
@@ -83,6 +95,7 @@ class EndpointHealth {
     bool model_checked = false, desynced = false;
     std::string model_id, vocab_fingerprint, sha256;
     int64_t calls_ok = 0, calls_failed = 0;
+    std::optional<Discovery> discovery;  // set for peers found on the LAN
   };
   Snapshot snapshot() const;
 
@@ -98,16 +111,25 @@ class EndpointHealth {
   bool model_checked_ = false, desynced_ = false;
   std::string model_id_, fingerprint_, sha256_;
   int64_t ok_ = 0, failed_ = 0;
+  std::optional<Discovery> discovery_;
 };
 
-// The endpoints and a background thread that probes GET /health on each of them.
+// The endpoints and a background thread that probes GET /health on each of them. The configured
+// ones stay; peers found on the LAN come and go (add_discovered, expire_discovered).
 class Connectivity {
  public:
   Connectivity(const EdgeConfig& cfg, ClockFn clock);
   ~Connectivity();  // stops probing
 
-  std::vector<std::shared_ptr<EndpointHealth>>& endpoints() { return endpoints_; }
+  std::vector<std::shared_ptr<EndpointHealth>> endpoints() const;  // a snapshot of the list
   std::shared_ptr<EndpointHealth> find(const std::string& name) const;
+
+  // A mesh advert for `cfg.name`: adds the peer (returns it, `added` true) or refreshes its
+  // discovery. A name that a configured endpoint already has is not taken over (nullptr).
+  std::shared_ptr<EndpointHealth> add_discovered(const EndpointConfig& cfg, const EndpointHealth::Discovery& d,
+                                                 bool* added);
+  // Drops discovered peers whose adverts stopped (expires_at_ms passed); returns their names.
+  std::vector<std::string> expire_discovered();
 
   void probe_once();        // every endpoint, now (also what the thread does each interval)
   // Starts the probe thread (no-op when probe_interval_ms is 0); after_round runs after each
@@ -118,6 +140,8 @@ class Connectivity {
  private:
   void probe(EndpointHealth& e);
   EdgeConfig cfg_;
+  ClockFn clock_;
+  mutable std::mutex list_mu_;  // guards endpoints_ (the list; each endpoint guards itself)
   std::vector<std::shared_ptr<EndpointHealth>> endpoints_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -16,6 +17,8 @@
 #include "engine/vocab.h"
 #include "ledger/report.h"
 #include "ledger/report_format.h"
+#include "mesh/announcer.h"
+#include "mesh/listener.h"
 #include "format/error.h"
 #include "serve/server.h"
 
@@ -177,11 +180,83 @@ int Gateway::start() {
   if (port_ < 0) throw Error("cannot listen on " + cfg_.host + ":" + std::to_string(cfg_.port));
   thread_ = std::thread([this] { http_->listen_after_bind(); });
   for (int i = 0; i < 5000 && !http_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  start_mesh();
   return port_;
+}
+
+int Gateway::mesh_port() const { return mesh_listener_ ? mesh_listener_->port() : -1; }
+
+void Gateway::start_mesh() {
+  std::string key;
+  if (!cfg_.mesh_key_env.empty()) {
+    const char* k = std::getenv(cfg_.mesh_key_env.c_str());
+    if (!k || !*k) throw Error("mesh.key_env names " + cfg_.mesh_key_env + ", which is not set");
+    key = k;
+  }
+  if (!cfg_.mesh_listen.empty()) {
+    mesh_listener_ = std::make_unique<mesh::Listener>(
+        mesh::ListenerConfig{.listen = cfg_.mesh_listen, .key = key},
+        [this](const mesh::Advert& a, bool signed_ok) {
+          if (a.name == mesh_name_) return;  // our own advert, heard back
+          if (!signed_ok && !cfg_.mesh_accept_unsigned) return;
+          EndpointConfig ec = cfg_.mesh_peer;
+          ec.name = a.name;
+          ec.url = a.url;
+          ec.peer = true;
+          const int64_t now = clock_();
+          const EndpointHealth::Discovery d{.kind = a.kind, .signed_ok = signed_ok, .slots = a.slots, .idle = a.idle,
+                                            .queue = a.queue, .last_seen_ms = now, .expires_at_ms = now + 3 * a.interval_ms};
+          bool added = false;
+          auto e = conn_->add_discovered(ec, d, &added);
+          if (!e || !added) return;
+          std::fprintf(stderr, "tandem edge: mesh: found %s %s at %s (%s)\n", a.kind.c_str(), a.name.c_str(), a.url.c_str(),
+                       a.model.c_str());
+          note_model(*e, a.model, a.vocab_fingerprint, a.sha256);
+        },
+        [this] {
+          for (const auto& name : conn_->expire_discovered())
+            std::fprintf(stderr, "tandem edge: mesh: %s went silent\n", name.c_str());
+        });
+    mesh_listener_->start();
+    std::fprintf(stderr, "tandem edge: mesh: listening for peers on %s (port %d, %s)\n", cfg_.mesh_listen.c_str(),
+                 mesh_listener_->port(), !key.empty() ? "signed adverts only" : cfg_.mesh_accept_unsigned ? "unsigned adverts accepted" : "no key: unsigned adverts ignored");
+  }
+  if (!cfg_.mesh_advertise.empty()) {
+    std::string url = cfg_.mesh_url;
+    if (url.empty()) {
+      if (cfg_.host == "0.0.0.0" || cfg_.host == "::")
+        throw Error("mesh.advertise needs mesh.url when edge.host is " + cfg_.host + " (which address should peers call?)");
+      url = "http://" + cfg_.host + ":" + std::to_string(port_);
+    }
+    mesh_name_ = cfg_.mesh_name;
+    if (mesh_name_.empty()) {
+      char host[256] = {};
+      ::gethostname(host, sizeof host - 1);
+      mesh_name_ = std::string(host) + ":" + std::to_string(port_);
+    }
+    mesh::AnnouncerConfig ac;
+    ac.advert.name = mesh_name_;
+    ac.advert.url = url;
+    ac.advert.kind = "edge";
+    ac.advert.model = local_->model_id();
+    ac.advert.vocab_fingerprint = local_->vocab_fingerprint();
+    ac.advert.interval_ms = cfg_.mesh_interval_ms;
+    ac.targets = cfg_.mesh_advertise;
+    ac.key = key;
+    mesh_announcer_ = std::make_unique<mesh::Announcer>(ac, [this] {
+      const int32_t slots = cfg_.device_parallel;
+      const auto active = int32_t(local_->metrics().active_sequences.load());
+      const auto queued = int32_t(local_->metrics().queue_depth.load());
+      return mesh::Capacity{slots, slots - active, queued};
+    });
+    mesh_announcer_->start();
+  }
 }
 
 void Gateway::stop() {
   if (stopped_.exchange(true)) return;
+  if (mesh_announcer_) mesh_announcer_->stop();
+  if (mesh_listener_) mesh_listener_->stop();
   conn_->stop();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (inflight_ > 0 && std::chrono::steady_clock::now() < deadline)
@@ -195,18 +270,21 @@ void Gateway::check_endpoints() {
     std::string err;
     const json m = fetch_model_info(e->config(), endpoint_api_key(e->config()), cfg_.probe_timeout_ms * 2 + 1000, &err);
     if (m.is_null()) continue;  // unreachable: checked again once it answers
-    const std::string fp = m.value("vocab_fingerprint", "");
-    const bool desynced = fp != local_->vocab_fingerprint();
-    e->set_model_info(m.value("id", ""), fp, m.value("sha256", ""), desynced);
-    // Into the ledger when the state is first known or changes (the report names de-synced ones).
-    const std::string sync = desynced ? "de-synced" : "ok";
-    std::lock_guard<std::mutex> lk(checks_mu_);
-    std::string& last = last_sync_[e->config().name];
-    if (last == sync) continue;
-    last = sync;
-    sink_->record_check({.time_ms = unix_ms(), .endpoint = e->config().name, .url = e->config().url,
-                         .model = m.value("id", ""), .sync = sync, .fingerprint = fp});
+    note_model(*e, m.value("id", ""), m.value("vocab_fingerprint", ""), m.value("sha256", ""));
   }
+}
+
+void Gateway::note_model(EndpointHealth& e, const std::string& model, const std::string& fp, const std::string& sha256) {
+  const bool desynced = fp != local_->vocab_fingerprint();
+  e.set_model_info(model, fp, sha256, desynced);
+  // Into the ledger when the state is first known or changes (the report names de-synced ones).
+  const std::string sync = desynced ? "de-synced" : "ok";
+  std::lock_guard<std::mutex> lk(checks_mu_);
+  std::string& last = last_sync_[e.config().name];
+  if (last == sync) return;
+  last = sync;
+  sink_->record_check({.time_ms = unix_ms(), .endpoint = e.config().name, .url = e.config().url, .model = model,
+                       .sync = sync, .fingerprint = fp});
 }
 
 std::string Gateway::authenticate(const httplib::Request& req) const {
@@ -245,7 +323,28 @@ json Gateway::health() const {
                             : !s.desynced                 ? "ok"
                             : s.vocab_fingerprint.empty() ? "unknown"
                                                           : "de-synced"},
-                   {"speculation", s.model_checked && !s.desynced}});
+                   {"speculation", s.model_checked && !s.desynced},
+                   {"discovered", s.discovery ? json{{"kind", s.discovery->kind},
+                                                     {"signed", s.discovery->signed_ok},
+                                                     {"slots", s.discovery->slots},
+                                                     {"idle", s.discovery->idle},
+                                                     {"queue", s.discovery->queue},
+                                                     {"last_seen_ms_ago", clock_() - s.discovery->last_seen_ms}}
+                                              : json(nullptr)}});
+  }
+  json mesh = nullptr;
+  if (mesh_listener_ || mesh_announcer_) {
+    mesh = json::object();
+    if (mesh_listener_) {
+      const auto st = mesh_listener_->stats();
+      mesh["listen"] = cfg_.mesh_listen;
+      mesh["port"] = mesh_listener_->port();
+      mesh["received"] = st.received;
+      mesh["accepted"] = st.accepted;
+      mesh["dropped"] = st.dropped;
+      mesh["last_drop"] = st.last_drop;
+    }
+    if (mesh_announcer_) mesh["advertising"] = {{"name", mesh_name_}, {"targets", cfg_.mesh_advertise}, {"sent", mesh_announcer_->sent()}};
   }
   const auto remaining = budget_->remaining("");
   return {{"status", "ok"},
@@ -257,7 +356,8 @@ json Gateway::health() const {
           {"privacy_detector", orch_->privacy_detector()},
           {"speculative_runner", orch_->has_speculative_runner()},
           {"budget", {{"spent_today_usd", budget_->spent_today()}, {"remaining_usd", remaining ? json(*remaining) : json(nullptr)}}},
-          {"endpoints", eps}};
+          {"endpoints", eps},
+          {"mesh", mesh}};
 }
 
 void Gateway::routes() {
@@ -435,6 +535,7 @@ void Gateway::handle_completion(const httplib::Request& http_req, httplib::Respo
   req->task_hint = x.task;
   req->privacy_level = x.privacy.empty() ? cfg_.privacy : x.privacy;
   req->keep_local = x.keep_local;
+  req->from_peer = !http_req.get_header_value("x-tandem-hop").empty();
 
   auto plan = std::make_shared<Plan>(orch_->plan(*req));
   const serve::ResponseMeta meta{(chat ? "chatcmpl-" : "cmpl-") + random_hex(24), req->model,

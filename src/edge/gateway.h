@@ -19,6 +19,11 @@
 #include "edge/local_tier.h"
 #include "edge/orchestrator.h"
 
+namespace tandem::mesh {
+class Announcer;
+class Listener;
+}  // namespace tandem::mesh
+
 namespace httplib {
 class Server;
 struct Request;
@@ -51,6 +56,8 @@ class Gateway {
   // marks an endpoint de-synced (no speculation with it) when the fingerprint differs from the
   // device model's or is missing.
   void check_endpoints();
+  // The mesh listener's port (config mesh.listen with port 0 picks one), or -1 without a mesh.
+  int mesh_port() const;
 
   const EdgeConfig& config() const { return cfg_; }
   Connectivity& connectivity() { return *conn_; }
@@ -65,6 +72,10 @@ class Gateway {
   std::string authenticate(const httplib::Request& req) const;  // the app's name, or throws 401
   void handle_completion(const httplib::Request& req, httplib::Response& res, bool chat);
   nlohmann::json health() const;
+  // The endpoint's model as GET /v1/models (or a mesh advert) gave it: sync state, and a ledger
+  // row when that state is first known or changes.
+  void note_model(EndpointHealth& e, const std::string& model, const std::string& fingerprint, const std::string& sha256);
+  void start_mesh();  // config [mesh]: listen for peers' adverts, advertise this gateway
 
   EdgeConfig cfg_;
   ClockFn clock_;
@@ -79,6 +90,9 @@ class Gateway {
   std::unique_ptr<Orchestrator> orch_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<mesh::Listener> mesh_listener_;
+  std::unique_ptr<mesh::Announcer> mesh_announcer_;
+  std::string mesh_name_;  // this gateway's name in its own adverts (heard back: ignored)
   std::thread thread_;
   std::atomic<bool> stopped_{false};
   std::atomic<int> inflight_{0};

@@ -129,6 +129,7 @@ Plan Orchestrator::plan(const EdgeRequest& req) {
   RouteInputs in;
   in.policy = req.policy;
   in.keep_local = p.privacy.keep_local || req.keep_local;
+  in.from_peer = req.from_peer;
   in.privacy_failed = p.privacy.failed;
   in.device = device_.current();
   for (const auto& e : conn_.endpoints()) {

@@ -39,6 +39,7 @@ struct EdgeRequest {
   std::string task_hint;            // "tandem": {"task"}
   std::string privacy_level;
   bool keep_local = false;          // "tandem": {"keep_local": true}
+  bool from_peer = false;           // x-tandem-hop: another gateway's call (answered on this device)
   int64_t arrival_unix_ms = 0;
   int64_t arrival_steady_ms = 0;
 };

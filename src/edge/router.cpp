@@ -56,6 +56,7 @@ RouteDecision decide_route(const RouteInputs& in, const EdgeConfig& cfg) {
   // 1. Privacy beats everything.
   if (in.privacy_failed) return local("privacy:check_failed");
   if (in.keep_local) return local("privacy:keep_local");
+  if (in.from_peer) return local("mesh:from_peer");
   if (in.policy == "local") return local("policy:local");
 
   // 2. Connectivity, with the budget filtering what may be spent.

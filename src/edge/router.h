@@ -47,6 +47,7 @@ struct RouteInputs {
   // 1. privacy
   bool keep_local = false;
   bool privacy_failed = false;  // the check could not run: fail closed
+  bool from_peer = false;       // sent by another gateway (x-tandem-hop): answered here, never passed on
   // 2 + 3. device and network
   DeviceState device;
   std::vector<EndpointView> endpoints;  // clouds and peers

@@ -84,7 +84,7 @@ Server::Server(ServerConfig cfg) : cfg_(std::move(cfg)) {
   model_ = LlamaModel::load(cfg_.model_path);
   vocab_ = std::make_unique<Vocab>(Vocab::from_gguf(model_->gguf()));
   if (cfg_.model_id.empty()) cfg_.model_id = std::filesystem::path(cfg_.model_path).stem().string();
-  vocab_fingerprint_ = vocab_fingerprint(*vocab_);
+  vocab_fingerprint_ = tandem::vocab_fingerprint(*vocab_);
   file_sha256_ = sha256_file_hex(cfg_.model_path);
   created_ = unix_now();
   for (const auto& k : cfg_.api_keys) {

@@ -68,6 +68,9 @@ class Server {
   int port() const { return port_; }
   int32_t n_ctx() const { return scheduler_->n_ctx(); }
   const std::string& model_id() const { return cfg_.model_id; }
+  const std::string& vocab_fingerprint() const { return vocab_fingerprint_; }
+  const std::string& file_sha256() const { return file_sha256_; }
+  int32_t n_parallel() const { return scheduler_->n_parallel(); }
   const std::vector<ServedLora>& loras() const { return loras_; }
   Metrics& metrics() { return metrics_; }
 

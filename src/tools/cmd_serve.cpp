@@ -5,8 +5,13 @@
 #include <cstdio>
 #include <fstream>
 #include <pthread.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <memory>
 
 #include "format/error.h"
+#include "mesh/announcer.h"
 #include "serve/server.h"
 #include "tools/commands.h"
 
@@ -19,6 +24,9 @@ int cmd_serve(int argc, char** argv) {
   int ttl_s = 600, session_mib = 1024;
   double drain_s = 30;
   bool quiet = false;
+  std::vector<std::string> advertise;
+  std::string advertise_name, advertise_url, mesh_key_env;
+  int advertise_interval_ms = 1000;
   app.add_option("-m,--model", cfg.model_path, "GGUF model file")->required();
   app.add_option("--alias", cfg.model_id, "model id in the API (default: the file name without .gguf)");
   app.add_option("--host", cfg.host, "address to listen on")->capture_default_str();
@@ -38,6 +46,12 @@ int cmd_serve(int argc, char** argv) {
   app.add_option("--session-memory", session_mib, "MiB of KV cache verify sessions may hold")->capture_default_str();
   app.add_option("--drain-timeout", drain_s, "seconds SIGTERM waits for running requests")->capture_default_str();
   app.add_flag("-q,--quiet", quiet, "no request log on stderr");
+  app.add_option("--advertise", advertise,
+                 "send LAN mesh adverts (docs/mesh.md) to HOST:PORT (repeatable; 255.255.255.255:7707 broadcasts)");
+  app.add_option("--advertise-name", advertise_name, "name in the adverts (default: HOSTNAME:PORT)");
+  app.add_option("--advertise-url", advertise_url, "URL in the adverts (default: http://HOST:PORT; needed with --host 0.0.0.0)");
+  app.add_option("--advertise-interval-ms", advertise_interval_ms, "advert interval")->capture_default_str()->check(CLI::Range(50, 3600000));
+  app.add_option("--mesh-key-env", mesh_key_env, "environment variable holding the mesh key that signs the adverts");
   CLI11_PARSE(app, argc, argv);
 
   // Signals go to the thread that waits for them, not to the server's threads.
@@ -76,10 +90,47 @@ int cmd_serve(int argc, char** argv) {
     std::fprintf(stderr, "tandem serve: %s on http://%s:%d (%d slots of %d tokens%s%s)\n", server.model_id().c_str(),
                  cfg.host.c_str(), port, cfg.sched.n_parallel, server.n_ctx(), adapters.c_str(),
                  cfg.api_keys.empty() ? "" : ", API keys required");
+    std::unique_ptr<mesh::Announcer> announcer;
+    if (!advertise.empty()) {
+      mesh::AnnouncerConfig ac;
+      ac.targets = advertise;
+      if (!mesh_key_env.empty()) {
+        const char* k = std::getenv(mesh_key_env.c_str());
+        if (!k || !*k) throw Error("--mesh-key-env names " + mesh_key_env + ", which is not set");
+        ac.key = k;
+      }
+      if (advertise_url.empty()) {
+        if (cfg.host == "0.0.0.0" || cfg.host == "::")
+          throw Error("--advertise needs --advertise-url when --host is " + cfg.host + " (which address should peers call?)");
+        advertise_url = "http://" + cfg.host + ":" + std::to_string(port);
+      }
+      if (advertise_name.empty()) {
+        char host[256] = {};
+        ::gethostname(host, sizeof host - 1);
+        advertise_name = std::string(host) + ":" + std::to_string(port);
+      }
+      ac.advert.name = advertise_name;
+      ac.advert.url = advertise_url;
+      ac.advert.kind = "serve";
+      ac.advert.model = server.model_id();
+      ac.advert.vocab_fingerprint = server.vocab_fingerprint();
+      ac.advert.sha256 = server.file_sha256();
+      ac.advert.interval_ms = advertise_interval_ms;
+      announcer = std::make_unique<mesh::Announcer>(ac, [&server] {
+        const int32_t slots = server.n_parallel();
+        const auto active = int32_t(server.metrics().active_sequences.load());
+        const auto queued = int32_t(server.metrics().queue_depth.load());
+        return mesh::Capacity{slots, slots - active, queued};
+      });
+      announcer->start();
+      std::fprintf(stderr, "tandem serve: advertising %s as %s every %d ms (%s)\n", advertise_url.c_str(),
+                   advertise_name.c_str(), advertise_interval_ms, ac.key.empty() ? "unsigned" : "signed");
+    }
     std::fflush(stderr);
     int sig = 0;
     sigwait(&sigs, &sig);
     std::fprintf(stderr, "tandem serve: %s, draining (up to %.0f s)\n", sig == SIGTERM ? "SIGTERM" : "SIGINT", drain_s);
+    if (announcer) announcer->stop();  // peers stop sending work; they expire this server shortly
     server.drain(std::chrono::milliseconds(int64_t(drain_s * 1000)));
     std::fprintf(stderr, "tandem serve: stopped\n");
   } catch (const Error& e) {
