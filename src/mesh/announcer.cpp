@@ -13,7 +13,7 @@
 
 namespace tandem::mesh {
 
-std::pair<uint32_t, uint16_t> parse_ipv4_endpoint(const std::string& text) {
+std::pair<uint32_t, uint16_t> parse_ipv4_endpoint(const std::string& text, bool allow_port_0) {
   const size_t colon = text.rfind(':');
   if (colon == std::string::npos) throw Error("'" + text + "' is not HOST:PORT");
   std::string host = text.substr(0, colon);
@@ -23,7 +23,8 @@ std::pair<uint32_t, uint16_t> parse_ipv4_endpoint(const std::string& text) {
   const std::string port = text.substr(colon + 1);
   char* end = nullptr;
   const long p = std::strtol(port.c_str(), &end, 10);
-  if (port.empty() || *end != '\0' || p < 1 || p > 65535) throw Error("'" + port + "' is not a port (1..65535)");
+  if (port.empty() || *end != '\0' || p < (allow_port_0 ? 0 : 1) || p > 65535)
+    throw Error("'" + port + "' is not a port (" + (allow_port_0 ? "0" : "1") + "..65535)");
   return {addr.s_addr, htons(uint16_t(p))};
 }
 

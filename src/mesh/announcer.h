@@ -46,7 +46,8 @@ class Announcer {
   std::thread thread_;
 };
 
-// "HOST:PORT" with a numeric IPv4 host (or "localhost"); throws tandem::Error naming the problem.
-std::pair<uint32_t, uint16_t> parse_ipv4_endpoint(const std::string& text);
+// "HOST:PORT" with a numeric IPv4 host (or "localhost"), in network byte order; port 0 only
+// where allow_port_0 (a listener's "any free port"). Throws tandem::Error naming the problem.
+std::pair<uint32_t, uint16_t> parse_ipv4_endpoint(const std::string& text, bool allow_port_0 = false);
 
 }  // namespace tandem::mesh

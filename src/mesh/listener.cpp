@@ -17,7 +17,7 @@ namespace tandem::mesh {
 
 Listener::Listener(ListenerConfig cfg, OnAdvert on_advert, std::function<void()> on_tick)
     : cfg_(std::move(cfg)), on_advert_(std::move(on_advert)), on_tick_(std::move(on_tick)), replay_(cfg_.max_skew_ms) {
-  const auto [ip, port] = parse_ipv4_endpoint(cfg_.listen);
+  const auto [ip, port] = parse_ipv4_endpoint(cfg_.listen, true);
   fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) throw Error(std::string("mesh: socket: ") + std::strerror(errno));
   // Several gateways on one host may listen to the same broadcast or group port.

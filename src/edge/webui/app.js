@@ -198,7 +198,8 @@ async function refreshHealth() {
     const rows = h.endpoints.map((e) => {
       const tr = el("tr");
       tr.dataset.endpoint = e.name;
-      for (const v of [e.name, e.kind, e.breaker, e.rtt_ms === null ? "–" : `${e.rtt_ms.toFixed(1)} ms`, e.sync])
+      const kind = e.discovered ? `${e.kind} (mesh, ${e.discovered.idle}/${e.discovered.slots} idle)` : e.kind;
+      for (const v of [e.name, kind, e.breaker, e.rtt_ms === null ? "–" : `${e.rtt_ms.toFixed(1)} ms`, e.sync])
         tr.append(el("td", "", v));
       if (e.sync === "de-synced") tr.className = "desynced";
       return tr;
