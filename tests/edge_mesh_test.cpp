@@ -238,7 +238,9 @@ TEST(EdgeMesh, ProcessesFindEachOther) {
                       << "[mesh]\nlisten = \"127.0.0.1:0\"\nkey_env = \"TANDEM_MESH_KEY\"\n";
   test::ChildProcess edge({test::tandem_binary(), "edge", "--config", conf}, {"TANDEM_MESH_KEY=k"});
   const int port = edge.wait_for_port("tandem edge: tandem on ", "http://");
-  const int mesh_port = edge_e2e::get(port, "/health").body["mesh"]["port"].get<int>();
+  const edge_e2e::Http health = edge_e2e::get(port, "/health");
+  ASSERT_EQ(health.status, 200) << health.text;
+  const int mesh_port = health.body["mesh"]["port"].get<int>();
   test::ChildProcess serve({test::tandem_binary(), "serve", "-m", test::model_path(kCloud), "--port", "0", "-q", "-t", "1",
                             "--advertise", "127.0.0.1:" + std::to_string(mesh_port), "--advertise-name", "desk",
                             "--advertise-interval-ms", "250", "--mesh-key-env", "TANDEM_MESH_KEY"},

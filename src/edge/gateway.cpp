@@ -178,9 +178,9 @@ int Gateway::start() {
   port_ = cfg_.port == 0 ? http_->bind_to_any_port(cfg_.host)
                          : (http_->bind_to_port(cfg_.host, cfg_.port) ? cfg_.port : -1);
   if (port_ < 0) throw Error("cannot listen on " + cfg_.host + ":" + std::to_string(cfg_.port));
+  start_mesh();  // before serving: /health reads the mesh's parts
   thread_ = std::thread([this] { http_->listen_after_bind(); });
   for (int i = 0; i < 5000 && !http_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  start_mesh();
   return port_;
 }
 
@@ -192,6 +192,21 @@ void Gateway::start_mesh() {
     const char* k = std::getenv(cfg_.mesh_key_env.c_str());
     if (!k || !*k) throw Error("mesh.key_env names " + cfg_.mesh_key_env + ", which is not set");
     key = k;
+  }
+  // This gateway's own name first: the listener compares every advert with it.
+  std::string url = cfg_.mesh_url;
+  if (!cfg_.mesh_advertise.empty()) {
+    if (url.empty()) {
+      if (cfg_.host == "0.0.0.0" || cfg_.host == "::")
+        throw Error("mesh.advertise needs mesh.url when edge.host is " + cfg_.host + " (which address should peers call?)");
+      url = "http://" + cfg_.host + ":" + std::to_string(port_);
+    }
+    mesh_name_ = cfg_.mesh_name;
+    if (mesh_name_.empty()) {
+      char host[256] = {};
+      ::gethostname(host, sizeof host - 1);
+      mesh_name_ = std::string(host) + ":" + std::to_string(port_);
+    }
   }
   if (!cfg_.mesh_listen.empty()) {
     mesh_listener_ = std::make_unique<mesh::Listener>(
@@ -219,21 +234,12 @@ void Gateway::start_mesh() {
         });
     mesh_listener_->start();
     std::fprintf(stderr, "tandem edge: mesh: listening for peers on %s (port %d, %s)\n", cfg_.mesh_listen.c_str(),
-                 mesh_listener_->port(), !key.empty() ? "signed adverts only" : cfg_.mesh_accept_unsigned ? "unsigned adverts accepted" : "no key: unsigned adverts ignored");
+                 mesh_listener_->port(),
+                 !key.empty()                  ? "signed adverts only"
+                 : cfg_.mesh_accept_unsigned ? "unsigned adverts accepted"
+                                              : "no key: unsigned adverts ignored");
   }
   if (!cfg_.mesh_advertise.empty()) {
-    std::string url = cfg_.mesh_url;
-    if (url.empty()) {
-      if (cfg_.host == "0.0.0.0" || cfg_.host == "::")
-        throw Error("mesh.advertise needs mesh.url when edge.host is " + cfg_.host + " (which address should peers call?)");
-      url = "http://" + cfg_.host + ":" + std::to_string(port_);
-    }
-    mesh_name_ = cfg_.mesh_name;
-    if (mesh_name_.empty()) {
-      char host[256] = {};
-      ::gethostname(host, sizeof host - 1);
-      mesh_name_ = std::string(host) + ":" + std::to_string(port_);
-    }
     mesh::AnnouncerConfig ac;
     ac.advert.name = mesh_name_;
     ac.advert.url = url;
