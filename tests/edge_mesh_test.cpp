@@ -28,15 +28,10 @@ namespace {
 const char* kDevice = "stories260K-q4_0.gguf";
 const char* kCloud = "stories260K-f32.gguf";
 
-struct MeshEdge {
-  explicit MeshEdge(EdgeConfig cfg) {
-    cfg.device_chat_template = "chatml";
-    gw = std::make_unique<Gateway>(std::move(cfg));
-    port = gw->start();
-  }
-  ~MeshEdge() { gw->stop(); }
+struct MeshEdge : test::GatewayFixture {
+  using GatewayFixture::GatewayFixture;
   json health() const {
-    httplib::Client c("127.0.0.1", port);
+    auto c = client();
     auto r = c.Get("/health");
     return r ? json::parse(r->body) : json();
   }
@@ -48,15 +43,12 @@ struct MeshEdge {
     return nullptr;
   }
   json complete(const json& body, const httplib::Headers& h = {}) const {
-    httplib::Client c("127.0.0.1", port);
-    c.set_read_timeout(60);
+    auto c = client();
     auto r = c.Post("/v1/completions", h, body.dump(), "application/json");
     if (!r) return nullptr;
     EXPECT_EQ(r->status, 200) << r->body;
     return json::parse(r->body);
   }
-  std::unique_ptr<Gateway> gw;
-  int port = -1;
 };
 
 EdgeConfig mesh_config(const std::string& key_env = "") {

@@ -21,24 +21,7 @@ namespace {
 
 const char* kDevice = "stories260K-q4_0.gguf";
 
-struct InProcessEdge {
-  explicit InProcessEdge(EdgeConfig cfg) : sink(std::make_shared<MemoryRecordSink>()) {
-    cfg.device_chat_template = "chatml";
-    GatewayHooks hooks;
-    hooks.sink = sink;
-    gw = std::make_unique<Gateway>(std::move(cfg), hooks);
-    port = gw->start();
-  }
-  ~InProcessEdge() { gw->stop(); }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port);
-    c.set_read_timeout(120);
-    return c;
-  }
-  std::shared_ptr<MemoryRecordSink> sink;
-  std::unique_ptr<Gateway> gw;
-  int port = -1;
-};
+using InProcessEdge = test::GatewayFixture;
 
 }  // namespace
 
