@@ -450,6 +450,34 @@ TEST(EdgeGateway, MidStreamFailoverContinuesOnTheDeviceExactly) {
 // cloud's N tokens and the device's up to the one that completed the stop string. The cloud here
 // streams every token, as one that ignores `stop` does; a stop string it sends whole is cut by
 // the gateway as well.
+// Log-probabilities across the same failover: each token's from the model that produced it.
+TEST(EdgeGateway, MidStreamFailoverLogprobsComeFromEachTier) {
+  TANDEM_REQUIRE_FILE(test::model_path(kCloud));
+  test::ServeFixture cloud(kCloud), device_ref(kDevice);
+  const int N = 5, max_tokens = 20;
+  DyingCloud dying(cloud.port, N);
+  EdgeFixture edge(edge_config({cloud_at("flaky", dying.port)}));
+  const std::string prompt = "Once upon a time";
+  json ask = completion(prompt, max_tokens, "cloud");
+  ask["logprobs"] = 1;
+  const json lp = edge.post_json("/v1/completions", ask)["choices"][0]["logprobs"];
+  const std::string P = dying.prefix();
+  json ref = completion(prompt, N);
+  ref["logprobs"] = 1;
+  const json cloud_lp = cloud.post("/v1/completions", ref).body["choices"][0]["logprobs"];
+  ref = completion(prompt + P, max_tokens - N);
+  ref["logprobs"] = 1;
+  const json device_lp = device_ref.post("/v1/completions", ref).body["choices"][0]["logprobs"];
+  ASSERT_EQ(lp["tokens"].size(), size_t(N) + device_lp["tokens"].size());
+  for (int i = 0; i < int(lp["tokens"].size()); ++i) {
+    const json& from = i < N ? cloud_lp : device_lp;
+    const int j = i < N ? i : i - N;
+    EXPECT_EQ(lp["tokens"][i], from["tokens"][j]) << i;
+    EXPECT_EQ(lp["token_logprobs"][i], from["token_logprobs"][j]) << i;
+    EXPECT_EQ(lp["top_logprobs"][i], from["top_logprobs"][j]) << i;
+  }
+}
+
 TEST(EdgeGateway, StopStringAcrossAMidStreamFailoverStopsTheAnswer) {
   TANDEM_REQUIRE_FILE(test::model_path(kCloud));
   test::ServeFixture cloud(kCloud);

@@ -132,6 +132,8 @@ CloudResult call_cloud(const CloudCall& call) {
     }
     if (j.contains("choices") && j["choices"].is_array() && !j["choices"].empty()) {
       const json& c = j["choices"][0];
+      if (call.on_logprobs && c.is_object() && c.contains("logprobs") && c["logprobs"].is_object())
+        call.on_logprobs(c["logprobs"]);
       std::string piece;
       if (call.chat) {
         if (c.contains("delta") && c["delta"].is_object() && c["delta"].contains("content") &&

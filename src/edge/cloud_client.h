@@ -33,6 +33,8 @@ struct CloudCall {
   int connect_timeout_ms = 2000;
   // Text deltas as they arrive; return false when the app went away (the call is abandoned).
   std::function<bool(const std::string&)> on_text;
+  // Each chunk's logprobs object (OpenAI's shape), before its text; unset: ignored.
+  std::function<void(const nlohmann::json&)> on_logprobs;
 };
 
 struct CloudResult {

@@ -531,8 +531,6 @@ void Gateway::handle_completion(const httplib::Request& http_req, httplib::Respo
   if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object", "", "invalid_type");
   const Extensions x = take_extensions(body, http_req);
   if (chat) apply_system_prompt(body, cfg_.system_prompt);
-  if (body.contains("logprobs") && !body["logprobs"].is_null() && body["logprobs"] != false && body["logprobs"] != 0)
-    throw ApiError(400, "logprobs are not offered through the gateway (tiers differ)", "logprobs", "unsupported_parameter");
   req->parsed = serve::parse_completion_request(body, chat, local_->vocab().n_tokens());
   req->model = req->parsed.model.empty() ? cfg_.model_id : req->parsed.model;
   body.erase("model");
@@ -553,7 +551,9 @@ void Gateway::handle_completion(const httplib::Request& http_req, httplib::Respo
   if (!d.notice.empty()) res.set_header("x-tandem-notice", d.notice);
 
   if (!req->parsed.stream) {
-    Outcome out = orch_->execute(*req, *plan, [](const std::string&) { return true; });
+    std::vector<TokenProb> lps;
+    Outcome out = orch_->execute(*req, *plan, [](const std::string&) { return true; },
+                                 [&](std::vector<TokenProb> t) { lps.insert(lps.end(), t.begin(), t.end()); });
     orch_->record(*req, *plan, out);
     metrics_->count(route_name(d.route), out);
     res.set_header("x-tandem-served-by", out.served_by);
@@ -571,8 +571,10 @@ void Gateway::handle_completion(const httplib::Request& http_req, httplib::Respo
       return;
     }
     const serve::Usage u{int32_t(out.answer_prompt_tokens), int32_t(out.answer_completion_tokens), 0};
-    json j = chat ? serve::chat_response(meta, out.text, out.finish_reason, nullptr, u)
-                  : serve::completion_response(meta, echo_text + out.text, out.finish_reason, nullptr, u);
+    const bool want_lps = req->parsed.gen.top_logprobs >= 0;
+    json j = chat ? serve::chat_response(meta, out.text, out.finish_reason, want_lps ? chat_logprobs(lps) : json(nullptr), u)
+                  : serve::completion_response(meta, echo_text + out.text, out.finish_reason,
+                                               want_lps ? completion_logprobs(lps, echo_text.size()) : json(nullptr), u);
     j["tandem"] = tandem_object(*plan, out);
     send_json(res, 200, j);
     return;
@@ -595,11 +597,22 @@ void Gateway::handle_completion(const httplib::Request& http_req, httplib::Respo
         if (chat) ok = send(serve::chat_chunk(meta, {{"role", "assistant"}, {"content", ""}}, nullptr, nullptr));
         else if (!echo_text.empty()) ok = send(serve::completion_chunk(meta, echo_text, nullptr, nullptr));
         Outcome out;
+        // Log-probabilities ride with the next chunk of text (or the finishing chunk).
+        const bool want_lps = req->parsed.gen.top_logprobs >= 0;
+        std::vector<TokenProb> pending;
+        size_t text_offset = echo_text.size();
+        auto take_lps = [&]() -> json {
+          if (!want_lps) return nullptr;
+          json j = chat ? chat_logprobs(pending) : completion_logprobs(pending, text_offset);
+          for (const auto& t : pending) text_offset += t.token.size();
+          pending.clear();
+          return j;
+        };
         if (ok) {
           out = orch_->execute(*req, *plan, [&](const std::string& text) {
-            return chat ? send(serve::chat_chunk(meta, {{"content", text}}, nullptr, nullptr))
-                        : send(serve::completion_chunk(meta, text, nullptr, nullptr));
-          });
+            return chat ? send(serve::chat_chunk(meta, {{"content", text}}, nullptr, take_lps()))
+                        : send(serve::completion_chunk(meta, text, nullptr, take_lps()));
+          }, [&](std::vector<TokenProb> t) { pending.insert(pending.end(), t.begin(), t.end()); });
         } else {
           out.cancelled = true;
           out.status = "error";
@@ -611,8 +624,9 @@ void Gateway::handle_completion(const httplib::Request& http_req, httplib::Respo
           send(serve::error_json(ApiError(out.error_status, out.error_message)));
         } else {
           const json fr = out.finish_reason.empty() ? json("stop") : json(out.finish_reason);
-          if (chat) send(serve::chat_chunk(meta, json::object(), fr, nullptr));
-          else send(serve::completion_chunk(meta, "", fr, nullptr));
+          const json last_lps = pending.empty() ? json(nullptr) : take_lps();
+          if (chat) send(serve::chat_chunk(meta, json::object(), fr, last_lps));
+          else send(serve::completion_chunk(meta, "", fr, last_lps));
           if (include_usage)
             send(serve::usage_chunk(meta, chat,
                                     {int32_t(out.answer_prompt_tokens), int32_t(out.answer_completion_tokens), 0}));

@@ -45,7 +45,8 @@ std::vector<int32_t> LocalTier::tokenize(const std::string& text, bool chat) con
 
 LocalResult LocalTier::generate(const std::vector<int32_t>& prompt, const serve::GenerationParams& gen,
                                 bool want_logprobs, const std::function<bool(const std::string&)>& on_text,
-                                const std::string& held_text) {
+                                const std::string& held_text,
+                                const std::function<void(const std::vector<serve::TokenLogprob>&)>& on_tokens) {
   LocalResult r;
   auto job = std::make_shared<serve::Job>(serve::Job::Kind::Completion);
   job->prompt = prompt;
@@ -88,6 +89,7 @@ LocalResult LocalTier::generate(const std::vector<int32_t>& prompt, const serve:
       ++n_lp;
     }
     if (!e.tokens.empty() && t_first == Clock::time_point{}) t_first = Clock::now();
+    if (on_tokens && !e.tokens.empty()) on_tokens(e.tokens);
     if (!e.text.empty()) {
       r.text += e.text;
       if (on_text && !r.cancelled && !on_text(e.text)) {

@@ -49,8 +49,11 @@ class LocalTier {
   // Runs a completion. on_text gets each piece of text as it is produced (return false to stop).
   // held_text: the end of the prompt's text that the app has not been sent yet (it may begin a
   // stop string; serve::Job::held_text): it comes first in the answer unless a stop string cuts it.
+  // on_tokens (optional) gets each step's tokens with their log-probabilities (gen.top_logprobs
+  // alternatives each) as they are produced.
   LocalResult generate(const std::vector<int32_t>& prompt, const serve::GenerationParams& gen, bool want_logprobs,
-                       const std::function<bool(const std::string&)>& on_text, const std::string& held_text = "");
+                       const std::function<bool(const std::string&)>& on_text, const std::string& held_text = "",
+                       const std::function<void(const std::vector<serve::TokenLogprob>&)>& on_tokens = {});
 
   // Entropy (nats) of the next-token distribution after the prompt; nullopt on failure.
   std::optional<double> prompt_entropy(const std::vector<int32_t>& prompt);

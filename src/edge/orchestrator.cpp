@@ -130,6 +130,7 @@ Plan Orchestrator::plan(const EdgeRequest& req) {
   in.policy = req.policy;
   in.keep_local = p.privacy.keep_local || req.keep_local;
   in.from_peer = req.from_peer;
+  in.wants_logprobs = req.parsed.gen.top_logprobs >= 0;
   in.privacy_failed = p.privacy.failed;
   in.device = device_.current();
   for (const auto& e : conn_.endpoints()) {
@@ -214,16 +215,24 @@ struct Orchestrator::Run {
   serve::GenerationParams gen;
   Outcome& out;
   std::function<bool(const std::string&)> emit;  // to the app, counting ttft and text
+  std::function<void(std::vector<TokenProb>)> logprobs;  // to the app; empty when not asked for
 };
 
 void Orchestrator::run_local(Run& run, const std::string& prefix, int64_t prefix_tokens, bool want_logprobs,
-                             const std::function<bool(const std::string&)>& sink, const std::string& held) {
+                             const std::function<bool(const std::string&)>& sink, const std::string& held,
+                             const std::function<void(std::vector<TokenProb>)>* lp_sink) {
   Outcome& out = run.out;
   std::vector<int32_t> tokens = run.plan.device_prompt;
   if (!prefix.empty()) tokens = local_.tokenize(run.plan.device_prompt_text + prefix, run.req.chat);
   serve::GenerationParams g = run.gen;
   g.max_tokens = int32_t(std::max<int64_t>(0, run.plan.max_tokens - prefix_tokens));
-  LocalResult r = local_.generate(tokens, g, want_logprobs, sink, held);
+  const auto& to = lp_sink ? *lp_sink : run.logprobs;
+  std::function<void(const std::vector<serve::TokenLogprob>&)> on_tokens;
+  if (to)
+    on_tokens = [&](const std::vector<serve::TokenLogprob>& toks) {
+      to(token_probs_from_json(serve::chat_logprobs_json(toks, local_.vocab(), std::max(0, g.top_logprobs))));
+    };
+  LocalResult r = local_.generate(tokens, g, want_logprobs, sink, held, on_tokens);
   out.prompt_tokens_device += r.prompt_tokens;
   out.completion_tokens_device += r.completion_tokens;
   out.finish_reason = r.finish_reason;
@@ -265,6 +274,7 @@ void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names
       const bool open = run.emit(stops.push(restorer ? restorer->push(piece) : piece));
       return open && !stops.stopped();
     };
+    if (run.logprobs) call.on_logprobs = [&](const json& lp) { run.logprobs(token_probs_from_json(lp)); };
     CloudResult res = call_cloud(call);
     if (restorer) run.emit(stops.push(restorer->flush()));
     const bool stop_hit = stops.stopped() && !out.cancelled;  // this side ended the call
@@ -315,9 +325,11 @@ void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names
 }
 
 Outcome Orchestrator::execute(const EdgeRequest& req, const Plan& plan,
-                              const std::function<bool(const std::string&)>& emit) {
+                              const std::function<bool(const std::string&)>& emit,
+                              const std::function<void(std::vector<TokenProb>)>& on_logprobs) {
   Outcome out;
-  Run run{req, plan, gen_params(req, plan), out, {}};
+  Run run{req, plan, gen_params(req, plan), out, {}, {}};
+  if (req.parsed.gen.top_logprobs >= 0 && on_logprobs) run.logprobs = on_logprobs;
   run.emit = [&](const std::string& s) {
     if (s.empty() || out.cancelled) return !out.cancelled;
     if (!out.ttft_ms) out.ttft_ms = double(clock_() - req.arrival_steady_ms);
@@ -341,16 +353,24 @@ Outcome Orchestrator::execute(const EdgeRequest& req, const Plan& plan,
     case Route::Cascade: {
       // The device answers first, unseen; only a confident answer is sent.
       std::string held;
+      std::vector<TokenProb> held_lps;
+      const std::function<void(std::vector<TokenProb>)> hold_lps = [&](std::vector<TokenProb> t) {
+        held_lps.insert(held_lps.end(), t.begin(), t.end());
+      };
       run_local(run, "", 0, true, [&](const std::string& s) {
         held += s;
         return true;
-      });
+      }, "", run.logprobs ? &hold_lps : nullptr);
+      auto send_device_answer = [&] {
+        if (run.logprobs && !held_lps.empty()) run.logprobs(std::move(held_lps));
+        run.emit(held);
+      };
       const bool confident =
           out.error_status == 0 && out.mean_logprob && *out.mean_logprob >= cfg_.cascade_min_logprob;
       if (confident) {
         out.more_reasons.push_back("cascade:confident");
         out.served_by = "device";
-        run.emit(held);
+        send_device_answer();
         break;
       }
       out.more_reasons.push_back("cascade:low_confidence");
@@ -367,7 +387,7 @@ Outcome Orchestrator::execute(const EdgeRequest& req, const Plan& plan,
         out.answer_completion_tokens = device_completion;
         out.answer_prompt_tokens = device_prompt;
         out.error_status = device_error;
-        run.emit(held);
+        send_device_answer();
       });
       break;
     }

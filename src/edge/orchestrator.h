@@ -22,6 +22,7 @@
 #include "edge/device_state.h"
 #include "edge/hooks.h"
 #include "edge/local_tier.h"
+#include "edge/logprobs.h"
 #include "edge/router.h"
 #include "ledger/record.h"
 #include "serve/openai_protocol.h"
@@ -85,8 +86,11 @@ class Orchestrator {
 
   // Throws serve::ApiError for requests the device cannot even tokenize.
   Plan plan(const EdgeRequest& req);
-  // emit(text) sends text to the app; false: the app went away.
-  Outcome execute(const EdgeRequest& req, const Plan& plan, const std::function<bool(const std::string&)>& emit);
+  // emit(text) sends text to the app; false: the app went away. With the request's logprobs,
+  // on_logprobs gets each token's log-probabilities from the model that produced it, no later
+  // than the token's text (text held back for a stop string comes after its tokens).
+  Outcome execute(const EdgeRequest& req, const Plan& plan, const std::function<bool(const std::string&)>& emit,
+                  const std::function<void(std::vector<TokenProb>)>& on_logprobs = {});
   // Fills and hands over the ledger record.
   void record(const EdgeRequest& req, const Plan& plan, const Outcome& out);
 
@@ -101,8 +105,10 @@ class Orchestrator {
   // which stood for prefix_tokens of max_tokens). The app has all of it but its last `held`
   // bytes, held back as the beginning of a possible stop string: the device's stop check starts
   // there, and sends them first unless a stop string cuts them.
+  // lp_sink: where its tokens' log-probabilities go (the app's, or CASCADE's held answer's).
   void run_local(Run& run, const std::string& prefix, int64_t prefix_tokens, bool want_logprobs,
-                 const std::function<bool(const std::string&)>& sink, const std::string& held = "");
+                 const std::function<bool(const std::string&)>& sink, const std::string& held = "",
+                 const std::function<void(std::vector<TokenProb>)>* lp_sink = nullptr);
   double charge(const EdgeRequest& req, const EndpointConfig& ep, int64_t prompt_tokens, int64_t completion_tokens);
   serve::GenerationParams gen_params(const EdgeRequest& req, const Plan& plan) const;
   nlohmann::json endpoint_body(const EdgeRequest& req, const Plan& plan) const;
