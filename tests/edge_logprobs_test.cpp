@@ -1,10 +1,11 @@
 // Logprobs through the gateway (edge/logprobs.h): on LOCAL they are the device model's and on
 // CLOUD the cloud model's, equal to what a tandem serve over each model answers, for completions
-// and chat, streamed and not; CASCADE's are those of the answer it sends; SPECULATIVE is not
-// chosen for a request that asks for them; and an endpoint's malformed logprobs are skipped.
+// and chat, streamed and not; on SPECULATIVE the cloud model's too (from /v1/verify); CASCADE's
+// are those of the answer it sends; and an endpoint's malformed logprobs are skipped.
 #include <gtest/gtest.h>
 
 #include "edge/logprobs.h"
+#include "edge/speculative_runner.h"
 #include "edge_e2e_util.h"
 #include "edge_test_util.h"
 #include "serve_test_util.h"
@@ -91,16 +92,46 @@ TEST(EdgeLogprobs, EachRouteGivesItsOwnModelsLogprobs) {
           << route << (chat ? " chat" : " completion") << ", streamed";
     }
   }
-  // Speculation has no cloud log-probabilities to give: the cloud answers instead.
-  const edge_e2e::Http r = edge_e2e::post(edge.port, "/v1/completions", ask(false, "speculative"));
-  ASSERT_EQ(r.status, 200) << r.text;
-  EXPECT_EQ(r.body["tandem"]["route"], "CLOUD");
-  EXPECT_EQ(r.body["tandem"]["reasons"].back(), "speculation:no_logprobs");
-  EXPECT_EQ(r.body["choices"][0]["logprobs"], direct_logprobs(cloud, false));
   // Without the field, no logprobs (null, as OpenAI sends).
   json plain = ask(false, "local");
   plain.erase("logprobs");
   EXPECT_TRUE(edge_e2e::post(edge.port, "/v1/completions", plain).body["choices"][0]["logprobs"].is_null());
+}
+
+// SPECULATIVE: the device drafts, the cloud verifies and returns its log-probabilities of the
+// tokens it accepts and adds: the same as the cloud model's own (the verify pass evaluates several
+// positions at once, so the last digits may differ from a one-token step).
+TEST(EdgeLogprobs, SpeculativeGivesTheCloudModelsLogprobs) {
+  TANDEM_REQUIRE_FILE(test::model_path(kCloud));
+  test::ServeFixture cloud(kCloud);
+  GatewayHooks hooks;
+  SpeculativeRunnerConfig sc;
+  sc.n_threads = 1;
+  sc.draft_max = 4;
+  hooks.speculative = std::make_shared<VerifySpeculativeRunner>(sc);
+  test::GatewayFixture edge(test::edge_test_config(kDevice, cloud.port), hooks);
+  json body = ask(false, "speculative");
+  body["max_tokens"] = 24;
+  const edge_e2e::Http r = edge_e2e::post(edge.port, "/v1/completions", body);
+  ASSERT_EQ(r.status, 200) << r.text;
+  EXPECT_EQ(r.body["tandem"]["route"], "SPECULATIVE");
+  EXPECT_GT(r.body["tandem"]["speculative"]["accepted"].get<int>(), 0);
+  body.erase("tandem");
+  const json want = cloud.post("/v1/completions", body).body["choices"][0];
+  EXPECT_EQ(r.body["choices"][0]["text"], want["text"]);
+  const json& got = r.body["choices"][0]["logprobs"];
+  ASSERT_EQ(got["tokens"], want["logprobs"]["tokens"]);
+  EXPECT_EQ(got["text_offset"], want["logprobs"]["text_offset"]);
+  for (size_t i = 0; i < got["tokens"].size(); ++i) {
+    EXPECT_NEAR(got["token_logprobs"][i].get<double>(), want["logprobs"]["token_logprobs"][i].get<double>(), 1e-4) << i;
+    ASSERT_EQ(got["top_logprobs"][i].size(), 2u) << i;
+    for (const auto& [tok, lp] : want["logprobs"]["top_logprobs"][i].items()) {
+      ASSERT_TRUE(got["top_logprobs"][i].contains(tok)) << i << " " << tok;
+      EXPECT_NEAR(got["top_logprobs"][i][tok].get<double>(), lp.get<double>(), 1e-4) << i;
+    }
+  }
+  EXPECT_EQ(streamed_logprobs(edge.port, "/v1/completions", ask(false, "speculative"), false)["tokens"],
+            direct_logprobs(cloud, false)["tokens"]);
 }
 
 TEST(EdgeLogprobs, CascadeGivesTheLogprobsOfTheAnswerItSends) {

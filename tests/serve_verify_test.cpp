@@ -268,3 +268,30 @@ TEST(ServeVerify, MemoryBudgetDropsTheLeastRecentlyUsedSession) {
   EXPECT_EQ(rc.status, 200) << rc.text;
   EXPECT_GE(s.metric("tandem_verify_sessions_evicted_total"), 1);
 }
+
+// "logprobs": N asks for the target's log-probabilities of the tokens a call returns (the
+// accepted drafts, then the server's own): the same as a completion's logprobs at those positions.
+TEST(ServeVerify, LogprobsOfTheReturnedTokensAreTheTargets) {
+  REQUIRE_MODELS();
+  ServeFixture s("stories260K-f32.gguf");
+  Drafter drafter("stories260K-q4_0.gguf");
+  const json want = s.post("/v1/completions", {{"prompt", "Once upon a time"}, {"max_tokens", 12}, {"temperature", 0},
+                                                {"logprobs", 2}}).body["choices"][0]["logprobs"];
+  const json run = tandem_run_greedy("stories260K-f32.gguf", "Once upon a time", 12);
+  std::vector<int32_t> context = run["prompt_tokens"];
+  const std::vector<int32_t> d = drafter.draft(context, 4);
+  const auto r = s.post("/v1/verify", {{"tokens", context}, {"draft", d}, {"logprobs", 2}});
+  ASSERT_EQ(r.status, 200) << r.text;
+  const int a = r.body["accepted"];
+  const json& lps = r.body["logprobs"];
+  ASSERT_EQ(lps.size(), size_t(a) + 1);
+  for (int i = 0; i <= a; ++i) {
+    EXPECT_EQ(lps[i]["token"], i < a ? d[size_t(i)] : r.body["token"].get<int32_t>());
+    EXPECT_NEAR(lps[i]["logprob"].get<double>(), want["token_logprobs"][i].get<double>(), 1e-4) << i;
+    ASSERT_EQ(lps[i]["top"].size(), 2u);
+    EXPECT_EQ(lps[i]["top"][0][0], lps[i]["token"]);  // greedy: the token is the most likely
+  }
+  // Without the field, none; out of range, 400.
+  EXPECT_FALSE(s.post("/v1/verify", {{"tokens", context}, {"draft", d}}).body.contains("logprobs"));
+  EXPECT_EQ(s.post("/v1/verify", {{"tokens", context}, {"draft", d}, {"logprobs", 21}}).status, 400);
+}

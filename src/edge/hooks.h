@@ -16,6 +16,7 @@
 
 #include "edge/config.h"
 #include "edge/connectivity.h"
+#include "edge/logprobs.h"
 #include "edge/router.h"
 #include "engine/vocab.h"
 #include "model/llama_model.h"
@@ -86,6 +87,9 @@ struct SpeculativeRequest {
   serve::GenerationParams gen;
   // Text as it is accepted; return false when the app went away (stop early).
   std::function<bool(const std::string& text)> on_text;
+  // With gen.top_logprobs >= 0: each token's log-probabilities (the cloud model's for verified
+  // tokens, the device model's for any it decoded alone), before its text.
+  std::function<void(std::vector<TokenProb>)> on_logprobs;
 };
 
 struct SpeculativeResult {

@@ -130,7 +130,6 @@ Plan Orchestrator::plan(const EdgeRequest& req) {
   in.policy = req.policy;
   in.keep_local = p.privacy.keep_local || req.keep_local;
   in.from_peer = req.from_peer;
-  in.wants_logprobs = req.parsed.gen.top_logprobs >= 0;
   in.privacy_failed = p.privacy.failed;
   in.device = device_.current();
   for (const auto& e : conn_.endpoints()) {
@@ -402,6 +401,7 @@ Outcome Orchestrator::execute(const EdgeRequest& req, const Plan& plan,
         sreq.prompt_tokens = plan.device_prompt;
         sreq.gen = run.gen;
         sreq.on_text = run.emit;
+        sreq.on_logprobs = run.logprobs;
         sr = speculative_->run(sreq);
         out.data_left_device = true;
         out.prompt_tokens_device += sr.prompt_tokens_device;

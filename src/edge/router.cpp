@@ -121,10 +121,6 @@ RouteDecision decide_route(const RouteInputs& in, const EdgeConfig& cfg) {
   // explain: the policy asked for speculation, so it is used wherever it is possible (reachable,
   // same vocabulary), even when the estimate says the plain cloud call would be faster.
   auto speculation_ok = [&](bool explain) {
-    if (in.wants_logprobs) {
-      if (explain) why.push_back("speculation:no_logprobs");
-      return false;
-    }
     if (affordable.empty() || !speculation()) {
       // No estimate: the runner is missing, or no reachable endpoint shares the device's
       // vocabulary (the orchestrator asks only about those); say which.

@@ -48,7 +48,6 @@ struct RouteInputs {
   bool keep_local = false;
   bool privacy_failed = false;  // the check could not run: fail closed
   bool from_peer = false;       // sent by another gateway (x-tandem-hop): answered here, never passed on
-  bool wants_logprobs = false;  // the app asked for logprobs: not SPECULATIVE (it has none to give)
   // 2 + 3. device and network
   DeviceState device;
   std::vector<EndpointView> endpoints;  // clouds and peers

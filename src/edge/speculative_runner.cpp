@@ -120,7 +120,13 @@ SpeculativeResult VerifySpeculativeRunner::run(const SpeculativeRequest& req) {
           emit(text.push(piece));
           return !app_gone && !text.stopped();
         },
-        /*stop_at_eog=*/!req.gen.ignore_eos);
+        /*stop_at_eog=*/!req.gen.ignore_eos,
+        req.on_logprobs && req.gen.top_logprobs >= 0
+            ? verify::LogprobCallback([&](const serve::TokenLogprob& t) {
+                req.on_logprobs(token_probs_from_json(serve::chat_logprobs_json({t}, *vocab_, req.gen.top_logprobs)));
+              })
+            : verify::LogprobCallback(),
+        std::max(0, req.gen.top_logprobs));
   } catch (const std::exception&) {
     // The server refused a call it will never accept: before any text the gateway falls back,
     // after some it continues on the device from that text.

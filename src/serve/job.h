@@ -32,6 +32,9 @@ struct TokenLogprob {
   float logprob = 0;
   std::vector<std::pair<int32_t, float>> top;  // most likely alternatives, best first
 };
+// The log-softmax of raw logits (temperature 1) at `token`, with the top_n most likely tokens
+// (ties: lower id first): what completions report as logprobs, and /v1/verify too.
+TokenLogprob token_logprob(const float* row, int32_t n_vocab, int32_t token, int top_n);
 
 struct StreamEvent {
   std::string text;                  // text delta, possibly empty
@@ -49,6 +52,7 @@ struct VerifyInput {
   std::vector<SparseDist> draft_probs;     // k draft distributions (sampling only)
   SamplerParams sampling;
   bool seeded = false;  // sampling.seed seeds this call's draws; else the session's generator
+  int top_logprobs = -1;  // >= 0: report the accepted and the server's tokens' log-probabilities
 };
 
 struct VerifyResult {
@@ -56,6 +60,7 @@ struct VerifyResult {
   int32_t token = -1;
   size_t n_past = 0;  // tokens the session holds afterwards
   uint64_t hash = 0;  // their token_hash
+  std::vector<TokenLogprob> logprobs;  // with top_logprobs >= 0: accepted drafts, then `token`
 };
 
 class Job {

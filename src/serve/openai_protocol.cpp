@@ -261,7 +261,7 @@ CompletionRequest parse_completion_request(const json& body, bool chat, int32_t 
 VerifyRequest parse_verify_request(const json& body, int32_t n_vocab, int32_t max_draft) {
   if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object", "", "invalid_json");
   check_fields(body, {"model", "session", "n_past", "past_hash", "tokens", "draft", "draft_probs", "temperature",
-                      "top_k", "top_p", "min_p", "seed"});
+                      "top_k", "top_p", "min_p", "seed", "logprobs"});
   VerifyRequest r;
   r.model = get_string(body, "model");
   if (auto it = body.find("session"); it != body.end() && !it->is_null()) {
@@ -294,6 +294,7 @@ VerifyRequest parse_verify_request(const json& body, int32_t n_vocab, int32_t ma
   sp.top_k = int(get_int(body, "top_k", 0, 0, 1 << 20));
   sp.min_p = float(get_number(body, "min_p", 0.0, 0, 1));
   r.seed_given = body.contains("seed") && !body["seed"].is_null();
+  r.top_logprobs = int(get_int(body, "logprobs", -1, 0, 20));
   sp.seed = uint64_t(get_int(body, "seed", 0, INT64_MIN, INT64_MAX));
 
   auto it = body.find("draft_probs");

@@ -57,6 +57,7 @@ struct VerifyRequest {
   std::vector<SparseDist> draft_probs;
   SamplerParams sampling;
   bool seed_given = false;
+  int top_logprobs = -1;  // "logprobs": N: the target's log-probabilities of the tokens returned
 };
 
 VerifyRequest parse_verify_request(const nlohmann::json& body, int32_t n_vocab, int32_t max_draft);

@@ -16,27 +16,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-// log-softmax of the raw logits (temperature 1) for one token and the top_n most likely ones.
-TokenLogprob logprobs_of(const float* row, int32_t n_vocab, int32_t token, int top_n) {
-  float mx = -INFINITY;
-  for (int32_t i = 0; i < n_vocab; ++i) mx = std::max(mx, row[i]);
-  double sum = 0;
-  for (int32_t i = 0; i < n_vocab; ++i) sum += std::exp(double(row[i]) - mx);
-  const double lse = double(mx) + std::log(sum);
-  TokenLogprob lp;
-  lp.token = token;
-  lp.logprob = float(double(row[token]) - lse);
-  if (top_n > 0) {
-    std::vector<int32_t> ids(static_cast<size_t>(n_vocab));
-    std::iota(ids.begin(), ids.end(), 0);
-    const size_t n = std::min<size_t>(size_t(top_n), ids.size());
-    std::partial_sort(ids.begin(), ids.begin() + ptrdiff_t(n), ids.end(),
-                      [&](int32_t a, int32_t b) { return row[a] > row[b] || (row[a] == row[b] && a < b); });
-    for (size_t i = 0; i < n; ++i) lp.top.emplace_back(ids[i], float(double(row[ids[i]]) - lse));
-  }
-  return lp;
-}
-
 }  // namespace
 
 TokenOrder prompt_token_order(size_t i, size_t L) {
@@ -364,7 +343,7 @@ void Scheduler::after_logits(Slot& s) {
   s.t_last_token = now;
   StreamEvent e;
   e.text = s.text->push(vocab_.piece(tok));
-  e.tokens.push_back(job.gen.top_logprobs >= 0 ? logprobs_of(row, ctx_->n_vocab(), tok, job.gen.top_logprobs)
+  e.tokens.push_back(job.gen.top_logprobs >= 0 ? token_logprob(row, ctx_->n_vocab(), tok, job.gen.top_logprobs)
                                                : TokenLogprob{tok, 0, {}});
   job.push(std::move(e));
   if (s.text->stopped()) return finish_completion(s, "stop");
@@ -429,7 +408,12 @@ void Scheduler::finish_verify(Slot& s) {
   ++ses.generation;
   s.session_id = ses.id;
   s.session_gen = ses.generation;
-  job.verify_result = VerifyResult{out.accepted, out.token, keep, ses.prefix_hash.back()};
+  job.verify_result = VerifyResult{out.accepted, out.token, keep, ses.prefix_hash.back(), {}};
+  if (in.top_logprobs >= 0)
+    for (int32_t j = 0; j <= out.accepted; ++j)
+      job.verify_result.logprobs.push_back(token_logprob(ctx_->logits(s.logits_row + j), ctx_->n_vocab(),
+                                                         j < out.accepted ? in.draft[size_t(j)] : out.token,
+                                                         in.top_logprobs));
   metrics_.verify_rounds++;
   metrics_.verify_draft_tokens += k;
   metrics_.verify_accepted_tokens += uint64_t(out.accepted);

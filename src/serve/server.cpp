@@ -461,6 +461,7 @@ void Server::handle_verify(const httplib::Request& req, httplib::Response& res) 
   job->verify.draft_probs = std::move(r.draft_probs);
   job->verify.sampling = r.sampling;
   job->verify.seeded = r.seed_given;
+  job->verify.top_logprobs = r.top_logprobs;
   submit(job);
   StreamEvent e;
   while (!job->pop(&e, std::chrono::milliseconds(1000)) || !e.final) {
@@ -468,13 +469,18 @@ void Server::handle_verify(const httplib::Request& req, httplib::Response& res) 
   if (e.error_status) throw ApiError(e.error_status, e.error);
   release.drop = false;
   const VerifyResult& v = job->verify_result;
-  send_json(res, 200,
-            {{"session", ses->id},
-             {"accepted", v.accepted},
-             {"token", v.token},
-             {"n_past", v.n_past},
-             {"past_hash", hash_hex(v.hash)},
-             {"model", cfg_.model_id}});
+  json answer = {{"session", ses->id},      {"accepted", v.accepted},         {"token", v.token},
+                 {"n_past", v.n_past},       {"past_hash", hash_hex(v.hash)}, {"model", cfg_.model_id}};
+  if (r.top_logprobs >= 0) {
+    json lps = json::array();
+    for (const auto& t : v.logprobs) {
+      json top = json::array();
+      for (const auto& [id, lp] : t.top) top.push_back({id, lp});
+      lps.push_back({{"token", t.token}, {"logprob", t.logprob}, {"top", top}});
+    }
+    answer["logprobs"] = lps;
+  }
+  send_json(res, 200, answer);
 }
 
 }  // namespace tandem::serve

@@ -37,6 +37,9 @@ struct SpeculativeSession::Run {
   int32_t max_tokens = 0;
   bool stop_at_eog = true;
   const TokenCallback* on_token = nullptr;
+  const LogprobCallback* on_logprob = nullptr;
+  int top_logprobs = 0;
+  const std::vector<serve::TokenLogprob>* round_logprobs = nullptr;  // the tokens being committed
   SpeculativeResult result;
   bool done = false;
   bool degraded = false;
@@ -113,7 +116,8 @@ void SpeculativeSession::close() {
 // ---- the generation loop ----
 
 SpeculativeResult SpeculativeSession::generate(std::span<const int32_t> prompt, const SamplerParams& sampling,
-                                               int32_t max_tokens, const TokenCallback& on_token, bool stop_at_eog) {
+                                               int32_t max_tokens, const TokenCallback& on_token, bool stop_at_eog,
+                                               const LogprobCallback& on_logprob, int top_logprobs) {
   validate(sampling);
   if (sampling.repeat_penalty != 1.f && sampling.repeat_last_n != 0)
     throw Error("speculative decoding cannot apply a repetition penalty (the verify protocol has none)");
@@ -131,6 +135,8 @@ SpeculativeResult SpeculativeSession::generate(std::span<const int32_t> prompt, 
   run.max_tokens = max_tokens;
   run.stop_at_eog = stop_at_eog;
   run.on_token = on_token ? &on_token : nullptr;
+  run.on_logprob = on_logprob ? &on_logprob : nullptr;
+  run.top_logprobs = std::max(0, top_logprobs);
   run.result.finish_reason = "length";
   run.limit = size_t(drafter_.n_ctx());
   run.result.tokens.reserve(size_t(max_tokens));
@@ -194,7 +200,9 @@ SpeculativeResult SpeculativeSession::generate(std::span<const int32_t> prompt, 
         r.accepted == k_sent && !run.ahead.tokens.empty() && run.ahead.tokens[0] == r.token;
     run.line.assign(call.draft.begin(), call.draft.begin() + r.accepted);
     run.line.push_back(r.token);
+    run.round_logprobs = r.logprobs.size() == run.line.size() ? &r.logprobs : nullptr;
     commit(run, run.line);
+    run.round_logprobs = nullptr;
     if (ahead_confirmed && !run.done) {
       st.ahead_kept += int64_t(run.ahead.tokens.size());
       run.draft.tokens.assign(run.ahead.tokens.begin() + 1, run.ahead.tokens.end());
@@ -268,6 +276,7 @@ VerifyCall SpeculativeSession::make_call(const Run& run, const Draft& d, bool pr
     c.min_p = run.sp.min_p;
     c.seed = round_seed(run.sp.seed, run.round);
   }
+  if (run.on_logprob) c.top_logprobs = run.top_logprobs;
   return c;
 }
 
@@ -400,7 +409,8 @@ bool SpeculativeSession::recover(Run& run, const VerifyReply& failed, int& attem
 }
 
 bool SpeculativeSession::commit(Run& run, std::span<const int32_t> tokens) {
-  for (int32_t t : tokens) {
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const int32_t t = tokens[i];
     if (run.done) break;
     if (run.stop_at_eog && vocab_.is_eog(t)) {
       run.result.finish_reason = "stop";
@@ -409,6 +419,7 @@ bool SpeculativeSession::commit(Run& run, std::span<const int32_t> tokens) {
     }
     run.ctx.push_back(t);
     run.result.tokens.push_back(t);
+    if (run.on_logprob && run.round_logprobs) (*run.on_logprob)((*run.round_logprobs)[i]);
     const std::string_view piece = vocab_.piece(t);
     run.result.text.append(piece);
     if (run.on_token && !(*run.on_token)(t, piece)) {
@@ -437,7 +448,11 @@ void SpeculativeSession::run_device_only(Run& run) {
   while (!run.done) {
     const float* logits = drafter_.logits_after(run.ctx, run.line);
     const int32_t t = run.sampler->sample(logits);
+    std::vector<serve::TokenLogprob> own;
+    if (run.on_logprob) own.push_back(serve::token_logprob(logits, drafter_.n_vocab(), t, run.top_logprobs));
+    run.round_logprobs = run.on_logprob ? &own : nullptr;
     commit(run, std::span<const int32_t>(&t, 1));
+    run.round_logprobs = nullptr;
   }
   run.result.stats.device_only_ms += ms_since(t0);
 }

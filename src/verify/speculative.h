@@ -90,6 +90,9 @@ struct SpeculativeResult {
 
 // Called with each committed token and its text; return false to stop.
 using TokenCallback = std::function<bool(int32_t token, std::string_view piece)>;
+// Called before a committed token's TokenCallback with its log-probability: the cloud model's
+// (from /v1/verify) for verified tokens, the device model's for tokens it decodes alone.
+using LogprobCallback = std::function<void(const serve::TokenLogprob&)>;
 
 class SpeculativeSession {
  public:
@@ -107,8 +110,10 @@ class SpeculativeSession {
   // Generates up to max_tokens tokens after the prompt. Sampling parameters: temperature,
   // top_k, top_p, min_p, seed (a repetition penalty is refused: the server's rejection rule does
   // not apply one). Throws Error on a vocabulary mismatch or a request the server rejects.
+  // on_logprob (optional): each token's log-probability and top_logprobs alternatives.
   SpeculativeResult generate(std::span<const int32_t> prompt, const SamplerParams& sampling, int32_t max_tokens,
-                             const TokenCallback& on_token = {}, bool stop_at_eog = true);
+                             const TokenCallback& on_token = {}, bool stop_at_eog = true,
+                             const LogprobCallback& on_logprob = {}, int top_logprobs = 0);
 
   // Expected tokens/s of speculation, the cloud alone and the device alone, now.
   Estimate estimate() const;

@@ -153,6 +153,7 @@ std::string VerifyClient::request_body(const VerifyCall& c) {
     }
   }
   if (c.seed) j["seed"] = int64_t(*c.seed);  // JSON integers are signed 64-bit there; same bits
+  if (c.top_logprobs >= 0) j["logprobs"] = c.top_logprobs;
   return j.dump();
 }
 
@@ -184,6 +185,14 @@ VerifyReply VerifyClient::verify(const VerifyCall& call) {
       out.token = j.at("token").get<int32_t>();
       out.n_past = j.at("n_past").get<int64_t>();
       out.past_hash = j.at("past_hash").get<std::string>();
+      if (call.top_logprobs >= 0 && j.contains("logprobs") && j["logprobs"].is_array()) {
+        for (const auto& e : j["logprobs"]) {
+          serve::TokenLogprob t{e.at("token").get<int32_t>(), e.at("logprob").get<float>(), {}};
+          for (const auto& a : e.at("top")) t.top.emplace_back(a.at(0).get<int32_t>(), a.at(1).get<float>());
+          out.logprobs.push_back(std::move(t));
+        }
+        if (out.logprobs.size() != size_t(out.accepted) + 1) out.logprobs.clear();  // not ours to guess
+      }
       out.kind = out.accepted >= 0 && size_t(out.accepted) <= call.draft.size() && out.token >= 0
                      ? VerifyReply::Kind::Ok
                      : VerifyReply::Kind::Fatal;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "serve/job.h"
 #include "serve/verify.h"
 
 namespace httplib {
@@ -49,6 +50,7 @@ struct VerifyCall {
   float temperature = 0, top_p = 1, min_p = 0;
   int32_t top_k = 0;
   std::optional<uint64_t> seed;
+  int top_logprobs = -1;  // >= 0: ask for the target's log-probabilities of the tokens returned
 };
 
 struct VerifyReply {
@@ -72,6 +74,7 @@ struct VerifyReply {
   int32_t token = -1;
   int64_t n_past = 0;
   std::string past_hash;
+  std::vector<serve::TokenLogprob> logprobs;  // when asked: accepted + 1 entries, else empty
   // SessionStale / SessionUnknown: what the server holds (0 tokens when unknown).
   int64_t server_n_past = 0;
   std::string server_past_hash;
