@@ -2,19 +2,13 @@
 
 #include <algorithm>
 
+#include "serve/openai_protocol.h"
+
 namespace tandem::edge {
 
 using nlohmann::json;
 
-namespace {
-
-json bytes_of(const std::string& s) {
-  json b = json::array();
-  for (unsigned char c : s) b.push_back(int(c));
-  return b;
-}
-
-}  // namespace
+using serve::bytes_of;
 
 std::vector<TokenProb> token_probs_from_json(const json& lp) {
   std::vector<TokenProb> out;

@@ -360,13 +360,11 @@ json completion_logprobs_json(const std::vector<TokenLogprob>& toks, const Vocab
   return json{{"tokens", tokens}, {"token_logprobs", lps}, {"top_logprobs", tops}, {"text_offset", offs}};
 }
 
-namespace {
 json bytes_of(const std::string& s) {
   json b = json::array();
   for (unsigned char c : s) b.push_back(int(c));
   return b;
 }
-}  // namespace
 
 json chat_logprobs_json(const std::vector<TokenLogprob>& toks, const Vocab& vocab, int top) {
   if (top < 0) return nullptr;

@@ -73,6 +73,8 @@ struct Usage {
 };
 nlohmann::json usage_json(const Usage& u);
 
+// A token's text as the array of its UTF-8 bytes (a chat logprobs entry's "bytes").
+nlohmann::json bytes_of(const std::string& s);
 // logprobs objects from the generated tokens (null when top_logprobs < 0).
 nlohmann::json completion_logprobs_json(const std::vector<TokenLogprob>& toks, const Vocab& vocab, int top,
                                         size_t text_offset);
