@@ -44,6 +44,17 @@ std::vector<TokenProb> token_probs_from_json(const json& lp) {
   return out;
 }
 
+std::vector<TokenProb> token_probs(std::span<const serve::TokenLogprob> toks, const Vocab& vocab) {
+  std::vector<TokenProb> out;
+  out.reserve(toks.size());
+  for (const auto& t : toks) {
+    TokenProb p{vocab.token_to_piece(t.token), double(t.logprob), {}};
+    for (const auto& [id, lp] : t.top) p.top.emplace_back(vocab.token_to_piece(id), double(lp));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 json chat_logprobs(const std::vector<TokenProb>& toks) {
   json content = json::array();
   for (const auto& t : toks) {

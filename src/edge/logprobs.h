@@ -7,9 +7,13 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "engine/vocab.h"
+#include "serve/job.h"
 
 namespace tandem::edge {
 
@@ -23,6 +27,8 @@ struct TokenProb {
 // {"tokens", "token_logprobs", "top_logprobs"}). An endpoint's JSON is not trusted: malformed
 // parts are skipped, never thrown on.
 std::vector<TokenProb> token_probs_from_json(const nlohmann::json& logprobs);
+// From a model's own tokens (the device's scheduler, the verify answer), their pieces in `vocab`.
+std::vector<TokenProb> token_probs(std::span<const serve::TokenLogprob> toks, const Vocab& vocab);
 
 nlohmann::json chat_logprobs(const std::vector<TokenProb>& toks);
 // text_offset: where the first token starts in the answer's text (echo included).

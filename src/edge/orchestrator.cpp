@@ -229,7 +229,7 @@ void Orchestrator::run_local(Run& run, const std::string& prefix, int64_t prefix
   std::function<void(const std::vector<serve::TokenLogprob>&)> on_tokens;
   if (to)
     on_tokens = [&](const std::vector<serve::TokenLogprob>& toks) {
-      to(token_probs_from_json(serve::chat_logprobs_json(toks, local_.vocab(), std::max(0, g.top_logprobs))));
+      to(token_probs(toks, local_.vocab()));
     };
   LocalResult r = local_.generate(tokens, g, want_logprobs, sink, held, on_tokens);
   out.prompt_tokens_device += r.prompt_tokens;

@@ -123,7 +123,7 @@ SpeculativeResult VerifySpeculativeRunner::run(const SpeculativeRequest& req) {
         /*stop_at_eog=*/!req.gen.ignore_eos,
         req.on_logprobs && req.gen.top_logprobs >= 0
             ? verify::LogprobCallback([&](const serve::TokenLogprob& t) {
-                req.on_logprobs(token_probs_from_json(serve::chat_logprobs_json({t}, *vocab_, req.gen.top_logprobs)));
+                req.on_logprobs(token_probs(std::span<const serve::TokenLogprob>(&t, 1), *vocab_));
               })
             : verify::LogprobCallback(),
         std::max(0, req.gen.top_logprobs));
