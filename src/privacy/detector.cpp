@@ -1,7 +1,9 @@
 #include "privacy/detector.h"
 
 #include <algorithm>
+#include <tuple>
 
+#include "privacy/normalize.h"
 #include "privacy/recognizers.h"
 
 namespace tandem::privacy {
@@ -67,8 +69,10 @@ bool Detector::wanted(PiiType t) const {
 }
 
 std::vector<Finding> Detector::candidates(std::string_view raw, std::optional<Clock::time_point> deadline) const {
-  std::string clean = sanitize_utf8(raw);
-  std::string_view text = clean;
+  // Patterns run on the folded text (full-width digits, other spaces and dashes, no invisible
+  // characters); findings are mapped back to spans of the original bytes.
+  const NormalizedText folded = normalize_for_detection(sanitize_utf8(raw));
+  std::string_view text = folded.text;
   auto check = [&] {
     if (deadline && Clock::now() > *deadline) throw DeadlineExceeded();
   };
@@ -88,8 +92,11 @@ std::vector<Finding> Detector::candidates(std::string_view raw, std::optional<Cl
   detail::find_persons(text, out);
   check();
   std::vector<Finding> wanted_only;
-  for (const Finding& f : out)
-    if (wanted(f.type)) wanted_only.push_back(f);
+  for (Finding f : out) {
+    if (!wanted(f.type)) continue;
+    std::tie(f.start, f.end) = folded.original_span(f.start, f.end);
+    wanted_only.push_back(f);
+  }
   return wanted_only;
 }
 

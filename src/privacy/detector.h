@@ -35,7 +35,8 @@ class Detector {
   explicit Detector(DetectorOptions options = {});
 
   // Findings sorted by start, non-overlapping, each at or above min_confidence. The text may be
-  // any bytes (invalid UTF-8 is scanned as if each bad byte were '?'). Throws DeadlineExceeded
+  // any bytes (invalid UTF-8 is scanned as if each bad byte were '?'); look-alike characters are
+  // folded first (normalize.h) and spans are of the original bytes. Throws DeadlineExceeded
   // when `deadline` passes between passes, tandem::Error when a pattern fails to match.
   std::vector<Finding> detect(std::string_view text, std::optional<Clock::time_point> deadline = {}) const;
 

@@ -82,10 +82,25 @@ void find_network(std::string_view text, Findings& out) {
   });
 }
 
+// A candidate with dots uses only dots, between groups of at least three digits.
+static bool dotted_groups_ok(std::string_view c) {
+  if (c.find('.') == std::string_view::npos) return true;
+  if (c.find_first_of(" -") != std::string_view::npos) return false;
+  size_t group = 0;
+  for (char ch : c) {
+    if (ch != '.') { ++group; continue; }
+    if (group < 3) return false;
+    group = 0;
+  }
+  return group >= 3;
+}
+
 void find_financial(std::string_view text, Findings& out) {
   // Cards: 13-19 digits in groups; when the whole run fails (a date or amount glued on), the
   // longest prefix ending at a group boundary that passes is taken.
-  static const Regex card(R"((?<![\w\-])\d(?:[ \-]?\d){12,22}(?![\w]))");
+  // Groups may also be separated by dots (4111.1111.1111.1111), but only in groups of three or
+  // more digits and with dots alone, so decimals and version strings stay out.
+  static const Regex card(R"((?<![\w\-.])\d(?:[ \-.]?\d){12,22}(?![\w]|\.\d))");
   card.for_each(text, [&](const Regex::Match& m) {
     // Digits after "DE83 " are the rest of an IBAN (one with a wrong check digit, if the IBAN
     // pass did not take it), not a card.
@@ -94,6 +109,9 @@ void find_financial(std::string_view text, Findings& out) {
         std::isdigit(static_cast<unsigned char>(text[m.start() - 2])) && text[m.start() - 1] == ' ')
       return;
     std::string_view c = text.substr(m.start(), m.end() - m.start());
+    // Mixed or short dotted groups: only the part before the first dot can be a card ("4111 1111
+    // 1111 1111.50").
+    if (!dotted_groups_ok(c)) c = c.substr(0, c.find('.'));
     for (size_t len = c.size(); len >= 13; --len) {
       if (len < c.size() && is_digit(c[len])) continue;  // end only at a group boundary
       if (!is_digit(c[len - 1])) continue;

@@ -42,7 +42,7 @@ bool luhn_valid(std::string_view digits) {
 
 bool card_number_valid(std::string_view candidate) {
   for (char c : candidate)
-    if (!is_digit(c) && c != ' ' && c != '-') return false;
+    if (!is_digit(c) && c != ' ' && c != '-' && c != '.') return false;
   std::string d = digits_only(candidate);
   if (d.size() < 13 || d.size() > 19) return false;
   // Issuer ranges in use start with 2 (Mastercard 2-series), 3 (Amex, Diners, JCB), 4 (Visa),
