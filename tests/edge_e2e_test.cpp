@@ -486,7 +486,7 @@ TEST(EdgeE2e, RequestsThatStayOnTheDeviceOpenNoConnection) {
   local(keep, "privacy:keep_local");
   json strict = completion(8, "complex", "", "Write to jane.doe@example.com about the party");
   strict["tandem"]["privacy"] = "strict";
-  local(strict, "privacy:keep_local");
+  local(strict, "privacy:strict_no_consent");
   local(completion(8, "complex", "local"), "policy:local");
   local(completion(8, "simple"), "complexity:hint_simple");
   ASSERT_EQ(put(edge.port, "/v1/device", {{"online", false}}).status, 200);

@@ -5,14 +5,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include <filesystem>
-#include <fstream>
-#include <thread>
-
-#include "edge/gateway.h"
-#include "edge/privacy_gate.h"
-#include "netsim/proxy.h"
-#include "serve_test_util.h"
+#include "edge_privacy_util.h"
 
 using namespace tandem;
 using namespace tandem::edge;
@@ -20,132 +13,9 @@ using test::json;
 
 namespace {
 
-// Echoes "You said: PROMPT" (completions) or the last message (chat), streamed 5 bytes per event
-// so that placeholders are split across chunks.
-class EchoCloud {
- public:
-  EchoCloud() {
-    srv_.Get("/health", [](const httplib::Request&, httplib::Response& res) { res.set_content("{}", "application/json"); });
-    srv_.Get("/v1/models", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content(R"({"object":"list","data":[{"id":"echo","object":"model"}]})", "application/json");
-    });
-    const auto handler = [](bool chat) {
-      return [chat](const httplib::Request& req, httplib::Response& res) {
-        const json body = json::parse(req.body);
-        const std::string text =
-            "You said: " + (chat ? body["messages"].back()["content"].get<std::string>() : body["prompt"].get<std::string>());
-        if (!body.value("stream", false)) {
-          json out = {{"id", "x"}, {"object", chat ? "chat.completion" : "text_completion"}, {"model", "echo"},
-                      {"usage", {{"prompt_tokens", 10}, {"completion_tokens", 10}, {"total_tokens", 20}}}};
-          out["choices"] = chat ? json::array({{{"index", 0}, {"message", {{"role", "assistant"}, {"content", text}}}, {"finish_reason", "stop"}}})
-                                : json::array({{{"index", 0}, {"text", text}, {"finish_reason", "stop"}}});
-          res.set_content(out.dump(), "application/json");
-          return;
-        }
-        std::string sse;
-        for (size_t i = 0; i < text.size(); i += 5) {
-          const std::string piece = text.substr(i, 5);
-          json c = {{"id", "x"}, {"object", chat ? "chat.completion.chunk" : "text_completion"}, {"model", "echo"}};
-          c["choices"] = chat ? json::array({{{"index", 0}, {"delta", {{"content", piece}}}, {"finish_reason", nullptr}}})
-                              : json::array({{{"index", 0}, {"text", piece}, {"finish_reason", nullptr}}});
-          sse += "data: " + c.dump() + "\n\n";
-        }
-        json last = {{"id", "x"}, {"object", chat ? "chat.completion.chunk" : "text_completion"}, {"model", "echo"}};
-        last["choices"] = chat ? json::array({{{"index", 0}, {"delta", json::object()}, {"finish_reason", "stop"}}})
-                               : json::array({{{"index", 0}, {"text", ""}, {"finish_reason", "stop"}}});
-        last["usage"] = {{"prompt_tokens", 10}, {"completion_tokens", 10}, {"total_tokens", 20}};
-        sse += "data: " + last.dump() + "\n\ndata: [DONE]\n\n";
-        res.set_content(sse, "text/event-stream");
-      };
-    };
-    srv_.Post("/v1/completions", handler(false));
-    srv_.Post("/v1/chat/completions", handler(true));
-    port_ = srv_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { srv_.listen_after_bind(); });
-    while (!srv_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~EchoCloud() {
-    srv_.stop();
-    thread_.join();
-  }
-  int port() const { return port_; }
-
- private:
-  httplib::Server srv_;
-  std::thread thread_;
-  int port_ = 0;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-struct WireFixture {
-  WireFixture() {
-    const auto dir = std::filesystem::temp_directory_path() / ("tandem-edge-privacy-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    capture = (dir / "up.bin").string();
-    std::filesystem::remove(capture);
-    netsim::ProxyConfig pc;
-    pc.upstream_port = cloud.port();
-    pc.capture_up = capture;
-    proxy = std::make_unique<netsim::Proxy>(pc);
-    const int proxy_port = proxy->start();
-    EdgeConfig c = default_config();
-    c.port = 0;
-    c.device_model = test::model_path("stories260K-q4_0.gguf");
-    c.device_chat_template = "chatml";  // the shared model has none; chat requests need one
-    c.device_ctx = 512;                 // (its own is 128 positions: too short for a conversation)
-    c.device_threads = 1;
-    c.state_source = "push";
-    c.probe_interval_ms = 0;
-    c.daily_usd = -1;
-    c.policy = "cloud";
-    EndpointConfig e;
-    e.name = "echo";
-    e.url = "http://127.0.0.1:" + std::to_string(proxy_port);
-    c.clouds = {e};
-    GatewayHooks hooks;
-    hooks.privacy = std::make_shared<DetectorPrivacyGate>();
-    gw = std::make_unique<Gateway>(c, hooks);
-    port = gw->start();
-  }
-  ~WireFixture() {
-    gw->stop();
-    proxy->stop();
-  }
-  // The answer text (streamed or not) and the tandem object.
-  std::pair<std::string, json> ask(json body, bool stream) {
-    body["stream"] = stream;
-    httplib::Client cl("127.0.0.1", port);
-    cl.set_read_timeout(60);
-    auto r = cl.Post("/v1/completions", body.dump(), "application/json");
-    EXPECT_TRUE(r);
-    if (!r) return {};
-    EXPECT_EQ(r->status, 200) << r->body;
-    if (!stream) {
-      const json j = json::parse(r->body);
-      return {j["choices"][0]["text"], j["tandem"]};
-    }
-    std::string text;
-    json tandem;
-    for (const auto& d : test::sse_data(r->body)) {
-      if (d == "[DONE]") continue;
-      const json j = json::parse(d);
-      if (j.contains("tandem")) tandem = j["tandem"];
-      if (j.contains("choices") && !j["choices"].empty() && j["choices"][0].contains("text"))
-        text += j["choices"][0]["text"].get<std::string>();
-    }
-    return {text, tandem};
-  }
-
-  EchoCloud cloud;
-  std::string capture;
-  std::unique_ptr<netsim::Proxy> proxy;
-  std::unique_ptr<Gateway> gw;
-  int port = 0;
-};
+using test::EchoCloud;
+using test::WireFixture;
+using test::slurp;
 
 const std::string kEmail = "jane.doe@example.org";
 const std::string kPhone = "+49 30 12345678";
@@ -175,18 +45,30 @@ TEST(EdgePrivacy, StandardRedactsOnTheWireAndRestoresTheAnswer) {
     EXPECT_EQ(wire.find(v), std::string::npos) << v << " crossed the wire";
 }
 
-// strict: a request with personal data stays on the device — not one byte of it is sent — and a
-// request without any goes out as usual.
-TEST(EdgePrivacy, StrictKeepsPersonalDataOnTheDevice) {
+// strict: nothing of a request leaves the device without the user's consent — whatever the
+// detector finds, a clean request included — and the answer says what consent would change. With
+// consent (body or header) the request leaves redacted, as under standard, and the answer is
+// restored.
+TEST(EdgePrivacy, StrictSendsNothingWithoutConsent) {
   TANDEM_REQUIRE_FILE(test::model_path("stories260K-q4_0.gguf"));
   WireFixture f;
   const auto [text, tandem] =
       f.ask({{"prompt", "My email is " + kEmail}, {"max_tokens", 16}, {"tandem", {{"privacy", "strict"}}}}, false);
   EXPECT_EQ(tandem["route"], "LOCAL") << tandem.dump();
   EXPECT_FALSE(tandem["data_left_device"].get<bool>());
+  // A request the detector finds nothing in stays too; the router would have sent it to the
+  // cloud, so the answer says where consent would send it and what would be replaced.
   const auto [text2, tandem2] =
       f.ask({{"prompt", "Tell me a story about a cat"}, {"max_tokens", 16}, {"tandem", {{"privacy", "strict"}}}}, false);
-  EXPECT_EQ(tandem2["route"], "CLOUD") << tandem2.dump();
+  EXPECT_EQ(tandem2["route"], "LOCAL") << tandem2.dump();
+  EXPECT_EQ(tandem2["reasons"][0], "privacy:strict_no_consent") << tandem2.dump();
+  EXPECT_TRUE(tandem2["privacy"]["consent_needed"].get<bool>());
+  EXPECT_EQ(tandem2["privacy"]["with_consent"]["route"], "CLOUD") << tandem2.dump();
+  EXPECT_NE(tandem2.value("notice", "").find("consent"), std::string::npos) << tandem2.dump();
+  const auto [text3, tandem3] = f.ask({{"prompt", "Write to " + kEmail + " about the cat"}, {"max_tokens", 16},
+                                       {"tandem", {{"privacy", "strict"}}}}, true);
+  EXPECT_EQ(tandem3["privacy"]["with_consent"]["would_redact"]["EMAIL"], 1) << tandem3.dump();
+  EXPECT_EQ(tandem3.dump().find(kEmail), std::string::npos) << "the answer's tandem object names a value";
   // A strict request the device cannot serve (longer than its context) is a clear error, not a
   // trip to the cloud.
   std::string longer = "My email is " + kEmail + ".";
@@ -198,12 +80,52 @@ TEST(EdgePrivacy, StrictKeepsPersonalDataOnTheDevice) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400) << r->body;
   EXPECT_NE(r->body.find("context"), std::string::npos) << r->body;
-  f.proxy->stop();
-  const std::string wire = slurp(f.capture);
+  // Consent, in the body or as a header: out, redacted, and the answer restored.
+  const std::string consented = "Tell me about the owl, then mail " + kEmail + ".";
+  const auto [text4, tandem4] = f.ask({{"prompt", consented}, {"max_tokens", 16},
+                                       {"tandem", {{"privacy", "strict"}, {"consent", true}}}}, false);
+  EXPECT_EQ(tandem4["route"], "CLOUD") << tandem4.dump();
+  EXPECT_EQ(text4, "You said: " + consented);
+  EXPECT_EQ(tandem4["privacy"]["redacted"]["EMAIL"], 1) << tandem4.dump();
+  auto [status, j] = f.post("/v1/completions", {{"prompt", "A story about a fox"}, {"max_tokens", 8}},
+                            {{"x-tandem-privacy", "strict"}, {"x-tandem-consent", "true"}});
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(j["tandem"]["route"], "CLOUD") << j.dump();
+  auto [bad, e] = f.post("/v1/completions", {{"prompt", "x"}}, {{"x-tandem-consent", "yes"}});
+  EXPECT_EQ(bad, 400);
+  EXPECT_EQ(e["error"]["param"], "x-tandem-consent") << e.dump();
+  const std::string wire = f.wire();
   EXPECT_EQ(wire.find(kEmail), std::string::npos);
   EXPECT_EQ(wire.find("My email is"), std::string::npos) << "a strict request crossed the wire";
   EXPECT_EQ(wire.find("The cat sat"), std::string::npos) << "a strict request crossed the wire";
-  EXPECT_NE(wire.find("a story about a cat"), std::string::npos);
+  EXPECT_EQ(wire.find("a story about a cat"), std::string::npos) << "a strict request crossed the wire";
+  EXPECT_NE(wire.find("Tell me about the owl, then mail [EMAIL_1]."), std::string::npos) << wire;
+  EXPECT_NE(wire.find("A story about a fox"), std::string::npos);
+}
+
+// A configured app's consent stands for its requests' (it asks its user itself).
+TEST(EdgePrivacy, AnAppConfiguredWithConsentLeavesRedacted) {
+  TANDEM_REQUIRE_FILE(test::model_path("stories260K-q4_0.gguf"));
+  ::setenv("TANDEM_TEST_TRUSTED_KEY", "trusted-key", 1);
+  ::setenv("TANDEM_TEST_OTHER_KEY", "other-key", 1);
+  WireFixture f([](EdgeConfig& c) {
+    c.privacy = "strict";
+    c.apps = {{.name = "trusted", .key_env = "TANDEM_TEST_TRUSTED_KEY", .consent = true},
+              {.name = "other", .key_env = "TANDEM_TEST_OTHER_KEY"}};
+  });
+  const json body = {{"prompt", "Mail " + kEmail + " about the owl."}, {"max_tokens", 8}};
+  auto [s1, trusted] = f.post("/v1/completions", body, {{"Authorization", "Bearer trusted-key"}});
+  EXPECT_EQ(s1, 200);
+  EXPECT_EQ(trusted["tandem"]["route"], "CLOUD") << trusted.dump();
+  EXPECT_TRUE(trusted["tandem"]["privacy"]["consent"].get<bool>());
+  auto [s2, other] = f.post("/v1/completions", body, {{"Authorization", "Bearer other-key"}});
+  EXPECT_EQ(s2, 200);
+  EXPECT_EQ(other["tandem"]["route"], "LOCAL") << other.dump();
+  const std::string wire = f.wire();
+  EXPECT_EQ(wire.find(kEmail), std::string::npos);
+  size_t sent = 0;
+  for (size_t at = wire.find("about the owl"); at != std::string::npos; at = wire.find("about the owl", at + 1)) ++sent;
+  EXPECT_EQ(sent, 1u) << "only the consenting app's request leaves";
 }
 
 // Fail closed: a detector that errors (or times out) keeps the request on the device, even when
@@ -214,9 +136,8 @@ TEST(EdgePrivacy, AFailingDetectorKeepsTheRequestLocal) {
     privacy::GuardOptions opt;
     opt.inject_failure = failure;
     DetectorPrivacyGate gate(opt);
-    const std::string prompt = "Tell me a story about a cat";
     PrivacyInput in;
-    in.prompt = &prompt;
+    in.texts = {"Tell me a story about a cat"};
     in.level = "standard";
     const PrivacyVerdict v = gate.inspect(in);
     EXPECT_TRUE(v.failed);

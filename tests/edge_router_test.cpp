@@ -381,3 +381,40 @@ TEST(EdgeRouter, LatencyTargetSendsToTheCloudOnlyWhenItCanMakeIt) {
   in.device_ms_per_token = 5;
   EXPECT_EQ(decide_route(in, c).route, Route::Local);
 }
+
+// Strict without consent: LOCAL whatever the request, the endpoints or the policy say, with its
+// own reason (an app's keep_local and a failed check come first).
+TEST(EdgeRouter, StrictWithoutConsentStaysOnTheDevice) {
+  for (const char* policy : {"auto", "cloud", "cascade", "speculative", "peer"}) {
+    RouteInputs in = base();
+    in.endpoints.push_back(peer("p"));
+    in.task_hint = "complex";
+    in.policy = policy;
+    in.privacy_no_consent = true;
+    in.speculation = estimate_of({"a", 100, 500});
+    const RouteDecision d = decide_route(in, cfg());
+    EXPECT_EQ(d.route, Route::Local) << policy;
+    EXPECT_TRUE(has(d, "privacy:strict_no_consent")) << policy;
+  }
+  RouteInputs in = base();
+  in.privacy_no_consent = true;
+  in.keep_local = true;
+  EXPECT_TRUE(has(decide_route(in, cfg()), "privacy:keep_local"));
+  in.privacy_failed = true;
+  EXPECT_TRUE(has(decide_route(in, cfg()), "privacy:check_failed"));
+}
+
+// A request that leaves redacted never goes SPECULATIVE (speculation sends the device's own
+// rendering of the prompt): the plain cloud call carries the redacted body instead.
+TEST(EdgeRouter, RedactedRequestsAreNotSpeculated) {
+  RouteInputs in = base();
+  in.task_hint = "complex";
+  in.speculation = estimate_of({"a", 100, 500});
+  EXPECT_EQ(decide_route(in, cfg()).route, Route::Speculative);
+  in.privacy_redacted = true;
+  EXPECT_EQ(decide_route(in, cfg()).route, Route::Cloud);
+  in.policy = "speculative";
+  const RouteDecision d = decide_route(in, cfg());
+  EXPECT_EQ(d.route, Route::Cloud);
+  EXPECT_TRUE(has(d, "speculation:redacted"));
+}

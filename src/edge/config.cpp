@@ -260,6 +260,7 @@ EdgeConfig parse_config(const std::string& text, const std::string& source_name)
       r.get("name", app.name);
       r.get("key_env", app.key_env);
       r.get("daily_usd", app.daily_usd);
+      r.get("consent", app.consent);
       r.finish();
       require(!app.name.empty(), r.key("name"), "is required");
       require(!app.key_env.empty(), r.key("key_env"), "is required (the environment variable holding the app's key)");
@@ -384,7 +385,8 @@ std::string default_config_toml() {
     << "# [[app]]\n"
     << "# name = \"notes\"                  # the name the ledger and report use (never the key)\n"
     << "# key_env = \"NOTES_APP_KEY\"       # environment variable holding the key (Authorization: Bearer KEY)\n"
-    << "# daily_usd = -1.0                # this app's daily budget; negative: none\n\n"
+    << "# daily_usd = -1.0                # this app's daily budget; negative: none\n"
+    << "# consent = false                 # strict privacy: its requests may leave the device, redacted (it asks its user)\n\n"
     << "[connectivity]\n"
     << "probe_interval_ms = " << d.probe_interval_ms << "         # GET /health on every endpoint this often (0: only real calls measure)\n"
     << "probe_timeout_ms = " << d.probe_timeout_ms << "          # a probe slower than this failed\n"

@@ -26,6 +26,9 @@ struct AppConfig {
   std::string name;
   std::string key_env;      // environment variable holding the app's key
   double daily_usd = -1;    // per-app daily budget; negative: none
+  // Under strict privacy, this app's requests carry the user's consent to leave the device
+  // (redacted): the app asks its user itself. Without it each request must say so.
+  bool consent = false;
 };
 
 struct EdgeConfig {

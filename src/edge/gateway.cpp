@@ -70,6 +70,7 @@ std::string fmt_double(double v) {
 struct Extensions {
   std::string route, task, privacy;
   bool keep_local = false;
+  bool consent = false;  // the user allows this request to leave the device (strict privacy)
 };
 
 Extensions take_extensions(json& body, const httplib::Request& req) {
@@ -78,6 +79,12 @@ Extensions take_extensions(json& body, const httplib::Request& req) {
   x.task = req.get_header_value("x-tandem-task");
   x.privacy = req.get_header_value("x-tandem-privacy");
   x.keep_local = req.get_header_value("x-tandem-keep-local") == "true";
+  if (req.has_header("x-tandem-consent")) {
+    const std::string c = req.get_header_value("x-tandem-consent");
+    if (c != "true" && c != "false")
+      throw ApiError(400, "x-tandem-consent must be true or false", "x-tandem-consent", "invalid_value");
+    x.consent = c == "true";
+  }
   if (body.is_object() && body.contains("tandem")) {
     const json t = body["tandem"];
     body.erase("tandem");
@@ -87,7 +94,8 @@ Extensions take_extensions(json& body, const httplib::Request& req) {
       else if (k == "task" && v.is_string()) x.task = v.get<std::string>();
       else if (k == "privacy" && v.is_string()) x.privacy = v.get<std::string>();
       else if (k == "keep_local" && v.is_boolean()) x.keep_local = v.get<bool>();
-      else throw ApiError(400, "unknown or mistyped field 'tandem." + k + "' (route, task, privacy, keep_local)",
+      else if (k == "consent" && v.is_boolean()) x.consent = v.get<bool>();
+      else throw ApiError(400, "unknown or mistyped field 'tandem." + k + "' (route, task, privacy, keep_local, consent)",
                           "tandem." + k, "unknown_parameter");
     }
   }
@@ -463,6 +471,9 @@ void Gateway::handle_completion(const httplib::Request& http_req, httplib::Respo
   req->task_hint = x.task;
   req->privacy_level = x.privacy.empty() ? cfg_.privacy : x.privacy;
   req->keep_local = x.keep_local;
+  req->consent = x.consent;
+  for (const auto& a : cfg_.apps)
+    if (a.consent && a.name == req->app) req->consent = true;
   req->from_peer = !http_req.get_header_value("x-tandem-hop").empty();
 
   auto plan = std::make_shared<Plan>(orch_->plan(*req));

@@ -39,20 +39,25 @@ class AnswerRestorer {
 };
 
 struct PrivacyInput {
-  bool chat = false;
-  const std::vector<serve::ChatMessageIn>* messages = nullptr;  // chat
-  const std::string* prompt = nullptr;                          // /v1/completions (text prompt)
-  std::string level;  // strict, standard or open (config policy.privacy, or the request's)
+  // Every text of the request that a tier would send off the device (edge/outbound.h), in the
+  // outbound order: message contents and names first, then the other text fields.
+  std::vector<std::string> texts;
+  std::string level;     // strict, standard or open (config policy.privacy, or the request's)
+  bool consent = false;  // the user allowed this request to leave the device (matters under strict)
   std::string app;
 };
 
 struct PrivacyVerdict {
   bool keep_local = false;  // must never leave the device
   bool failed = false;      // the check could not run: the gateway keeps the request local
-  // What may leave the device instead of the original (set only when `redacted`).
+  // strict without consent: kept on the device whatever was found (the findings only inform).
+  bool needs_consent = false;
+  std::string level;        // the level that was applied
+  bool consent = false;
+  // What may leave the device instead of the original texts, one per input text (set only when
+  // `redacted`).
   bool redacted = false;
-  std::vector<serve::ChatMessageIn> messages;
-  std::string prompt;
+  std::vector<std::string> texts;
   std::shared_ptr<AnswerRestorer> restorer;  // null: the answer needs no restoring
   std::map<std::string, int> found;          // PII type -> count
   std::map<std::string, int> redacted_counts;

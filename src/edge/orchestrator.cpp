@@ -4,6 +4,7 @@
 #include <random>
 
 #include "edge/complexity.h"
+#include "edge/outbound.h"
 #include "engine/vocab.h"
 #include "serve/text_stream.h"
 
@@ -50,9 +51,21 @@ json tandem_object(const Plan& plan, const Outcome& out) {
   if (plan.decision.max_tokens_cap) t["max_tokens_cap"] = *plan.decision.max_tokens_cap;
   if (out.spec_rounds > 0)
     t["speculative"] = {{"rounds", out.spec_rounds}, {"drafted", out.spec_drafted}, {"accepted", out.spec_accepted}};
-  t["privacy"] = {{"detector", plan.privacy.detector},
-                  {"found", plan.privacy.found},
-                  {"redacted", plan.privacy.redacted_counts}};
+  json privacy = {{"detector", plan.privacy.detector},
+                 {"level", plan.privacy.level},
+                 {"consent", plan.privacy.consent},
+                 {"found", plan.privacy.found},
+                 {"redacted", plan.privacy.redacted_counts}};
+  if (plan.privacy.needs_consent) {
+    privacy["consent_needed"] = true;
+    // What consent would change: where it would run, and what would leave in place of values
+    // (types and counts only).
+    if (plan.with_consent)
+      privacy["with_consent"] = {{"route", route_name(plan.with_consent->route)},
+                                 {"reasons", plan.with_consent->reasons},
+                                 {"would_redact", plan.privacy.found}};
+  }
+  t["privacy"] = privacy;
   return t;
 }
 
@@ -76,22 +89,53 @@ const EndpointConfig* Orchestrator::primary_cloud() const {
   return best;
 }
 
+PrivacyVerdict Orchestrator::inspect_privacy(const EdgeRequest& req, const std::vector<std::string>& texts) {
+  PrivacyInput pi;
+  pi.texts = texts;
+  pi.level = req.privacy_level;
+  pi.consent = req.consent;
+  pi.app = req.app;
+  PrivacyVerdict v;
+  try {
+    v = privacy_->inspect(pi);
+  } catch (const std::exception&) {
+    v = PrivacyVerdict{};
+    v.failed = true;
+  }
+  if (v.detector.empty()) v.detector = detector_;
+  v.level = req.privacy_level;
+  v.consent = req.consent;
+  // Strict never depends on what a detector finds: without consent nothing leaves, whichever
+  // gate is installed (one that detects nothing included).
+  if (req.privacy_level == "strict" && !req.consent) {
+    v.needs_consent = true;
+    v.keep_local = true;
+    v.redacted = false;
+  }
+  return v;
+}
+
+void Orchestrator::explain_consent(const RouteInputs& in, Plan& p) const {
+  if (!p.privacy.needs_consent || !has_reason(p.decision.reasons, "privacy:strict_no_consent")) return;
+  // Where consent would send it (redacted; no speculation, which may measure the network).
+  RouteInputs consented = in;
+  consented.privacy_no_consent = false;
+  consented.privacy_redacted = true;
+  consented.speculation = nullptr;
+  RouteDecision would = decide_route(consented, cfg_);
+  if (would.route == Route::Local) return;
+  p.decision.notice = "strict privacy: answered on the device without your consent; the router would have sent it to " +
+                      std::string(route_name(would.route)) + " (" + (would.reasons.empty() ? "" : would.reasons.front()) +
+                      "). With consent (tandem.consent or x-tandem-consent: true) it leaves redacted.";
+  p.with_consent = std::move(would);
+}
+
 Plan Orchestrator::plan(const EdgeRequest& req) {
   Plan p;
   const auto& r = req.parsed;
-  PrivacyInput pi;
-  pi.chat = req.chat;
-  pi.messages = &r.messages;
-  pi.prompt = &r.prompt_text;
-  pi.level = req.privacy_level;
-  pi.app = req.app;
-  try {
-    p.privacy = privacy_->inspect(pi);
-  } catch (const std::exception&) {
-    p.privacy = PrivacyVerdict{};
-    p.privacy.failed = true;
-  }
-  if (p.privacy.detector.empty()) p.privacy.detector = detector_;
+  if (!req.chat && r.prompt_is_tokens) p.token_prompt_text = local_.vocab().detokenize(r.prompt_tokens);
+  p.outbound_texts = outbound_texts(req.body, req.chat, p.token_prompt_text);
+  p.privacy = inspect_privacy(req, p.outbound_texts);
 
   std::string user_text;
   if (req.chat) {
@@ -101,7 +145,7 @@ Plan Orchestrator::plan(const EdgeRequest& req) {
       if (m.role == "user") user_text += m.content + "\n";
   } else if (r.prompt_is_tokens) {
     p.device_prompt = r.prompt_tokens;
-    p.device_prompt_text = local_.vocab().detokenize(r.prompt_tokens);
+    p.device_prompt_text = p.token_prompt_text;
     user_text = p.device_prompt_text;
   } else {
     p.device_prompt_text = r.prompt_text;
@@ -128,7 +172,9 @@ Plan Orchestrator::plan(const EdgeRequest& req) {
 
   RouteInputs in;
   in.policy = req.policy;
-  in.keep_local = p.privacy.keep_local || req.keep_local;
+  in.keep_local = (p.privacy.keep_local && !p.privacy.needs_consent) || req.keep_local;
+  in.privacy_no_consent = p.privacy.needs_consent;
+  in.privacy_redacted = p.privacy.redacted;
   in.from_peer = req.from_peer;
   in.privacy_failed = p.privacy.failed;
   in.device = device_.current();
@@ -158,7 +204,7 @@ Plan Orchestrator::plan(const EdgeRequest& req) {
     std::lock_guard<std::mutex> lk(mu_);
     in.cloud_ms_per_token = cloud_ms_per_token_;
   }
-  if (speculative_) {
+  if (speculative_ && !p.privacy.redacted) {
     // The estimate for the first usable cloud endpoint whose vocabulary matches, made only if the
     // router asks (it may calibrate over the network).
     for (const auto& v : in.endpoints) {
@@ -173,6 +219,7 @@ Plan Orchestrator::plan(const EdgeRequest& req) {
     }
   }
   p.decision = decide_route(in, cfg_);
+  explain_consent(in, p);
   if (p.decision.max_tokens_cap) p.max_tokens = std::min(p.max_tokens, *p.decision.max_tokens_cap);
   return p;
 }
@@ -185,18 +232,10 @@ serve::GenerationParams Orchestrator::gen_params(const EdgeRequest& req, const P
 }
 
 json Orchestrator::endpoint_body(const EdgeRequest& req, const Plan& plan) const {
-  json b = req.body;
-  b.erase("max_completion_tokens");
+  // Only allow-listed fields leave (edge/outbound.h), with the texts the privacy check passed.
+  json b = outbound_body(req.body, req.chat, plan.privacy.redacted ? plan.privacy.texts : plan.outbound_texts,
+                         plan.token_prompt_text);
   b["max_tokens"] = plan.max_tokens;
-  if (plan.privacy.redacted) {
-    if (req.chat) {
-      json msgs = json::array();
-      for (const auto& m : plan.privacy.messages) msgs.push_back({{"role", m.role}, {"content", m.content}});
-      b["messages"] = msgs;
-    } else {
-      b["prompt"] = plan.privacy.prompt;
-    }
-  }
   return b;
 }
 

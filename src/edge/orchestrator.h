@@ -39,6 +39,7 @@ struct EdgeRequest {
   std::string policy;               // config default, or the request's "tandem": {"route"}
   std::string task_hint;            // "tandem": {"task"}
   std::string privacy_level;
+  bool consent = false;             // "tandem": {"consent": true}, x-tandem-consent, or the app's config
   bool keep_local = false;          // "tandem": {"keep_local": true}
   bool from_peer = false;           // x-tandem-hop: another gateway's call (answered on this device)
   int64_t arrival_unix_ms = 0;
@@ -48,6 +49,10 @@ struct EdgeRequest {
 struct Plan {
   RouteDecision decision;
   PrivacyVerdict privacy;
+  // Kept on the device for want of consent (strict): where consent would have sent it.
+  std::optional<RouteDecision> with_consent;
+  std::vector<std::string> outbound_texts;  // the texts an endpoint would receive, unredacted
+  std::string token_prompt_text;            // a token prompt's text (what the privacy check saw)
   std::string device_prompt_text;       // the prompt as the device model sees it
   std::vector<int32_t> device_prompt;   // its tokens
   int64_t max_tokens = 0;               // after caps
@@ -100,6 +105,10 @@ class Orchestrator {
 
  private:
   struct Run;  // one execute() call's state (orchestrator.cpp)
+  // The privacy gate's verdict on the texts that would leave, with strict's consent rule applied.
+  PrivacyVerdict inspect_privacy(const EdgeRequest& req, const std::vector<std::string>& texts);
+  // Strict without consent: where consent would have sent the request, for the answer.
+  void explain_consent(const RouteInputs& in, Plan& p) const;
   void run_endpoints(Run& run, const std::vector<std::string>& names, const std::function<void()>& device_fallback);
   // The device answers: from the prompt, or continuing after `prefix` (the answer's text so far,
   // which stood for prefix_tokens of max_tokens). The app has all of it but its last `held`

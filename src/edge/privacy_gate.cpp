@@ -25,39 +25,32 @@ class PlaceholderRestorer : public AnswerRestorer {
 PrivacyVerdict DetectorPrivacyGate::inspect(const PrivacyInput& in) {
   PrivacyVerdict v;
   v.detector = "tandem-pii";
+  v.level = in.level;
+  v.consent = in.consent;
   const auto level = privacy::parse_privacy_level(in.level);
   if (!level) {  // an unknown level cannot be honoured: fail closed
     v.failed = true;
     v.keep_local = true;
     return v;
   }
-  std::vector<std::string> texts;
-  if (in.chat && in.messages) {
-    for (const auto& m : *in.messages) texts.push_back(m.content);
-  } else if (in.prompt) {
-    texts.push_back(*in.prompt);
-  }
+  // Under strict the detector informs, it does not decide: without consent nothing leaves, and
+  // what consent would send is the request redacted as under standard.
+  const bool strict = *level == privacy::PrivacyLevel::Strict;
+  v.needs_consent = strict && !in.consent;
+  const privacy::PrivacyLevel applied = strict ? privacy::PrivacyLevel::Standard : *level;
   auto map = std::make_shared<privacy::PlaceholderMap>();
-  const privacy::GuardResult r = guard_.check(texts, *level, *map);
+  const privacy::GuardResult r = guard_.check(in.texts, applied, *map);
   v.found = r.counts;
-  v.failed = r.error && *level != privacy::PrivacyLevel::Open;
-  switch (r.decision) {
-    case privacy::Decision::KeepLocal:
-      v.keep_local = true;
-      break;
-    case privacy::Decision::Redact:
-      v.redacted = true;
-      v.redacted_counts = r.counts;
-      if (in.chat && in.messages) {
-        v.messages = *in.messages;
-        for (size_t i = 0; i < v.messages.size() && i < r.texts.size(); ++i) v.messages[i].content = r.texts[i];
-      } else if (!r.texts.empty()) {
-        v.prompt = r.texts[0];
-      }
-      v.restorer = std::make_shared<PlaceholderRestorer>(map);
-      break;
-    case privacy::Decision::Allow:
-      break;
+  v.failed = r.error && applied != privacy::PrivacyLevel::Open;
+  if (v.needs_consent || r.decision == privacy::Decision::KeepLocal) {
+    v.keep_local = true;
+    return v;
+  }
+  if (r.decision == privacy::Decision::Redact) {
+    v.redacted = true;
+    v.redacted_counts = r.counts;
+    v.texts = r.texts;
+    v.restorer = std::make_shared<PlaceholderRestorer>(map);
   }
   return v;
 }

@@ -1,7 +1,9 @@
-// The gateway's PrivacyGate on the PII detector of src/privacy (docs/privacy.md): strict keeps a
-// request with personal data on the device, standard sends it out with typed placeholders and
-// restores the values in the answer (also across streamed chunks), open changes nothing. It
-// fails closed: a detector error or timeout keeps the request on the device.
+// The gateway's PrivacyGate on the PII detector of src/privacy (docs/privacy.md): strict keeps
+// every request on the device unless the user consented (then it leaves redacted, as under
+// standard; the findings without consent only say what consent would send), standard sends it
+// out with typed placeholders and restores the values in the answer (also across streamed
+// chunks), open changes nothing. It fails closed: a detector error or timeout keeps the request
+// on the device.
 //
 // Placeholders are consistent across a conversation's turns because an app resends the whole
 // conversation with each request: the map is filled in message order, so a value keeps the

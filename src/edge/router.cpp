@@ -56,6 +56,7 @@ RouteDecision decide_route(const RouteInputs& in, const EdgeConfig& cfg) {
   // 1. Privacy beats everything.
   if (in.privacy_failed) return local("privacy:check_failed");
   if (in.keep_local) return local("privacy:keep_local");
+  if (in.privacy_no_consent) return local("privacy:strict_no_consent");
   if (in.from_peer) return local("mesh:from_peer");
   if (in.policy == "local") return local("policy:local");
 
@@ -121,6 +122,11 @@ RouteDecision decide_route(const RouteInputs& in, const EdgeConfig& cfg) {
   // explain: the policy asked for speculation, so it is used wherever it is possible (reachable,
   // same vocabulary), even when the estimate says the plain cloud call would be faster.
   auto speculation_ok = [&](bool explain) {
+    // Speculation sends the device's rendering of the prompt, not the redacted body.
+    if (in.privacy_redacted) {
+      if (explain) why.push_back("speculation:redacted");
+      return false;
+    }
     if (affordable.empty() || !speculation()) {
       // No estimate: the runner is missing, or no reachable endpoint shares the device's
       // vocabulary (the orchestrator asks only about those); say which.

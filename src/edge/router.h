@@ -2,7 +2,8 @@
 // where it runs and why. No network, no clocks, no model: everything comes in as RouteInputs
 // (the device's next-token entropy as a callback, measured only if the decision needs it), so
 // every rule is unit-testable. The order of the inputs, strongest first (docs/edge.md):
-//   1. privacy: keep-local (or a failed check) means LOCAL, whatever else holds;
+//   1. privacy: keep-local, strict without consent, or a failed check means LOCAL, whatever else
+//      holds;
 //   2. connectivity: no usable endpoint means LOCAL with a notice and capped max_tokens;
 //   3. device state: low battery and discharging, thermal at/above the threshold, low memory:
 //      offload (cloud, else a peer);
@@ -47,6 +48,8 @@ struct RouteInputs {
   // 1. privacy
   bool keep_local = false;
   bool privacy_failed = false;  // the check could not run: fail closed
+  bool privacy_no_consent = false;  // strict without the user's consent: nothing may leave
+  bool privacy_redacted = false;    // the request leaves redacted: only whole-body routes (no speculation)
   bool from_peer = false;       // sent by another gateway (x-tandem-hop): answered here, never passed on
   // 2 + 3. device and network
   DeviceState device;

@@ -169,22 +169,35 @@ void parse_sampling(const json& body, CompletionRequest& r) {
 
 }  // namespace
 
-CompletionRequest parse_completion_request(const json& body, bool chat, int32_t n_vocab) {
-  if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object", "", "invalid_json");
-  CompletionRequest r;
-  r.chat = chat;
+const std::set<std::string>& accepted_request_fields(bool chat) {
   static const std::set<std::string> common = {
       "model", "max_tokens", "temperature", "top_p", "top_k", "min_p", "repeat_penalty", "repeat_last_n", "seed",
       "stop", "stream", "stream_options", "n", "presence_penalty", "frequency_penalty", "logit_bias", "user",
       "session", "ignore_eos", "logprobs"};
-  std::set<std::string> known = common;
-  if (chat) {
-    known.insert({"messages", "max_completion_tokens", "top_logprobs", "response_format", "tools", "tool_choice",
-                  "parallel_tool_calls", "store", "metadata", "service_tier"});
-  } else {
-    known.insert({"prompt", "echo", "best_of", "suffix"});
-  }
-  check_fields(body, known);
+  static const std::set<std::string> for_chat = [] {
+    std::set<std::string> k = common;
+    k.insert({"messages", "max_completion_tokens", "top_logprobs", "response_format", "tools", "tool_choice",
+              "parallel_tool_calls", "store", "metadata", "service_tier"});
+    return k;
+  }();
+  static const std::set<std::string> for_completions = [] {
+    std::set<std::string> k = common;
+    k.insert({"prompt", "echo", "best_of", "suffix"});
+    return k;
+  }();
+  return chat ? for_chat : for_completions;
+}
+
+const std::set<std::string>& accepted_message_fields() {
+  static const std::set<std::string> k = {"role", "content", "name", "tool_calls", "tool_call_id"};
+  return k;
+}
+
+CompletionRequest parse_completion_request(const json& body, bool chat, int32_t n_vocab) {
+  if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object", "", "invalid_json");
+  CompletionRequest r;
+  r.chat = chat;
+  check_fields(body, accepted_request_fields(chat));
   parse_sampling(body, r);
   int64_t max_tokens = get_int(body, "max_tokens", -1, 0, INT32_MAX);
   if (chat) max_tokens = get_int(body, "max_completion_tokens", max_tokens, 0, INT32_MAX);

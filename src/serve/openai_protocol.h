@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,11 @@ struct CompletionRequest {
   bool echo = false;
   std::string user;  // "user" (or "session"): prefer the slot this user's last request used
 };
+
+// The top-level fields parse_completion_request accepts (any other is a 400), and the keys of a
+// chat message it knows (others are ignored).
+const std::set<std::string>& accepted_request_fields(bool chat);
+const std::set<std::string>& accepted_message_fields();
 
 // Throws ApiError (400) for malformed or unsupported fields; token ids are checked against n_vocab.
 CompletionRequest parse_completion_request(const nlohmann::json& body, bool chat, int32_t n_vocab);

@@ -65,6 +65,11 @@ function describe(t) {
   if (t.speculative) parts.push(`speculative: ${t.speculative.accepted}/${t.speculative.drafted} drafts accepted in ${t.speculative.rounds} rounds`);
   const redacted = Object.entries((t.privacy && t.privacy.redacted) || {});
   if (redacted.length) parts.push("redacted " + redacted.map(([k, n]) => `${k}×${n}`).join(", "));
+  const consent = t.privacy && t.privacy.with_consent;
+  if (consent) {
+    const would = Object.entries(consent.would_redact || {}).map(([k, n]) => `${k}×${n}`).join(", ");
+    parts.push(`kept on the device without consent (with it: ${consent.route}` + (would ? `, redacting ${would})` : ")"));
+  }
   if (t.failure) parts.push(`failure: ${t.failure}`);
   return parts;
 }
@@ -124,6 +129,7 @@ async function send(text) {
   const tandem = {};
   if ($("route").value) tandem.route = $("route").value;
   if ($("privacy").value) tandem.privacy = $("privacy").value;
+  if ($("consent").checked) tandem.consent = true;
   if (Object.keys(tandem).length) body.tandem = tandem;
 
   state.controller = new AbortController();

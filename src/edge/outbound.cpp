@@ -1,0 +1,165 @@
+#include "edge/outbound.h"
+
+#include <functional>
+#include <stdexcept>
+
+namespace tandem::edge {
+
+using nlohmann::json;
+
+const char* treatment_name(Treatment t) {
+  switch (t) {
+    case Treatment::Text: return "text";
+    case Treatment::Value: return "value";
+    case Treatment::Keyword: return "keyword";
+    case Treatment::Dropped: return "dropped";
+  }
+  return "dropped";
+}
+
+namespace {
+
+// The sampling and output controls both endpoints share: numbers and booleans.
+constexpr FieldRule kValueRules[] = {
+    {"max_tokens", Treatment::Value},     {"temperature", Treatment::Value},    {"top_p", Treatment::Value},
+    {"top_k", Treatment::Value},          {"min_p", Treatment::Value},          {"repeat_penalty", Treatment::Value},
+    {"repeat_last_n", Treatment::Value},  {"seed", Treatment::Value},           {"stream", Treatment::Value},
+    {"n", Treatment::Value},              {"presence_penalty", Treatment::Value},
+    {"frequency_penalty", Treatment::Value}, {"ignore_eos", Treatment::Value}, {"logprobs", Treatment::Value},
+};
+
+std::vector<FieldRule> make_rules(bool chat) {
+  std::vector<FieldRule> r;
+  // Texts first, the conversation before everything else.
+  r.push_back({chat ? "messages" : "prompt", Treatment::Text});
+  for (const char* f : {"stop", "user", "session"}) r.push_back({f, Treatment::Text});
+  r.insert(r.end(), std::begin(kValueRules), std::end(kValueRules));
+  // The gateway sets the model (the endpoint's) and max_tokens (after its caps) itself.
+  r.push_back({"model", Treatment::Dropped});
+  r.push_back({"logit_bias", Treatment::Dropped});  // only {} is accepted
+  r.push_back({"stream_options", Treatment::Dropped});  // the cloud client sets its own
+  if (chat) {
+    r.push_back({"top_logprobs", Treatment::Value});
+    r.push_back({"max_completion_tokens", Treatment::Dropped});  // sent as max_tokens
+    // Only {"type": "text"} is accepted, which is the default; tools are refused unless empty.
+    for (const char* f : {"response_format", "tools", "tool_choice", "parallel_tool_calls"})
+      r.push_back({f, Treatment::Dropped});
+    // Asking an endpoint to keep the conversation, or handing it the app's own labels, is not
+    // needed to answer and is left out.
+    for (const char* f : {"store", "metadata", "service_tier"}) r.push_back({f, Treatment::Dropped});
+  } else {
+    r.push_back({"best_of", Treatment::Value});
+    r.push_back({"echo", Treatment::Dropped});    // the gateway echoes the prompt itself
+    r.push_back({"suffix", Treatment::Dropped});  // only "" is accepted
+  }
+  return r;
+}
+
+bool plain_value(const json& v) { return v.is_number() || v.is_boolean(); }
+
+using TextFn = std::function<std::string(const std::string&)>;
+
+// A string, or an array of strings, through `text`; anything else is not forwarded.
+json text_value(const json& v, const TextFn& text) {
+  if (v.is_string()) return text(v.get<std::string>());
+  if (!v.is_array()) return nullptr;
+  json out = json::array();
+  for (const auto& s : v)
+    if (s.is_string()) out.push_back(text(s.get<std::string>()));
+  return out;
+}
+
+json message_out(const json& m, const TextFn& text) {
+  json out = json::object();
+  if (!m.is_object()) return out;
+  for (const FieldRule& rule : message_field_rules()) {
+    const auto it = m.find(std::string(rule.field));
+    if (it == m.end() || it->is_null()) continue;
+    const std::string key(rule.field);
+    if (rule.treatment == Treatment::Keyword) {
+      static const char* roles[] = {"system", "developer", "user", "assistant", "tool"};
+      for (const char* role : roles)
+        if (it->is_string() && *it == role) out[key] = role;
+    } else if (rule.treatment == Treatment::Text && key == "content" && it->is_array()) {
+      json parts = json::array();
+      for (const auto& p : *it)
+        if (p.is_object() && p.value("type", "") == "text" && p.contains("text") && p["text"].is_string())
+          parts.push_back({{"type", "text"}, {"text", text(p["text"].get<std::string>())}});
+      out[key] = parts;
+    } else if (rule.treatment == Treatment::Text && it->is_string()) {
+      out[key] = text(it->get<std::string>());
+    }
+  }
+  return out;
+}
+
+// A prompt: a string, a batch of one, or token ids (checked as their text; sent as the redacted
+// text when that changed it).
+json prompt_out(const json& p, const std::string& token_text, const TextFn& text) {
+  const json& one = p.is_array() && p.size() == 1 && (p[0].is_string() || p[0].is_array()) ? p[0] : p;
+  if (one.is_string()) return text(one.get<std::string>());
+  if (!one.is_array()) return nullptr;
+  const std::string sent = text(token_text);
+  return sent == token_text ? one : json(sent);
+}
+
+json walk(const json& body, bool chat, const std::string& token_text, const TextFn& text) {
+  json out = json::object();
+  if (!body.is_object()) return out;
+  for (const FieldRule& rule : request_field_rules(chat)) {
+    const std::string key(rule.field);
+    const auto it = body.find(key);
+    if (it == body.end() || it->is_null() || rule.treatment == Treatment::Dropped) continue;
+    if (rule.treatment == Treatment::Value) {
+      if (plain_value(*it)) out[key] = *it;
+    } else if (key == "messages") {
+      if (!it->is_array()) continue;
+      json msgs = json::array();
+      for (const auto& m : *it) msgs.push_back(message_out(m, text));
+      out[key] = msgs;
+    } else if (key == "prompt") {
+      if (json p = prompt_out(*it, token_text, text); !p.is_null()) out[key] = p;
+    } else if (json v = text_value(*it, text); !v.is_null()) {
+      out[key] = v;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+const std::vector<FieldRule>& request_field_rules(bool chat) {
+  static const std::vector<FieldRule> for_chat = make_rules(true), for_completions = make_rules(false);
+  return chat ? for_chat : for_completions;
+}
+
+const std::vector<FieldRule>& message_field_rules() {
+  static const std::vector<FieldRule> rules = {{"content", Treatment::Text},
+                                               {"name", Treatment::Text},
+                                               {"tool_call_id", Treatment::Text},
+                                               {"role", Treatment::Keyword},
+                                               {"tool_calls", Treatment::Dropped}};  // only [] is accepted
+  return rules;
+}
+
+std::vector<std::string> outbound_texts(const json& body, bool chat, const std::string& token_prompt_text) {
+  std::vector<std::string> texts;
+  walk(body, chat, token_prompt_text, [&](const std::string& s) {
+    texts.push_back(s);
+    return s;
+  });
+  return texts;
+}
+
+json outbound_body(const json& body, bool chat, const std::vector<std::string>& texts,
+                   const std::string& token_prompt_text) {
+  size_t next = 0;
+  json out = walk(body, chat, token_prompt_text, [&](const std::string&) -> std::string {
+    if (next >= texts.size()) throw std::logic_error("outbound body: fewer texts than the body holds");
+    return texts[next++];
+  });
+  if (next != texts.size()) throw std::logic_error("outbound body: more texts than the body holds");
+  return out;
+}
+
+}  // namespace tandem::edge

@@ -1,0 +1,41 @@
+// What of an app's request leaves the device: the body an endpoint (cloud or peer) receives is
+// built from an allow-list of fields, each with a declared treatment, so a field nobody thought
+// about is dropped rather than forwarded unchecked:
+//   Text     forwarded after the privacy check: its strings are among the texts the guard
+//            checks, and are replaced by their redacted form under standard;
+//   Value    forwarded as is, but only when it is a number or a boolean (anything else drops it);
+//   Keyword  a string from a fixed set (a message's role), forwarded only when it is one of them;
+//   Dropped  never forwarded (the gateway sets it itself, or nothing it accepts needs it).
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tandem::edge {
+
+enum class Treatment { Text, Value, Keyword, Dropped };
+const char* treatment_name(Treatment t);
+
+struct FieldRule {
+  std::string_view field;
+  Treatment treatment;
+};
+
+// Top-level fields of /v1/chat/completions (chat) or /v1/completions bodies, in the order their
+// texts are checked (messages and the prompt first, so placeholders number in message order).
+const std::vector<FieldRule>& request_field_rules(bool chat);
+// Keys of one chat message.
+const std::vector<FieldRule>& message_field_rules();
+
+// Every text the outbound body would carry, in a fixed order. A prompt of token ids counts as
+// `token_prompt_text` (its detokenized text).
+std::vector<std::string> outbound_texts(const nlohmann::json& body, bool chat, const std::string& token_prompt_text = "");
+
+// The body to send: allow-listed fields only, with the texts replaced, in order, by `texts` (as
+// many as outbound_texts returned). A token prompt whose text was changed is sent as that text.
+nlohmann::json outbound_body(const nlohmann::json& body, bool chat, const std::vector<std::string>& texts,
+                             const std::string& token_prompt_text = "");
+
+}  // namespace tandem::edge

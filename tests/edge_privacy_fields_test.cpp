@@ -1,0 +1,234 @@
+// Every byte that leaves is checked: the body an endpoint receives is built from an allow-list of
+// fields (edge/outbound.h), each text among those the privacy check sees, so personal data in
+// `user`, `stop`, `session`, a message's `name`, content parts or `metadata` never crosses the
+// wire — and a field the parser learns to accept fails the coverage test until it has a treatment.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "edge/outbound.h"
+#include "edge/speculative_runner.h"
+#include "edge_privacy_util.h"
+#include "privacy/guard.h"
+#include "serve/openai_protocol.h"
+
+using namespace tandem;
+using namespace tandem::edge;
+using test::json;
+
+namespace {
+
+// A chat request with every field the parser accepts set to a valid value, each text carrying
+// its own email address (field-NAME@example.com).
+json full_chat_request() {
+  auto mail = [](const std::string& field) { return field + "-field@example.com"; };
+  return {{"model", "m"},
+          {"messages", json::array({{{"role", "system"}, {"content", "Be brief. Owner " + mail("system")}},
+                                    {{"role", "user"}, {"name", mail("name")},
+                                     {"content", json::array({{{"type", "text"}, {"text", "Part one " + mail("part")}},
+                                                              {{"type", "text"}, {"text", " and two."}}})}},
+                                    {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", json::array()}},
+                                    {{"role", "tool"}, {"tool_call_id", mail("toolcall")}, {"content", "Result " + mail("tool")}},
+                                    {{"role", "user"}, {"content", "Write a story."}}})},
+          {"max_tokens", 4}, {"max_completion_tokens", 4}, {"temperature", 0.5}, {"top_p", 0.9}, {"top_k", 5},
+          {"min_p", 0.0}, {"repeat_penalty", 1.1}, {"repeat_last_n", 32}, {"seed", 7},
+          {"stop", json::array({mail("stop")})}, {"stream", true}, {"stream_options", {{"include_usage", true}}},
+          {"n", 1}, {"presence_penalty", 0}, {"frequency_penalty", 0}, {"logit_bias", json::object()},
+          {"user", mail("user")}, {"session", mail("session")}, {"ignore_eos", false}, {"logprobs", true},
+          {"top_logprobs", 2}, {"response_format", {{"type", "text"}}}, {"tools", json::array()},
+          {"tool_choice", "none"}, {"parallel_tool_calls", false}, {"store", true},
+          {"metadata", {{"owner", mail("metadata")}}}, {"service_tier", "auto"}};
+}
+
+json full_completion_request() {
+  return {{"model", "m"}, {"prompt", "Mail prompt-field@example.com"}, {"max_tokens", 4}, {"temperature", 0.5},
+          {"top_p", 0.9}, {"top_k", 5}, {"min_p", 0.0}, {"repeat_penalty", 1.1}, {"repeat_last_n", 32},
+          {"seed", 7}, {"stop", "stop-field@example.com"}, {"stream", true},
+          {"stream_options", {{"include_usage", true}}}, {"n", 1}, {"presence_penalty", 0},
+          {"frequency_penalty", 0}, {"logit_bias", json::object()}, {"user", "user-field@example.com"},
+          {"session", "session-field@example.com"}, {"ignore_eos", false}, {"logprobs", 2}, {"echo", false},
+          {"best_of", 1}, {"suffix", ""}};
+}
+
+void collect_strings(const json& j, std::vector<std::string>& out) {
+  if (j.is_string()) out.push_back(j.get<std::string>());
+  if (j.is_object())
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      out.push_back(it.key());
+      collect_strings(it.value(), out);
+    }
+  if (j.is_array())
+    for (const auto& x : j) collect_strings(x, out);
+}
+
+bool has_rule(const std::vector<FieldRule>& rules, const std::string& field) {
+  for (const auto& r : rules)
+    if (r.field == field) return true;
+  return false;
+}
+
+}  // namespace
+
+// The parser's accepted fields, each with a treatment; the full requests set every one of them
+// (so a new accepted field fails here until it is both in the sample and in the table), and the
+// outbound body built from them under standard carries no address at all, in values or keys.
+TEST(EdgeOutbound, EveryAcceptedFieldHasATreatment) {
+  for (bool chat : {true, false}) {
+    SCOPED_TRACE(chat ? "chat" : "completions");
+    const json full = chat ? full_chat_request() : full_completion_request();
+    ASSERT_NO_THROW(serve::parse_completion_request(full, chat, 1000));
+    std::set<std::string> sample;
+    for (auto it = full.begin(); it != full.end(); ++it) sample.insert(it.key());
+    EXPECT_EQ(sample, serve::accepted_request_fields(chat)) << "the full request must set every accepted field";
+    for (const auto& f : serve::accepted_request_fields(chat))
+      EXPECT_TRUE(has_rule(request_field_rules(chat), f)) << "no treatment for the accepted field '" << f << "'";
+    for (const auto& f : serve::accepted_message_fields())
+      EXPECT_TRUE(has_rule(message_field_rules(), f)) << "no treatment for the message field '" << f << "'";
+
+    const std::vector<std::string> texts = outbound_texts(full, chat);
+    privacy::Guard guard;
+    privacy::PlaceholderMap map;
+    const privacy::GuardResult r = guard.check(texts, privacy::PrivacyLevel::Standard, map);
+    ASSERT_EQ(r.decision, privacy::Decision::Redact);
+    const json out = outbound_body(full, chat, r.texts);
+    std::vector<std::string> strings;
+    collect_strings(out, strings);
+    for (const auto& s : strings) EXPECT_EQ(s.find('@'), std::string::npos) << s << " in " << out.dump();
+    // What must not go at all: the app's labels, storage, and fields the gateway sets itself.
+    for (const char* dropped : {"metadata", "store", "model", "max_completion_tokens", "tools", "echo", "suffix"})
+      EXPECT_FALSE(out.contains(dropped)) << dropped;
+    EXPECT_EQ(out["temperature"], 0.5);
+    EXPECT_EQ(out["stop"].dump().find("[EMAIL_"), 1u + (chat ? 1 : 0)) << out.dump();  // "[EMAIL_n]" or ["[EMAIL_n]"]
+  }
+  // Unknown fields (inside messages too) are dropped; a string where a number belongs is too.
+  const json odd = {{"messages", json::array({{{"role", "user"}, {"content", "hi"}, {"secret", "x@y.org"}}})},
+                    {"future_field", "x@y.org"}, {"temperature", "x@y.org"}};
+  const json out = outbound_body(odd, true, outbound_texts(odd, true));
+  EXPECT_EQ(out, json({{"messages", json::array({{{"role", "user"}, {"content", "hi"}}})}})) << out.dump();
+}
+
+// A prompt of token ids is checked as its text, and sent as the redacted text when that changed.
+TEST(EdgeOutbound, TokenPromptsAreCheckedAsText) {
+  const json body = {{"prompt", json::array({5, 6, 7})}, {"max_tokens", 3}};
+  const std::vector<std::string> texts = outbound_texts(body, false, "mail a@b.org");
+  ASSERT_EQ(texts, std::vector<std::string>{"mail a@b.org"});
+  EXPECT_EQ(outbound_body(body, false, texts, "mail a@b.org")["prompt"], json::array({5, 6, 7}));
+  EXPECT_EQ(outbound_body(body, false, {"mail [EMAIL_1]"}, "mail a@b.org")["prompt"], "mail [EMAIL_1]");
+}
+
+namespace {
+
+// One request per field, clean but for that field's address, to a real tandem serve.
+std::vector<std::pair<std::string, json>> field_cases() {
+  const json clean = json::array({{{"role", "user"}, {"content", "Tell me a story about a cat."}}});
+  std::vector<std::pair<std::string, json>> cases;
+  auto with = [&](const std::string& name, const std::function<void(json&)>& set) {
+    json body = {{"messages", clean}, {"max_tokens", 4}};
+    set(body);
+    cases.emplace_back(name, body);
+  };
+  with("user", [](json& b) { b["user"] = "john.smith@example.com"; });
+  with("stop", [](json& b) { b["stop"] = json::array({"john.smith@example.com"}); });
+  with("session", [](json& b) { b["session"] = "john.smith@example.com"; });
+  with("metadata", [](json& b) { b["metadata"] = {{"owner", "john.smith@example.com"}}; });
+  with("name", [](json& b) { b["messages"][0]["name"] = "john.smith@example.com"; });
+  with("content parts", [](json& b) {
+    b["messages"][0]["content"] = json::array({{{"type", "text"}, {"text", "Tell me a story about "}},
+                                               {{"type", "text"}, {"text", "john.smith@example.com."}}});
+  });
+  with("system", [](json& b) {
+    b["messages"].insert(b["messages"].begin(), json{{"role", "system"}, {"content", "Owner: john.smith@example.com"}});
+  });
+  return cases;
+}
+
+}  // namespace
+
+// On the wire, through netsim to a real tandem serve: at standard each field's address is
+// replaced (and the request is answered); at strict without consent nothing of it leaves.
+TEST(EdgePrivacyFields, EveryFieldIsCheckedOnTheWire) {
+  TANDEM_REQUIRE_FILE(test::model_path("stories260K-q4_0.gguf"));
+  test::WireFixture f({}, test::Upstream::Serve);
+  for (const auto& [name, body] : field_cases()) {
+    SCOPED_TRACE(name);
+    json standard = body;
+    standard["tandem"] = {{"privacy", "standard"}};
+    auto [status, j] = f.post("/v1/chat/completions", standard);
+    ASSERT_EQ(status, 200) << j.dump();
+    EXPECT_EQ(j["tandem"]["route"], "CLOUD") << j["tandem"].dump();
+    EXPECT_EQ(j["tandem"]["served_by"], "echo") << j["tandem"].dump();
+    // (metadata is not sent at all, so there is nothing in it to redact)
+    EXPECT_EQ(j["tandem"]["privacy"]["redacted"].value("EMAIL", 0), name == "metadata" ? 0 : 1) << j["tandem"].dump();
+    json strict = body;
+    strict["tandem"] = {{"privacy", "strict"}};
+    strict["messages"].back()["content"] = "A strict request about an owl.";
+    auto [s2, j2] = f.post("/v1/chat/completions", strict);
+    ASSERT_EQ(s2, 200) << j2.dump();
+    EXPECT_EQ(j2["tandem"]["route"], "LOCAL");
+  }
+  // Every field at once (the full request, less what serve refuses to answer with: tool turns).
+  json full = full_chat_request();
+  full["messages"].erase(3);
+  full["tandem"] = {{"privacy", "standard"}};
+  full["stream"] = false;
+  full.erase("stream_options");
+  auto [status, j] = f.post("/v1/chat/completions", full);
+  ASSERT_EQ(status, 200) << j.dump();
+  EXPECT_EQ(j["tandem"]["route"], "CLOUD") << j["tandem"].dump();
+  const std::string wire = f.wire();
+  ASSERT_NE(wire.find("Tell me a story about a cat."), std::string::npos);
+  EXPECT_EQ(wire.find('@'), std::string::npos) << wire;
+  EXPECT_EQ(wire.find("strict request"), std::string::npos) << "a strict request crossed the wire";
+  EXPECT_NE(wire.find("[EMAIL_1]"), std::string::npos);
+}
+
+// CASCADE and PEER send the same checked body as CLOUD.
+TEST(EdgePrivacyFields, CascadeAndPeerSendTheRedactedBody) {
+  TANDEM_REQUIRE_FILE(test::model_path("stories260K-q4_0.gguf"));
+  const std::string prompt = "Mail jane.doe@example.org about the cat.";
+  for (const char* policy : {"cascade", "peer"}) {
+    SCOPED_TRACE(policy);
+    test::WireFixture f([&](EdgeConfig& c) {
+      c.policy = policy;
+      c.cascade_min_logprob = 1;  // no device answer is confident enough: the cloud answers
+      if (std::string(policy) == "peer") {
+        c.peers = c.clouds;
+        c.peers[0].peer = true;
+        c.clouds.clear();
+      }
+    });
+    auto [status, j] = f.post("/v1/completions", {{"prompt", prompt}, {"max_tokens", 8}, {"user", "bob@example.net"},
+                                                  {"tandem", {{"privacy", "standard"}}}});
+    ASSERT_EQ(status, 200) << j.dump();
+    EXPECT_EQ(j["tandem"]["route"], std::string(policy) == "peer" ? "PEER" : "CASCADE") << j["tandem"].dump();
+    EXPECT_EQ(j["choices"][0]["text"], "You said: " + prompt);
+    const std::string wire = f.wire();
+    EXPECT_NE(wire.find("Mail [EMAIL_1] about the cat."), std::string::npos) << wire;
+    EXPECT_EQ(wire.find('@'), std::string::npos) << wire;
+  }
+}
+
+// SPECULATIVE sends the device's rendering of the prompt as tokens, not the checked body: a
+// request that must leave redacted is sent as a plain cloud call instead, while a clean one is
+// still speculated.
+TEST(EdgePrivacyFields, RedactedRequestsAreNotSpeculated) {
+  TANDEM_REQUIRE_FILE(test::model_path("stories260K-q4_0.gguf"));
+  SpeculativeRunnerConfig sc;
+  sc.n_threads = 1;
+  sc.draft_max = 4;
+  test::WireFixture f([](EdgeConfig& c) { c.policy = "speculative"; }, test::Upstream::Serve,
+                      std::make_shared<VerifySpeculativeRunner>(sc));
+  auto [s1, clean] = f.post("/v1/completions", {{"prompt", "Once upon a time"}, {"max_tokens", 8},
+                                                {"tandem", {{"privacy", "standard"}}}});
+  ASSERT_EQ(s1, 200) << clean.dump();
+  EXPECT_EQ(clean["tandem"]["route"], "SPECULATIVE") << clean["tandem"].dump();
+  auto [s2, pii] = f.post("/v1/completions", {{"prompt", "Once upon a time jane.doe@example.org"}, {"max_tokens", 8},
+                                              {"tandem", {{"privacy", "standard"}}}});
+  ASSERT_EQ(s2, 200) << pii.dump();
+  EXPECT_EQ(pii["tandem"]["route"], "CLOUD") << pii["tandem"].dump();
+  const auto reasons = pii["tandem"]["reasons"].dump();
+  EXPECT_NE(reasons.find("speculation:redacted"), std::string::npos) << reasons;
+  const std::string wire = f.wire();
+  EXPECT_NE(wire.find("Once upon a time [EMAIL_1]"), std::string::npos);
+  EXPECT_EQ(wire.find('@'), std::string::npos);
+}
