@@ -133,8 +133,9 @@ std::vector<std::pair<std::string, json>> field_cases() {
   with("metadata", [](json& b) { b["metadata"] = {{"owner", "john.smith@example.com"}}; });
   with("name", [](json& b) { b["messages"][0]["name"] = "john.smith@example.com"; });
   with("content parts", [](json& b) {
-    b["messages"][0]["content"] = json::array({{{"type", "text"}, {"text", "Tell me a story about "}},
-                                               {{"type", "text"}, {"text", "john.smith@example.com."}}});
+    // The address split across two parts is still one address.
+    b["messages"][0]["content"] = json::array({{{"type", "text"}, {"text", "Tell me a story about john.smith@"}},
+                                               {{"type", "text"}, {"text", "example.com."}}});
   });
   with("system", [](json& b) {
     b["messages"].insert(b["messages"].begin(), json{{"role", "system"}, {"content", "Owner: john.smith@example.com"}});

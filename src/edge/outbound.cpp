@@ -81,11 +81,13 @@ json message_out(const json& m, const TextFn& text) {
       for (const char* role : roles)
         if (it->is_string() && *it == role) out[key] = role;
     } else if (rule.treatment == Treatment::Text && key == "content" && it->is_array()) {
-      json parts = json::array();
+      // Text parts are checked and sent as the one text they make (as the device model reads
+      // them), so a value split across parts is still one value.
+      std::string joined;
       for (const auto& p : *it)
         if (p.is_object() && p.value("type", "") == "text" && p.contains("text") && p["text"].is_string())
-          parts.push_back({{"type", "text"}, {"text", text(p["text"].get<std::string>())}});
-      out[key] = parts;
+          joined += p["text"].get<std::string>();
+      out[key] = text(joined);
     } else if (rule.treatment == Treatment::Text && it->is_string()) {
       out[key] = text(it->get<std::string>());
     }
