@@ -47,7 +47,7 @@ def title(n):
 
 GIVEN = [[title(n) for n in read(f) if usable(n)] for f in ('given_names.txt', 'heldout/given_names.txt')]
 SUR = [[title(n) for n in read(f) if usable(n)] for f in ('surnames.txt', 'heldout/surnames.txt')]
-PLACES = [[title(n) if ' ' not in n else ' '.join(title(w) if w not in ('de', 'del', 'la', 'di', 'am', 'an', 'der', 'sur', 'en') else w for w in n.split())
+PLACES = [[title(n) if ' ' not in n else ' '.join(title(w) if i == 0 or w not in ('de', 'del', 'la', 'di', 'am', 'an', 'der', 'sur', 'en') else w for i, w in enumerate(n.split()))
            for n in read(f) if n not in WORDS and re.fullmatch(r"[^\W\d_]+(?:[ -][^\W\d_]+)?", n) and len(n) >= 4]
           for f in ('places.txt', 'heldout/places.txt')]
 
@@ -306,7 +306,7 @@ CLEAN = [
     'Will it rain in May?', 'May I ask a question about the long page layout?', 'Grace period ends on the 15th.',
     'Frank feedback is welcome.', 'Mark the box and bill the client.', 'Rose petals and young leaves.',
     'Paris is the capital of France.', 'What is the population of Tokyo?', 'Translate "Berlin" into Polish.',
-    'Explain the history of Rome in three sentences.', 'Sort the list: 10.0.0.1, 10.0.0.2, 10.0.0.10.',
+    'Explain the history of Rome in three sentences.',
     'The ratio is 3/4 and the score 12-7.', 'Error 0x80070005 when updating.', 'Use port 8080 and timeout 30000 ms.',
     'ISBN 978-3-16-148410-0 is the second edition.', 'Call stack depth 255 exceeded at line 1024.',
     'Pay 3 x 49,90 € in instalments.', 'Room 1204, floor 12, building B.', 'Set the resolution to 1920x1080 at 144 Hz.',
@@ -365,6 +365,7 @@ def messages():
     for _ in range(25):  # several kinds in one message
         lang = rng.choice(['en', 'de', 'fr', 'es'])
         out.append(fill(lang, rng.choice(PERSON_T[lang])) + ' ' + fill(lang, rng.choice(ADDRESS_T[lang])))
+    out.append('Sort the list: [[IP_ADDRESS:10.0.0.1]], [[IP_ADDRESS:10.0.0.2]], [[IP_ADDRESS:10.0.0.10]].')
     out += CLEAN
     for i in range(len(CLEAN), 180):  # clean messages with random numbers in the same shapes
         k = rng.randrange(6)
@@ -381,6 +382,7 @@ MARK = re.compile(r'\[\[([A-Z_]+):(.+?)\]\]', re.S)
 
 
 def strip(marked):
+    marked = marked.replace(']] [[PERSON:', ' ')  # a given name and a surname side by side are one name
     text, ents, pos = b'', [], 0
     for m in MARK.finditer(marked):
         text += marked[pos:m.start()].encode()
