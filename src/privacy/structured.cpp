@@ -60,11 +60,11 @@ void find_network(std::string_view text, Findings& out) {
   v4.for_each(text, [&](const Regex::Match& m) {
     std::string_view c = text.substr(m.start(), m.end() - m.start());
     if (!ipv4_valid(c) || is_netmask(c)) return;
-    // "version 1.2.3.4", "v1.2.3.4", "build 10.0.19045.1": a dotted version, not an address.
+    // "version 1.2.3.4", "v1.2.3.4", "build 10.0.19045.1", "firmware 3.10.2.15": a dotted version.
     std::string_view before = text.substr(m.start() >= 12 ? m.start() - 12 : 0, m.start() >= 12 ? 12 : m.start());
     std::string lower;
     for (char ch : before) lower += char(std::tolower(static_cast<unsigned char>(ch)));
-    for (std::string_view w : {"version ", "ver. ", "build ", "release ", "v"})
+    for (std::string_view w : {"version ", "ver. ", "build ", "release ", "firmware ", "kernel ", "bios ", "driver ", "patch ", "v"})
       if (lower.size() >= w.size() && lower.compare(lower.size() - w.size(), w.size(), w) == 0) return;
     add(out, PiiType::IpAddress, m.start(), m.end(), with_cue(0.75, has_cue(PiiType::IpAddress, text, m.start(), m.end())));
   });
