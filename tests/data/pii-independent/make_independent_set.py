@@ -20,11 +20,13 @@ are the street line (number, street, flat) without postcode and city, or the pla
 a place locates the writer ("I live in [[ADDRESS:Lyon]]").
 Run: python3 tests/data/pii-independent/make_independent_set.py
 """
-import json, os, random, re
+import json, os, random, re, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, '..', '..', '..', 'data', 'pii')
-rng = random.Random(20261207)
+# Another seed and output file (argv) draw a fresh set from the same templates, e.g. to check
+# that scores do not depend on the particular names drawn: make_independent_set.py 7 /tmp/fresh.jsonl
+rng = random.Random(int(sys.argv[1]) if len(sys.argv) > 1 else 20261207)
 
 
 def read(name):
@@ -396,7 +398,8 @@ def strip(marked):
 
 def main():
     rows = [strip(m) for m in messages()]
-    with open(os.path.join(HERE, 'independent.jsonl'), 'w', encoding='utf-8') as f:
+    out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, 'independent.jsonl')
+    with open(out, 'w', encoding='utf-8') as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + '\n')
     pii = sum(1 for r in rows if r['entities'])
