@@ -98,7 +98,8 @@ void find_located_places(std::string_view text, Findings& out) {
     if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
   if (!contains_any(lower, {"live", "living", "stay", "moved", "grew", "based", "from", "wohn", "lebe", "komme",
                             "habite", "vis ", "vivons", "né", "suis de", "vivo", "vivimos", "resido", "soy de", "estoy",
-                            "abit", "sono di", "woon", "wonen", "kom uit", "moro", "moramos", "sou de", "mieszkam"})) {
+                            "abit", "sono di", "woon", "wonen", "kom uit", "moro", "moramos", "sou de", "mieszkam", "'m at",
+                            "am at", "'re at", "are at"})) {
     if (!contains_any(text, {"yor", "doğdum", "büyüdüm"})) return;
   }
   static const Regex cue(
@@ -108,8 +109,10 @@ void find_located_places(std::string_view text, Findings& out) {
     size_t e = place_at(text, m.end(), known);
     if (e == m.end()) return;
     std::string_view run = text.substr(m.end(), e - m.end());
-    if (!known && is_common_word(lower_word(run.substr(0, run.find(' '))))) return;
-    out.push_back({PiiType::Address, m.end(), e, known ? 0.8 : 0.7});
+    // An unknown single word that is also a common word ("I live in Hope") is too weak.
+    bool one_word = run.find(' ') == std::string_view::npos;
+    if (!known && one_word && is_common_word(lower_word(run))) return;
+    out.push_back({PiiType::Address, m.end(), e, known ? 0.8 : one_word ? 0.7 : 0.65});
   });
   // Turkish: the place carries the case ending ("İzmir'de yaşıyorum", "Ankara'dan geliyorum").
   static const Regex turkish(

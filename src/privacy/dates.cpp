@@ -40,7 +40,7 @@ int month_number(std::string_view name) {
       {"jul", 7}, {"aug", 8}, {"aoû", 8}, {"aou", 8}, {"ago", 8}, {"sep", 9}, {"set", 9}, {"oct", 10},
       {"okt", 10}, {"nov", 11}, {"dec", 12}, {"dez", 12}, {"déc", 12}, {"dic", 12},
       // Italian, Dutch, Portuguese, Polish (genitive) and Turkish forms not covered above.
-      {"gen", 1}, {"mag", 5}, {"mei", 5}, {"giu", 6}, {"lug", 7}, {"ott", 10}, {"out", 10}, {"sty", 1},
+      {"gen", 1}, {"maa", 3}, {"mag", 5}, {"mei", 5}, {"giu", 6}, {"lug", 7}, {"ott", 10}, {"out", 10}, {"sty", 1},
       {"lut", 2}, {"kwi", 4}, {"maj", 5}, {"cze", 6}, {"lip", 7}, {"sie", 8}, {"wrz", 9}, {"paź", 10},
       {"lis", 11}, {"gru", 12}, {"oca", 1}, {"şub", 2}, {"nis", 4}, {"haz", 6}, {"tem", 7}, {"ağu", 8},
       {"eyl", 9}, {"eki", 10}, {"kas", 11}, {"ara", 12}};
