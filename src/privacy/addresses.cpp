@@ -8,7 +8,6 @@
 // "vivo en", "abito a", "İzmir'de yaşıyorum") before a town from the gazetteer (data/pii, GeoNames)
 // or, less surely, before any capitalised word. Scored lower than the checked types: heuristics.
 #include <algorithm>
-#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -48,22 +47,41 @@ const Regex* const* street_patterns() {
   return all;
 }
 
-bool contains_any(std::string_view text, std::initializer_list<std::string_view> needles) {
+bool contains_any(std::string_view text, const std::vector<std::string_view>& needles) {
   for (std::string_view n : needles)
     if (text.find(n) != std::string_view::npos) return true;
   return false;
 }
 
-// Every street line has a number; the rarer forms are tried only when their words occur.
-void find_street_lines(std::string_view text, Findings& out) {
+std::string ascii_lower(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower)
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+  return lower;
+}
+
+// Every street line has a number and one of its country's street words; a pattern is tried only
+// when its words occur in the text (lower case), which most texts fail cheaply.
+void find_street_lines(std::string_view text, std::string_view lower, Findings& out) {
   if (text.find_first_of("0123456789") == std::string_view::npos) return;
+  static const std::vector<std::string_view> kWords[] = {
+      {"st", "av", "rd", "road", "lane", "ln", "dr", "court", "ct", "place", "pl", "way", "terrace", "close", "sq",
+       "parkway", "pkwy", "highway", "hwy", "crescent", "gardens", "row", "alley", "mews", "grove", "hill", "blvd",
+       "boulevard"},
+      {"flat", "no", "plot"},
+      {"-"},
+      {"stra", "str.", "weg", "gasse", "allee", "platz", "ring", "damm", "ufer", "chaussee", "steig", "pfad", "am ",
+       "an der", "auf dem", "im ", "in der", "zum ", "zur "},
+      {"straat", "laan", "gracht", "plein", "kade", "singel", "dijk", "steeg", "dreef", "markt", "wal", "pad"},
+      {"rue", "av", "bd", "boulevard", "place", "chemin", "all", "impasse", "quai", "route", "cours", "passage"},
+      {"calle", "c/", "av", "paseo", "plaza", "pza", "camino", "carrera", "ronda", "traves", "glorieta"},
+      {"via", "v.le", "piazza", "p.za", "corso", "c.so", "vicolo", "largo", "lungotevere", "strada", "contrada", "borgo"},
+      {"rua", "r.", "av", "travessa", "tv.", "pra", "largo", "alameda", "estrada", "rodovia"},
+      {"ul.", "al.", "pl.", "os.", "ulica", "aleja"},
+      {"cad", "cd.", "sok", "sk.", "bulv", "blv.", "mah"}};
   const Regex* const* all = street_patterns();
   for (const Regex* const* re = all; *re; ++re) {
-    size_t which = size_t(re - all);
-    if (which == 1 && !contains_any(text, {"Flat", "No", "Plot"})) continue;
-    if (which == 2 && text.find('-') == std::string_view::npos) continue;
-    if (which == 9 && !contains_any(text, {"ul.", "al.", "pl.", "os.", "ulica", "aleja"})) continue;
-    if (which == 10 && !contains_any(text, {"Cad", "Cd.", "Sok", "Sk.", "Bulv", "Blv.", "Mah"})) continue;
+    if (!contains_any(lower, kWords[re - all])) continue;
     (*re)->for_each(text, [&](const Regex::Match& m) {
       size_t e = m.end();
       while (e > m.start() && (text[e - 1] == ' ' || text[e - 1] == ',')) --e;
@@ -91,11 +109,8 @@ size_t place_at(std::string_view text, size_t pos, bool& known) {
 }
 
 // A place after a cue that says someone lives, stays or comes from there.
-void find_located_places(std::string_view text, Findings& out) {
-  // The cues share a few stems; most texts have none of them.
-  std::string lower(text);  // ASCII lower case is enough for the stems
-  for (char& c : lower)
-    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+void find_located_places(std::string_view text, std::string_view lower, Findings& out) {
+  // The cues share a few stems (ASCII lower case is enough for them); most texts have none.
   if (!contains_any(lower, {"live", "living", "stay", "moved", "grew", "based", "from", "wohn", "lebe", "komme",
                             "habite", "vis ", "vivons", "né", "suis de", "vivo", "vivimos", "resido", "soy de", "estoy",
                             "abit", "sono di", "woon", "wonen", "kom uit", "moro", "moramos", "sou de", "mieszkam", "'m at",
@@ -126,8 +141,9 @@ void find_located_places(std::string_view text, Findings& out) {
 }  // namespace
 
 void find_addresses(std::string_view text, Findings& out) {
-  find_street_lines(text, out);
-  find_located_places(text, out);
+  std::string lower = ascii_lower(text);
+  find_street_lines(text, lower, out);
+  find_located_places(text, lower, out);
 }
 
 }  // namespace tandem::privacy::detail

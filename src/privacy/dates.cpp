@@ -65,6 +65,7 @@ void add_date(std::string_view text, size_t s, size_t e, Findings& out) {
 }  // namespace
 
 void find_dates(std::string_view text, Findings& out) {
+  if (text.find_first_of("0123456789") == std::string_view::npos) return;  // every form has digits
   auto sub = [&](const Regex::Match& m, int g) { return text.substr(m.start(g), m.end(g) - m.start(g)); };
   static const Regex iso(R"((?<![\w.\-/])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w\-/]|\.\d))");
   iso.for_each(text, [&](const Regex::Match& m) {

@@ -195,49 +195,51 @@ void find_persons_by_cue(std::string_view text, const std::vector<Word>& words, 
     auto it = std::lower_bound(words.begin(), words.end(), pos, [](const Word& w, size_t p) { return w.start < p; });
     return it != words.end() && it->start == pos ? size_t(it - words.begin()) : words.size();
   };
-  static const Regex strong(
-      R"((?<![\p{L}])(?i:my name is|my name's|i am called|ich heiße|ich heisse|mein name ist|je m'appelle|je m’appelle|mon nom est|me llamo|mi nombre es|mi chiamo|il mio nome è|mijn naam is|ik heet|meu nome é|me chamo|o meu nome é|nazywam się|mam na imię|benim adım|adım|name\s*:|nombre\s*:|nom\s*:|naam\s*:|nome\s*:|named|signed|unterzeichnet|firmado)\s+)");
-  static const Regex medium(R"((?<![\p{L}])(?i:this is|it's|its|i am|i'm|ich bin|hier ist|je suis|c'est|soy|sono|ik ben|sou|jestem|ben)\s+)");
-  static const Regex honorific(
-      R"((?<![\p{L}])(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Herrn|Frau|Mme|Mlle|M|Sr|Sra|Srta|Dña|Doña|Sig|Sig\.ra|Sigra|Dott|Dott\.ssa|Dhr|Mevr|Mw|Pan|Pani|Sayın|Bay|Bayan)\.?\s+)");
-  static const Regex honorific_word(
-      R"((?<![\p{L}])(?i:señor|señora|señorita|monsieur|madame|mademoiselle|signor|signora|signorina|dottor|dottore|dottoressa|meneer|mevrouw|senhor|senhora|dona|doutor|doutora|pan|pani)\s+)");
-  static const Regex verb(
-      R"((?<![\p{L}])(?i:talk to|speak to|spoke to|spoke with|speak with|talked to|ask|tell|meet|met with|met|call|cc|remind|invite|introduce|forward this to|forward it to|forward to|send this to|send it to|email|e-mail|write to|(?:my|our|mon|ma|mi|mein|meine|unser|unsere|il mio|la mia|mijn|onze|meu|minha|nosso|nossa) (?:colleague|boss|landlord|friend|wife|husband|sister|brother|mother|father|doctor|grandmother|grandfather|neighbour|neighbor|manager|son|daughter|kollege|kollegin|chef|chefin|freund|freundin|collègue|patron|ami|amie|colega|jefe|jefa|amigo|amiga|collega|capo|amico|amica|baas|vriend|vriendin|chefe))\s+)");
-  // Prepositions before a person ("with Anna", "mit Frank", "à Benoît"): weaker than a verb.
-  static const Regex preposition(
-      R"((?<![\p{L}])(?i:with|from|to|mit|von|an|avec|à|con|com|met|aan|naar|para|per|do|a)\s+)");
-  static const Regex greeting(
-      R"((?<![\p{L}])(?i:dear|hi|hello|hey|hallo|liebe|lieber|moin|bonjour|bonsoir|salut|cher|chère|hola|querido|querida|estimado|estimada|thanks|thank you|danke|merci|gracias|ciao|salve|buongiorno|caro|cara|hoi|beste|olá|oi|cześć|witaj|merhaba|selam|sevgili)\s*,?\s+)");
+  // The cues before a name, one alternative (capture group) per kind, tried in this order at
+  // each position; one pass over the text instead of one per kind.
+  enum Kind { kNone, kStrong, kMedium, kHonorific, kHonorificWord, kVerb, kPreposition, kGreeting, kSignoff };
+  static const Regex cues(std::string(R"((?<![\p{L}])(?:()") +
+                          R"((?i:my name is|my name's|i am called|ich heiße|ich heisse|mein name ist|je m'appelle|je m’appelle|mon nom est|me llamo|mi nombre es|mi chiamo|il mio nome è|mijn naam is|ik heet|meu nome é|me chamo|o meu nome é|nazywam się|mam na imię|benim adım|adım|name\s*:|nombre\s*:|nom\s*:|naam\s*:|nome\s*:|named|signed|unterzeichnet|firmado)\s+)|()" +
+                          R"((?i:this is|it's|its|i am|i'm|ich bin|hier ist|je suis|c'est|soy|sono|ik ben|sou|jestem|ben)\s+)|()" +
+                          R"((?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Herrn|Frau|Mme|Mlle|M|Sr|Sra|Srta|Dña|Doña|Sig|Sig\.ra|Sigra|Dott|Dott\.ssa|Dhr|Mevr|Mw|Pan|Pani|Sayın|Bay|Bayan)\.?\s+)|()" +
+                          R"((?i:señor|señora|señorita|monsieur|madame|mademoiselle|signor|signora|signorina|dottor|dottore|dottoressa|meneer|mevrouw|senhor|senhora|dona|doutor|doutora|pan|pani)\s+)|()" +
+                          // A verb or a relation that takes a person: "ask", "tell", "my sister".
+                          R"((?i:talk to|speak to|spoke to|spoke with|speak with|talked to|ask|tell|meet|met with|met|call|cc|remind|invite|introduce|forward this to|forward it to|forward to|send this to|send it to|email|e-mail|write to|(?:my|our|mon|ma|mi|mein|meine|unser|unsere|il mio|la mia|mijn|onze|meu|minha|nosso|nossa) (?:colleague|boss|landlord|friend|wife|husband|sister|brother|mother|father|doctor|grandmother|grandfather|neighbour|neighbor|manager|son|daughter|kollege|kollegin|chef|chefin|freund|freundin|collègue|patron|ami|amie|colega|jefe|jefa|amigo|amiga|collega|capo|amico|amica|baas|vriend|vriendin|chefe))\s+)|()" +
+                          // Prepositions before a person ("with Anna", "mit Frank"): weaker.
+                          R"((?i:with|from|to|mit|von|an|avec|à|con|com|met|aan|naar|para|per|do|a)\s+)|()" +
+                          R"((?i:dear|hi|hello|hey|hallo|liebe|lieber|moin|bonjour|bonsoir|salut|cher|chère|hola|querido|querida|estimado|estimada|thanks|thank you|danke|merci|gracias|ciao|salve|buongiorno|caro|cara|hoi|beste|olá|oi|cześć|witaj|merhaba|selam|sevgili)\s*,?\s+)))");
   static const Regex signoff(
       R"((?i:regards|best|cheers|thanks|sincerely|yours|grüße|gruß|viele grüße|cordialement|amitiés|bien à vous|saludos|atentamente|un abrazo|cordiali saluti|distinti saluti|saluti|met vriendelijke groet|groeten|groet|atenciosamente|abraços|cumprimentos|pozdrawiam|z poważaniem|saygılarımla|selamlar)\s*,?\s*\n\s*)");
-  struct CueKind { const Regex* re; double conf; size_t more; };
-  for (CueKind cue : {CueKind{&strong, 0.85, 3}, CueKind{&honorific, 0.85, 2}, CueKind{&honorific_word, 0.8, 2},
-                      CueKind{&greeting, 0.7, 1}, CueKind{&signoff, 0.8, 3}, CueKind{&medium, 0.7, 2},
-                      CueKind{&verb, 0.5, 2}, CueKind{&preposition, 0.5, 2}}) {
-    cue.re->for_each(text, [&](const Regex::Match& m) {
-      size_t k = index_at(m.end());
-      if (k == words.size()) {
-        if (cue.re == &strong || cue.re == &medium) lower_case_name(text, m.end(), cue.re == &medium, out);
-        return;
-      }
-      if (words[k].stop) return;
-      size_t j = extend(text, words, k, cue.more);
-      bool known = false, given = false, place = words[k].place && !words[k].given;
-      for (size_t x = k; x < j; ++x) {
-        known = known || ((words[x].given || words[x].surname) && !words[x].common);
-        given = given || words[x].given;
-      }
-      double conf = cue.conf;
-      // After a verb ("ask", "tell", "my sister"), a known given name counts even when it is also
-      // a word ("Ask Will"); after a preposition it needs the lists or two words.
-      if (cue.re == &verb) conf = known ? (j - k > 1 ? 0.75 : 0.65) : given ? 0.6 : (j - k > 1 ? 0.6 : 0.55);
-      if (cue.re == &preposition) conf = known ? (j - k > 1 ? 0.7 : 0.6) : given ? 0.5 : (j - k > 1 ? 0.55 : 0.4);
-      if (cue.re == &medium) conf = known ? 0.7 : (j - k > 1 ? 0.6 : 0.45);
-      if (place || after_number(text, words[k].start)) conf = std::min(conf, 0.45);
-      out.push_back({PiiType::Person, words[k].start, words[j - 1].end, conf});
-    });
-  }
+  struct KindInfo { double conf; size_t more; };
+  static constexpr KindInfo kInfo[] = {{0, 0},   {0.85, 3}, {0.7, 2}, {0.85, 2}, {0.8, 2},
+                                       {0.5, 2}, {0.5, 2},  {0.7, 1}, {0.8, 3}};
+  auto on_cue = [&](Kind kind, const Regex::Match& m) {
+    size_t k = index_at(m.end());
+    if (k == words.size()) {
+      if (kind == kStrong || kind == kMedium) lower_case_name(text, m.end(), kind == kMedium, out);
+      return;
+    }
+    if (words[k].stop) return;
+    size_t j = extend(text, words, k, kInfo[kind].more);
+    bool known = false, given = false, place = words[k].place && !words[k].given;
+    for (size_t x = k; x < j; ++x) {
+      known = known || ((words[x].given || words[x].surname) && !words[x].common);
+      given = given || words[x].given;
+    }
+    double conf = kInfo[kind].conf;
+    // After a verb ("ask", "tell", "my sister"), a known given name counts even when it is also
+    // a word ("Ask Will"); after a preposition it needs the lists or two words.
+    if (kind == kVerb) conf = known ? (j - k > 1 ? 0.75 : 0.65) : given ? 0.6 : (j - k > 1 ? 0.6 : 0.55);
+    if (kind == kPreposition) conf = known ? (j - k > 1 ? 0.7 : 0.6) : given ? 0.5 : (j - k > 1 ? 0.55 : 0.4);
+    if (kind == kMedium) conf = known ? 0.7 : (j - k > 1 ? 0.6 : 0.45);
+    if (place || after_number(text, words[k].start)) conf = std::min(conf, 0.45);
+    out.push_back({PiiType::Person, words[k].start, words[j - 1].end, conf});
+  };
+  cues.for_each(text, [&](const Regex::Match& m) {
+    for (int g = 1; g <= 7; ++g)
+      if (m.has(g)) return on_cue(Kind(g), m);
+  });
+  signoff.for_each(text, [&](const Regex::Match& m) { on_cue(kSignoff, m); });
 }
 
 void find_persons_by_lists(std::string_view text, const std::vector<Word>& words, Findings& out) {
