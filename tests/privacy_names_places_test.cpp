@@ -66,6 +66,12 @@ TEST(PrivacyNames, CuesListsAndCapitalisation) {
   EXPECT_EQ(found("Zhang Wei said the build is green."), V{"PERSON:Zhang Wei"});
   EXPECT_EQ(found("my name is priya sharma"), V{"PERSON:priya sharma"});
   EXPECT_EQ(found("Sayın Yılmaz, başvurunuz alınmıştır."), V{"PERSON:Yılmaz"});
+  // Forms, lists and signatures: capitals, initials, "Surname, Given".
+  EXPECT_EQ(found("Contact: JOHN SMITH, HR"), V{"PERSON:JOHN SMITH"});
+  EXPECT_EQ(found("John F. Kennedy was president."), V{"PERSON:John F. Kennedy"});
+  EXPECT_EQ(found("Please ask J. Kowalski to sign."), V{"PERSON:J. Kowalski"});
+  EXPECT_EQ(found("Attendees: Schmidt, Anna and Weber, Jonas"), (V{"PERSON:Schmidt, Anna", "PERSON:Weber, Jonas"}));
+  EXPECT_EQ(found("The USA and the UK signed."), V{});
   // A name that is also a word counts after a verb that takes a person, not on its own.
   EXPECT_EQ(found("Ask Will about the invoice."), V{"PERSON:Will"});
   EXPECT_EQ(found("Will it rain in May?"), V{});

@@ -119,6 +119,7 @@ bool particle_gap(std::string_view gap) {
   if (gap == " ") return true;
   if (gap.size() < 4 || gap.front() != ' ' || gap.back() != ' ') return false;
   std::string_view inner = gap.substr(1, gap.size() - 2);
+  if (inner.size() == 2 && inner[0] >= 'A' && inner[0] <= 'Z' && inner[1] == '.') return true;  // John F. Kennedy
   if (particles.count(inner)) return true;
   size_t sp = inner.find(' ');  // "van der", "de la"
   return sp != std::string_view::npos && particles.count(inner.substr(0, sp)) && particles.count(inner.substr(sp + 1));
@@ -270,16 +271,46 @@ void find_persons_by_lists(std::string_view text, const std::vector<Word>& words
       else if (w.surname && !w.common) conf = 0.3;
       if (verb_after && (w.given || !w.common)) conf = std::max(conf, start ? 0.55 : 0.65);
     }
+    size_t start_at = w.start, end_at = words[j - 1].end;
+    // "J. Smith": an initial before a known surname or given name.
+    if (n == 1 && (w.surname || w.given) && !w.common && w.start >= 3 && text[w.start - 1] == ' ' &&
+        text[w.start - 2] == '.' && text[w.start - 3] >= 'A' && text[w.start - 3] <= 'Z' &&
+        (w.start == 3 || text[w.start - 4] == ' ')) {
+      start_at = w.start - 3;
+      conf = std::max(conf, 0.7);
+    }
+    // "Smith, John": a surname, a comma and a given name, as in lists and forms.
+    if (n == 1 && w.surname && !w.common && i + 1 < words.size() && words[i + 1].given && !words[i + 1].common &&
+        text.substr(w.end, words[i + 1].start - w.end) == ", ") {
+      end_at = words[i + 1].end;
+      conf = std::max(conf, 0.75);
+      ++j;
+    }
     if (n > 1 && is_place(lower_word(text.substr(w.start, words[j - 1].end - w.start)))) conf = std::min(conf, 0.45);
     if (after_number(text, w.start)) conf = std::min(conf, 0.3);
-    if (conf > 0) out.push_back({PiiType::Person, w.start, words[j - 1].end, conf});
+    if (conf > 0) out.push_back({PiiType::Person, start_at, end_at, conf});
     i = j;
   }
 }
 
 }  // namespace
 
+// Names in capitals ("ANNA MÜLLER", "NAME: JOHN SMITH"), as forms and signatures write them: two
+// or three words of capitals, a known given name first and a known name after it.
+void find_persons_in_capitals(std::string_view text, Findings& out) {
+  static const Regex caps(R"((?<![\p{L}\p{N}])\p{Lu}{2,}(?:[-'’]\p{Lu}{2,})?(?:\s\p{Lu}{2,}(?:[-'’]\p{Lu}{2,})?){1,2}(?![\p{L}\p{N}]))");
+  caps.for_each(text, [&](const Regex::Match& m) {
+    std::string_view run = text.substr(m.start(), m.end() - m.start());
+    size_t sp = run.find_first_of(" \t\n");
+    std::string first = lower_word(run.substr(0, sp)), last = lower_word(run.substr(run.find_last_of(" \t\n") + 1));
+    if (!is_given_name(first) || is_common_word(first)) return;
+    if ((is_surname(last) || is_given_name(last)) && !is_common_word(last))
+      out.push_back({PiiType::Person, m.start(), m.end(), 0.75});
+  });
+}
+
 void find_persons(std::string_view text, Findings& out) {
+  find_persons_in_capitals(text, out);
   std::vector<Word> words = words_of(text);
   find_persons_by_cue(text, words, out);
   find_persons_by_lists(text, words, out);
