@@ -3,8 +3,9 @@
 // Frau, Sig.ra, "Dear", "Ciao", a sign-off line, "ask", "forward this to") or after it ("said",
 // "wrote"); (2) membership of its words in the given-name and surname lists (data/pii, ~30,000
 // names of ~60 locales, plus names_data.cpp), with the pattern given + surname scoring highest.
-// Names that are also common words ("Will", "May", "Rose") and words at the start of a sentence
-// count alone only after a cue. A lower-case name counts only after a strong cue.
+// Names that are also common words ("Will", "May", "Long") and words at the start of a sentence
+// count alone only after a cue; names in capitals, with initials and as "Smith, John" are found
+// too. A lower-case name counts only after a strong cue.
 #include <algorithm>
 #include <string>
 #include <unordered_set>
@@ -60,7 +61,7 @@ const WordSet& not_names() {
       "Pozdrawiam Saygılarımla Atenciosamente Met Vriendelijke Groet Kind Yours Draft Write Tell Ask Meeting "
       "Notes Can Could Would Should May Might Must Do Does Did Have Has Had Let Our Their Its Mein Meine "
       "Ihre Ihr Unser Sehr Geehrter Geehrte Madame Mademoiselle Chers Caro Cara Beste Lieve Estimado Estimada "
-      "Sono Soy Sou Jestem Ben Benim Adım Nazywam Mam Lunedì Montag Lundi Lunes Maandag Poniedziałek Pazartesi "
+      "Sono Soy Sou Jestem Benim Adım Nazywam Mam Lunedì Montag Lundi Lunes Maandag Poniedziałek Pazartesi "
       "Mai Juni Juli Oktober Dezember Enero Gennaio Januari Janeiro Maart Mei Augustus Mayo Marzo Dicembre "
       "Dezembro Desember Windows Linux Chrome Firefox Python Node Docker Kernel Firmware Build Version Release "
       "Update Install Error Room Floor Building Model Serial Item Product Total Budget Step Conference");
