@@ -32,7 +32,11 @@ const Words& cue_words(PiiType t) {
                                 "monedero", "portefeuille"};
   static const Words kAddress = {"live", "lives", "living", "address", "adresse", "anschrift", "wohne", "wohnt",
                                  "habite", "dirección", "domicilio", "vivo", "vive", "ship", "deliver", "send",
-                                 "located", "at", "in der", "en la", "calle"};
+                                 "located", "at", "in der", "en la", "calle", "deliver to", "ship to", "shipping", "livrer",
+                                 "livraison", "envíelo", "envío", "indirizzo", "abito", "spedite", "spedire",
+                                 "adres", "woon", "woont", "bezorgen", "endereço", "moro", "mora", "entregue",
+                                 "adresim", "adresi", "adresine", "mieszkam", "paczkę", "liefern", "lieferadresse",
+                                 "moved to", "my address", "residence", "wohnhaft"};
   static const Words kNone = {};
   switch (t) {
     case PiiType::Email: return kEmail;
@@ -53,7 +57,10 @@ const Words& cue_words(PiiType t) {
 
 const Words kBirth = {"born", "birth", "birthday", "dob", "d.o.b", "d.o.b.", "birthdate", "date of birth", "geboren",
                       "geb.", "geburtsdatum", "geburtstag", "né", "née", "naissance", "nacido", "nacida",
-                      "nacimiento", "cumpleaños", "anniversaire", "fecha de nacimiento"};
+                      "nacimiento", "cumpleaños", "anniversaire", "fecha de nacimiento", "nato", "nata",
+                      "nascita", "data di nascita", "geboortedatum", "nasci", "nascido", "nascida", "nascimento",
+                      "urodziłem", "urodziłam", "urodzony", "urodzona", "urodzenia", "doğum", "doğdum",
+                      "doğum tarihi", "doğum tarihim", "birthdate", "geburtsdatum", "nací"};
 
 bool word_char(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80; }
 

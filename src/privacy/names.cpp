@@ -1,12 +1,16 @@
-// Person names, without a model: (1) a cue that introduces a name ("my name is", "ich heiße",
-// "je m'appelle", "me llamo"), an honorific (Mr., Frau, Mme, Sra.), a greeting ("Dear", "Hallo")
-// or a sign-off line ("Best regards,\n") followed by capitalised words; (2) a given name from the
-// dictionary, extended by the capitalised words after it (a surname from the dictionary scores
-// higher). Ambiguous given names (Will, May, Rose) alone count only after a cue.
+// Person names, without a model. A candidate is a run of capitalised words; it is scored by
+// (1) a cue before it that introduces a person ("my name is", "ich heiße", "mi chiamo", Mr.,
+// Frau, Sig.ra, "Dear", "Ciao", a sign-off line, "ask", "forward this to") or after it ("said",
+// "wrote"); (2) membership of its words in the given-name and surname lists (data/pii, ~30,000
+// names of ~60 locales, plus names_data.cpp), with the pattern given + surname scoring highest.
+// Names that are also common words ("Will", "May", "Long") and words at the start of a sentence
+// count alone only after a cue; names in capitals, with initials and as "Smith, John" are found
+// too. A lower-case name counts only after a strong cue.
 #include <algorithm>
 #include <string>
 #include <unordered_set>
 
+#include "privacy/lexicon.h"
 #include "privacy/names_data.h"
 #include "privacy/recognizers.h"
 #include "privacy/regex.h"
@@ -30,18 +34,12 @@ WordSet load(const char* words) {
   return set;
 }
 
-const WordSet& given_set() { static const WordSet s = load(kGivenNames); return s; }
+const WordSet& old_given() { static const WordSet s = load(kGivenNames); return s; }
+const WordSet& old_surnames() { static const WordSet s = load(kSurnames); return s; }
+const WordSet& old_ambiguous() { static const WordSet s = load(kAmbiguousGivenNames); return s; }
 
-// A given name, or a hyphenated compound that starts with one (Hans-Peter, Marie-Claire).
-bool is_given(std::string_view w) {
-  if (given_set().count(w)) return true;
-  size_t dash = w.find('-');
-  return dash != std::string_view::npos && given_set().count(w.substr(0, dash)) > 0;
-}
-const WordSet& surnames() { static const WordSet s = load(kSurnames); return s; }
-const WordSet& ambiguous() { static const WordSet s = load(kAmbiguousGivenNames); return s; }
-
-// Capitalised words that follow a cue or a name but are not names.
+// Capitalised words that follow a cue or a name but are not names (function words, titles,
+// months, days, brands, places that are also given names), in the languages of the templates.
 const WordSet& not_names() {
   static const WordSet s = load(
       "I The A An And Or But If So To In On At Of For From With By My Your Our Their His Her This That These "
@@ -57,7 +55,24 @@ const WordSet& not_names() {
       "Bitte Danke Merci Gracias Grüße Gruß Regards Best Cheers Sincerely Cordialement Saludos Atentamente "
       "Berlin Paris London Madrid Barcelona München Hamburg Köln Wien Zürich Lyon Marseille Sevilla Valencia "
       "Rome Roma New York Boston Chicago Texas California Germany France Spain England Europe America "
-      "Bank Account Card Number Address Passport Order Invoice Ticket Meeting Project Report Plan");
+      "Bank Account Card Number Address Passport Order Invoice Ticket Meeting Project Report Plan "
+      "Lo Gli Het Een Ik Mijn Meu Minha Os As Por Para Per Con Com Ciao Hoi Olá Oi Cześć Merhaba Pan Pani "
+      "Sayın Lütfen Proszę Signor Signora Dottor Meneer Mevrouw Senhor Senhora Cordiali Saluti Groeten "
+      "Pozdrawiam Saygılarımla Atenciosamente Met Vriendelijke Groet Kind Yours Draft Write Tell Ask Meeting "
+      "Notes Can Could Would Should May Might Must Do Does Did Have Has Had Let Our Their Its Mein Meine "
+      "Ihre Ihr Unser Sehr Geehrter Geehrte Madame Mademoiselle Chers Caro Cara Beste Lieve Estimado Estimada "
+      "Sono Soy Sou Jestem Benim Adım Nazywam Mam Lunedì Montag Lundi Lunes Maandag Poniedziałek Pazartesi "
+      "Mai Juni Juli Oktober Dezember Enero Gennaio Januari Janeiro Maart Mei Augustus Mayo Marzo Dicembre "
+      "Dezembro Desember Windows Linux Chrome Firefox Python Node Docker Kernel Firmware Build Version Release "
+      "Update Install Error Room Floor Building Model Serial Item Product Total Budget Step Conference");
+  return s;
+}
+
+// Small words that end a lower-case name after a cue ("my name is anna and ...").
+const WordSet& stop_words() {
+  static const WordSet s = load(
+      "and or but here from the a an in at on of to is am i not und oder aus bin ist hier et ou de du le la "
+      "est ici y o en es aqui e ed di da il sono qui en of uit het ben hier e ou do da em aqui i w z ve ile");
   return s;
 }
 
@@ -67,110 +82,239 @@ bool is_sentence_start(std::string_view text, size_t pos) {
          text[pos - 1] == ':';
 }
 
-// Capitalised name-like words (Anna, O'Brien, Anne-Marie, García), not all capitals.
+// Capitalised name-like words (Anna, O'Brien, Anne-Marie, García, Min-jun), not all capitals.
 const Regex& capitalised_word() {
-  static const Regex re(R"((?<![\p{L}\p{N}'\-])\p{Lu}(?:['’]\p{Lu})?\p{Ll}[\p{L}]*(?:['’\-]\p{Lu}?\p{Ll}[\p{L}]*)*(?![\p{L}\p{N}]))");
+  static const Regex re(R"((?<![\p{L}\p{N}'\-])\p{Lu}(?:['’]\p{Lu})?\p{Ll}[\p{L}\p{M}]*(?:['’\-]\p{Lu}?\p{Ll}[\p{L}\p{M}]*)*(?![\p{L}\p{N}]))");
   return re;
 }
 
-struct Word { size_t start, end; };
+struct Word {
+  size_t start, end;
+  bool given = false, surname = false, common = false, stop = false, place = false;
+};
 
-// The capitalised words of `text`, in order.
+Word classify(std::string_view text, size_t start, size_t end) {
+  Word w{start, end};
+  std::string_view s = text.substr(start, end - start);
+  w.stop = not_names().count(s) > 0;
+  std::string lower = lower_word(s);
+  // A hyphenated compound counts by its first part (Hans-Peter, Marie-Claire, Al-Farsi).
+  std::string first = lower.substr(0, lower.find('-'));
+  w.given = is_given_name(lower) || is_given_name(first) || old_given().count(s) > 0;
+  w.surname = is_surname(lower) || old_surnames().count(s) > 0;
+  w.common = is_common_word(lower) || old_ambiguous().count(s) > 0;
+  w.place = is_place(lower);
+  return w;
+}
+
+// The capitalised words of `text`, in order, with what the lists know of them.
 std::vector<Word> words_of(std::string_view text) {
   std::vector<Word> out;
-  capitalised_word().for_each(text, [&](const Regex::Match& m) { out.push_back({m.start(), m.end()}); });
+  capitalised_word().for_each(text, [&](const Regex::Match& m) { out.push_back(classify(text, m.start(), m.end())); });
   return out;
 }
 
-std::string_view word_text(std::string_view text, const Word& w) { return text.substr(w.start, w.end - w.start); }
+// Lower-case particles inside a name: "Ludwig van Beethoven", "Maria da Silva", "Omar bin Said".
+bool particle_gap(std::string_view gap) {
+  static const WordSet particles = load("van von de da di del der den dos das du le la bin ibn al el ben zu ter");
+  if (gap == " ") return true;
+  if (gap.size() < 4 || gap.front() != ' ' || gap.back() != ' ') return false;
+  std::string_view inner = gap.substr(1, gap.size() - 2);
+  if (inner.size() == 2 && inner[0] >= 'A' && inner[0] <= 'Z' && inner[1] == '.') return true;  // John F. Kennedy
+  if (particles.count(inner)) return true;
+  size_t sp = inner.find(' ');  // "van der", "de la"
+  return sp != std::string_view::npos && particles.count(inner.substr(0, sp)) && particles.count(inner.substr(sp + 1));
+}
 
-// Extends a name that starts at words[i] over the next capitalised words separated only by one
-// space (up to `max_more`), skipping words that are not names. Returns the index past the last.
+// Extends a name that starts at words[i] over the next capitalised words separated by a space or
+// a particle (up to `max_more`), stopping at words that are not names. Returns the index past it.
 size_t extend(std::string_view text, const std::vector<Word>& words, size_t i, size_t max_more) {
   size_t j = i + 1;
   while (j < words.size() && j - i <= max_more) {
-    std::string_view gap = text.substr(words[j - 1].end, words[j].start - words[j - 1].end);
-    if (gap != " ") break;
-    if (not_names().count(word_text(text, words[j]))) break;
+    if (!particle_gap(text.substr(words[j - 1].end, words[j].start - words[j - 1].end))) break;
+    if (words[j].stop) break;
     ++j;
   }
   return j;
 }
 
-}  // namespace
+// A word right after a number is a town after its postal code ("10115 Berlin", "1015 CJ
+// Amsterdam"), not a person.
+bool after_number(std::string_view text, size_t pos) {
+  size_t p = pos;
+  while (p > 0 && text[p - 1] == ' ') --p;
+  if (p >= 3 && text[p - 1] >= 'A' && text[p - 1] <= 'Z' && text[p - 2] >= 'A' && text[p - 2] <= 'Z' && text[p - 3] == ' ')
+    p -= 3;  // a Dutch postcode's letters
+  return p < pos && p > 0 && text[p - 1] >= '0' && text[p - 1] <= '9';
+}
 
-void find_persons(std::string_view text, Findings& out) {
-  std::vector<Word> words = words_of(text);
+// A verb after a run of capitalised words that makes it a person ("Tran Van Minh said").
+bool person_verb_after(std::string_view text, size_t end) {
+  static constexpr std::string_view kVerbs[] = {
+      "said", "says", "wrote", "writes", "asked", "told", "called", "replied", "mentioned", "thinks", "hat gesagt",
+      "hat angerufen", "hat geschrieben", "sagt", "a dit", "a appelé", "dijo", "ha dicho", "ha llamado", "ha detto",
+      "ha chiamato", "zei", "heeft gebeld", "disse", "ligou", "powiedział", "dedi"};
+  if (end >= text.size() || text[end] != ' ') return false;
+  std::string next = lower_word(text.substr(end + 1, std::min<size_t>(20, text.size() - end - 1)));
+  for (std::string_view v : kVerbs) {
+    if (next.compare(0, v.size(), v) != 0) continue;
+    unsigned char after = next.size() > v.size() ? static_cast<unsigned char>(next[v.size()]) : ' ';
+    if (!((after >= 'a' && after <= 'z') || after >= 0x80)) return true;
+  }
+  return false;
+}
+
+
+// "my name is priya sharma": after a strong cue, up to three lower-case words that end the
+// sentence or meet a small word; one of them known as a name, or (after a strong cue) all
+// ending the sentence. After a weaker cue ("it's", "je suis") a known name is required.
+void lower_case_name(std::string_view text, size_t pos, bool need_known, Findings& out) {
+  size_t e = pos, last = pos;
+  int n = 0;
+  bool known = false;
+  while (n < 3) {
+    size_t w = e;
+    while (e < text.size() && ((text[e] >= 'a' && text[e] <= 'z') || text[e] == '-' || text[e] == '\'' ||
+                               static_cast<unsigned char>(text[e]) >= 0x80))
+      ++e;
+    if (e == w) break;
+    std::string_view word = text.substr(w, e - w);
+    if (stop_words().count(word) || word.size() < 2) { e = w; break; }
+    std::string lw = lower_word(word);
+    known = known || ((is_given_name(lw) || is_surname(lw)) && !is_common_word(lw));
+    ++n;
+    last = e;
+    if (e >= text.size() || text[e] != ' ') break;
+    ++e;
+  }
+  if (n == 0) return;
+  bool ends = last >= text.size() || text[last] == '.' || text[last] == ',' || text[last] == '!' || text[last] == '\n';
+  if (known || (ends && !need_known)) out.push_back({PiiType::Person, pos, last, known ? 0.75 : 0.6});
+}
+
+void find_persons_by_cue(std::string_view text, const std::vector<Word>& words, Findings& out) {
   auto index_at = [&](size_t pos) -> size_t {  // the word starting at pos (after a cue), or none
     auto it = std::lower_bound(words.begin(), words.end(), pos, [](const Word& w, size_t p) { return w.start < p; });
     return it != words.end() && it->start == pos ? size_t(it - words.begin()) : words.size();
   };
-  // (1) Cues: a name right after them.
-  static const Regex strong(
-      R"((?i:my name is|my name's|i am called|ich heiße|ich heisse|mein name ist|je m'appelle|je m’appelle|mon nom est|me llamo|mi nombre es|name\s*:|nombre\s*:|nom\s*:|named|signed|unterzeichnet|firmado)\s+)");
-  static const Regex honorific(
-      R"((?<![\p{L}])(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Dña|Doña)\.?\s+)");
-  static const Regex honorific_word(R"((?<![\p{L}])(?i:señor|señora|señorita|monsieur|madame|mademoiselle|herrn)\s+)");
-  static const Regex verb(
-      R"((?<![\p{L}])(?i:talk to|speak to|spoke to|spoke with|speak with|ask|tell|meet|met with|met|call|cc|remind|invite|introduce)\s+)");
-  static const Regex greeting(
-      R"((?<![\p{L}])(?i:dear|hi|hello|hey|hallo|liebe|lieber|moin|bonjour|bonsoir|salut|cher|chère|hola|querido|querida|estimado|estimada|thanks|thank you|danke|merci|gracias)\s*,?\s+)");
+  // The cues before a name, one alternative (capture group) per kind, tried in this order at
+  // each position; one pass over the text instead of one per kind.
+  enum Kind { kNone, kStrong, kMedium, kHonorific, kHonorificWord, kVerb, kPreposition, kGreeting, kSignoff };
+  static const Regex cues(std::string(R"((?<![\p{L}])(?:()") +
+                          R"((?i:my name is|my name's|i am called|ich heiße|ich heisse|mein name ist|je m'appelle|je m’appelle|mon nom est|me llamo|mi nombre es|mi chiamo|il mio nome è|mijn naam is|ik heet|meu nome é|me chamo|o meu nome é|nazywam się|mam na imię|benim adım|adım|name\s*:|nombre\s*:|nom\s*:|naam\s*:|nome\s*:|named|signed|unterzeichnet|firmado)\s+)|()" +
+                          R"((?i:this is|it's|its|i am|i'm|ich bin|hier ist|je suis|c'est|soy|sono|ik ben|sou|jestem|ben)\s+)|()" +
+                          R"((?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Herrn|Frau|Mme|Mlle|M|Sr|Sra|Srta|Dña|Doña|Sig|Sig\.ra|Sigra|Dott|Dott\.ssa|Dhr|Mevr|Mw|Pan|Pani|Sayın|Bay|Bayan)\.?\s+)|()" +
+                          R"((?i:señor|señora|señorita|monsieur|madame|mademoiselle|signor|signora|signorina|dottor|dottore|dottoressa|meneer|mevrouw|senhor|senhora|dona|doutor|doutora|pan|pani)\s+)|()" +
+                          // A verb or a relation that takes a person: "ask", "tell", "my sister".
+                          R"((?i:talk to|speak to|spoke to|spoke with|speak with|talked to|ask|tell|meet|met with|met|call|cc|remind|invite|introduce|forward this to|forward it to|forward to|send this to|send it to|email|e-mail|write to|(?:my|our|mon|ma|mi|mein|meine|unser|unsere|il mio|la mia|mijn|onze|meu|minha|nosso|nossa) (?:colleague|boss|landlord|friend|wife|husband|sister|brother|mother|father|doctor|grandmother|grandfather|neighbour|neighbor|manager|son|daughter|kollege|kollegin|chef|chefin|freund|freundin|collègue|patron|ami|amie|colega|jefe|jefa|amigo|amiga|collega|capo|amico|amica|baas|vriend|vriendin|chefe))\s+)|()" +
+                          // Prepositions before a person ("with Anna", "mit Frank"): weaker.
+                          R"((?i:with|from|to|mit|von|an|avec|à|con|com|met|aan|naar|para|per|do|a)\s+)|()" +
+                          R"((?i:dear|hi|hello|hey|hallo|liebe|lieber|moin|bonjour|bonsoir|salut|cher|chère|hola|querido|querida|estimado|estimada|thanks|thank you|danke|merci|gracias|ciao|salve|buongiorno|caro|cara|hoi|beste|olá|oi|cześć|witaj|merhaba|selam|sevgili)\s*,?\s+)))");
   static const Regex signoff(
-      R"((?i:regards|best|cheers|thanks|sincerely|grüße|gruß|viele grüße|cordialement|amitiés|bien à vous|saludos|atentamente|un abrazo)\s*,?\s*\n\s*)");
-  struct CueKind { const Regex* re; double conf; size_t more; };
-  for (CueKind cue : {CueKind{&strong, 0.85, 2}, CueKind{&honorific, 0.85, 2}, CueKind{&honorific_word, 0.8, 2},
-                      CueKind{&greeting, 0.7, 1}, CueKind{&signoff, 0.75, 1}, CueKind{&verb, 0.5, 2}}) {
-    cue.re->for_each(text, [&](const Regex::Match& m) {
-      size_t k = index_at(m.end());
-      if (k == words.size()) {
-        // "my name is priya": after a strong cue, a lower-case given name from the dictionary.
-        if (cue.re != &strong) return;
-        size_t e = m.end();
-        while (e < text.size() && ((text[e] >= 'a' && text[e] <= 'z') || (static_cast<unsigned char>(text[e]) >= 0x80))) ++e;
-        if (e == m.end()) return;
-        std::string cap(text.substr(m.end(), e - m.end()));
-        cap[0] = char(cap[0] - 'a' + 'A');
-        if (cap[0] >= 'A' && cap[0] <= 'Z' && is_given(cap)) out.push_back({PiiType::Person, m.end(), e, 0.75});
-        return;
-      }
-      if (not_names().count(word_text(text, words[k]))) return;
-      // After a verb ("ask", "tell"), one capitalised word is weak, two are a name.
-      size_t j = extend(text, words, k, cue.more);
-      double conf = cue.re == &verb ? (j - k > 1 ? 0.6 : 0.5) : cue.conf;
-      if (cue.re == &verb && is_sentence_start(text, m.start()) == false && is_sentence_start(text, words[k].start)) return;
-      out.push_back({PiiType::Person, words[k].start, words[j - 1].end, conf});
-    });
-  }
-  // (2) The dictionary.
-  for (size_t i = 0; i < words.size();) {
-    std::string_view w = word_text(text, words[i]);
-    bool first = is_given(w);
-    bool last_only = !first && surnames().count(w) > 0;
-    if (!first && !last_only) { ++i; continue; }
-    size_t j = extend(text, words, i, 2);
-    size_t n = j - i;
-    bool known_surname = n > 1 && surnames().count(word_text(text, words[j - 1])) > 0;
-    bool start = is_sentence_start(text, words[i].start);
-    double conf;
-    if (first) {
-      bool amb = ambiguous().count(w) > 0;
-      if (n > 1) conf = known_surname ? 0.85 : (amb ? 0.45 : 0.7);
-      else conf = amb ? 0.3 : (start ? 0.55 : 0.6);
-    } else {
-      // A known surname after a capitalised word that is not a known given name (Zbigniew Nowak)
-      // is found when scanning that word; alone, a surname is weak (Brown, Martin, Young).
-      conf = 0.3;
+      R"((?i:regards|best|cheers|thanks|sincerely|yours|grüße|gruß|viele grüße|cordialement|amitiés|bien à vous|saludos|atentamente|un abrazo|cordiali saluti|distinti saluti|saluti|met vriendelijke groet|groeten|groet|atenciosamente|abraços|cumprimentos|pozdrawiam|z poważaniem|saygılarımla|selamlar)\s*,?\s*\n\s*)");
+  struct KindInfo { double conf; size_t more; };
+  static constexpr KindInfo kInfo[] = {{0, 0},   {0.85, 3}, {0.7, 2}, {0.85, 2}, {0.8, 2},
+                                       {0.5, 2}, {0.5, 2},  {0.7, 1}, {0.8, 3}};
+  auto on_cue = [&](Kind kind, const Regex::Match& m) {
+    size_t k = index_at(m.end());
+    if (k == words.size()) {
+      if (kind == kStrong || kind == kMedium) lower_case_name(text, m.end(), kind == kMedium, out);
+      return;
     }
-    out.push_back({PiiType::Person, words[i].start, words[j - 1].end, conf});
+    if (words[k].stop) return;
+    size_t j = extend(text, words, k, kInfo[kind].more);
+    bool known = false, given = false, place = words[k].place && !words[k].given;
+    for (size_t x = k; x < j; ++x) {
+      known = known || ((words[x].given || words[x].surname) && !words[x].common);
+      given = given || words[x].given;
+    }
+    double conf = kInfo[kind].conf;
+    // After a verb ("ask", "tell", "my sister"), a known given name counts even when it is also
+    // a word ("Ask Will"); after a preposition it needs the lists or two words.
+    if (kind == kVerb) conf = known ? (j - k > 1 ? 0.75 : 0.65) : given ? 0.6 : (j - k > 1 ? 0.6 : 0.55);
+    if (kind == kPreposition) conf = known ? (j - k > 1 ? 0.7 : 0.6) : given ? 0.5 : (j - k > 1 ? 0.55 : 0.4);
+    if (kind == kMedium) conf = known ? 0.7 : (j - k > 1 ? 0.6 : 0.45);
+    if (place || after_number(text, words[k].start)) conf = std::min(conf, 0.45);
+    out.push_back({PiiType::Person, words[k].start, words[j - 1].end, conf});
+  };
+  cues.for_each(text, [&](const Regex::Match& m) {
+    for (int g = 1; g <= 7; ++g)
+      if (m.has(g)) return on_cue(Kind(g), m);
+  });
+  signoff.for_each(text, [&](const Regex::Match& m) { on_cue(kSignoff, m); });
+}
+
+void find_persons_by_lists(std::string_view text, const std::vector<Word>& words, Findings& out) {
+  for (size_t i = 0; i < words.size();) {
+    const Word& w = words[i];
+    if (w.stop) { ++i; continue; }
+    size_t j = extend(text, words, i, 3);
+    size_t n = j - i;
+    int given = 0, surname = 0, plain = 0;
+    for (size_t x = i; x < j; ++x) {
+      bool name = words[x].given || words[x].surname;
+      given += words[x].given;
+      surname += words[x].surname && !words[x].given;
+      plain += name && !words[x].common;
+    }
+    bool start = is_sentence_start(text, w.start);
+    bool verb_after = person_verb_after(text, words[j - 1].end);
+    double conf = 0;
+    if (n > 1) {
+      // Two or more capitalised words: given + surname is a name; one known name word with an
+      // unknown one is likely one (unknown surnames are many); none known is a title or a company.
+      if (given && (surname || given > 1) && plain) conf = 0.85;
+      else if (plain) conf = start ? 0.6 : 0.7;
+      else if (given + surname > 0) conf = 0.45;
+      if (verb_after) conf = std::max(conf, 0.7);
+    } else {
+      if (w.given && !w.common) conf = (w.place || start) ? 0.45 : 0.6;
+      else if (w.surname && !w.common) conf = 0.3;
+      if (verb_after && (w.given || !w.common)) conf = std::max(conf, start ? 0.55 : 0.65);
+    }
+    size_t start_at = w.start, end_at = words[j - 1].end;
+    // "J. Smith": an initial before a known surname or given name.
+    if (n == 1 && (w.surname || w.given) && !w.common && w.start >= 3 && text[w.start - 1] == ' ' &&
+        text[w.start - 2] == '.' && text[w.start - 3] >= 'A' && text[w.start - 3] <= 'Z' &&
+        (w.start == 3 || text[w.start - 4] == ' ')) {
+      start_at = w.start - 3;
+      conf = std::max(conf, 0.7);
+    }
+    // "Smith, John": a surname, a comma and a given name, as in lists and forms.
+    if (n == 1 && w.surname && !w.common && i + 1 < words.size() && words[i + 1].given && !words[i + 1].common &&
+        text.substr(w.end, words[i + 1].start - w.end) == ", ") {
+      end_at = words[i + 1].end;
+      conf = std::max(conf, 0.75);
+      ++j;
+    }
+    if (n > 1 && is_place(lower_word(text.substr(w.start, words[j - 1].end - w.start)))) conf = std::min(conf, 0.45);
+    if (after_number(text, w.start)) conf = std::min(conf, 0.3);
+    if (conf > 0) out.push_back({PiiType::Person, start_at, end_at, conf});
     i = j;
   }
-  // Unknown given name + known surname ("Zbigniew Kowalski"), not at a sentence start.
-  for (size_t i = 0; i + 1 < words.size(); ++i) {
-    if (text.substr(words[i].end, words[i + 1].start - words[i].end) != " ") continue;
-    std::string_view a = word_text(text, words[i]), b = word_text(text, words[i + 1]);
-    if (is_given(a) || not_names().count(a) || !surnames().count(b)) continue;
-    out.push_back({PiiType::Person, words[i].start, words[i + 1].end, is_sentence_start(text, words[i].start) ? 0.45 : 0.6});
-  }
+}
+
+}  // namespace
+
+// Names in capitals ("ANNA MÜLLER", "NAME: JOHN SMITH"), as forms and signatures write them: two
+// or three words of capitals, a known given name first and a known name after it.
+void find_persons_in_capitals(std::string_view text, Findings& out) {
+  static const Regex caps(R"((?<![\p{L}\p{N}])\p{Lu}{2,}(?:[-'’]\p{Lu}{2,})?(?:\s\p{Lu}{2,}(?:[-'’]\p{Lu}{2,})?){1,2}(?![\p{L}\p{N}]))");
+  caps.for_each(text, [&](const Regex::Match& m) {
+    std::string_view run = text.substr(m.start(), m.end() - m.start());
+    size_t sp = run.find_first_of(" \t\n");
+    std::string first = lower_word(run.substr(0, sp)), last = lower_word(run.substr(run.find_last_of(" \t\n") + 1));
+    if (!is_given_name(first) || is_common_word(first)) return;
+    if ((is_surname(last) || is_given_name(last)) && !is_common_word(last))
+      out.push_back({PiiType::Person, m.start(), m.end(), 0.75});
+  });
+}
+
+void find_persons(std::string_view text, Findings& out) {
+  find_persons_in_capitals(text, out);
+  std::vector<Word> words = words_of(text);
+  find_persons_by_cue(text, words, out);
+  find_persons_by_lists(text, words, out);
 }
 
 }  // namespace tandem::privacy::detail

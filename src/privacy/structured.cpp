@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "privacy/cues.h"
 #include "privacy/recognizers.h"
@@ -55,16 +56,32 @@ void find_emails_urls(std::string_view text, Findings& out) {
   });
 }
 
+// Card numbers are written unbroken or in groups of four separated by spaces, dashes or dots (the
+// last may be shorter), or 4-6-5 / 4-6-4 (Amex, Diners); an order number like
+// 123-4567890-1234567 is not a card even when it passes Luhn.
+static bool grouped_like_a_card(std::string_view digits) {
+  std::vector<size_t> groups(1, 0);
+  for (char c : digits) {
+    if (c == ' ' || c == '-' || c == '.') groups.push_back(0);
+    else ++groups.back();
+  }
+  if (groups.size() == 1) return true;
+  if (groups.size() == 3 && groups[0] == 4 && groups[1] == 6 && (groups[2] == 5 || groups[2] == 4)) return true;
+  for (size_t i = 0; i + 1 < groups.size(); ++i)
+    if (groups[i] != 4) return false;
+  return groups.back() >= 1 && groups.back() <= 4;
+}
+
 void find_network(std::string_view text, Findings& out) {
   static const Regex v4(R"((?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d))");
   v4.for_each(text, [&](const Regex::Match& m) {
     std::string_view c = text.substr(m.start(), m.end() - m.start());
     if (!ipv4_valid(c) || is_netmask(c)) return;
-    // "version 1.2.3.4", "v1.2.3.4", "build 10.0.19045.1": a dotted version, not an address.
+    // "version 1.2.3.4", "v1.2.3.4", "build 10.0.19045.1", "firmware 3.10.2.15": a dotted version.
     std::string_view before = text.substr(m.start() >= 12 ? m.start() - 12 : 0, m.start() >= 12 ? 12 : m.start());
     std::string lower;
     for (char ch : before) lower += char(std::tolower(static_cast<unsigned char>(ch)));
-    for (std::string_view w : {"version ", "ver. ", "build ", "release ", "v"})
+    for (std::string_view w : {"version ", "ver. ", "build ", "release ", "firmware ", "kernel ", "bios ", "driver ", "patch ", "v"})
       if (lower.size() >= w.size() && lower.compare(lower.size() - w.size(), w.size(), w) == 0) return;
     add(out, PiiType::IpAddress, m.start(), m.end(), with_cue(0.75, has_cue(PiiType::IpAddress, text, m.start(), m.end())));
   });
@@ -116,7 +133,7 @@ void find_financial(std::string_view text, Findings& out) {
       if (len < c.size() && is_digit(c[len])) continue;  // end only at a group boundary
       if (!is_digit(c[len - 1])) continue;
       std::string_view p = c.substr(0, len);
-      if (card_number_valid(p)) {
+      if (grouped_like_a_card(p) && card_number_valid(p)) {
         size_t e = m.start() + len;
         add(out, PiiType::CreditCard, m.start(), e, with_cue(0.9, has_cue(PiiType::CreditCard, text, m.start(), e), 0.1, 1.0));
         return;

@@ -297,8 +297,8 @@ for t in ['I live at [[ADDRESS:221B Baker Street]], London.', 'Ship it to [[ADDR
 
 # Person names (cues, honorifics, greetings, sign-offs, dictionary, and some the detector will miss)
 for t in ['My name is [[PERSON:Sarah Connor]].', 'Hi, I am [[PERSON:Thomas Becker]] from accounting.',
-          'Ich heiße [[PERSON:Lena Schmidt]] und komme aus Köln.', "Je m'appelle [[PERSON:Camille Dubois]].",
-          'Me llamo [[PERSON:Javier Ruiz]] y vivo en Sevilla.', 'Dear [[PERSON:Mr. Henderson]], thank you for your letter.'.replace('Mr. Henderson]]', 'Henderson]]').replace('[[PERSON:', 'Mr. [[PERSON:'),
+          'Ich heiße [[PERSON:Lena Schmidt]] und komme aus [[ADDRESS:Köln]].', "Je m'appelle [[PERSON:Camille Dubois]].",
+          'Me llamo [[PERSON:Javier Ruiz]] y vivo en [[ADDRESS:Sevilla]].', 'Dear [[PERSON:Mr. Henderson]], thank you for your letter.'.replace('Mr. Henderson]]', 'Henderson]]').replace('[[PERSON:', 'Mr. [[PERSON:'),
           'Please forward this to [[PERSON:Maria Garcia]].', 'Hallo [[PERSON:Jonas]], wie geht es dir?',
           'Bonjour [[PERSON:Nathalie]], merci pour ton aide.', 'Hola [[PERSON:Lucía]], ¿quedamos mañana?',
           'Best regards,\n[[PERSON:Michael Brown]]', 'Viele Grüße\n[[PERSON:Katrin Weber]]',
