@@ -24,7 +24,7 @@ class PlaceholderRestorer : public AnswerRestorer {
 
 PrivacyVerdict DetectorPrivacyGate::inspect(const PrivacyInput& in) {
   PrivacyVerdict v;
-  v.detector = "tandem-pii";
+  v.detector = name();
   const auto level = privacy::parse_privacy_level(in.level);
   if (!level) {  // an unknown level cannot be honoured: fail closed
     v.failed = true;
