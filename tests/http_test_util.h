@@ -100,10 +100,12 @@ class SlowCrowd {
   std::thread thread_;
 };
 
-// The longest of `n` calls of `fn`, in milliseconds.
-inline double worst_ms(int n, const std::function<void()>& fn) {
+// The longest of `n` calls of `fn`, in milliseconds, with `gap` before each (not timed).
+inline double worst_ms(int n, const std::function<void()>& fn,
+                       std::chrono::milliseconds gap = std::chrono::milliseconds(0)) {
   double worst = 0;
   for (int i = 0; i < n; ++i) {
+    std::this_thread::sleep_for(gap);
     const auto t0 = std::chrono::steady_clock::now();
     fn();
     worst = std::max(worst, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());

@@ -130,7 +130,8 @@ Gateway::Gateway(EdgeConfig cfg, GatewayHooks hooks) : cfg_(std::move(cfg)) {
   clock_ = hooks.clock ? hooks.clock : steady_clock_ms();
   for (const auto& a : cfg_.apps) {
     const char* k = std::getenv(a.key_env.c_str());
-    if (!k || !*k) throw Error("app '" + a.name + "': the environment variable " + a.key_env + " (its key) is not set");
+    if (!k || std::string(k).find_first_not_of(" \t\r\n") == std::string::npos)
+      throw Error("app '" + a.name + "': the environment variable " + a.key_env + " (its key) is not set or blank");
     app_keys_.emplace_back(k, a.name);
   }
   local_ = std::make_unique<LocalTier>(cfg_);

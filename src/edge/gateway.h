@@ -53,6 +53,7 @@ class Gateway {
   int port() const { return port_; }
   // The routes with their access (for tests that walk them all).
   const std::vector<serve::RouteInfo>& routes() const { return http_->routes(); }
+  int open_connections() const { return http_->open_connections(); }
 
   // GET /v1/models on every endpoint: records each model's vocabulary fingerprint and hash, and
   // marks an endpoint de-synced (no speculation with it) when the fingerprint differs from the

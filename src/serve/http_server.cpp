@@ -218,6 +218,8 @@ void GuardedHttpServer::stop() {
       for (int i = 0; i < 5000 && !is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
       httplib::Server::stop();
       accept_thread_.join();
+    } else if (svr_sock_ != INVALID_SOCKET) {  // bound, never served
+      ::close(svr_sock_.exchange(INVALID_SOCKET));
     }
     {
       std::lock_guard<std::mutex> lk(ready_mu_);  // no worker is between its check and its wait
