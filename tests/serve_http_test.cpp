@@ -143,3 +143,35 @@ TEST(ServeHttp, PipelinedAndSplitRequestsOnOneConnection) {
     }
   }
 }
+
+TEST(ServeHttp, ChunkedBodiesWorkAndAmbiguousFramingIsRefused) {
+  TANDEM_REQUIRE_FILE(model_path(kModel));
+  ServeFixture f(kModel);
+  const std::string body = completion_body(2);
+  const size_t half = body.size() / 2;
+  auto hex = [](size_t n) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%zx", n);
+    return std::string(b);
+  };
+  {
+    RawConn c(f.port);
+    ASSERT_TRUE(c.send("POST /v1/completions HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n" + hex(half) + "\r\n" + body.substr(0, half) + "\r\n"));
+    std::this_thread::sleep_for(100ms);
+    ASSERT_TRUE(c.send(hex(body.size() - half) + "\r\n" + body.substr(half) + "\r\n0\r\n\r\n"));
+    bool closed = false;
+    const std::string r = c.read_all(30s, &closed);
+    EXPECT_EQ(RawConn::status_of(r), 200) << r;
+    EXPECT_NE(r.find("\"object\":\"text_completion\""), std::string::npos) << r;
+    EXPECT_TRUE(closed);  // a chunked request's connection is not reused
+  }
+  for (const char* framing : {"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", "Transfer-Encoding: gzip\r\n",
+                              "Content-Length: 5\r\nContent-Length: 6\r\n"}) {
+    RawConn c(f.port);
+    ASSERT_TRUE(c.send(std::string("POST /v1/completions HTTP/1.1\r\nHost: a\r\n") + framing + "\r\nhello"));
+    const std::string r = c.read_all(5s);
+    EXPECT_EQ(RawConn::status_of(r), 400) << framing << r;
+    EXPECT_NE(r.find("\"error\""), std::string::npos) << r;
+  }
+}
