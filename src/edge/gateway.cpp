@@ -2,10 +2,6 @@
 
 #include <httplib.h>
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <map>

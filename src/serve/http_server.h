@@ -57,7 +57,7 @@ struct RouteInfo {
   RouteAccess access;
 };
 
-// An OpenAI error object as the response ("Retry-After: 1" with 429 and 503).
+// A JSON response; an OpenAI error object ("Retry-After: 1" with 429 and 503).
 void send_json(httplib::Response& res, int status, const nlohmann::json& j);
 void send_error(httplib::Response& res, const ApiError& e);
 
@@ -94,7 +94,7 @@ class GuardedHttpServer : private httplib::Server {
   int open_connections() const { return open_.load(); }
   const HttpLimits& limits() const { return limits_; }
 
-  struct Conn;
+  struct Conn;  // defined in http_conn.h (the implementation's)
 
  private:
   enum class WatchNext { Keep, Dispatch, Close };
