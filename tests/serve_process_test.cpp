@@ -9,6 +9,7 @@
 #include <atomic>
 #include <thread>
 
+#include "http_test_util.h"
 #include "serve_test_util.h"
 
 extern char** environ;
@@ -148,6 +149,55 @@ TEST(ServeProcess, DrainTimeoutEndsRunningStreamsCleanly) {
     EXPECT_EQ(last["error"]["type"], "server_error");
   }
   EXPECT_EQ(p.wait_exit(std::chrono::seconds(30)), 0);
+}
+
+// The drain timeout bounds the whole shutdown: clients holding a half-sent head, a half-sent
+// body or sending a header line per second are closed, not waited for.
+TEST(ServeProcess, DrainTimeoutBoundsShutdownWithSlowClients) {
+  TANDEM_REQUIRE_FILE(model_path("stories260K-q4_0.gguf"));
+  ServeProcess p({"--ctx", "4096", "--drain-timeout", "2"});
+  ASSERT_GT(p.port, 0) << p.startup;
+  std::atomic<bool> started{false};
+  std::string body;
+  std::thread stream([&] { body = stream_long(p.port, 4000, &started); });
+  for (int i = 0; i < 30000 && !started; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  RawConn half_head(p.port), half_body(p.port);
+  ASSERT_TRUE(half_head.send("POST /v1/completions HTTP/1.1\r\nHost: a\r\n"));
+  // More than the watcher waits for, so a worker is reading the rest when the signal comes.
+  ASSERT_TRUE(half_body.send("POST /v1/completions HTTP/1.1\r\nHost: a\r\nContent-Length: 200000\r\n\r\n" +
+                             std::string(70000, 'x')));
+  SlowCrowd line_per_second(p.port, 1, std::chrono::milliseconds(1000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(kill(p.pid, SIGTERM), 0);
+  EXPECT_EQ(p.wait_exit(std::chrono::seconds(30)), 0);
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(took, 2.0 + 2.0) << "the drain timeout is 2 s";
+  stream.join();
+  const auto events = sse_data(body);
+  ASSERT_GE(events.size(), 1u);
+  EXPECT_EQ(events.back(), "[DONE]");
+}
+
+// An empty key (an unset variable, say) or a blank line in a key file stops the server from
+// starting open.
+TEST(ServeProcess, EmptyOrBlankApiKeysAreRefused) {
+  TANDEM_REQUIRE_FILE(model_path("stories260K-q4_0.gguf"));
+  const std::string serve = "timeout 60 " + tandem_binary() + " serve -q --port 0 -t 1 -m " + model_path("stories260K-q4_0.gguf");
+  const std::string file = temp_path("serve-keys");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {" --api-key ''", "--api-key is empty"},
+      {" --api-key '  '", "--api-key is empty"},
+      {" --api-key-file ''", "--api-key-file is empty"},
+      {" --api-key-file " + file, "line 2 is blank"},
+  };
+  std::ofstream(file) << "sk-one\n \t\nsk-two\n";
+  for (const auto& [args, message] : cases) {
+    std::string out;
+    EXPECT_EQ(run_command(serve + args, &out), 1) << args << ": " << out;
+    EXPECT_NE(out.find(message), std::string::npos) << args << ": " << out;
+  }
+  std::filesystem::remove(file);
 }
 
 // The official OpenAI Node SDK (npm package `openai`, pinned in tests/openai-node/package-lock.json;

@@ -2,10 +2,6 @@
 
 #include <httplib.h>
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -25,18 +21,11 @@ namespace tandem::edge {
 
 using nlohmann::json;
 using serve::ApiError;
+using serve::RouteAccess;
+using serve::send_error;
+using serve::send_json;
 
 namespace {
-
-void send_json(httplib::Response& res, int status, const json& j) {
-  res.status = status;
-  res.set_content(serve::dump(j), "application/json");
-}
-
-void send_error(httplib::Response& res, const ApiError& e) {
-  if (e.status == 429) res.set_header("Retry-After", "1");
-  send_json(res, e.status, serve::error_json(e));
-}
 
 int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -145,7 +134,8 @@ Gateway::Gateway(EdgeConfig cfg, GatewayHooks hooks) : cfg_(std::move(cfg)) {
   clock_ = hooks.clock ? hooks.clock : steady_clock_ms();
   for (const auto& a : cfg_.apps) {
     const char* k = std::getenv(a.key_env.c_str());
-    if (!k || !*k) throw Error("app '" + a.name + "': the environment variable " + a.key_env + " (its key) is not set");
+    if (!k || std::string(k).find_first_not_of(" \t\r\n") == std::string::npos)
+      throw Error("app '" + a.name + "': the environment variable " + a.key_env + " (its key) is not set or blank");
     app_keys_.emplace_back(k, a.name);
   }
   local_ = std::make_unique<LocalTier>(cfg_);
@@ -167,8 +157,10 @@ Gateway::Gateway(EdgeConfig cfg, GatewayHooks hooks) : cfg_(std::move(cfg)) {
   orch_ = std::make_unique<Orchestrator>(cfg_, *local_, *conn_, *device_, *budget_, hooks.privacy, hooks.speculative,
                                          sink_, clock_);
   metrics_ = std::make_unique<Metrics>();
-  http_ = std::make_unique<httplib::Server>();
-  routes();
+  serve::HttpLimits limits;
+  limits.workers = cfg_.device_parallel + 16;
+  http_ = std::make_unique<serve::GuardedHttpServer>(limits);
+  add_routes();
 }
 
 Gateway::~Gateway() { stop(); }
@@ -182,12 +174,9 @@ int Gateway::start() {
         break;
       }
   });
-  port_ = cfg_.port == 0 ? http_->bind_to_any_port(cfg_.host)
-                         : (http_->bind_to_port(cfg_.host, cfg_.port) ? cfg_.port : -1);
-  if (port_ < 0) throw Error("cannot listen on " + cfg_.host + ":" + std::to_string(cfg_.port));
+  port_ = http_->bind(cfg_.host, cfg_.port);
   start_mesh();  // before serving: /health reads the mesh's parts
-  thread_ = std::thread([this] { http_->listen_after_bind(); });
-  for (int i = 0; i < 5000 && !http_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  http_->serve();
   return port_;
 }
 
@@ -200,7 +189,6 @@ void Gateway::stop() {
   while (inflight_ > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   http_->stop();
-  if (thread_.joinable()) thread_.join();
 }
 
 void Gateway::check_endpoints() {
@@ -298,17 +286,9 @@ json Gateway::health() const {
           {"mesh", mesh}};
 }
 
-void Gateway::routes() {
-  httplib::Server& s = *http_;
-  s.new_task_queue = [this] { return new httplib::ThreadPool(size_t(cfg_.device_parallel + 16)); };
-  s.set_payload_max_length(size_t(16) << 20);
-  s.set_socket_options([](int sock) {
-    int one = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  });
-  s.set_read_timeout(30);
-  s.set_write_timeout(30);
+void Gateway::add_routes() {
+  serve::GuardedHttpServer& s = *http_;
+  s.set_authenticator([this](const httplib::Request& req) { authenticate(req); });
   auto wrap = [this](auto fn) {
     return [this, fn](const httplib::Request& req, httplib::Response& res) {
       ++inflight_;
@@ -316,17 +296,12 @@ void Gateway::routes() {
         std::atomic<int>& n;
         ~Done() { --n; }
       } done{inflight_};
-      try {
-        fn(req, res);
-      } catch (const ApiError& e) {
-        send_error(res, e);
-      } catch (const std::exception& e) {
-        send_error(res, ApiError(500, std::string("internal error: ") + e.what()));
-      }
+      fn(req, res);
     };
   };
-  s.Get("/health", wrap([this](const httplib::Request&, httplib::Response& res) { send_json(res, 200, health()); }));
-  s.Get("/metrics", wrap([this](const httplib::Request&, httplib::Response& res) {
+  using A = RouteAccess;
+  s.route("GET", "/health", A::Open, wrap([this](const httplib::Request&, httplib::Response& res) { send_json(res, 200, health()); }));
+  s.route("GET", "/metrics", A::Open, wrap([this](const httplib::Request&, httplib::Response& res) {
           std::ostringstream o;
           {
             std::lock_guard<std::mutex> lk(metrics_->mu);
@@ -357,7 +332,7 @@ void Gateway::routes() {
           res.set_content(o.str(), "text/plain; version=0.0.4");
         }));
   // The web UI (edge/webui.h). Its own scripts and styles only; nothing from elsewhere.
-  s.Get(R"(/|/ui|/ui/[A-Za-z0-9._-]+)", [](const httplib::Request& req, httplib::Response& res) {
+  s.route("GET", R"(/|/ui|/ui/[A-Za-z0-9._-]+)", A::Open, [](const httplib::Request& req, httplib::Response& res) {
     const auto asset = find_web_asset(req.path);
     if (!asset) {
       send_error(res, ApiError(404, "no web UI file " + req.path, "", "not_found"));
@@ -372,7 +347,7 @@ void Gateway::routes() {
   });
   // The ledger's report over HTTP (what `tandem report` prints), for the UI and for scripts. An
   // app key sees its own app's requests only.
-  s.Get("/v1/report", wrap([this](const httplib::Request& req, httplib::Response& res) {
+  s.route("GET", "/v1/report", A::Key, wrap([this](const httplib::Request& req, httplib::Response& res) {
           const std::string app = authenticate(req);
           const std::string format = req.has_param("format") ? req.get_param_value("format") : "json";
           if (format != "json" && format != "html" && format != "table")
@@ -408,12 +383,12 @@ void Gateway::routes() {
             res.set_content(ledger::report_html(rep), "text/html; charset=utf-8");
           }
         }));
-  s.Get("/v1/device", wrap([this](const httplib::Request&, httplib::Response& res) {
+  s.route("GET", "/v1/device", A::Key, wrap([this](const httplib::Request&, httplib::Response& res) {
           json j = to_json(device_->current());
           j["source"] = device_->source_name();
           send_json(res, 200, j);
         }));
-  s.Put("/v1/device", wrap([this](const httplib::Request& req, httplib::Response& res) {
+  s.route("PUT", "/v1/device", A::Key, wrap([this](const httplib::Request& req, httplib::Response& res) {
           json body = json::parse(req.body, nullptr, false);
           if (body.is_discarded()) throw ApiError(400, "the request body is not valid JSON", "", "invalid_json");
           DeviceState st;
@@ -427,7 +402,7 @@ void Gateway::routes() {
           j["source"] = device_->source_name();
           send_json(res, 200, j);
         }));
-  s.Get("/v1/models", wrap([this](const httplib::Request& req, httplib::Response& res) {
+  s.route("GET", "/v1/models", A::Key, wrap([this](const httplib::Request& req, httplib::Response& res) {
           authenticate(req);
           json m = {{"id", cfg_.model_id},
                     {"object", "model"},
@@ -439,9 +414,9 @@ void Gateway::routes() {
                     {"context_length", local_->n_ctx()}};
           send_json(res, 200, {{"object", "list"}, {"data", json::array({m})}});
         }));
-  s.Post("/v1/completions",
+  s.route("POST", "/v1/completions", A::Key,
          wrap([this](const httplib::Request& req, httplib::Response& res) { handle_completion(req, res, false); }));
-  s.Post("/v1/chat/completions",
+  s.route("POST", "/v1/chat/completions", A::Key,
          wrap([this](const httplib::Request& req, httplib::Response& res) { handle_completion(req, res, true); }));
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;

@@ -18,6 +18,7 @@
 #include "edge/hooks.h"
 #include "edge/local_tier.h"
 #include "edge/orchestrator.h"
+#include "serve/http_server.h"
 
 namespace tandem::mesh {
 class Announcer;
@@ -25,7 +26,6 @@ class Listener;
 }  // namespace tandem::mesh
 
 namespace httplib {
-class Server;
 struct Request;
 struct Response;
 }  // namespace httplib
@@ -51,6 +51,9 @@ class Gateway {
   int start();
   void stop();
   int port() const { return port_; }
+  // The routes with their access (for tests that walk them all).
+  const std::vector<serve::RouteInfo>& routes() const { return http_->routes(); }
+  int open_connections() const { return http_->open_connections(); }
 
   // GET /v1/models on every endpoint: records each model's vocabulary fingerprint and hash, and
   // marks an endpoint de-synced (no speculation with it) when the fingerprint differs from the
@@ -68,7 +71,7 @@ class Gateway {
 
  private:
   struct Metrics;
-  void routes();
+  void add_routes();
   std::string authenticate(const httplib::Request& req) const;  // the app's name, or throws 401
   void handle_completion(const httplib::Request& req, httplib::Response& res, bool chat);
   nlohmann::json health() const;
@@ -89,11 +92,10 @@ class Gateway {
   std::map<std::string, std::string> last_sync_;  // endpoint -> the sync state last recorded
   std::unique_ptr<Orchestrator> orch_;
   std::unique_ptr<Metrics> metrics_;
-  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<serve::GuardedHttpServer> http_;
   std::unique_ptr<mesh::Listener> mesh_listener_;
   std::unique_ptr<mesh::Announcer> mesh_announcer_;
   std::string mesh_name_;  // this gateway's name in its own adverts (heard back: ignored)
-  std::thread thread_;
   std::atomic<bool> stopped_{false};
   std::atomic<int> inflight_{0};
   int port_ = -1;

@@ -68,6 +68,8 @@ class PrivacyGate {
  public:
   virtual ~PrivacyGate() = default;
   virtual PrivacyVerdict inspect(const PrivacyInput& in) = 0;
+  // The detector's name, as /health and each request's record give it.
+  virtual std::string name() const = 0;
 };
 
 // The stand-in until the privacy detector is connected: it detects NOTHING and allows every
@@ -77,9 +79,10 @@ class NoDetectionPrivacyGate : public PrivacyGate {
  public:
   PrivacyVerdict inspect(const PrivacyInput&) override {
     PrivacyVerdict v;
-    v.detector = "none";
+    v.detector = name();
     return v;
   }
+  std::string name() const override { return "none"; }
 };
 
 // ---- Speculative decoding ---------------------------------------------------------------------

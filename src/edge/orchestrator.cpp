@@ -78,8 +78,7 @@ Orchestrator::Orchestrator(const EdgeConfig& cfg, LocalTier& local, Connectivity
       speculative_(std::move(speculative)),
       sink_(sink ? std::move(sink) : std::make_shared<MemoryRecordSink>()),
       clock_(clock ? std::move(clock) : steady_clock_ms()) {
-  detector_ = "unknown";
-  if (dynamic_cast<NoDetectionPrivacyGate*>(privacy_.get())) detector_ = "none";
+  detector_ = privacy_->name();
 }
 
 const EndpointConfig* Orchestrator::primary_cloud() const {

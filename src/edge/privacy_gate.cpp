@@ -24,7 +24,7 @@ class PlaceholderRestorer : public AnswerRestorer {
 
 PrivacyVerdict DetectorPrivacyGate::inspect(const PrivacyInput& in) {
   PrivacyVerdict v;
-  v.detector = "tandem-pii";
+  v.detector = name();
   v.level = in.level;
   v.consent = in.consent;
   const auto level = privacy::parse_privacy_level(in.level);

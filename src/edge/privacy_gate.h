@@ -18,6 +18,7 @@ class DetectorPrivacyGate : public PrivacyGate {
  public:
   explicit DetectorPrivacyGate(privacy::GuardOptions options = {}) : guard_(std::move(options)) {}
   PrivacyVerdict inspect(const PrivacyInput& in) override;
+  std::string name() const override { return "tandem-pii"; }
 
  private:
   privacy::Guard guard_;

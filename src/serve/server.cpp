@@ -2,10 +2,6 @@
 
 #include <httplib.h>
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <random>
@@ -43,16 +39,6 @@ bool key_matches(const std::vector<std::array<uint8_t, 32>>& stored, const std::
   return found != 0;
 }
 
-void send_json(httplib::Response& res, int status, const json& j) {
-  res.status = status;
-  res.set_content(dump(j), "application/json");
-}
-
-void send_error(httplib::Response& res, const ApiError& e) {
-  if (e.status == 429) res.set_header("Retry-After", "1");
-  send_json(res, e.status, error_json(e));
-}
-
 json parse_body(const httplib::Request& req) {
   try {
     return json::parse(req.body);
@@ -88,7 +74,7 @@ Server::Server(ServerConfig cfg) : cfg_(std::move(cfg)) {
   file_sha256_ = sha256_file_hex(cfg_.model_path);
   created_ = unix_now();
   for (const auto& k : cfg_.api_keys) {
-    if (k.empty()) throw Error("an API key must not be empty");
+    if (k.find_first_not_of(" \t\r\n") == std::string::npos) throw Error("an API key must not be empty or blank");
     key_hashes_.push_back(sha256_bytes(k));
   }
   chat_ = std::make_unique<ChatFormatter>(model_->gguf(), cfg_.chat_template, vocab_->add_bos());
@@ -96,46 +82,40 @@ Server::Server(ServerConfig cfg) : cfg_(std::move(cfg)) {
   loras_ = load_served_loras(cfg_.lora, *model_);
   for (const auto& l : loras_) cfg_.sched.loras.push_back(l.use);
   scheduler_ = std::make_unique<Scheduler>(*model_, *vocab_, cfg_.sched, metrics_);
-  http_ = std::make_unique<httplib::Server>();
-  routes();
+  HttpLimits limits;
+  limits.workers = cfg_.http_threads > 0 ? cfg_.http_threads : cfg_.sched.n_parallel + cfg_.sched.queue_size + 8;
+  limits.max_connections = cfg_.max_connections;
+  limits.request_timeout = cfg_.request_timeout;
+  if (limits.max_connections < 1 || limits.request_timeout.count() < 1)
+    throw Error("the connection limit and the request timeout must be positive");
+  http_ = std::make_unique<GuardedHttpServer>(limits);
+  add_routes();
 }
 
 Server::~Server() { stop(); }
 
-int Server::bind() {
-  port_ = cfg_.port == 0 ? http_->bind_to_any_port(cfg_.host) : (http_->bind_to_port(cfg_.host, cfg_.port) ? cfg_.port : -1);
-  if (port_ < 0) throw Error("cannot listen on " + cfg_.host + ":" + std::to_string(cfg_.port));
-  // httplib 0.11 listens with a backlog of 5: a burst of clients would overflow it and wait for
-  // their SYN to be retransmitted (a second). Linux lets listen() raise it in place.
-  if (listen_fd_ >= 0) ::listen(listen_fd_, 1024);
-  return port_;
-}
-
-void Server::run() { http_->listen_after_bind(); }
-
 int Server::start() {
-  const int port = bind();
-  thread_ = std::thread([this] { run(); });
-  for (int i = 0; i < 5000 && !http_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  return port;
+  port_ = http_->start(cfg_.host, cfg_.port);
+  return port_;
 }
 
 void Server::drain(std::chrono::milliseconds timeout) {
   draining_ = true;
   const auto deadline = Clock::now() + timeout;
   while (scheduler_->pending() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  stop();
+  // The streams cut short still get a moment to send their error event and [DONE].
+  finish(std::max(deadline, Clock::now() + std::chrono::milliseconds(500)));
 }
 
-void Server::stop() {
+void Server::stop() { finish(Clock::now() + std::chrono::seconds(5)); }
+
+void Server::finish(Clock::time_point until) {
   if (stopped_.exchange(true)) return;
   draining_ = true;
   scheduler_->stop();  // what still runs ends with an error event
-  // Let the HTTP threads write those last events: httplib cuts streams short once stopped.
-  const auto deadline = Clock::now() + std::chrono::seconds(5);
-  while (inflight_ > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  // Let the HTTP threads write those last events: once stopped, writes fail.
+  while (inflight_ > 0 && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   http_->stop();
-  if (thread_.joinable()) thread_.join();
 }
 
 std::string request_api_key(const httplib::Request& req) {
@@ -160,24 +140,10 @@ std::string Server::authenticate(const httplib::Request& req) const {
   return owner;
 }
 
-void Server::routes() {
-  httplib::Server& s = *http_;
-  const int threads = cfg_.http_threads > 0 ? cfg_.http_threads : cfg_.sched.n_parallel + cfg_.sched.queue_size + 8;
-  s.new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
-  s.set_payload_max_length(size_t(16) << 20);
-  s.set_socket_options([this](int sock) {
-    int one = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    // Accepted sockets inherit it (Linux): each SSE chunk leaves at once instead of waiting for
-    // the client's delayed ACK of the previous one (Nagle).
-    ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    listen_fd_ = sock;
-  });
-  s.set_keep_alive_max_count(1000);
-  s.set_read_timeout(30);
-  s.set_write_timeout(30);
-
-  // Every handler: 503 while draining, OpenAI error objects for every failure.
+void Server::add_routes() {
+  GuardedHttpServer& s = *http_;
+  s.set_authenticator([this](const httplib::Request& req) { authenticate(req); });
+  // Every handler: 503 for the API while draining; counted until it returns.
   auto wrap = [this](auto fn, bool api) {
     return [this, fn, api](const httplib::Request& req, httplib::Response& res) {
       ++inflight_;
@@ -185,27 +151,22 @@ void Server::routes() {
         std::atomic<int>& n;
         ~Done() { --n; }
       } done{inflight_};
-      try {
-        if (api && draining_) throw ApiError(503, "the server is shutting down", "", "shutting_down");
-        fn(req, res);
-      } catch (const ApiError& e) {
-        send_error(res, e);
-      } catch (const std::exception& e) {
-        send_error(res, ApiError(500, std::string("internal error: ") + e.what()));
-      }
+      if (api && draining_) throw ApiError(503, "the server is shutting down", "", "shutting_down");
+      fn(req, res);
     };
   };
-  s.Get("/health", wrap([this](const httplib::Request&, httplib::Response& res) {
+  using A = RouteAccess;
+  s.route("GET", "/health", A::Open, wrap([this](const httplib::Request&, httplib::Response& res) {
           sessions_->expire();
           if (draining_) send_json(res, 503, {{"status", "draining"}});
           else send_json(res, 200, {{"status", "ok"}});
         }, false));
-  s.Get("/metrics", wrap([this](const httplib::Request&, httplib::Response& res) {
+  s.route("GET", "/metrics", A::Open, wrap([this](const httplib::Request&, httplib::Response& res) {
           sessions_->expire();
           res.set_content(metrics_.render(), "text/plain; version=0.0.4");
         }, false));
-  s.Get("/v1/models", wrap([this](const httplib::Request& req, httplib::Response& res) { handle_models(req, res); }, true));
-  s.Get(R"(/v1/models/(.+))", wrap([this](const httplib::Request& req, httplib::Response& res) {
+  s.route("GET", "/v1/models", A::Key, wrap([this](const httplib::Request& req, httplib::Response& res) { handle_models(req, res); }, true));
+  s.route("GET", R"(/v1/models/(.+))", A::Key, wrap([this](const httplib::Request& req, httplib::Response& res) {
           authenticate(req);
           if (req.matches[1] != cfg_.model_id)
             throw ApiError(404, "the model '" + std::string(req.matches[1]) + "' does not exist", "model", "model_not_found");
@@ -213,21 +174,21 @@ void Server::routes() {
           json all = json::parse(res.body);
           send_json(res, 200, all["data"][0]);
         }, true));
-  s.Post("/v1/completions", wrap([this](const httplib::Request& req, httplib::Response& res) {
+  s.route("POST", "/v1/completions", A::Key, wrap([this](const httplib::Request& req, httplib::Response& res) {
            handle_completion(req, res, false);
          }, true));
-  s.Post("/v1/chat/completions", wrap([this](const httplib::Request& req, httplib::Response& res) {
+  s.route("POST", "/v1/chat/completions", A::Key, wrap([this](const httplib::Request& req, httplib::Response& res) {
            handle_completion(req, res, true);
          }, true));
-  s.Post("/v1/verify", wrap([this](const httplib::Request& req, httplib::Response& res) { handle_verify(req, res); }, true));
-  s.Delete(R"(/v1/verify/(.+))", wrap([this](const httplib::Request& req, httplib::Response& res) {
+  s.route("POST", "/v1/verify", A::Key, wrap([this](const httplib::Request& req, httplib::Response& res) { handle_verify(req, res); }, true));
+  s.route("DELETE", R"(/v1/verify/(.+))", A::Key, wrap([this](const httplib::Request& req, httplib::Response& res) {
              const std::string owner = authenticate(req);
              if (!sessions_->remove(req.matches[1], owner))
                throw ApiError(404, "no such session", "session", "session_unknown");
              send_json(res, 200, {{"session", std::string(req.matches[1])}, {"deleted", true}});
            }, true));
 
-  // Unknown routes and httplib's own errors (413, 400 on bad HTTP) get an error object too.
+  // Unknown routes and httplib's own errors (400 on bad HTTP) get an error object too.
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     const int st = res.status;

@@ -11,14 +11,9 @@
 #include <thread>
 #include <vector>
 
+#include "serve/http_server.h"
 #include "serve/lora_adapters.h"
 #include "serve/scheduler.h"
-
-namespace httplib {
-class Server;
-struct Request;
-struct Response;
-}  // namespace httplib
 
 namespace tandem {
 class LlamaModel;
@@ -42,6 +37,8 @@ struct ServerConfig {
   std::chrono::seconds session_ttl{600};
   size_t session_budget_bytes = size_t(1) << 30;
   int http_threads = 0;  // 0: enough for every slot and queued request to stream at once
+  int max_connections = 512;  // open connections; beyond: 503 at once
+  std::chrono::milliseconds request_timeout{10000};  // for a request's head to arrive (then 408)
   bool log_requests = false;  // one line per request on stderr (never headers or bodies)
   bool quiet = true;          // no model loading progress
 };
@@ -54,18 +51,18 @@ class Server {
   explicit Server(ServerConfig cfg);  // loads the model, hashes it, starts the engine thread
   ~Server();
 
-  // Binds the listening socket (port 0: an ephemeral one) and returns the port.
-  int bind();
-  // Serves until stop(); bind() first.
-  void run();
-  // bind() and run() on a thread of its own; returns the port.
+  // Binds (port 0: an ephemeral port) and serves on threads of its own; returns the port.
   int start();
   // Stops accepting requests (503), lets the running ones finish for up to `timeout`, ends the
-  // rest cleanly (an error event in their stream), then stops.
+  // rest cleanly (an error event in their stream), then stops. Returns within `timeout` and a
+  // second: connections still sending a request are closed, reads and writes under way fail.
   void drain(std::chrono::milliseconds timeout);
   void stop();
 
   int port() const { return port_; }
+  // The routes with their access (for tests that walk them all).
+  const std::vector<RouteInfo>& routes() const { return http_->routes(); }
+  int open_connections() const { return http_->open_connections(); }
   int32_t n_ctx() const { return scheduler_->n_ctx(); }
   const std::string& model_id() const { return cfg_.model_id; }
   const std::string& vocab_fingerprint() const { return vocab_fingerprint_; }
@@ -75,7 +72,10 @@ class Server {
   Metrics& metrics() { return metrics_; }
 
  private:
-  void routes();
+  void add_routes();
+  // Ends the engine, gives running streams until `until` to write their last event, then closes
+  // every connection.
+  void finish(std::chrono::steady_clock::time_point until);
   // Returns the owner id (hash of the key) or throws ApiError(401).
   std::string authenticate(const httplib::Request& req) const;
   void handle_completion(const httplib::Request& req, httplib::Response& res, bool chat);
@@ -95,13 +95,11 @@ class Server {
   Metrics metrics_;
   std::unique_ptr<SessionStore> sessions_;
   std::unique_ptr<Scheduler> scheduler_;
-  std::unique_ptr<httplib::Server> http_;
-  std::thread thread_;
+  std::unique_ptr<GuardedHttpServer> http_;
   std::atomic<bool> draining_{false};
   std::atomic<bool> stopped_{false};
   std::atomic<int> inflight_{0};  // handlers running and streams still being written
   int port_ = -1;
-  int listen_fd_ = -1;
 };
 
 }  // namespace tandem::serve

@@ -17,6 +17,28 @@
 
 namespace tandem::tools {
 
+namespace {
+
+// One key per line; `#` starts a comment line. A blank line is an error, not an empty key.
+std::vector<std::string> read_api_key_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error("cannot read the API key file '" + path + "'");
+  std::vector<std::string> keys;
+  int n = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++n;
+    const size_t b = line.find_first_not_of(" \t\r"), e = line.find_last_not_of(" \t\r");
+    if (b == std::string::npos)
+      throw Error("the API key file '" + path + "' line " + std::to_string(n) + " is blank (an empty key is not allowed)");
+    if (line[b] == '#') continue;
+    keys.push_back(line.substr(b, e - b + 1));
+  }
+  if (keys.empty()) throw Error("the API key file '" + path + "' holds no keys");
+  return keys;
+}
+
+}  // namespace
+
 int cmd_serve(int argc, char** argv) {
   CLI::App app{"Serve a GGUF model over an OpenAI-compatible HTTP API", argv[0]};
   serve::ServerConfig cfg;
@@ -45,6 +67,9 @@ int cmd_serve(int argc, char** argv) {
   app.add_option("--session-ttl", ttl_s, "seconds an idle verify session is kept")->capture_default_str();
   app.add_option("--session-memory", session_mib, "MiB of KV cache verify sessions may hold")->capture_default_str();
   app.add_option("--drain-timeout", drain_s, "seconds SIGTERM waits for running requests")->capture_default_str();
+  int request_timeout_s = 10;
+  app.add_option("--max-connections", cfg.max_connections, "open connections; beyond: 503 at once")->capture_default_str()->check(CLI::Range(1, 100000));
+  app.add_option("--request-timeout", request_timeout_s, "seconds a connection has to send a request's headers (then 408)")->capture_default_str()->check(CLI::Range(1, 3600));
   app.add_flag("-q,--quiet", quiet, "no request log on stderr");
   app.add_option("--advertise", advertise,
                  "send LAN mesh adverts (docs/mesh.md) to HOST:PORT (repeatable; 255.255.255.255:7707 broadcasts)");
@@ -63,17 +88,15 @@ int cmd_serve(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   try {
-    if (!key.empty() && !key_file.empty()) throw Error("give --api-key or --api-key-file, not both");
-    if (!key.empty()) cfg.api_keys.push_back(key);
-    if (!key_file.empty()) {
-      std::ifstream in(key_file);
-      if (!in) throw Error("cannot read the API key file '" + key_file + "'");
-      for (std::string line; std::getline(in, line);) {
-        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-        if (!line.empty() && line[0] != '#') cfg.api_keys.push_back(line);
-      }
-      if (cfg.api_keys.empty()) throw Error("the API key file '" + key_file + "' holds no keys");
-    }
+    const bool key_given = app.count("--api-key") > 0, key_file_given = app.count("--api-key-file") > 0;
+    if (key_given && key_file_given) throw Error("give --api-key or --api-key-file, not both");
+    if (key_file_given && key_file.empty()) throw Error("--api-key-file is empty: give the file's path");
+    // An empty key (an unset variable, say) must not start the server open.
+    if (key_given && key.find_first_not_of(" \t\r\n") == std::string::npos)
+      throw Error("--api-key is empty: give a key, or leave the option out to serve without keys");
+    if (key_given) cfg.api_keys.push_back(key);
+    if (key_file_given) cfg.api_keys = read_api_key_file(key_file);
+    cfg.request_timeout = std::chrono::seconds(request_timeout_s);
     if (ttl_s < 1 || session_mib < 0 || drain_s < 0) throw Error("--session-ttl, --session-memory and --drain-timeout must be positive");
     cfg.session_ttl = std::chrono::seconds(ttl_s);
     cfg.session_budget_bytes = size_t(session_mib) << 20;
