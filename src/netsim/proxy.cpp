@@ -92,6 +92,7 @@ struct Chunk {
   Clock::time_point release;
   std::string data;
   size_t sent = 0;
+  size_t captured = 0;  // bytes already written to the capture file (a send may be partial)
   bool fin = false;  // the source's end of stream, delivered as shutdown(SHUT_WR)
 };
 
@@ -413,16 +414,20 @@ void Proxy::Impl::flush(Connection& c, int d, Clock::time_point now) {
       if (c.forwarded >= c.loss.after_bytes) return fault(c);
       len = std::min<uint64_t>(len, c.loss.after_bytes - c.forwarded);
     }
+    // Counted and captured before send(): once the receiver has the bytes, whoever it tells
+    // (a test reading stats() or the capture file) must find them there.
+    n_bytes[d] += uint64_t(len);
+    if (capture[d] && ch.captured < ch.sent + len) {
+      std::fwrite(ch.data.data() + ch.captured, 1, ch.sent + len - ch.captured, capture[d]);
+      std::fflush(capture[d]);
+      ch.captured = ch.sent + len;
+    }
     const ssize_t n = ::send(to, ch.data.data() + ch.sent, len, MSG_NOSIGNAL);
+    n_bytes[d] -= uint64_t(len) - uint64_t(std::max<ssize_t>(n, 0));
     if (n < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) reset(c);
       return;
     }
-    if (capture[d]) {
-      std::fwrite(ch.data.data() + ch.sent, 1, size_t(n), capture[d]);
-      std::fflush(capture[d]);
-    }
-    n_bytes[d] += uint64_t(n);
     c.forwarded += uint64_t(n);
     ch.sent += size_t(n);
     dir.queued -= size_t(n);
