@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "serve/openai_protocol.h"
+
 namespace tandem::edge {
 
 using nlohmann::json;
@@ -125,10 +127,14 @@ CloudResult call_cloud(const CloudCall& call) {
     }
     if (j.contains("usage") && j["usage"].is_object()) {
       const json& u = j["usage"];
-      if (u.contains("prompt_tokens")) r.prompt_tokens = u["prompt_tokens"].get<int64_t>();
-      if (u.contains("completion_tokens")) r.completion_tokens = u["completion_tokens"].get<int64_t>();
+      // Counts that are not exact integers in range are not trusted (nor converted: that is undefined).
+      const auto count = [](const json& o, const char* key) {
+        return o.contains(key) ? serve::exact_int64(o[key]) : std::nullopt;
+      };
+      if (const auto v = count(u, "prompt_tokens")) r.prompt_tokens = v;
+      if (const auto v = count(u, "completion_tokens")) r.completion_tokens = v;
       if (u.contains("prompt_tokens_details") && u["prompt_tokens_details"].is_object())
-        r.cached_tokens = u["prompt_tokens_details"].value("cached_tokens", int64_t(0));
+        r.cached_tokens = count(u["prompt_tokens_details"], "cached_tokens").value_or(0);
     }
     if (j.contains("choices") && j["choices"].is_array() && !j["choices"].empty()) {
       const json& c = j["choices"][0];
