@@ -209,6 +209,7 @@ json Gateway::health() const {
                    {"rtt_ms", s.rtt_ms ? json(*s.rtt_ms) : json(nullptr)},
                    {"consecutive_failures", s.consecutive_failures},
                    {"last_failure", s.last_failure},
+                   {"last_error", s.last_error},
                    {"cooldown_ms", s.cooldown_ms},
                    {"model", s.model_id},
                    {"vocab_fingerprint", s.vocab_fingerprint},

@@ -75,6 +75,7 @@ uint64_t random_seed() {
 }  // namespace
 
 Server::Server(ServerConfig cfg) : cfg_(std::move(cfg)) {
+  http_ = make_http_server();
   model_ = LlamaModel::load(cfg_.model_path);
   vocab_ = std::make_unique<Vocab>(Vocab::from_gguf(model_->gguf()));
   if (cfg_.model_id.empty()) cfg_.model_id = std::filesystem::path(cfg_.model_path).stem().string();
@@ -90,11 +91,25 @@ Server::Server(ServerConfig cfg) : cfg_(std::move(cfg)) {
   loras_ = load_served_loras(cfg_.lora, *model_);
   for (const auto& l : loras_) cfg_.sched.loras.push_back(l.use);
   scheduler_ = std::make_unique<Scheduler>(*model_, *vocab_, cfg_.sched, metrics_);
-  http_ = std::make_unique<httplib::Server>();
   routes();
 }
 
 Server::~Server() { stop(); }
+
+std::unique_ptr<httplib::Server> Server::make_http_server() const {
+  if (cfg_.ssl_cert.empty() && cfg_.ssl_key.empty()) {
+    if (!cfg_.ssl_ca.empty()) throw Error("--ssl-ca needs --ssl-cert and --ssl-key");
+    return std::make_unique<httplib::Server>();
+  }
+  if (cfg_.ssl_cert.empty() || cfg_.ssl_key.empty()) throw Error("HTTPS needs both --ssl-cert and --ssl-key");
+  auto s = std::make_unique<httplib::SSLServer>(cfg_.ssl_cert.c_str(), cfg_.ssl_key.c_str(),
+                                                cfg_.ssl_ca.empty() ? nullptr : cfg_.ssl_ca.c_str());
+  if (!s->is_valid())
+    throw Error("cannot use the TLS certificate '" + cfg_.ssl_cert + "' with key '" + cfg_.ssl_key + "'" +
+                (cfg_.ssl_ca.empty() ? "" : " and client CAs '" + cfg_.ssl_ca + "'") +
+                " (PEM files, and the key must match the certificate)");
+  return s;
+}
 
 int Server::bind() {
   port_ = cfg_.port == 0 ? http_->bind_to_any_port(cfg_.host) : (http_->bind_to_port(cfg_.host, cfg_.port) ? cfg_.port : -1);

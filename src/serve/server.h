@@ -44,6 +44,9 @@ struct ServerConfig {
   int http_threads = 0;  // 0: enough for every slot and queued request to stream at once
   bool log_requests = false;  // one line per request on stderr (never headers or bodies)
   bool quiet = true;          // no model loading progress
+  // HTTPS: the server's PEM certificate (chain) and private key; both or neither. With ssl_ca,
+  // clients must present a certificate signed by one of its CAs (mutual TLS).
+  std::string ssl_cert, ssl_key, ssl_ca;
 };
 
 // The API key a request carries: "Authorization: Bearer KEY", else "x-api-key: KEY"; "" if none.
@@ -75,6 +78,8 @@ class Server {
   Metrics& metrics() { return metrics_; }
 
  private:
+  // httplib::SSLServer when a certificate is configured (checked before the model loads).
+  std::unique_ptr<httplib::Server> make_http_server() const;
   void routes();
   // Returns the owner id (hash of the key) or throws ApiError(401).
   std::string authenticate(const httplib::Request& req) const;

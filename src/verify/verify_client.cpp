@@ -83,8 +83,7 @@ VerifyClient::VerifyClient(ClientConfig cfg) : cfg_(std::move(cfg)) {
 VerifyClient::~VerifyClient() = default;
 
 void VerifyClient::make_client() {
-  http_ = std::make_unique<httplib::Client>(origin_);
-  if (!http_->is_valid()) throw Error("cannot use the verify URL '" + cfg_.url + "'");
+  http_ = serve::make_http_client(origin_, cfg_.tls);
   http_->set_keep_alive(true);  // one connection for the whole generation: no handshake per round
   http_->set_tcp_nodelay(true);  // a call is small and waited for: never hold it back (Nagle)
   set_timeout(*http_, &httplib::Client::set_connection_timeout, cfg_.connect_timeout_s);
@@ -100,9 +99,10 @@ void VerifyClient::make_client() {
 void VerifyClient::reconnect() { make_client(); }
 
 std::optional<ServerModel> VerifyClient::fetch_model(std::string* why) {
+  serve::clear_tls_errors();
   auto r = http_->Get(prefix_ + "/v1/models");
   if (!r) {
-    if (why) *why = httplib::to_string(r.error());
+    if (why) *why = serve::describe_http_error(*http_, r.error(), origin_, cfg_.tls);
     return std::nullopt;
   }
   const json body = json::parse(r->body, nullptr, false);
@@ -172,6 +172,7 @@ VerifyReply VerifyClient::verify(const VerifyCall& call) {
   const std::string body = request_body(call);
   last_sent_ = last_received_ = 0;
   const auto t0 = std::chrono::steady_clock::now();
+  serve::clear_tls_errors();
   auto r = http_->Post(prefix_ + "/v1/verify", body, "application/json");
   out.wall_ms = ms_since(t0);
   // Without an answer the logger did not run: count the body and our headers at least.
@@ -181,7 +182,7 @@ VerifyReply VerifyClient::verify(const VerifyCall& call) {
   bytes_received_ += out.bytes_received;
   if (!r) {
     out.kind = VerifyReply::Kind::Transport;
-    out.message = httplib::to_string(r.error());
+    out.message = serve::describe_http_error(*http_, r.error(), origin_, cfg_.tls);
     out.timed_out = r.error() == httplib::Error::ConnectionTimeout ||
                     (r.error() == httplib::Error::Read && out.wall_ms >= 900 * cfg_.read_timeout_s);
     return out;
