@@ -5,6 +5,10 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "format/error.h"
+#include "serve/openai_protocol.h"
+#include "serve/tls.h"
+
 namespace tandem::edge {
 
 using nlohmann::json;
@@ -76,7 +80,15 @@ CloudResult call_cloud(const CloudCall& call) {
   const EndpointConfig& ep = *call.endpoint;
   std::string origin, prefix;
   split_url(ep.url, &origin, &prefix);
-  httplib::Client cli(origin);
+  std::unique_ptr<httplib::Client> client;
+  try {
+    client = serve::make_http_client(origin, ep.tls);
+  } catch (const Error& e) {
+    r.failure = Failure::Connection;
+    r.error_message = e.what();
+    return r;
+  }
+  httplib::Client& cli = *client;
   cli.set_connection_timeout(std::chrono::milliseconds(call.connect_timeout_ms));
   cli.set_read_timeout(std::chrono::milliseconds(ep.timeout_ms));
   cli.set_write_timeout(std::chrono::milliseconds(ep.timeout_ms));
@@ -125,10 +137,14 @@ CloudResult call_cloud(const CloudCall& call) {
     }
     if (j.contains("usage") && j["usage"].is_object()) {
       const json& u = j["usage"];
-      if (u.contains("prompt_tokens")) r.prompt_tokens = u["prompt_tokens"].get<int64_t>();
-      if (u.contains("completion_tokens")) r.completion_tokens = u["completion_tokens"].get<int64_t>();
+      // Counts that are not exact integers in range are not trusted (nor converted: that is undefined).
+      const auto count = [](const json& o, const char* key) {
+        return o.contains(key) ? serve::exact_int64(o[key]) : std::nullopt;
+      };
+      if (const auto v = count(u, "prompt_tokens")) r.prompt_tokens = v;
+      if (const auto v = count(u, "completion_tokens")) r.completion_tokens = v;
       if (u.contains("prompt_tokens_details") && u["prompt_tokens_details"].is_object())
-        r.cached_tokens = u["prompt_tokens_details"].value("cached_tokens", int64_t(0));
+        r.cached_tokens = count(u["prompt_tokens_details"], "cached_tokens").value_or(0);
     }
     if (j.contains("choices") && j["choices"].is_array() && !j["choices"].empty()) {
       const json& c = j["choices"][0];
@@ -164,10 +180,9 @@ CloudResult call_cloud(const CloudCall& call) {
     return sse.feed(std::string_view(data, n), on_event);
   };
 
+  serve::clear_tls_errors();
   auto res = cli.send(req);
-  r.request_sent = r.http_status != 0 || (res ? true
-                                              : res.error() != httplib::Error::Connection &&
-                                                    res.error() != httplib::Error::ConnectionTimeout);
+  r.request_sent = r.http_status != 0 || (res ? true : !serve::failed_before_sending(res.error()));
   if (r.cancelled) return r;
   if (stream_error) {
     r.failure = Failure::Http5xx;  // the server gave up mid-stream
@@ -189,7 +204,7 @@ CloudResult call_cloud(const CloudCall& call) {
     const bool timeout = err == httplib::Error::ConnectionTimeout ||
                          (err == httplib::Error::Read && quiet_ms >= 0.9 * ep.timeout_ms);
     r.failure = timeout ? Failure::Timeout : Failure::Connection;
-    r.error_message = res ? "the stream ended before [DONE]" : httplib::to_string(err);
+    r.error_message = res ? "the stream ended before [DONE]" : serve::describe_http_error(cli, err, origin, ep.tls);
     return r;
   }
   return r;
@@ -198,15 +213,23 @@ CloudResult call_cloud(const CloudCall& call) {
 json fetch_model_info(const EndpointConfig& ep, const std::string& api_key, int timeout_ms, std::string* error) {
   std::string origin, prefix;
   split_url(ep.url, &origin, &prefix);
-  httplib::Client cli(origin);
+  std::unique_ptr<httplib::Client> client;
+  try {
+    client = serve::make_http_client(origin, ep.tls);
+  } catch (const Error& e) {
+    *error = e.what();
+    return nullptr;
+  }
+  httplib::Client& cli = *client;
   const auto to = std::chrono::milliseconds(timeout_ms);
   cli.set_connection_timeout(to);
   cli.set_read_timeout(to);
   httplib::Headers h;
   if (!api_key.empty()) h.emplace("Authorization", "Bearer " + api_key);
+  serve::clear_tls_errors();
   auto res = cli.Get((prefix + "/v1/models").c_str(), h);
   if (!res) {
-    *error = httplib::to_string(res.error());
+    *error = serve::describe_http_error(cli, res.error(), origin, ep.tls);
     return nullptr;
   }
   if (res->status != 200) {

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -78,6 +79,21 @@ void require(bool ok, const std::string& key, const std::string& what) {
   if (!ok) throw Error("config key '" + key + "' " + what);
 }
 
+// TLS keys: only for https, a client certificate with its key, and files that exist (a typo
+// is named at startup, not at the first call).
+void check_tls(const TableReader& r, const EndpointConfig& e) {
+  const serve::TlsClientConfig& t = e.tls;
+  if (e.url.rfind("https://", 0) != 0)
+    for (const auto& [k, v] : {std::pair{"ca_file", &t.ca_file}, {"client_cert", &t.client_cert}, {"client_key", &t.client_key}})
+      require(v->empty(), r.key(k), "needs an https:// url");
+  require(t.client_cert.empty() == t.client_key.empty(), r.key(t.client_cert.empty() ? "client_cert" : "client_key"),
+          "is required with " + std::string(t.client_cert.empty() ? "client_key" : "client_cert"));
+  for (const auto& [k, v] : {std::pair{"ca_file", &t.ca_file}, {"client_cert", &t.client_cert}, {"client_key", &t.client_key}}) {
+    std::error_code ec;
+    require(v->empty() || std::filesystem::is_regular_file(*v, ec), r.key(k), "names no readable file ('" + *v + "')");
+  }
+}
+
 void read_endpoints(const toml::table& root, const std::string& name, bool peer, std::vector<EndpointConfig>& out) {
   const toml::node* n = root.get(name);
   if (!n) return;
@@ -98,10 +114,14 @@ void read_endpoints(const toml::table& root, const std::string& name, bool peer,
     r.get("price_output_per_1m", e.price_output_per_1m);
     r.get("priority", e.priority);
     r.get("timeout_ms", e.timeout_ms);
+    r.get("ca_file", e.tls.ca_file);
+    r.get("client_cert", e.tls.client_cert);
+    r.get("client_key", e.tls.client_key);
     r.finish();
     require(!e.url.empty(), r.key("url"), "is required (e.g. \"http://127.0.0.1:8080\")");
     require(e.url.rfind("http://", 0) == 0 || e.url.rfind("https://", 0) == 0, r.key("url"),
             "must start with http:// or https://");
+    check_tls(r, e);
     while (!e.url.empty() && e.url.back() == '/') e.url.pop_back();
     if (e.name.empty()) e.name = name + "-" + std::to_string(i);
     require(e.price_input_per_1m >= 0 && e.price_output_per_1m >= 0, r.key("price_*_per_1m"), "must not be negative");
@@ -361,6 +381,9 @@ std::string default_config_toml() {
     << "# price_output_per_1m = 0.0       # USD per million completion tokens\n"
     << "# priority = 1                    # lower is tried first (then lower RTT)\n"
     << "# timeout_ms = 30000              # no byte for this long: the call timed out\n"
+    << "# ca_file = \"\"                    # https: PEM CA file trusted for its certificate; \"\": the system's CAs\n"
+    << "# client_cert = \"\"                # https: PEM certificate to present (mutual TLS), with client_key\n"
+    << "# client_key = \"\"                 # its PEM private key\n"
     << "# LAN peers serving the same API: [[peer]] with the same keys (usually free: prices 0).\n\n"
     << "[policy]\n"
     << "default = " << q(d.policy) << "                 # auto, or always one of: local, cloud, cascade, speculative, peer\n"

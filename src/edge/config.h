@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "serve/tls.h"
+
 namespace tandem::edge {
 
 // A cloud endpoint or a LAN peer: any server speaking the OpenAI API (tandem serve, or others).
@@ -19,6 +21,7 @@ struct EndpointConfig {
   int priority = 1;                // lower is tried first
   int timeout_ms = 30000;          // no byte for this long: the call failed (timeout)
   bool peer = false;               // a LAN peer ([[peer]]) rather than a cloud ([[cloud]])
+  serve::TlsClientConfig tls;      // https: ca_file (else the system's CAs), client_cert/client_key
 };
 
 // An app that talks to the gateway with its own key; budgets and the ledger name it.
@@ -97,7 +100,7 @@ struct EdgeConfig {
   // What a discovered peer is to this gateway: its price, priority, timeout and API key (the
   // peer's advert says what it serves, not what it costs).
   EndpointConfig mesh_peer{.name = "", .url = "", .model = "", .api_key_env = "", .price_input_per_1m = 0,
-                           .price_output_per_1m = 0, .priority = 1, .timeout_ms = 30000, .peer = true};
+                           .price_output_per_1m = 0, .priority = 1, .timeout_ms = 30000, .peer = true, .tls = {}};
 };
 
 EdgeConfig default_config();  // with the built-in complexity keywords

@@ -3,6 +3,10 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <cstdio>
+
+#include "format/error.h"
+#include "serve/tls.h"
 
 namespace tandem::edge {
 
@@ -91,10 +95,14 @@ void EndpointHealth::on_success(double rtt_ms) {
   if (breaker_.state(clock_()) != BreakerState::Open) breaker_.success();
 }
 
-void EndpointHealth::on_failure(Failure f, std::optional<int64_t> retry_after_ms) {
+void EndpointHealth::on_failure(Failure f, std::optional<int64_t> retry_after_ms, const std::string& reason) {
   std::lock_guard<std::mutex> lk(mu_);
   ++failed_;
   last_failure_ = f;
+  if (reason != last_error_ && !reason.empty())
+    std::fprintf(stderr, "tandem edge: %s '%s': %s: %s\n", cfg_.peer ? "peer" : "cloud", cfg_.name.c_str(),
+                 failure_name(f), reason.c_str());
+  last_error_ = reason;
   const int64_t now = clock_();
   if (f == Failure::Http429) {
     cooldown_until_ = now + retry_after_ms.value_or(1000);
@@ -154,6 +162,7 @@ EndpointHealth::Snapshot EndpointHealth::snapshot() const {
   s.rtt_ms = rtt_;
   s.consecutive_failures = breaker_.consecutive_failures();
   s.last_failure = failure_name(last_failure_);
+  s.last_error = last_error_;
   s.cooldown_ms = std::max<int64_t>(0, cooldown_until_ - now);
   s.model_checked = model_checked_;
   s.desynced = desynced_;
@@ -219,23 +228,33 @@ std::vector<std::string> Connectivity::expire_discovered() {
 }
 
 void Connectivity::probe(EndpointHealth& e) {
-  httplib::Client c(e.config().url);
+  const std::string origin = serve::url_origin(e.config().url);
+  std::unique_ptr<httplib::Client> client;
+  try {
+    client = serve::make_http_client(origin, e.config().tls);
+  } catch (const Error& err) {
+    e.on_failure(Failure::Connection, std::nullopt, err.what());
+    return;
+  }
+  httplib::Client& c = *client;
   const auto to = std::chrono::milliseconds(cfg_.probe_timeout_ms);
   c.set_connection_timeout(to);
   c.set_read_timeout(to);
   c.set_write_timeout(to);
   const auto t0 = std::chrono::steady_clock::now();
+  serve::clear_tls_errors();
   auto r = c.Get("/health");
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   if (!r) {
     const bool timeout = r.error() == httplib::Error::ConnectionTimeout ||
                          (r.error() == httplib::Error::Read && ms >= cfg_.probe_timeout_ms * 0.9);
-    e.on_failure(timeout ? Failure::Timeout : Failure::Connection);
+    e.on_failure(timeout ? Failure::Timeout : Failure::Connection, std::nullopt,
+                 serve::describe_http_error(c, r.error(), origin, e.config().tls));
     return;
   }
   const Failure f = classify_status(r->status);
   if (f == Failure::None) e.on_success(ms);
-  else e.on_failure(f);
+  else e.on_failure(f, std::nullopt, "GET /health answered HTTP " + std::to_string(r->status));
 }
 
 void Connectivity::probe_once() {

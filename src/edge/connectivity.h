@@ -61,8 +61,9 @@ class EndpointHealth {
   // An RTT sample from a probe or a real call (time to the response's headers).
   void on_success(double rtt_ms);
   // retry_after_ms: a 429's Retry-After; the endpoint is skipped for that long (no breaker count,
-  // since it answered). Other failures count toward opening the breaker.
-  void on_failure(Failure f, std::optional<int64_t> retry_after_ms = std::nullopt);
+  // since it answered). Other failures count toward opening the breaker. `reason` (what went
+  // wrong, in words) shows in /health and is logged when it changes.
+  void on_failure(Failure f, std::optional<int64_t> retry_after_ms = std::nullopt, const std::string& reason = "");
 
   bool usable() const;  // breaker would allow, and not cooling down after a 429
   bool acquire();       // usable, and takes the half-open trial when there is one
@@ -91,6 +92,7 @@ class EndpointHealth {
     std::optional<double> rtt_ms;
     int consecutive_failures = 0;
     std::string last_failure;
+    std::string last_error;  // the last failure's reason in words ("" when none was given)
     int64_t cooldown_ms = 0;  // left of a 429 cool-down
     bool model_checked = false, desynced = false;
     std::string model_id, vocab_fingerprint, sha256;
@@ -108,6 +110,7 @@ class EndpointHealth {
   std::optional<double> rtt_;
   int64_t cooldown_until_ = 0;
   Failure last_failure_ = Failure::None;
+  std::string last_error_;
   bool model_checked_ = false, desynced_ = false;
   std::string model_id_, fingerprint_, sha256_;
   int64_t ok_ = 0, failed_ = 0;

@@ -1,6 +1,7 @@
 #include "edge/device_state.h"
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -66,7 +67,9 @@ DeviceState device_state_from_json(const json& j) {
       if (!t) throw Error("device state 'thermal' must be nominal, fair, serious or critical");
       s.thermal = t;
     } else if (k == "free_mem_mb") {
-      if (!v.is_number() || v.get<double>() < 0) throw Error("device state 'free_mem_mb' must be a number >= 0");
+      // Bounded so that the conversion to an integer is defined (a petabyte is plenty).
+      if (!v.is_number() || !(v.get<double>() >= 0 && v.get<double>() <= 1e9))
+        throw Error("device state 'free_mem_mb' must be a number in [0, 1e9], got " + v.dump());
       s.free_mem_mb = int64_t(v.get<double>());
     } else if (k == "online") {
       if (!v.is_boolean()) throw Error("device state 'online' must be true or false");
@@ -162,6 +165,8 @@ Timeline Timeline::parse(const std::string& text) {
     const json& e = j[i];
     if (!e.is_object() || !e.contains("at_ms") || !e["at_ms"].is_number())
       throw Error("device timeline event " + std::to_string(i) + " needs a numeric 'at_ms'");
+    if (!(std::fabs(e["at_ms"].get<double>()) <= 1e15))
+      throw Error("device timeline event " + std::to_string(i) + ": 'at_ms' is out of range, got " + e["at_ms"].dump());
     try {
       t.events_.emplace_back(int64_t(e["at_ms"].get<double>()), device_state_from_json(e));
     } catch (const Error& err) {

@@ -8,6 +8,7 @@
 #include <random>
 #include <sstream>
 
+#include "edge/request_extensions.h"
 #include "edge/webui.h"
 #include "engine/vocab.h"
 #include "ledger/report.h"
@@ -55,14 +56,8 @@ std::string fmt_double(double v) {
   return o.str();
 }
 
-// The gateway's request extensions: a "tandem" object in the body, or x-tandem-* headers.
-struct Extensions {
-  std::string route, task, privacy;
-  bool keep_local = false;
-  bool consent = false;  // the user allows this request to leave the device (strict privacy)
-};
-
-Extensions take_extensions(json& body, const httplib::Request& req) {
+// The x-tandem-* headers, which a body's "tandem" object overrides.
+Extensions header_extensions(const httplib::Request& req) {
   Extensions x;
   x.route = req.get_header_value("x-tandem-route");
   x.task = req.get_header_value("x-tandem-task");
@@ -74,40 +69,7 @@ Extensions take_extensions(json& body, const httplib::Request& req) {
       throw ApiError(400, "x-tandem-consent must be true or false", "x-tandem-consent", "invalid_value");
     x.consent = c == "true";
   }
-  if (body.is_object() && body.contains("tandem")) {
-    const json t = body["tandem"];
-    body.erase("tandem");
-    if (!t.is_object()) throw ApiError(400, "'tandem' must be an object", "tandem", "invalid_type");
-    for (const auto& [k, v] : t.items()) {
-      if (k == "route" && v.is_string()) x.route = v.get<std::string>();
-      else if (k == "task" && v.is_string()) x.task = v.get<std::string>();
-      else if (k == "privacy" && v.is_string()) x.privacy = v.get<std::string>();
-      else if (k == "keep_local" && v.is_boolean()) x.keep_local = v.get<bool>();
-      else if (k == "consent" && v.is_boolean()) x.consent = v.get<bool>();
-      else throw ApiError(400, "unknown or mistyped field 'tandem." + k + "' (route, task, privacy, keep_local, consent)",
-                          "tandem." + k, "unknown_parameter");
-    }
-  }
-  for (auto& c : x.route) c = char(std::tolower(static_cast<unsigned char>(c)));
-  if (!x.route.empty() && x.route != "auto" && x.route != "local" && x.route != "cloud" && x.route != "cascade" &&
-      x.route != "speculative" && x.route != "peer")
-    throw ApiError(400, "tandem.route must be auto, local, cloud, cascade, speculative or peer", "tandem.route",
-                   "invalid_value");
-  if (!x.privacy.empty() && x.privacy != "strict" && x.privacy != "standard" && x.privacy != "open")
-    throw ApiError(400, "tandem.privacy must be strict, standard or open", "tandem.privacy", "invalid_value");
   return x;
-}
-
-// One system prompt for every tier: the config's goes first; an app's own system message is kept
-// after it in the same message (templates allow one system turn).
-void apply_system_prompt(json& body, const std::string& system_prompt) {
-  if (system_prompt.empty() || !body.contains("messages") || !body["messages"].is_array()) return;
-  json& msgs = body["messages"];
-  if (!msgs.empty() && msgs[0].is_object() && msgs[0].value("role", "") == "system" && msgs[0]["content"].is_string()) {
-    msgs[0]["content"] = system_prompt + "\n\n" + msgs[0]["content"].get<std::string>();
-    return;
-  }
-  msgs.insert(msgs.begin(), json{{"role", "system"}, {"content", system_prompt}});
 }
 
 }  // namespace
@@ -241,6 +203,7 @@ json Gateway::health() const {
                    {"rtt_ms", s.rtt_ms ? json(*s.rtt_ms) : json(nullptr)},
                    {"consecutive_failures", s.consecutive_failures},
                    {"last_failure", s.last_failure},
+                   {"last_error", s.last_error},
                    {"cooldown_ms", s.cooldown_ms},
                    {"model", s.model_id},
                    {"vocab_fingerprint", s.vocab_fingerprint},
@@ -389,8 +352,7 @@ void Gateway::add_routes() {
           send_json(res, 200, j);
         }));
   s.route("PUT", "/v1/device", A::Key, wrap([this](const httplib::Request& req, httplib::Response& res) {
-          json body = json::parse(req.body, nullptr, false);
-          if (body.is_discarded()) throw ApiError(400, "the request body is not valid JSON", "", "invalid_json");
+          const json body = serve::parse_request_json(req.body);
           DeviceState st;
           try {
             st = device_state_from_json(body);
@@ -433,10 +395,9 @@ void Gateway::handle_completion(const httplib::Request& http_req, httplib::Respo
   req->arrival_steady_ms = clock_();
   req->app = authenticate(http_req);
   req->chat = chat;
-  json body = json::parse(http_req.body, nullptr, false);
-  if (body.is_discarded()) throw ApiError(400, "the request body is not valid JSON", "", "invalid_json");
+  json body = serve::parse_request_json(http_req.body);
   if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object", "", "invalid_type");
-  const Extensions x = take_extensions(body, http_req);
+  const Extensions x = take_extensions(body, header_extensions(http_req));
   if (chat) apply_system_prompt(body, cfg_.system_prompt);
   req->parsed = serve::parse_completion_request(body, chat, local_->vocab().n_tokens());
   req->model = req->parsed.model.empty() ? cfg_.model_id : req->parsed.model;

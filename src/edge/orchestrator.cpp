@@ -344,7 +344,7 @@ void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names
     // A failure. 4xx other than 401/403/404/429 is the request's, not the endpoint's health.
     const bool endpoint_fault = res.failure != Failure::Http4xx || res.http_status == 401 ||
                                 res.http_status == 403 || res.http_status == 404;
-    if (endpoint_fault) eh->on_failure(res.failure, res.retry_after_ms);
+    if (endpoint_fault) eh->on_failure(res.failure, res.retry_after_ms, res.error_message);
     if (out.failure == Failure::None) out.failure = res.failure;
     out.attempts.push_back(name + ":" + failure_name(res.failure));
     out.status = "fallback";

@@ -40,6 +40,7 @@ std::optional<verify::CostModel> VerifySpeculativeRunner::cost_model(const Endpo
   verify::SpeculativeConfig sc;
   sc.url = endpoint.url;
   sc.api_key = endpoint_api_key(endpoint);
+  sc.tls = endpoint.tls;
   sc.n_threads = cfg_.n_threads;
   sc.n_ctx = 64;
   sc.loras = loras_;  // the step time measured is the adapted model's
@@ -83,6 +84,7 @@ SpeculativeResult VerifySpeculativeRunner::run(const SpeculativeRequest& req) {
   verify::SpeculativeConfig sc;
   sc.url = req.endpoint->url;
   sc.api_key = req.api_key;
+  sc.tls = req.endpoint->tls;
   sc.draft_max = cfg_.draft_max;
   sc.adaptive = cfg_.adaptive;
   sc.n_threads = cfg_.n_threads;

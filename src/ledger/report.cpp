@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <regex>
 #include <tuple>
@@ -207,7 +208,8 @@ int64_t parse_duration_ms(const std::string& text) {
   const std::string unit = m[2];
   const double mult = unit == "ms" ? 1 : unit == "s" ? 1e3 : (unit == "m" || unit == "min") ? 6e4
                       : unit == "h" ? 3.6e6 : unit == "d" ? 8.64e7 : 6.048e8;
-  const double ms = std::stod(m[1]) * mult;
+  // strtod, not stod: a number beyond a double's range is HUGE_VAL here, an exception there.
+  const double ms = std::strtod(m.str(1).c_str(), nullptr) * mult;
   if (ms < 1 || ms > 1e15) throw Error("invalid duration '" + text + "': out of range");
   return int64_t(std::llround(ms));
 }

@@ -33,6 +33,7 @@ HeadCheck check_head(std::string_view head, size_t max_body_bytes);
 
 struct GuardedHttpServer::Conn {
   int fd = -1;
+  SSL* ssl = nullptr;   // HTTPS: the connection's TLS state once its handshake ran
   std::string in;       // received and not yet consumed (a head, the start of a body, more)
   size_t head_len = 0;  // the complete head at the start of `in`; 0: not yet
   size_t scanned = 0;   // bytes of `in` already searched for the head's end
@@ -49,6 +50,8 @@ struct GuardedHttpServer::Conn {
   }
 };
 
+// The address of the socket's peer (remote) or its own, numeric.
+void peer_address(int fd, std::string& ip, int& port, bool remote);
 // Sends all of `data` without blocking; false if the socket would not take it all.
 bool send_now(int fd, std::string_view data);
 // A complete response with an error object and "Connection: close".

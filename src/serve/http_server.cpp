@@ -30,6 +30,19 @@ void send_error(httplib::Response& res, const ApiError& e) {
   send_json(res, e.status, error_json(e));
 }
 
+void peer_address(int fd, std::string& ip, int& port, bool remote) {
+  sockaddr_storage a{};
+  socklen_t n = sizeof a;
+  if ((remote ? ::getpeername(fd, reinterpret_cast<sockaddr*>(&a), &n) : ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n)) != 0)
+    return;
+  char host[NI_MAXHOST], serv[NI_MAXSERV];
+  if (::getnameinfo(reinterpret_cast<const sockaddr*>(&a), n, host, sizeof host, serv, sizeof serv,
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+    return;
+  ip = host;
+  port = std::atoi(serv);
+}
+
 namespace {
 
 // httplib hands each accepted socket to its task queue; this one runs the hand-over at once on
@@ -91,16 +104,8 @@ class ConnStream : public httplib::Stream {
     }
   }
 
-  void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    sockaddr_storage a{};
-    socklen_t n = sizeof a;
-    if (::getpeername(c_.fd, reinterpret_cast<sockaddr*>(&a), &n) == 0) address(a, n, ip, port);
-  }
-  void get_local_ip_and_port(std::string& ip, int& port) const override {
-    sockaddr_storage a{};
-    socklen_t n = sizeof a;
-    if (::getsockname(c_.fd, reinterpret_cast<sockaddr*>(&a), &n) == 0) address(a, n, ip, port);
-  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override { peer_address(c_.fd, ip, port, true); }
+  void get_local_ip_and_port(std::string& ip, int& port) const override { peer_address(c_.fd, ip, port, false); }
   socket_t socket() const override { return c_.fd; }
 
   size_t consumed() const { return pos_; }
@@ -123,14 +128,6 @@ class ConnStream : public httplib::Stream {
     if (r <= 0) return r;
     if (p[1].revents) return -1;
     return p[0].revents & (POLLERR | POLLNVAL) ? -1 : 1;
-  }
-  static void address(const sockaddr_storage& a, socklen_t n, std::string& ip, int& port) {
-    char host[NI_MAXHOST], serv[NI_MAXSERV];
-    if (::getnameinfo(reinterpret_cast<const sockaddr*>(&a), n, host, sizeof host, serv, sizeof serv,
-                      NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-      return;
-    ip = host;
-    port = std::atoi(serv);
   }
 
   GuardedHttpServer::Conn& c_;
@@ -169,6 +166,7 @@ GuardedHttpServer::GuardedHttpServer(HttpLimits limits) : limits_(limits) {
 
 GuardedHttpServer::~GuardedHttpServer() {
   stop();
+  free_tls();
   for (const int fd : {stop_fd_, wake_fd_, epoll_fd_})
     if (fd >= 0) ::close(fd);
 }
@@ -285,6 +283,7 @@ void GuardedHttpServer::close_conn(std::unique_ptr<Conn> c) {
   if (!c) return;
   if (c->counted) --open_;
   if (c->lingering) --lingering_;
+  free_conn_tls(*c);
   ::shutdown(c->fd, SHUT_RDWR);
   ::close(c->fd);
 }
@@ -304,6 +303,7 @@ void GuardedHttpServer::work() {
 }
 
 void GuardedHttpServer::serve_request(std::unique_ptr<Conn> c) {
+  if (tls_ctx_) return serve_tls_request(std::move(c));
   const bool last = stopping_ || ++c->requests >= limits_.keep_alive_max_requests;
   bool client_closes = false;
   bool keep = false;

@@ -12,8 +12,8 @@
 // makes reads and writes under way fail at once, so shutdown takes as long as handlers do.
 //
 // Every route declares whether it needs an API key (RouteAccess), and routes() lists them, so a
-// test can walk them all. A TLS variant would hand the worker a TLS stream instead (the watcher
-// can then only wait for readability, not look at the head).
+// test can walk them all. Over TLS (set_tls) the watcher can only wait for readability, not look
+// at the encrypted head: the worker runs the handshake and reads the head (http_tls.cpp).
 #pragma once
 #include <httplib.h>
 
@@ -49,6 +49,12 @@ struct HttpLimits {
   size_t keep_alive_max_requests = 1000;           // then the connection is closed
 };
 
+// HTTPS: the server's PEM certificate (chain) and key; with `ca`, clients must present a
+// certificate signed by one of its CAs (mutual TLS).
+struct TlsFiles {
+  std::string cert, key, ca;
+};
+
 enum class RouteAccess { Key, Open };
 
 struct RouteInfo {
@@ -70,6 +76,9 @@ class GuardedHttpServer : private httplib::Server {
   explicit GuardedHttpServer(HttpLimits limits);
   ~GuardedHttpServer() override;
 
+  // Serves HTTPS instead of HTTP (before serve()); throws Error when the files do not load.
+  void set_tls(const TlsFiles& files);
+  bool tls() const { return tls_ctx_ != nullptr; }
   // Runs before every Key route's handler; a route cannot skip it.
   void set_authenticator(Authenticator auth) { auth_ = std::move(auth); }
   // Registers a handler; a thrown ApiError becomes its error object, any other exception a 500.
@@ -106,6 +115,10 @@ class GuardedHttpServer : private httplib::Server {
   WatchNext reject(Conn& c, int status, const std::string& message, const std::string& code);
   void sweep_deadlines(ConnMap& conns);
   void work();  // a worker thread
+  WatchNext on_tls_readable(Conn& c);                 // http_tls.cpp
+  void serve_tls_request(std::unique_ptr<Conn> c);   // handshake (once), then one request
+  void free_conn_tls(Conn& c);
+  void free_tls();
   void serve_request(std::unique_ptr<Conn> c);
   void park(std::unique_ptr<Conn> c);      // to the watcher, from any thread
   void dispatch(std::unique_ptr<Conn> c);  // to a worker
@@ -115,6 +128,7 @@ class GuardedHttpServer : private httplib::Server {
   void start_lingering(Conn& c, int status, const std::string& message, const std::string& code);
 
   HttpLimits limits_;
+  SSL_CTX* tls_ctx_ = nullptr;  // HTTPS when set
   Authenticator auth_;
   std::vector<RouteInfo> routes_;
   int port_ = -1;

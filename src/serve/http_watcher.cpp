@@ -146,6 +146,7 @@ GuardedHttpServer::WatchNext GuardedHttpServer::reject(Conn& c, int status, cons
 
 GuardedHttpServer::WatchNext GuardedHttpServer::on_readable(Conn& c, uint32_t events) {
   if (c.lingering) return drop_input(c.fd) ? WatchNext::Keep : WatchNext::Close;
+  if (tls_ctx_) return on_tls_readable(c);
   if (!c.head_len) {
     c.head_len = find_head_end(c.in, c.scanned);  // a pipelined request may be here already
     c.scanned = c.in.size();

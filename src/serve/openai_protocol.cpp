@@ -27,6 +27,93 @@ json error_json(const ApiError& e) {
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+std::optional<int64_t> exact_int64(const json& v) {
+  if (v.is_number_unsigned()) {
+    if (v.get<uint64_t>() > uint64_t(INT64_MAX)) return std::nullopt;
+    return int64_t(v.get<uint64_t>());
+  }
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (!v.is_number_float()) return std::nullopt;
+  const double d = v.get<double>();
+  // -2^63 and 2^63 are exact doubles; int64 holds [-2^63, 2^63).
+  if (!(d >= -0x1p63 && d < 0x1p63) || d != std::floor(d)) return std::nullopt;
+  return int64_t(d);
+}
+
+namespace {
+
+// A SAX pass that only follows where it is ("draft_probs[0][1]"), to name the field whose
+// number made the parser give up. Run after json::parse has already failed.
+class JsonPathTracker : public nlohmann::json_sax<json> {
+ public:
+  std::string path() const {
+    std::string p;
+    for (size_t i = 0; i < frames_.size(); ++i) {
+      const Frame& f = frames_[i];
+      if (!f.array) p += (p.empty() ? "" : ".") + f.key;
+      // The innermost array's failing element has not started yet: its index is the count.
+      else p += "[" + std::to_string(i + 1 == frames_.size() ? f.count : f.count - 1) + "]";
+    }
+    return p;
+  }
+  bool null() override { return value(); }
+  bool boolean(bool) override { return value(); }
+  bool number_integer(number_integer_t) override { return value(); }
+  bool number_unsigned(number_unsigned_t) override { return value(); }
+  bool number_float(number_float_t, const string_t&) override { return value(); }
+  bool string(string_t&) override { return value(); }
+  bool binary(binary_t&) override { return value(); }
+  bool start_object(std::size_t) override { return open(false); }
+  bool key(string_t& k) override {
+    frames_.back().key = k;
+    return true;
+  }
+  bool end_object() override { return close(); }
+  bool start_array(std::size_t) override { return open(true); }
+  bool end_array() override { return close(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+ private:
+  struct Frame {
+    bool array = false;
+    size_t count = 0;  // elements begun, in an array
+    std::string key;   // the current key, in an object
+  };
+  bool value() {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().count;
+    return true;
+  }
+  bool open(bool array) {
+    value();
+    frames_.push_back(Frame{array, 0, {}});
+    return true;
+  }
+  bool close() {
+    frames_.pop_back();
+    return true;
+  }
+  std::vector<Frame> frames_;
+};
+
+}  // namespace
+
+json parse_request_json(const std::string& text) {
+  try {
+    return json::parse(text);
+  } catch (const json::out_of_range& e) {
+    // The only out_of_range the parser throws: a number beyond a double's range.
+    JsonPathTracker where;
+    json::sax_parse(text, &where, json::input_format_t::json, /*strict=*/true);
+    const std::string field = where.path();
+    throw ApiError(400,
+                   (field.empty() ? std::string("the request body holds") : "'" + field + "' is") +
+                       " a number too large to represent (" + e.what() + ")",
+                   field, "invalid_value");
+  } catch (const json::exception& e) {
+    throw ApiError(400, std::string("the request body is not valid JSON: ") + e.what(), "", "invalid_json");
+  }
+}
+
 namespace {
 
 const char* type_name_of(const json& v) {
@@ -71,19 +158,13 @@ double get_number(const json& o, const char* key, double def, double lo, double 
 int64_t get_int(const json& o, const char* key, int64_t def, int64_t lo, int64_t hi) {
   auto it = o.find(key);
   if (it == o.end() || it->is_null()) return def;
-  if (it->is_number_float()) {
-    const double d = it->get<double>();
-    if (d != std::floor(d)) bad_type(key, *it, "an integer");
-  } else if (!it->is_number_integer()) {
+  if (!it->is_number() || (it->is_number_float() && it->get<double>() != std::floor(it->get<double>())))
     bad_type(key, *it, "an integer");
-  }
-  if (it->is_number_unsigned() && it->get<uint64_t>() > uint64_t(INT64_MAX))
-    bad(key, "'" + std::string(key) + "' is out of range");
-  const int64_t v = it->is_number_float() ? int64_t(it->get<double>()) : it->get<int64_t>();
-  if (v < lo || v > hi)
+  const std::optional<int64_t> v = exact_int64(*it);
+  if (!v || *v < lo || *v > hi)
     bad(key, "'" + std::string(key) + "' must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
-                 std::to_string(v));
-  return v;
+                 it->dump());
+  return *v;
 }
 
 std::string get_string(const json& o, const char* key, const std::string& def = "") {
@@ -98,7 +179,7 @@ std::vector<int32_t> token_array(const json& a, const std::string& param, int32_
   out.reserve(a.size());
   for (const auto& t : a) {
     if (!t.is_number_integer()) bad_type(param, t, "an array of token ids (integers)");
-    const int64_t id = t.is_number_unsigned() && t.get<uint64_t>() > uint64_t(INT64_MAX) ? -1 : t.get<int64_t>();
+    const int64_t id = exact_int64(t).value_or(-1);
     if (id < 0 || id >= n_vocab)
       bad(param, "token id " + t.dump() + " in '" + param + "' is out of range [0, " + std::to_string(n_vocab) + ")",
           "invalid_token");
@@ -329,9 +410,9 @@ VerifyRequest parse_verify_request(const json& body, int32_t n_vocab, int32_t ma
       for (const auto& e : list) {
         if (!e.is_array() || e.size() != 2 || !e[0].is_number_integer() || !e[1].is_number())
           bad(p, "'" + p + "' must hold [token, probability] pairs");
-        const int64_t id = e[0].get<int64_t>();
+        const int64_t id = exact_int64(e[0]).value_or(-1);
         const double q = e[1].get<double>();
-        if (id < 0 || id >= n_vocab) bad(p, "token id " + std::to_string(id) + " is out of range", "invalid_token");
+        if (id < 0 || id >= n_vocab) bad(p, "token id " + e[0].dump() + " is out of range", "invalid_token");
         if (!(q > 0 && q <= 1)) bad(p, "probabilities must be in (0, 1], got " + e[1].dump());
         sum += q;
         d.emplace_back(int32_t(id), float(q));

@@ -25,6 +25,14 @@ struct ApiError : std::exception {
 };
 nlohmann::json error_json(const ApiError& e);
 
+// A request body as JSON; anything that is not JSON, including a number too large for a double
+// (1e309), is a 400 ApiError, which names the field holding the number where it can.
+nlohmann::json parse_request_json(const std::string& text);
+
+// A JSON number as an exact int64: nullopt for a non-number, a fraction or a value beyond int64
+// (converting those would be undefined behaviour).
+std::optional<int64_t> exact_int64(const nlohmann::json& v);
+
 struct ChatMessageIn {
   std::string role, content;
 };

@@ -39,13 +39,7 @@ bool key_matches(const std::vector<std::array<uint8_t, 32>>& stored, const std::
   return found != 0;
 }
 
-json parse_body(const httplib::Request& req) {
-  try {
-    return json::parse(req.body);
-  } catch (const json::parse_error& e) {
-    throw ApiError(400, std::string("the request body is not valid JSON: ") + e.what(), "", "invalid_json");
-  }
-}
+json parse_body(const httplib::Request& req) { return parse_request_json(req.body); }
 
 std::string endpoint_label(const std::string& path) {
   for (const char* p : {"/v1/completions", "/v1/chat/completions", "/v1/models", "/v1/verify", "/health", "/metrics"})
@@ -67,6 +61,15 @@ uint64_t random_seed() {
 }  // namespace
 
 Server::Server(ServerConfig cfg) : cfg_(std::move(cfg)) {
+  HttpLimits limits;
+  limits.workers = cfg_.http_threads > 0 ? cfg_.http_threads : cfg_.sched.n_parallel + cfg_.sched.queue_size + 8;
+  limits.max_connections = cfg_.max_connections;
+  limits.request_timeout = cfg_.request_timeout;
+  if (limits.max_connections < 1 || limits.request_timeout.count() < 1)
+    throw Error("the connection limit and the request timeout must be positive");
+  http_ = std::make_unique<GuardedHttpServer>(limits);  // TLS files are checked before the model loads
+  if (!cfg_.ssl_cert.empty() || !cfg_.ssl_key.empty() || !cfg_.ssl_ca.empty())
+    http_->set_tls({cfg_.ssl_cert, cfg_.ssl_key, cfg_.ssl_ca});
   model_ = LlamaModel::load(cfg_.model_path);
   vocab_ = std::make_unique<Vocab>(Vocab::from_gguf(model_->gguf()));
   if (cfg_.model_id.empty()) cfg_.model_id = std::filesystem::path(cfg_.model_path).stem().string();
@@ -82,13 +85,6 @@ Server::Server(ServerConfig cfg) : cfg_(std::move(cfg)) {
   loras_ = load_served_loras(cfg_.lora, *model_);
   for (const auto& l : loras_) cfg_.sched.loras.push_back(l.use);
   scheduler_ = std::make_unique<Scheduler>(*model_, *vocab_, cfg_.sched, metrics_);
-  HttpLimits limits;
-  limits.workers = cfg_.http_threads > 0 ? cfg_.http_threads : cfg_.sched.n_parallel + cfg_.sched.queue_size + 8;
-  limits.max_connections = cfg_.max_connections;
-  limits.request_timeout = cfg_.request_timeout;
-  if (limits.max_connections < 1 || limits.request_timeout.count() < 1)
-    throw Error("the connection limit and the request timeout must be positive");
-  http_ = std::make_unique<GuardedHttpServer>(limits);
   add_routes();
 }
 

@@ -41,6 +41,9 @@ struct ServerConfig {
   std::chrono::milliseconds request_timeout{10000};  // for a request's head to arrive (then 408)
   bool log_requests = false;  // one line per request on stderr (never headers or bodies)
   bool quiet = true;          // no model loading progress
+  // HTTPS: the server's PEM certificate (chain) and private key; both or neither. With ssl_ca,
+  // clients must present a certificate signed by one of its CAs (mutual TLS).
+  std::string ssl_cert, ssl_key, ssl_ca;
 };
 
 // The API key a request carries: "Authorization: Bearer KEY", else "x-api-key: KEY"; "" if none.

@@ -74,8 +74,11 @@ int cmd_serve(int argc, char** argv) {
   app.add_option("--advertise", advertise,
                  "send LAN mesh adverts (docs/mesh.md) to HOST:PORT (repeatable; 255.255.255.255:7707 broadcasts)");
   app.add_option("--advertise-name", advertise_name, "name in the adverts (default: HOSTNAME:PORT)");
-  app.add_option("--advertise-url", advertise_url, "URL in the adverts (default: http://HOST:PORT; needed with --host 0.0.0.0)");
+  app.add_option("--advertise-url", advertise_url, "URL in the adverts (default: http[s]://HOST:PORT; needed with --host 0.0.0.0)");
   app.add_option("--advertise-interval-ms", advertise_interval_ms, "advert interval")->capture_default_str()->check(CLI::Range(50, 3600000));
+  app.add_option("--ssl-cert", cfg.ssl_cert, "serve HTTPS with this PEM certificate (chain); needs --ssl-key");
+  app.add_option("--ssl-key", cfg.ssl_key, "the PEM private key of --ssl-cert");
+  app.add_option("--ssl-ca", cfg.ssl_ca, "require client certificates signed by a CA in this PEM file (mutual TLS)");
   app.add_option("--mesh-key-env", mesh_key_env, "environment variable holding the mesh key that signs the adverts");
   CLI11_PARSE(app, argc, argv);
 
@@ -110,9 +113,10 @@ int cmd_serve(int argc, char** argv) {
       std::snprintf(scale, sizeof scale, "%g", double(l.use.scale));
       adapters += ", LoRA " + l.file + ":" + scale;
     }
-    std::fprintf(stderr, "tandem serve: %s on http://%s:%d (%d slots of %d tokens%s%s)\n", server.model_id().c_str(),
-                 cfg.host.c_str(), port, cfg.sched.n_parallel, server.n_ctx(), adapters.c_str(),
-                 cfg.api_keys.empty() ? "" : ", API keys required");
+    const char* scheme = cfg.ssl_cert.empty() ? "http" : "https";
+    std::fprintf(stderr, "tandem serve: %s on %s://%s:%d (%d slots of %d tokens%s%s%s)\n", server.model_id().c_str(),
+                 scheme, cfg.host.c_str(), port, cfg.sched.n_parallel, server.n_ctx(), adapters.c_str(),
+                 cfg.api_keys.empty() ? "" : ", API keys required", cfg.ssl_ca.empty() ? "" : ", client certificates required");
     std::unique_ptr<mesh::Announcer> announcer;
     if (!advertise.empty()) {
       mesh::AnnouncerConfig ac;
@@ -125,7 +129,7 @@ int cmd_serve(int argc, char** argv) {
       if (advertise_url.empty()) {
         if (cfg.host == "0.0.0.0" || cfg.host == "::")
           throw Error("--advertise needs --advertise-url when --host is " + cfg.host + " (which address should peers call?)");
-        advertise_url = "http://" + cfg.host + ":" + std::to_string(port);
+        advertise_url = std::string(scheme) + "://" + cfg.host + ":" + std::to_string(port);
       }
       if (advertise_name.empty()) {
         char host[256] = {};

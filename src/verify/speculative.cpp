@@ -59,7 +59,7 @@ SpeculativeSession::SpeculativeSession(const LlamaModel& draft, const Vocab& voc
     : model_(draft),
       vocab_(vocab),
       cfg_(std::move(cfg)),
-      client_(ClientConfig{cfg_.url, cfg_.api_key, cfg_.connect_timeout_s, cfg_.read_timeout_s, cfg_.write_timeout_s}),
+      client_(ClientConfig{cfg_.url, cfg_.api_key, cfg_.connect_timeout_s, cfg_.read_timeout_s, cfg_.write_timeout_s, cfg_.tls}),
       drafter_(draft, cfg_.n_ctx, cfg_.n_threads, cfg_.loras),
       policy_(cfg_.policy),
       fingerprint_(vocab_fingerprint(vocab)) {

@@ -37,6 +37,7 @@ namespace tandem::verify {
 struct SpeculativeConfig {
   std::string url;       // the verify server (http://host:port)
   std::string api_key;
+  serve::TlsClientConfig tls;  // https: trusted CAs and client certificate (verify_client.h)
   int draft_max = 8;     // most draft tokens per round (the server's max_draft caps it too)
   bool adaptive = true;  // false: always draft_max tokens (less when the draft model is unsure)
   float min_prob = 0;    // stop a draft at a token whose confidence is below this (0: never)

@@ -5,8 +5,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <stdexcept>
 
 #include "format/error.h"
+#include "serve/openai_protocol.h"
 #include "serve/sessions.h"
 
 namespace tandem::verify {
@@ -14,6 +16,14 @@ namespace tandem::verify {
 using nlohmann::json;
 
 namespace {
+
+// An integer field of an answer, range-checked before it is narrowed (converting a float beyond
+// the range is undefined); anything else makes the answer malformed.
+int64_t int_at(const json& o, const char* key, int64_t lo = INT32_MIN, int64_t hi = INT32_MAX) {
+  const std::optional<int64_t> v = serve::exact_int64(o.at(key));
+  if (!v || *v < lo || *v > hi) throw std::invalid_argument(std::string("'") + key + "' is not an integer in range");
+  return *v;
+}
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -73,8 +83,7 @@ VerifyClient::VerifyClient(ClientConfig cfg) : cfg_(std::move(cfg)) {
 VerifyClient::~VerifyClient() = default;
 
 void VerifyClient::make_client() {
-  http_ = std::make_unique<httplib::Client>(origin_);
-  if (!http_->is_valid()) throw Error("cannot use the verify URL '" + cfg_.url + "'");
+  http_ = serve::make_http_client(origin_, cfg_.tls);
   http_->set_keep_alive(true);  // one connection for the whole generation: no handshake per round
   http_->set_tcp_nodelay(true);  // a call is small and waited for: never hold it back (Nagle)
   set_timeout(*http_, &httplib::Client::set_connection_timeout, cfg_.connect_timeout_s);
@@ -90,9 +99,10 @@ void VerifyClient::make_client() {
 void VerifyClient::reconnect() { make_client(); }
 
 std::optional<ServerModel> VerifyClient::fetch_model(std::string* why) {
+  serve::clear_tls_errors();
   auto r = http_->Get(prefix_ + "/v1/models");
   if (!r) {
-    if (why) *why = httplib::to_string(r.error());
+    if (why) *why = serve::describe_http_error(*http_, r.error(), origin_, cfg_.tls);
     return std::nullopt;
   }
   const json body = json::parse(r->body, nullptr, false);
@@ -108,12 +118,12 @@ std::optional<ServerModel> VerifyClient::fetch_model(std::string* why) {
     const json& m = body.at("data").at(0);
     ServerModel s;
     s.id = m.at("id").get<std::string>();
-    s.n_vocab = m.at("n_vocab").get<int32_t>();
-    s.context_length = m.at("context_length").get<int32_t>();
-    s.max_draft = m.at("max_draft").get<int32_t>();
+    s.n_vocab = int32_t(int_at(m, "n_vocab"));
+    s.context_length = int32_t(int_at(m, "context_length"));
+    s.max_draft = int32_t(int_at(m, "max_draft"));
     s.vocab_fingerprint = m.at("vocab_fingerprint").get<std::string>();
     return s;
-  } catch (const json::exception&) {
+  } catch (const std::exception&) {
     throw Error("GET /v1/models at " + cfg_.url +
                 " did not describe a verify-capable model (n_vocab, context_length, max_draft, vocab_fingerprint)");
   }
@@ -162,6 +172,7 @@ VerifyReply VerifyClient::verify(const VerifyCall& call) {
   const std::string body = request_body(call);
   last_sent_ = last_received_ = 0;
   const auto t0 = std::chrono::steady_clock::now();
+  serve::clear_tls_errors();
   auto r = http_->Post(prefix_ + "/v1/verify", body, "application/json");
   out.wall_ms = ms_since(t0);
   // Without an answer the logger did not run: count the body and our headers at least.
@@ -171,7 +182,7 @@ VerifyReply VerifyClient::verify(const VerifyCall& call) {
   bytes_received_ += out.bytes_received;
   if (!r) {
     out.kind = VerifyReply::Kind::Transport;
-    out.message = httplib::to_string(r.error());
+    out.message = serve::describe_http_error(*http_, r.error(), origin_, cfg_.tls);
     out.timed_out = r.error() == httplib::Error::ConnectionTimeout ||
                     (r.error() == httplib::Error::Read && out.wall_ms >= 900 * cfg_.read_timeout_s);
     return out;
@@ -181,14 +192,18 @@ VerifyReply VerifyClient::verify(const VerifyCall& call) {
   if (r->status == 200) {
     try {
       out.session = j.at("session").get<std::string>();
-      out.accepted = j.at("accepted").get<int32_t>();
-      out.token = j.at("token").get<int32_t>();
-      out.n_past = j.at("n_past").get<int64_t>();
+      out.accepted = int32_t(int_at(j, "accepted"));
+      out.token = int32_t(int_at(j, "token"));
+      out.n_past = int_at(j, "n_past", 0, INT64_MAX);
       out.past_hash = j.at("past_hash").get<std::string>();
       if (call.top_logprobs >= 0 && j.contains("logprobs") && j["logprobs"].is_array()) {
         for (const auto& e : j["logprobs"]) {
-          serve::TokenLogprob t{e.at("token").get<int32_t>(), e.at("logprob").get<float>(), {}};
-          for (const auto& a : e.at("top")) t.top.emplace_back(a.at(0).get<int32_t>(), a.at(1).get<float>());
+          serve::TokenLogprob t{int32_t(int_at(e, "token")), e.at("logprob").get<float>(), {}};
+          for (const auto& a : e.at("top")) {
+            const std::optional<int64_t> id = serve::exact_int64(a.at(0));
+            if (!id || *id < 0 || *id > INT32_MAX) throw std::invalid_argument("a top token id out of range");
+            t.top.emplace_back(int32_t(*id), a.at(1).get<float>());
+          }
           out.logprobs.push_back(std::move(t));
         }
         if (out.logprobs.size() != size_t(out.accepted) + 1) out.logprobs.clear();  // not ours to guess
@@ -197,7 +212,7 @@ VerifyReply VerifyClient::verify(const VerifyCall& call) {
                      ? VerifyReply::Kind::Ok
                      : VerifyReply::Kind::Fatal;
       if (out.kind == VerifyReply::Kind::Fatal) out.message = "the verify answer is out of range: " + r->body.substr(0, 200);
-    } catch (const json::exception&) {
+    } catch (const std::exception&) {
       out.kind = VerifyReply::Kind::Fatal;
       out.message = "malformed verify answer: " + r->body.substr(0, 200);
     }
@@ -214,7 +229,7 @@ VerifyReply VerifyClient::verify(const VerifyCall& call) {
                                          : VerifyReply::Kind::SessionUnknown;
     if (j.is_object() && j.contains("session") && j["session"].is_object()) {
       const json& s = j["session"];
-      if (s.contains("n_past") && s["n_past"].is_number_integer()) out.server_n_past = s["n_past"].get<int64_t>();
+      if (s.contains("n_past")) out.server_n_past = serve::exact_int64(s["n_past"]).value_or(out.server_n_past);
       if (s.contains("past_hash") && s["past_hash"].is_string()) out.server_past_hash = s["past_hash"].get<std::string>();
     }
     return out;

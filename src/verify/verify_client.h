@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "serve/job.h"
+#include "serve/tls.h"
 #include "serve/verify.h"
 
 namespace httplib {
@@ -28,6 +29,7 @@ struct ClientConfig {
   double connect_timeout_s = 5;
   double read_timeout_s = 30;  // a verify answer slower than this counts as a timeout
   double write_timeout_s = 10;
+  serve::TlsClientConfig tls;  // https: the CAs trusted (else the system's), a client certificate
 };
 
 // What the server says about its model (GET /v1/models, first entry).
