@@ -131,10 +131,18 @@ class SpeculativeSession {
     std::vector<SparseDist> q;
     void clear() { tokens.clear(); q.clear(); }
   };
-  struct Run;  // one generate() call's state
+  struct Run;         // one generate() call's state
+  struct RoundStart;  // one round's start time and drafting cost
 
   bool try_connect(std::string* why);  // false: unreachable (why says how)
   std::string mismatch_message(const ServerModel& m) const;
+  // generate()'s steps: set up the run (connecting if needed), draft a round, learn from its
+  // answer, commit what it accepted, account for the whole generation.
+  void start_run(Run& run, std::span<const int32_t> prompt);
+  RoundStart draft_round(Run& run);
+  void learn_from_round(Run& run, const RoundStart& round, const VerifyCall& call, const VerifyReply& r);
+  void accept_round(Run& run, const VerifyCall& call, const VerifyReply& r);
+  void finish_run(Run& run, double total_ms);
   int k_limit(const Run& run) const;
   // Drafts into d until it holds k tokens, the draft model is unsure, or (stop_when_ready) the
   // call on the wire is answered. run.line holds the tokens after the context so far.
