@@ -46,7 +46,7 @@ struct SpeculativeArgs {
   int retries = 4;
 };
 
-static nlohmann::json stats_json(const verify::SpeculativeResult& r, const verify::Estimate& e,
+static nlohmann::json stats_json(const verify::SpeculativeGeneration& r, const verify::Estimate& e,
                                  const verify::ServerModel& server, const std::string& url) {
   const auto& st = r.stats;
   nlohmann::json j = {
@@ -242,7 +242,7 @@ static verify::SpeculativeConfig speculative_config(const RunOptions& o, const L
   return cfg;
 }
 
-static void print_speculative_summary(const verify::SpeculativeResult& r) {
+static void print_speculative_summary(const verify::SpeculativeGeneration& r) {
   const auto& st = r.stats;
   std::fprintf(stderr,
                "\nspeculative: %zu tokens in %.1f ms, %lld rounds, %lld/%lld drafts accepted (%.1f %%), %lld cloud "

@@ -40,7 +40,7 @@ struct SpeculativeSession::Run {
   const LogprobCallback* on_logprob = nullptr;
   int top_logprobs = 0;
   const std::vector<serve::TokenLogprob>* round_logprobs = nullptr;  // the tokens being committed
-  SpeculativeResult result;
+  SpeculativeGeneration result;
   bool done = false;
   bool degraded = false;
   // What the server holds: a prefix ctx[0, n_past) of the context, in `session`.
@@ -123,9 +123,10 @@ struct SpeculativeSession::RoundStart {
 // ---- the generation loop ----
 
 // One round: draft, verify (retrying or degrading as needed), learn from the answer, commit.
-SpeculativeResult SpeculativeSession::generate(std::span<const int32_t> prompt, const SamplerParams& sampling,
-                                               int32_t max_tokens, const TokenCallback& on_token, bool stop_at_eog,
-                                               const LogprobCallback& on_logprob, int top_logprobs) {
+SpeculativeGeneration SpeculativeSession::generate(std::span<const int32_t> prompt, const SamplerParams& sampling,
+                                                   int32_t max_tokens, const TokenCallback& on_token,
+                                                   bool stop_at_eog, const LogprobCallback& on_logprob,
+                                                   int top_logprobs) {
   validate(sampling);
   if (sampling.repeat_penalty != 1.f && sampling.repeat_last_n != 0)
     throw Error("speculative decoding cannot apply a repetition penalty (the verify protocol has none)");

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/generate.h"
 #include "engine/sampler.h"
 #include "engine/vocab.h"
 #include "model/llama_model.h"
@@ -79,7 +80,7 @@ struct SpeculativeStats {
   double acceptance_rate() const { return drafted > 0 ? double(accepted) / double(drafted) : 0; }
 };
 
-struct SpeculativeResult {
+struct SpeculativeGeneration {
   std::vector<int32_t> tokens;
   std::string text;
   std::string finish_reason;   // "length", "stop" (end of generation) or "cancelled"
@@ -88,8 +89,7 @@ struct SpeculativeResult {
   SpeculativeStats stats;
 };
 
-// Called with each committed token and its text; return false to stop.
-using TokenCallback = std::function<bool(int32_t token, std::string_view piece)>;
+// on_token: engine/generate.h's TokenCallback, called with each committed token and its text.
 // Called before a committed token's TokenCallback with its log-probability: the cloud model's
 // (from /v1/verify) for verified tokens, the device model's for tokens it decodes alone.
 using LogprobCallback = std::function<void(const serve::TokenLogprob&)>;
@@ -111,9 +111,9 @@ class SpeculativeSession {
   // top_k, top_p, min_p, seed (a repetition penalty is refused: the server's rejection rule does
   // not apply one). Throws Error on a vocabulary mismatch or a request the server rejects.
   // on_logprob (optional): each token's log-probability and top_logprobs alternatives.
-  SpeculativeResult generate(std::span<const int32_t> prompt, const SamplerParams& sampling, int32_t max_tokens,
-                             const TokenCallback& on_token = {}, bool stop_at_eog = true,
-                             const LogprobCallback& on_logprob = {}, int top_logprobs = 0);
+  SpeculativeGeneration generate(std::span<const int32_t> prompt, const SamplerParams& sampling, int32_t max_tokens,
+                                 const TokenCallback& on_token = {}, bool stop_at_eog = true,
+                                 const LogprobCallback& on_logprob = {}, int top_logprobs = 0);
 
   // Expected tokens/s of speculation, the cloud alone and the device alone, now.
   Estimate estimate() const;
