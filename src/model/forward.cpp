@@ -185,7 +185,7 @@ struct ForwardPass {
       : model(m), hp(m.hparams()), kv(c), st(s), pool(p), batch(b), loras(l), n(int(b.size())), e(hp.n_embd),
         kvd(hp.kv_dim()), ff(hp.n_ff), hd(hp.head_dim), n_rot2(hp.n_rot / 2) {}
 
-  void validate_loras() const;
+  void validate_limits_and_loras() const;
   void validate_batch();
   void embed_and_rope_tables();
   void choose_dot_orders();
@@ -206,7 +206,7 @@ void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool&
              std::span<const BatchToken> batch, std::span<const LoraUse> loras) {
   if (batch.empty()) return;
   ForwardPass pass(model, kv, st, pool, batch, loras);
-  pass.validate_loras();  // the whole batch is checked before any state changes
+  pass.validate_limits_and_loras();  // everything is checked before any state changes
   pass.validate_batch();
   pass.embed_and_rope_tables();
   pass.choose_dot_orders();
@@ -223,7 +223,8 @@ void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool&
   pass.advance_cache();
 }
 
-void ForwardPass::validate_loras() const {
+// The batch against the state's sizes, and the active adapters.
+void ForwardPass::validate_limits_and_loras() const {
   if (size_t(kv.n_seq()) > st.seq_pending_.size())
     throw Error("the KV cache holds more sequences than this forward state was built for");
   if (n > st.max_batch_)
