@@ -145,7 +145,7 @@ struct Bench {
     if (adaptive && learned) session.adopt_policy(*learned);
     bool first = true;
     const auto t0 = Clock::now();
-    const verify::SpeculativeResult r = session.generate(
+    const verify::SpeculativeGeneration r = session.generate(
         prompt, SamplerParams{}, n_tokens,
         [&](int32_t, std::string_view) {
           if (first) c.ttft_ms += ms_since(t0), first = false;

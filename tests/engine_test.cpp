@@ -130,3 +130,73 @@ TEST(Engine, ThreadCountDoesNotChangeGreedyOutput) {
   EXPECT_EQ(outs[0], outs[1]);
   EXPECT_EQ(outs[0], outs[2]);
 }
+
+TEST(Engine, KvRowsCopiedOutAndBackInRoundTrip) {
+  LlamaHparams hp;
+  hp.n_layer = 3;
+  hp.n_head_kv = 2;
+  hp.head_dim = 4;
+  KvCache kv(hp, 2, 8);
+  const size_t kvd = size_t(kv.kv_dim()), row = kv.row_elems();
+  ASSERT_EQ(row, 3 * kvd);
+  // Every value of sequence 0 distinct, so a misplaced row cannot go unnoticed.
+  for (int32_t l = 0; l < hp.n_layer; ++l)
+    for (int32_t pos = 0; pos < 6; ++pos)
+      for (size_t i = 0; i < kvd; ++i) {
+        kv.k(l, 0, pos)[i] = uint16_t(1000 * l + 100 * pos + i);
+        kv.v(l, 0, pos)[i] = uint16_t(30000 + 1000 * l + 100 * pos + i);
+      }
+  kv.set_len(0, 6);
+
+  std::vector<uint16_t> k(4 * row), v(4 * row);
+  kv.copy_rows_out(0, 2, 6, k, v);
+  for (int32_t pos = 2; pos < 6; ++pos)  // [pos][layer][kv_dim], from position 2
+    for (int32_t l = 0; l < hp.n_layer; ++l)
+      for (size_t i = 0; i < kvd; ++i) {
+        const size_t at = size_t(pos - 2) * row + size_t(l) * kvd + i;
+        EXPECT_EQ(k[at], kv.k(l, 0, pos)[i]);
+        EXPECT_EQ(v[at], kv.v(l, 0, pos)[i]);
+      }
+
+  // Into the other sequence, then out again: the same values.
+  kv.copy_rows_in(1, 2, 6, k, v);
+  EXPECT_EQ(kv.seq_len(1), 0) << "copying rows in does not mark them valid";
+  kv.set_len(1, 6);
+  std::vector<uint16_t> k2(4 * row), v2(4 * row);
+  kv.copy_rows_out(1, 2, 6, k2, v2);
+  EXPECT_EQ(k2, k);
+  EXPECT_EQ(v2, v);
+  for (int32_t l = 0; l < hp.n_layer; ++l)
+    EXPECT_EQ(kv.k(l, 1, 5)[kvd - 1], kv.k(l, 0, 5)[kvd - 1]);
+
+  // Bad ranges and short buffers are refused.
+  EXPECT_THROW(kv.copy_rows_out(0, 2, 7, k, v), Error);  // past the valid rows
+  EXPECT_THROW(kv.copy_rows_out(0, 3, 2, k, v), Error);
+  EXPECT_THROW(kv.copy_rows_out(2, 0, 1, k, v), Error);  // no such sequence
+  EXPECT_THROW(kv.copy_rows_in(0, 4, 9, k, v), Error);   // past the context
+  std::vector<uint16_t> small(row);
+  EXPECT_THROW(kv.copy_rows_in(0, 0, 2, small, v), Error);
+  EXPECT_THROW(kv.copy_rows_out(0, 0, 2, k, small), Error);
+  kv.copy_rows_out(0, 3, 3, std::span<uint16_t>(), std::span<uint16_t>());  // nothing to copy
+}
+
+TEST(Engine, KvRowsCopiedToAnotherSequenceContinueItIdentically) {
+  auto m = shared_model("f32");
+  if (!m) GTEST_SKIP() << "shared models missing";
+  const int nv = m->hparams().n_vocab;
+  ContextParams cp;
+  cp.n_ctx = 64;
+  cp.n_seq = 2;
+  Context ctx(*m, cp);
+  ctx.eval(0, kPrompt);
+  KvCache& kv = ctx.kv();
+  const int32_t n = int32_t(kPrompt.size());
+  std::vector<uint16_t> k(size_t(n) * kv.row_elems()), v(k.size());
+  kv.copy_rows_out(0, 0, n, k, v);
+  kv.copy_rows_in(1, 0, n, k, v);
+  kv.set_len(1, n);
+  const BatchToken next[] = {{432, 0, n, true, TokenOrder::Step}, {432, 1, n, true, TokenOrder::Step}};
+  ctx.decode(next);
+  const auto a = row(ctx.logits(0), nv), b = row(ctx.logits(1), nv);
+  EXPECT_EQ(a, b);  // bit for bit: the same rows, the same arithmetic
+}

@@ -32,7 +32,7 @@ const std::vector<int32_t>& prompt() {
 
 // Checks a degraded generation: the target's tokens up to degraded_from, then exactly what the
 // draft model alone generates after them (nothing lost, nothing repeated).
-void expect_degraded_continuation(const verify::SpeculativeResult& r, const std::vector<int32_t>& target, int n) {
+void expect_degraded_continuation(const verify::SpeculativeGeneration& r, const std::vector<int32_t>& target, int n) {
   ASSERT_GE(r.degraded_from, 0);
   const size_t d = size_t(r.degraded_from);
   ASSERT_LE(d, r.tokens.size());

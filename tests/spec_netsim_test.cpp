@@ -99,7 +99,7 @@ verify::SpeculativeConfig netsim_config(int port, int draft_max, bool adaptive) 
 
 // The target's tokens up to degraded_from, then exactly the draft model's own greedy
 // continuation of them (nothing lost, nothing repeated).
-void expect_degraded_continuation(const verify::SpeculativeResult& r, const std::vector<int32_t>& prompt,
+void expect_degraded_continuation(const verify::SpeculativeGeneration& r, const std::vector<int32_t>& prompt,
                                   const std::vector<int32_t>& target, int n) {
   ASSERT_GE(r.degraded_from, 0);
   const size_t d = size_t(r.degraded_from);

@@ -114,7 +114,7 @@ SpeculativeResult VerifySpeculativeRunner::run(const SpeculativeRequest& req) {
     out.text += t;
     if (req.on_text && !req.on_text(t)) app_gone = true;
   };
-  verify::SpeculativeResult r;
+  verify::SpeculativeGeneration r;
   try {
     r = session.generate(
         req.prompt_tokens, req.gen.sampling, req.gen.max_tokens,

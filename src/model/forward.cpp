@@ -166,15 +166,65 @@ size_t ForwardState::bytes() const {
          act_f16_.size() + act_q8_.size() + head_scratch_.size() * 2;
 }
 
+// One forward pass: the model, cache, state and batch it works on, and its steps, each a member
+// so that it can use the state's buffers (ForwardState names it a friend). Activations live in
+// st.x_ (the residual stream) and st.xb_ (a layer's normalized input, then its output).
+struct ForwardPass {
+  const LlamaModel& model;
+  const LlamaHparams& hp;
+  KvCache& kv;
+  ForwardState& st;
+  ThreadPool& pool;
+  std::span<const BatchToken> batch;
+  std::span<const LoraUse> loras;
+  const int n, e, kvd, ff, hd, n_rot2;
+  int n_out = 0;  // tokens of the batch that want logits (st.out_rows_[0, n_out))
+
+  ForwardPass(const LlamaModel& m, KvCache& c, ForwardState& s, ThreadPool& p, std::span<const BatchToken> b,
+              std::span<const LoraUse> l)
+      : model(m), hp(m.hparams()), kv(c), st(s), pool(p), batch(b), loras(l), n(int(b.size())), e(hp.n_embd),
+        kvd(hp.kv_dim()), ff(hp.n_ff), hd(hp.head_dim), n_rot2(hp.n_rot / 2) {}
+
+  void validate_limits_and_loras() const;
+  void validate_batch();
+  void embed_and_rope_tables();
+  void choose_dot_orders();
+  Acts prepare(const float* src, int rows, int k, std::initializer_list<const WeightMatrix*> ws);
+  void matmul_slice(const MatmulJob& j, int rows_in, const uint8_t* batched, int64_t lo, int64_t hi, int th) const;
+  void matmuls(int rows_in, const uint8_t* batched, std::initializer_list<MatmulJob> jobs);
+  void norm_rows(const std::vector<float>& w);
+  void qkv_into_cache(int l, const LlamaLayer& L);
+  void attend_heads(int l);
+  void attention(int l, const LlamaLayer& L);
+  void feed_forward(int l, const LlamaLayer& L);
+  void add_residual();
+  void output_logits();
+  void advance_cache();
+};
+
 void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool& pool,
              std::span<const BatchToken> batch, std::span<const LoraUse> loras) {
-  const LlamaHparams& hp = model.hparams();
-  const int n = int(batch.size());
-  const int e = hp.n_embd, kvd = hp.kv_dim(), ff = hp.n_ff, hd = hp.head_dim;
-  const int n_rot2 = hp.n_rot / 2;
+  if (batch.empty()) return;
+  ForwardPass pass(model, kv, st, pool, batch, loras);
+  pass.validate_limits_and_loras();  // everything is checked before any state changes
+  pass.validate_batch();
+  pass.embed_and_rope_tables();
+  pass.choose_dot_orders();
+  for (int l = 0; l < model.hparams().n_layer; ++l) {
+    const LlamaLayer& L = model.layers()[size_t(l)];
+    pass.norm_rows(L.attn_norm);
+    pass.attention(l, L);
+    pass.add_residual();
+    pass.norm_rows(L.ffn_norm);
+    pass.feed_forward(l, L);
+    pass.add_residual();
+  }
+  pass.output_logits();
+  pass.advance_cache();
+}
 
-  // ---- validate the whole batch before touching any state ----
-  if (n == 0) return;
+// The batch against the state's sizes, and the active adapters.
+void ForwardPass::validate_limits_and_loras() const {
   if (size_t(kv.n_seq()) > st.seq_pending_.size())
     throw Error("the KV cache holds more sequences than this forward state was built for");
   if (n > st.max_batch_)
@@ -190,7 +240,11 @@ void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool&
       throw Error("the forward state has LoRA scratch for rank " + std::to_string(st.lora_rank_cap_) + ", not " +
                   std::to_string(u.adapter->max_rank()) + " (reserve_lora first)");
   }
-  int n_out = 0;
+}
+
+// Token ids, sequences and positions (each sequence continued in order), and which tokens want
+// logits (into st.out_rows_).
+void ForwardPass::validate_batch() {
   for (const auto& t : batch) {
     if (t.seq < 0 || t.seq >= kv.n_seq())
       throw Error("sequence id " + std::to_string(t.seq) + " is out of range [0, " + std::to_string(kv.n_seq()) + ")");
@@ -212,182 +266,208 @@ void forward(const LlamaModel& model, KvCache& kv, ForwardState& st, ThreadPool&
       st.out_rows_[size_t(n_out++)] = i;
     }
   }
+}
 
-  float* x = st.x_.data();
-  float* xb = st.xb_.data();
-
-  // Token embeddings and per-token rotary tables (shared by all layers), as ggml's rope cache:
-  // the angle of pair j is pos * base^(-2j/n_rot), computed by repeated multiplication, divided
-  // by the frequency factor (Llama 3) and scaled by the linear factor; with neither, both
-  // operations are exact (x / 1, 1 * x), so plain llama keeps llama.cpp's bits.
+// Token embeddings and per-token rotary tables (shared by all layers), as ggml's rope cache:
+// the angle of pair j is pos * base^(-2j/n_rot), computed by repeated multiplication, divided
+// by the frequency factor (Llama 3) and scaled by the linear factor; with neither, both
+// operations are exact (x / 1, 1 * x), so plain llama keeps llama.cpp's bits.
+void ForwardPass::embed_and_rope_tables() {
   const float theta_scale = std::pow(hp.rope_base, -2.0f / float(hp.n_rot));
   const float* freq_factors = model.rope_freq_factors().empty() ? nullptr : model.rope_freq_factors().data();
   for (int i = 0; i < n; ++i) {
     const auto& t = batch[size_t(i)];
-    dequantize_row(model.tok_embd().type, model.tok_embd().row(t.token), x + size_t(i) * e, size_t(e));
+    dequantize_row(model.tok_embd().type, model.tok_embd().row(t.token), st.x_.data() + size_t(i) * e, size_t(e));
     float theta = float(t.pos);
     for (int j = 0; j < n_rot2; ++j) {
-      const float ff = freq_factors ? freq_factors[j] : 1.0f;
-      const float angle = hp.rope_freq_scale * (theta / ff);
+      const float freq = freq_factors ? freq_factors[j] : 1.0f;
+      const float angle = hp.rope_freq_scale * (theta / freq);
       st.rope_cos_[size_t(i) * n_rot2 + j] = std::cos(angle);
       st.rope_sin_[size_t(i) * n_rot2 + j] = std::sin(angle);
       theta *= theta_scale;
     }
   }
+}
 
-  // Converts rows [0, rows) of src ([rows][k]) for the given weights' activation types, in parallel.
-  const size_t act_batch = size_t(st.max_batch_);
-  const int64_t act_kmax = std::max(hp.n_embd, hp.n_ff);
-  auto prepare = [&](const float* src, int rows, int k, std::initializer_list<const WeightMatrix*> ws) {
-    Acts a;
-    a.f32 = src;
-    bool need[kNumActTypes] = {};
-    bool any = false;
-    for (const auto* w : ws) {
-      const int slot = act_slot(activation_type(w->type));
-      if (slot >= 0 && !need[slot]) {
-        need[slot] = any = true;
-        const bool is16 = act_is_16bit(kActTypes[slot]);
-        a.conv[slot] = (is16 ? st.act_f16_.data() : st.act_q8_.data()) +
-                       act_region(size_t(slot), is16, act_batch, act_kmax);
-      }
-    }
-    if (any) {
-      auto convert = [&](size_t b, size_t end) {
-        for (size_t r = b; r < end; ++r)
-          for (size_t i = 0; i < kNumActTypes; ++i)
-            if (need[i])
-              kernels::convert_activations(kActTypes[i], src + r * k,
-                                           const_cast<uint8_t*>(a.conv[i]) + r * act_row_bytes(kActTypes[i], k),
-                                           size_t(k));
-      };
-      if (rows == 1) convert(0, 1);
-      else pool.parallel_for(size_t(rows), convert);
-    }
-    return a;
-  };
-
-  // Each token's dot order (TokenOrder): layer rows, then output rows below.
+// Each token's dot order (TokenOrder): layer rows, then output rows.
+void ForwardPass::choose_dot_orders() {
   for (int i = 0; i < n; ++i) {
     const TokenOrder o = batch[size_t(i)].order;
     st.row_batched_[size_t(i)] = o == TokenOrder::Prompt || (o == TokenOrder::Auto && n >= 2);
   }
   for (int o = 0; o < n_out; ++o)
     st.out_batched_[size_t(o)] = batch[size_t(st.out_rows_[size_t(o)])].order == TokenOrder::Auto && n_out >= 2;
+}
 
-  // Several matrices over the same input rows in one parallel region: threads split the
-  // concatenated output rows, so Q/K/V (or gate/up) cost a single dispatch. `batched` holds each
-  // input row's dot order; rows of float weights are split into runs of one order. Active LoRA
-  // adapters join the same region: a thread adds scale * B (A x) to the output rows it computed,
-  // working out A x itself (rank dot products per token, small beside its share of W x) rather
-  // than waiting for another dispatch.
-  auto matmuls = [&](int rows_in, const uint8_t* batched, std::initializer_list<MatmulJob> jobs) {
-    int64_t total = 0;
-    for (const auto& j : jobs) total += j.w->rows;
-    // Slices of whole 8-row groups, the interleaved layouts' unit (kernels/interleaved.h).
-    auto slice = [&](size_t b, size_t end, int th) {
-      int64_t base = 0;
-      for (const auto& j : jobs) {
-        const int64_t lo = std::max<int64_t>(int64_t(b) - base, 0);
-        const int64_t hi = std::min<int64_t>(int64_t(end) - base, j.w->rows);
-        if (lo >= hi) {
-          base += j.w->rows;
-          continue;
-        }
-        if (j.w->layout != kernels::WeightLayout::Rows) {  // quantized: one summation order
-          kernels::matmul_interleaved(j.w->layout, j.w->data, size_t(j.w->cols), size_t(lo), size_t(hi),
-                                      j.in->for_weight(j.w->type), size_t(rows_in), j.out, size_t(j.w->rows));
-        } else {
-          const TensorType at = activation_type(j.w->type);
-          const bool order_matters = at == TensorType::F32 || at == TensorType::F16 || at == TensorType::BF16;
-          const auto* a = static_cast<const uint8_t*>(j.in->for_weight(j.w->type));
-          const size_t a_bytes = order_matters ? row_bytes(at, size_t(j.w->cols)) : 0;
-          for (int t0 = 0; t0 < rows_in;) {
-            int t1 = order_matters ? t0 + 1 : rows_in;
-            while (t1 < rows_in && batched[t1] == batched[t0]) ++t1;
-            kernels::matmul(j.w->type, j.w->data, size_t(j.w->cols), size_t(lo), size_t(hi), a + size_t(t0) * a_bytes,
-                            size_t(t1 - t0), j.out + size_t(t0) * size_t(j.w->rows), size_t(j.w->rows),
-                            size_t(j.w->rows), batched[t0] ? kernels::DotOrder::Batched : kernels::DotOrder::Single);
-            t0 = t1;
-          }
-        }
-        for (const auto& u : loras)
-          if (const LoraMatrix* m = u.adapter->get(j.layer, j.target))
-            lora_rows(*m, u.adapter->scale(*m, u.scale), j.in->f32, rows_in,
-                      st.lora_t_.data() + size_t(th) * size_t(st.max_batch_) * size_t(st.lora_rank_cap_), j.out,
-                      size_t(j.w->rows), lo, hi);
-        base += j.w->rows;
-      }
+// Converts rows [0, rows) of src ([rows][k]) for the given weights' activation types, in parallel.
+Acts ForwardPass::prepare(const float* src, int rows, int k, std::initializer_list<const WeightMatrix*> ws) {
+  const size_t act_batch = size_t(st.max_batch_);
+  const int64_t act_kmax = std::max(hp.n_embd, hp.n_ff);
+  Acts a;
+  a.f32 = src;
+  bool need[kNumActTypes] = {};
+  bool any = false;
+  for (const auto* w : ws) {
+    const int slot = act_slot(activation_type(w->type));
+    if (slot >= 0 && !need[slot]) {
+      need[slot] = any = true;
+      const bool is16 = act_is_16bit(kActTypes[slot]);
+      a.conv[slot] =
+          (is16 ? st.act_f16_.data() : st.act_q8_.data()) + act_region(size_t(slot), is16, act_batch, act_kmax);
+    }
+  }
+  if (any) {
+    auto convert = [&](size_t b, size_t end) {
+      for (size_t r = b; r < end; ++r)
+        for (size_t i = 0; i < kNumActTypes; ++i)
+          if (need[i])
+            kernels::convert_activations(kActTypes[i], src + r * k,
+                                         const_cast<uint8_t*>(a.conv[i]) + r * act_row_bytes(kActTypes[i], k),
+                                         size_t(k));
     };
-    pool.parallel_for(size_t(total), 8, slice);
-  };
+    if (rows == 1) convert(0, 1);
+    else pool.parallel_for(size_t(rows), convert);
+  }
+  return a;
+}
 
+// Output rows [lo, hi) of one job for rows_in input rows. `batched` holds each input row's dot
+// order; rows of float weights are split into runs of one order. Active LoRA adapters add
+// scale * B (A x) to the rows computed here, A x worked out by this thread itself (rank dot
+// products per token, small beside its share of W x) rather than in another dispatch.
+void ForwardPass::matmul_slice(const MatmulJob& j, int rows_in, const uint8_t* batched, int64_t lo, int64_t hi,
+                               int th) const {
+  if (j.w->layout != kernels::WeightLayout::Rows) {  // quantized: one summation order
+    kernels::matmul_interleaved(j.w->layout, j.w->data, size_t(j.w->cols), size_t(lo), size_t(hi),
+                                j.in->for_weight(j.w->type), size_t(rows_in), j.out, size_t(j.w->rows));
+  } else {
+    const TensorType at = activation_type(j.w->type);
+    const bool order_matters = at == TensorType::F32 || at == TensorType::F16 || at == TensorType::BF16;
+    const auto* a = static_cast<const uint8_t*>(j.in->for_weight(j.w->type));
+    const size_t a_bytes = order_matters ? row_bytes(at, size_t(j.w->cols)) : 0;
+    for (int t0 = 0; t0 < rows_in;) {
+      int t1 = order_matters ? t0 + 1 : rows_in;
+      while (t1 < rows_in && batched[t1] == batched[t0]) ++t1;
+      kernels::matmul(j.w->type, j.w->data, size_t(j.w->cols), size_t(lo), size_t(hi), a + size_t(t0) * a_bytes,
+                      size_t(t1 - t0), j.out + size_t(t0) * size_t(j.w->rows), size_t(j.w->rows), size_t(j.w->rows),
+                      batched[t0] ? kernels::DotOrder::Batched : kernels::DotOrder::Single);
+      t0 = t1;
+    }
+  }
+  for (const auto& u : loras)
+    if (const LoraMatrix* m = u.adapter->get(j.layer, j.target))
+      lora_rows(*m, u.adapter->scale(*m, u.scale), j.in->f32, rows_in,
+                st.lora_t_.data() + size_t(th) * size_t(st.max_batch_) * size_t(st.lora_rank_cap_), j.out,
+                size_t(j.w->rows), lo, hi);
+}
+
+// Several matrices over the same input rows in one parallel region: threads split the
+// concatenated output rows, so Q/K/V (or gate/up) cost a single dispatch.
+void ForwardPass::matmuls(int rows_in, const uint8_t* batched, std::initializer_list<MatmulJob> jobs) {
+  int64_t total = 0;
+  for (const auto& j : jobs) total += j.w->rows;
+  // Slices of whole 8-row groups, the interleaved layouts' unit (kernels/interleaved.h).
+  pool.parallel_for(size_t(total), 8, [&](size_t b, size_t end, int th) {
+    int64_t base = 0;
+    for (const auto& j : jobs) {
+      const int64_t lo = std::max<int64_t>(int64_t(b) - base, 0);
+      const int64_t hi = std::min<int64_t>(int64_t(end) - base, j.w->rows);
+      if (lo < hi) matmul_slice(j, rows_in, batched, lo, hi, th);
+      base += j.w->rows;
+    }
+  });
+}
+
+// xb = norm(x) for every token of the batch.
+void ForwardPass::norm_rows(const std::vector<float>& w) {
+  for (int i = 0; i < n; ++i)
+    rms_norm(st.x_.data() + size_t(i) * e, w.data(), st.xb_.data() + size_t(i) * e, e, hp.rms_eps);
+}
+
+// q, k, v of every token from xb; k and v go into the cache at the token's position.
+void ForwardPass::qkv_into_cache(int l, const LlamaLayer& L) {
+  const Acts a_attn = prepare(st.xb_.data(), n, e, {&L.wq, &L.wk, &L.wv});
+  matmuls(n, st.row_batched_.data(), {{&L.wq, &a_attn, st.q_.data(), l, LoraTarget::Q},
+              {&L.wk, &a_attn, st.k_.data(), l, LoraTarget::K},
+              {&L.wv, &a_attn, st.v_.data(), l, LoraTarget::V}});
+  add_bias(st.q_.data(), n, e, L.bq);
+  add_bias(st.k_.data(), n, kvd, L.bk);
+  add_bias(st.v_.data(), n, kvd, L.bv);
+  for (int i = 0; i < n; ++i) {
+    const auto& t = batch[size_t(i)];
+    const float* cs = st.rope_cos_.data() + size_t(i) * n_rot2;
+    const float* sn = st.rope_sin_.data() + size_t(i) * n_rot2;
+    rope(st.q_.data() + size_t(i) * e, hp.n_head, hd, hp.n_rot, hp.rope_style, cs, sn);
+    rope(st.k_.data() + size_t(i) * kvd, hp.n_head_kv, hd, hp.n_rot, hp.rope_style, cs, sn);
+    kernels::f32_to_f16_row(st.k_.data() + size_t(i) * kvd, kv.k(l, t.seq, t.pos), size_t(kvd));
+    kernels::f32_to_f16_row(st.v_.data() + size_t(i) * kvd, kv.v(l, t.seq, t.pos), size_t(kvd));
+  }
+}
+
+// att = attention of each (token, head) over positions [0, pos] of its own sequence.
+void ForwardPass::attend_heads(int l) {
   const float kq_scale = 1.0f / std::sqrt(float(hd));
   const int group = hp.n_head / hp.n_head_kv;
-  for (int l = 0; l < hp.n_layer; ++l) {
-    const LlamaLayer& L = model.layers()[size_t(l)];
-
-    // ---- attention ----
-    for (int i = 0; i < n; ++i) rms_norm(x + size_t(i) * e, L.attn_norm.data(), xb + size_t(i) * e, e, hp.rms_eps);
-    const Acts a_attn = prepare(xb, n, e, {&L.wq, &L.wk, &L.wv});
-    matmuls(n, st.row_batched_.data(), {{&L.wq, &a_attn, st.q_.data(), l, LoraTarget::Q},
-                {&L.wk, &a_attn, st.k_.data(), l, LoraTarget::K},
-                {&L.wv, &a_attn, st.v_.data(), l, LoraTarget::V}});
-    add_bias(st.q_.data(), n, e, L.bq);
-    add_bias(st.k_.data(), n, kvd, L.bk);
-    add_bias(st.v_.data(), n, kvd, L.bv);
-    for (int i = 0; i < n; ++i) {
-      const auto& t = batch[size_t(i)];
-      const float* cs = st.rope_cos_.data() + size_t(i) * n_rot2;
-      const float* sn = st.rope_sin_.data() + size_t(i) * n_rot2;
-      rope(st.q_.data() + size_t(i) * e, hp.n_head, hd, hp.n_rot, hp.rope_style, cs, sn);
-      rope(st.k_.data() + size_t(i) * kvd, hp.n_head_kv, hd, hp.n_rot, hp.rope_style, cs, sn);
-      kernels::f32_to_f16_row(st.k_.data() + size_t(i) * kvd, kv.k(l, t.seq, t.pos), size_t(kvd));
-      kernels::f32_to_f16_row(st.v_.data() + size_t(i) * kvd, kv.v(l, t.seq, t.pos), size_t(kvd));
+  pool.parallel_for(size_t(n) * size_t(hp.n_head), 1, [&](size_t j0, size_t j1, int th) {
+    uint16_t* scratch = st.head_scratch_.data() + size_t(th) * 2 * size_t(hd);
+    for (size_t job = j0; job < j1; ++job) {
+      const size_t i = job / size_t(hp.n_head);
+      const int h = int(job % size_t(hp.n_head));
+      const BatchToken& t = batch[i];
+      const float* q = st.q_.data() + i * size_t(e) + size_t(h) * hd;
+      float* out = st.att_.data() + i * size_t(e) + size_t(h) * hd;
+      const size_t off = size_t(h / group) * size_t(hd);
+      kernels::attend_head_f16(q, kv.k(l, t.seq, 0) + off, kv.v(l, t.seq, 0) + off, size_t(kv.kv_dim()), t.pos + 1,
+                               hd, kq_scale, scratch, scratch + hd, out);
     }
-    // Each (token, head) attends to positions [0, pos] of its own sequence.
-    pool.parallel_for(size_t(n) * size_t(hp.n_head), 1, [&](size_t j0, size_t j1, int th) {
-      uint16_t* scratch = st.head_scratch_.data() + size_t(th) * 2 * size_t(hd);
-      for (size_t job = j0; job < j1; ++job) {
-        const size_t i = job / size_t(hp.n_head);
-        const int h = int(job % size_t(hp.n_head));
-        const BatchToken& t = batch[i];
-        const float* q = st.q_.data() + i * size_t(e) + size_t(h) * hd;
-        float* out = st.att_.data() + i * size_t(e) + size_t(h) * hd;
-        const size_t off = size_t(h / group) * size_t(hd);
-        kernels::attend_head_f16(q, kv.k(l, t.seq, 0) + off, kv.v(l, t.seq, 0) + off, size_t(kv.kv_dim()), t.pos + 1,
-                                 hd, kq_scale, scratch, scratch + hd, out);
-      }
-    });
-    const Acts a_o = prepare(st.att_.data(), n, e, {&L.wo});
-    matmuls(n, st.row_batched_.data(), {{&L.wo, &a_o, xb, l, LoraTarget::O}});
-    add_bias(xb, n, e, L.bo);
-    for (size_t i = 0; i < size_t(n) * e; ++i) x[i] += xb[i];
+  });
+}
 
-    // ---- feed-forward ----
-    for (int i = 0; i < n; ++i) rms_norm(x + size_t(i) * e, L.ffn_norm.data(), xb + size_t(i) * e, e, hp.rms_eps);
-    const Acts a_ffn = prepare(xb, n, e, {&L.w_gate, &L.w_up});
-    matmuls(n, st.row_batched_.data(), {{&L.w_gate, &a_ffn, st.hb_.data(), l, LoraTarget::Gate},
-                {&L.w_up, &a_ffn, st.hb2_.data(), l, LoraTarget::Up}});
-    pool.parallel_for(size_t(n) * size_t(ff), 64, [&](size_t b, size_t end) {
-      for (size_t r = b / size_t(ff); r * size_t(ff) < end; ++r) {  // the rows this slice touches
-        const size_t lo = std::max(b, r * size_t(ff)) - r * size_t(ff), hi = std::min(end, (r + 1) * size_t(ff)) - r * size_t(ff);
-        kernels::swiglu_range(st.hb_.data() + r * size_t(ff), st.hb2_.data() + r * size_t(ff), lo, hi, size_t(ff));
-      }
-    });
-    const Acts a_down = prepare(st.hb_.data(), n, ff, {&L.w_down});
-    matmuls(n, st.row_batched_.data(), {{&L.w_down, &a_down, xb, l, LoraTarget::Down}});
-    for (size_t i = 0; i < size_t(n) * e; ++i) x[i] += xb[i];
-  }
+// xb = Wo · attention(rope(Wq·xb + bq), rope(Wk·xb + bk), Wv·xb + bv) + bo.
+void ForwardPass::attention(int l, const LlamaLayer& L) {
+  qkv_into_cache(l, L);
+  attend_heads(l);
+  const Acts a_o = prepare(st.att_.data(), n, e, {&L.wo});
+  matmuls(n, st.row_batched_.data(), {{&L.wo, &a_o, st.xb_.data(), l, LoraTarget::O}});
+  add_bias(st.xb_.data(), n, e, L.bo);
+}
 
-  // ---- output: only the rows that asked for logits ----
+// xb = Wdown · (silu(Wgate·xb) * Wup·xb).
+void ForwardPass::feed_forward(int l, const LlamaLayer& L) {
+  const Acts a_ffn = prepare(st.xb_.data(), n, e, {&L.w_gate, &L.w_up});
+  matmuls(n, st.row_batched_.data(), {{&L.w_gate, &a_ffn, st.hb_.data(), l, LoraTarget::Gate},
+              {&L.w_up, &a_ffn, st.hb2_.data(), l, LoraTarget::Up}});
+  float* hb = st.hb_.data();
+  const float* hb2 = st.hb2_.data();
+  const size_t ffs = size_t(ff);
+  pool.parallel_for(size_t(n) * ffs, 64, [&](size_t b, size_t end) {
+    for (size_t r = b / ffs; r * ffs < end; ++r) {  // the rows this slice touches
+      const size_t lo = std::max(b, r * ffs) - r * ffs, hi = std::min(end, (r + 1) * ffs) - r * ffs;
+      kernels::swiglu_range(hb + r * ffs, hb2 + r * ffs, lo, hi, ffs);
+    }
+  });
+  const Acts a_down = prepare(st.hb_.data(), n, ff, {&L.w_down});
+  matmuls(n, st.row_batched_.data(), {{&L.w_down, &a_down, st.xb_.data(), l, LoraTarget::Down}});
+}
+
+// x += xb.
+void ForwardPass::add_residual() {
+  float* x = st.x_.data();
+  const float* xb = st.xb_.data();
+  for (size_t i = 0; i < size_t(n) * e; ++i) x[i] += xb[i];
+}
+
+// logits = Woutput · norm(x), only for the rows that asked for them.
+void ForwardPass::output_logits() {
+  if (n_out == 0) return;
   for (int o = 0; o < n_out; ++o)
-    rms_norm(x + size_t(st.out_rows_[size_t(o)]) * e, model.output_norm().data(), xb + size_t(o) * e, e, hp.rms_eps);
-  if (n_out > 0) {
-    const Acts a_out = prepare(xb, n_out, e, {&model.output()});
-    matmuls(n_out, st.out_batched_.data(), {{&model.output(), &a_out, st.logits_.data(), -1, LoraTarget::Output}});
-  }
+    rms_norm(st.x_.data() + size_t(st.out_rows_[size_t(o)]) * e, model.output_norm().data(),
+             st.xb_.data() + size_t(o) * e, e, hp.rms_eps);
+  const Acts a_out = prepare(st.xb_.data(), n_out, e, {&model.output()});
+  matmuls(n_out, st.out_batched_.data(), {{&model.output(), &a_out, st.logits_.data(), -1, LoraTarget::Output}});
+}
 
+void ForwardPass::advance_cache() {
   for (const auto& t : batch) kv.set_len(t.seq, std::max(kv.seq_len(t.seq), t.pos + 1));
 }
 

@@ -53,8 +53,7 @@ class ForwardState {
   const float* logits(int32_t i) const { return logits_.data() + size_t(i) * size_t(n_vocab_); }
 
  private:
-  friend void forward(const LlamaModel&, KvCache&, ForwardState&, ThreadPool&, std::span<const BatchToken>,
-                      std::span<const LoraUse>);
+  friend struct ForwardPass;  // forward()'s steps (forward.cpp)
   int32_t max_batch_, max_outputs_, n_vocab_;
   int n_threads_;
   std::vector<float> x_, xb_, q_, k_, v_, att_, hb_, hb2_;  // [batch][dim] activations

@@ -1,5 +1,7 @@
 #include "model/kv_cache.h"
 
+#include <cstring>
+
 #include "format/error.h"
 
 namespace tandem {
@@ -41,6 +43,41 @@ void KvCache::set_len(int32_t seq, int32_t len) {
   check_seq(seq);
   if (len < 0 || len > n_ctx_) throw Error("sequence length out of range");
   len_[size_t(seq)] = len;
+}
+
+void KvCache::check_rows(int32_t seq, int32_t begin, int32_t end, int32_t limit, size_t k_size, size_t v_size) const {
+  check_seq(seq);
+  if (begin < 0 || begin > end || end > limit)
+    throw Error("positions [" + std::to_string(begin) + ", " + std::to_string(end) + ") of sequence " +
+                std::to_string(seq) + " are out of range [0, " + std::to_string(limit) + ")");
+  const size_t need = size_t(end - begin) * row_elems();
+  if (k_size < need || v_size < need)
+    throw Error("a KV row buffer holds fewer than the " + std::to_string(need) + " values of " +
+                std::to_string(end - begin) + " positions");
+}
+
+void KvCache::copy_rows_out(int32_t seq, int32_t begin, int32_t end, std::span<uint16_t> k_out,
+                            std::span<uint16_t> v_out) const {
+  check_rows(seq, begin, end, seq_len(seq), k_out.size(), v_out.size());
+  const size_t row = row_elems(), bytes = size_t(kv_dim_) * sizeof(uint16_t);
+  for (int32_t pos = begin; pos < end; ++pos)
+    for (int32_t l = 0; l < n_layer_; ++l) {
+      const size_t at = size_t(pos - begin) * row + size_t(l) * size_t(kv_dim_);
+      std::memcpy(&k_out[at], k(l, seq, pos), bytes);
+      std::memcpy(&v_out[at], v(l, seq, pos), bytes);
+    }
+}
+
+void KvCache::copy_rows_in(int32_t seq, int32_t begin, int32_t end, std::span<const uint16_t> k_in,
+                           std::span<const uint16_t> v_in) {
+  check_rows(seq, begin, end, n_ctx_, k_in.size(), v_in.size());
+  const size_t row = row_elems(), bytes = size_t(kv_dim_) * sizeof(uint16_t);
+  for (int32_t pos = begin; pos < end; ++pos)
+    for (int32_t l = 0; l < n_layer_; ++l) {
+      const size_t at = size_t(pos - begin) * row + size_t(l) * size_t(kv_dim_);
+      std::memcpy(k(l, seq, pos), &k_in[at], bytes);
+      std::memcpy(v(l, seq, pos), &v_in[at], bytes);
+    }
 }
 
 }  // namespace tandem

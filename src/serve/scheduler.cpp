@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <numeric>
+#include <span>
 
 #include "format/error.h"
 #include "kernels/quantize.h"
@@ -61,6 +61,22 @@ struct Scheduler::Slot {
   // This step.
   size_t taken = 0;
   int32_t logits_row = -1;
+
+  // How many leading tokens of a prompt the cached tokens can serve: all but the last at most
+  // (its logits are needed), and on an order-sensitive model only those computed in the order a
+  // fresh evaluation of this prompt would use.
+  size_t reusable_prefix(std::span<const int32_t> prompt, bool order_sensitive) const {
+    const size_t L = prompt.size();
+    size_t reuse = 0;
+    while (reuse < std::min(tokens.size(), L - 1) && tokens[reuse] == prompt[reuse] &&
+           (!order_sensitive || orders[reuse] == prompt_token_order(reuse, L)))
+      ++reuse;
+    return reuse;
+  }
+  // Whether the cache holds the session's current tokens (so its rows need not be copied in).
+  bool holds(const VerifySession& ses) const {
+    return session_id == ses.id && session_gen == ses.generation && tokens.size() == ses.tokens.size();
+  }
 };
 
 Scheduler::Scheduler(const LlamaModel& model, const Vocab& vocab, const SchedulerConfig& cfg, Metrics& metrics)
@@ -136,35 +152,7 @@ void Scheduler::loop() {
       metrics_.queue_depth = int64_t(queue_.size());
     }
     for (auto& job : admitted) {
-      // The idle slot that serves this job best (see scheduler.h).
-      Slot* best = nullptr;
-      size_t best_reuse = 0;
-      bool best_user = false;
-      for (auto& sp : slots_) {
-        Slot& s = *sp;
-        if (s.job) continue;
-        size_t reuse = 0;
-        bool user = false;
-        if (job->kind == Job::Kind::Verify) {
-          const auto& ses = *job->verify.session;
-          reuse = s.session_id == ses.id && s.session_gen == ses.generation && s.tokens.size() == ses.tokens.size()
-                      ? ses.tokens.size() + 1
-                      : 0;
-        } else {
-          const auto& p = job->prompt;
-          const size_t L = p.size();
-          while (reuse < std::min(s.tokens.size(), L - 1) && s.tokens[reuse] == p[reuse] &&
-                 (!order_sensitive_ || s.orders[reuse] == prompt_token_order(reuse, L)))
-            ++reuse;
-          user = !job->user.empty() && s.user == job->user;
-        }
-        if (!best || reuse > best_reuse || (reuse == best_reuse && user && !best_user) ||
-            (reuse == best_reuse && user == best_user && s.last_used < best->last_used)) {
-          best = &s;
-          best_reuse = reuse;
-          best_user = user;
-        }
-      }
+      Slot* best = best_idle_slot(*job);
       best->job = job;
       best->admitted = ++tick_;
       try {
@@ -195,16 +183,41 @@ void Scheduler::loop() {
   publish_gauges();
 }
 
+// The idle slot that serves a job best (see scheduler.h): the most reusable cache, then the same
+// user, then the least recently used. There is one: a job is admitted only for an idle slot.
+Scheduler::Slot* Scheduler::best_idle_slot(const Job& job) {
+  Slot* best = nullptr;
+  size_t best_reuse = 0;
+  bool best_user = false;
+  for (auto& sp : slots_) {
+    Slot& s = *sp;
+    if (s.job) continue;
+    size_t reuse = 0;
+    bool user = false;
+    if (job.kind == Job::Kind::Verify) {
+      const auto& ses = *job.verify.session;
+      reuse = s.holds(ses) ? ses.tokens.size() + 1 : 0;
+    } else {
+      reuse = s.reusable_prefix(job.prompt, order_sensitive_);
+      user = !job.user.empty() && s.user == job.user;
+    }
+    if (!best || reuse > best_reuse || (reuse == best_reuse && user && !best_user) ||
+        (reuse == best_reuse && user == best_user && s.last_used < best->last_used)) {
+      best = &s;
+      best_reuse = reuse;
+      best_user = user;
+    }
+  }
+  return best;
+}
+
 void Scheduler::start_completion(Slot& s) {
   Job& job = *s.job;
   const auto& p = job.prompt;
   const size_t L = p.size();
   std::vector<TokenOrder> want(L);
   for (size_t i = 0; i < L; ++i) want[i] = prompt_token_order(i, L);
-  size_t reuse = 0;
-  while (reuse < std::min(s.tokens.size(), L - 1) && s.tokens[reuse] == p[reuse] &&
-         (!order_sensitive_ || s.orders[reuse] == want[reuse]))
-    ++reuse;
+  const size_t reuse = s.reusable_prefix(p, order_sensitive_);
   ctx_->truncate(s.seq, int32_t(reuse));
   s.tokens.resize(reuse);
   s.orders.resize(reuse);
@@ -229,18 +242,12 @@ void Scheduler::start_completion(Slot& s) {
 void Scheduler::start_verify(Slot& s) {
   Job& job = *s.job;
   VerifySession& ses = *job.verify.session;
-  const size_t row = kv_row_elems(), kvd = size_t(model_.hparams().kv_dim());
-  const int32_t n_layer = model_.hparams().n_layer;
-  if (!(s.session_id == ses.id && s.session_gen == ses.generation && s.tokens.size() == ses.tokens.size())) {
-    // Not resident: copy the session's rows into this slot.
+  if (!s.holds(ses)) {  // copy the session's rows into this slot
     KvCache& kv = ctx_->kv();
+    const int32_t n = int32_t(ses.tokens.size());
     kv.clear(s.seq);
-    for (size_t pos = 0; pos < ses.tokens.size(); ++pos)
-      for (int32_t l = 0; l < n_layer; ++l) {
-        std::memcpy(kv.k(l, s.seq, int32_t(pos)), &ses.k[pos * row + size_t(l) * kvd], kvd * 2);
-        std::memcpy(kv.v(l, s.seq, int32_t(pos)), &ses.v[pos * row + size_t(l) * kvd], kvd * 2);
-      }
-    kv.set_len(s.seq, int32_t(ses.tokens.size()));
+    kv.copy_rows_in(s.seq, 0, n, ses.k, ses.v);
+    kv.set_len(s.seq, n);
     s.tokens = ses.tokens;
     s.orders = ses.orders;
     s.session_id = ses.id;
@@ -391,16 +398,12 @@ void Scheduler::finish_verify(Slot& s) {
   ctx_->truncate(s.seq, int32_t(keep));
   s.tokens.resize(keep);
   s.orders.resize(keep);
-  const size_t row = kv_row_elems(), kvd = size_t(model_.hparams().kv_dim());
-  const int32_t n_layer = model_.hparams().n_layer;
+  const size_t row = kv_row_elems();
   ses.k.resize(keep * row);
   ses.v.resize(keep * row);
-  const KvCache& kv = ctx_->kv();
+  ctx_->kv().copy_rows_out(s.seq, int32_t(base), int32_t(keep), std::span(ses.k).subspan(base * row),
+                           std::span(ses.v).subspan(base * row));
   for (size_t pos = base; pos < keep; ++pos) {
-    for (int32_t l = 0; l < n_layer; ++l) {
-      std::memcpy(&ses.k[pos * row + size_t(l) * kvd], kv.k(l, s.seq, int32_t(pos)), kvd * 2);
-      std::memcpy(&ses.v[pos * row + size_t(l) * kvd], kv.v(l, s.seq, int32_t(pos)), kvd * 2);
-    }
     ses.tokens.push_back(s.tokens[pos]);
     ses.orders.push_back(s.orders[pos]);
     ses.prefix_hash.push_back(token_hash_step(ses.prefix_hash.back(), s.tokens[pos]));

@@ -68,7 +68,7 @@ class Scheduler {
  private:
   struct Slot;
   void loop();
-  void admit_locked();
+  Slot* best_idle_slot(const Job& job);
   bool step();
   void start_completion(Slot& s);
   void start_verify(Slot& s);

@@ -40,7 +40,7 @@ struct SpeculativeSession::Run {
   const LogprobCallback* on_logprob = nullptr;
   int top_logprobs = 0;
   const std::vector<serve::TokenLogprob>* round_logprobs = nullptr;  // the tokens being committed
-  SpeculativeResult result;
+  SpeculativeGeneration result;
   bool done = false;
   bool degraded = false;
   // What the server holds: a prefix ctx[0, n_past) of the context, in `session`.
@@ -113,11 +113,20 @@ void SpeculativeSession::close() {
   last_session_.clear();
 }
 
+// A round's start, to learn the round's cost from when it is answered.
+struct SpeculativeSession::RoundStart {
+  Clock::time_point t;
+  double fresh_draft_ms = 0;  // drafting done in this round (not ahead, during the last call)
+  int64_t failed_before = 0;  // failed attempts before this round's call
+};
+
 // ---- the generation loop ----
 
-SpeculativeResult SpeculativeSession::generate(std::span<const int32_t> prompt, const SamplerParams& sampling,
-                                               int32_t max_tokens, const TokenCallback& on_token, bool stop_at_eog,
-                                               const LogprobCallback& on_logprob, int top_logprobs) {
+// One round: draft, verify (retrying or degrading as needed), learn from the answer, commit.
+SpeculativeGeneration SpeculativeSession::generate(std::span<const int32_t> prompt, const SamplerParams& sampling,
+                                                   int32_t max_tokens, const TokenCallback& on_token,
+                                                   bool stop_at_eog, const LogprobCallback& on_logprob,
+                                                   int top_logprobs) {
   validate(sampling);
   if (sampling.repeat_penalty != 1.f && sampling.repeat_last_n != 0)
     throw Error("speculative decoding cannot apply a repetition penalty (the verify protocol has none)");
@@ -127,20 +136,37 @@ SpeculativeResult SpeculativeSession::generate(std::span<const int32_t> prompt, 
 
   const auto t_start = Clock::now();
   Run run;
-  run.ctx.reserve(prompt.size() + size_t(max_tokens) + 1);
-  run.ctx.assign(prompt.begin(), prompt.end());
-  run.prompt_len = prompt.size();
   run.sp = sampling;
-  run.sampler = std::make_unique<Sampler>(sampling, drafter_.n_vocab());
   run.max_tokens = max_tokens;
   run.stop_at_eog = stop_at_eog;
   run.on_token = on_token ? &on_token : nullptr;
   run.on_logprob = on_logprob ? &on_logprob : nullptr;
   run.top_logprobs = std::max(0, top_logprobs);
+  start_run(run, prompt);
+  while (!run.done) {
+    if (run.degraded) {
+      run_device_only(run);
+      break;
+    }
+    const RoundStart round = draft_round(run);
+    VerifyCall call;
+    VerifyReply r;
+    if (!exchange(run, call, r)) continue;  // degraded
+    learn_from_round(run, round, call, r);
+    accept_round(run, call, r);
+  }
+  finish_run(run, ms_since(t_start));
+  return std::move(run.result);
+}
+
+void SpeculativeSession::start_run(Run& run, std::span<const int32_t> prompt) {
+  run.ctx.reserve(prompt.size() + size_t(run.max_tokens) + 1);
+  run.ctx.assign(prompt.begin(), prompt.end());
+  run.prompt_len = prompt.size();
+  run.sampler = std::make_unique<Sampler>(run.sp, drafter_.n_vocab());
   run.result.finish_reason = "length";
   run.limit = size_t(drafter_.n_ctx());
-  run.result.tokens.reserve(size_t(max_tokens));
-
+  run.result.tokens.reserve(size_t(run.max_tokens));
   if (!connected_) {
     std::string why;
     if (!try_connect(&why)) degrade(run, "cannot reach the verify server: " + why);
@@ -149,82 +175,87 @@ SpeculativeResult SpeculativeSession::generate(std::span<const int32_t> prompt, 
   if (prompt.size() >= run.limit)
     throw Error("the prompt (" + std::to_string(prompt.size()) + " tokens) does not fit in the context of " +
                 std::to_string(run.limit));
-  if (max_tokens == 0) run.done = true;
+  if (run.max_tokens == 0) run.done = true;
+}
 
-  while (!run.done) {
-    if (run.degraded) {
-      run_device_only(run);
-      break;
-    }
-    // This round's draft: what was drafted ahead and confirmed, cut or extended to k.
-    const auto t_round = Clock::now();
-    const int k = k_limit(run);
-    if (run.draft.tokens.size() > size_t(k)) {
-      run.draft.tokens.resize(size_t(k));
-      run.draft.q.resize(size_t(k));
-    }
-    run.line = run.draft.tokens;
-    auto& st = run.result.stats;
-    const double draft_ms_before = st.draft_ms;
-    extend_draft(run, run.draft, k, false, nullptr);
-    const double fresh_draft_ms = st.draft_ms - draft_ms_before;
-    const int64_t failed_before = st.attempts_failed;
-
-    VerifyCall call;
-    VerifyReply r;
-    if (!exchange(run, call, r)) continue;  // degraded
-
-    // Answered: learn from it, commit the accepted drafts and the target's token. A call that
-    // carried more than the last token (the prompt, a resent context) is no sample of a draft
-    // round's cost, nor is a round that needed retries.
-    const int k_sent = int(call.draft.size());
-    const bool typical = call.tokens.size() == 1 && st.attempts_failed == failed_before;
-    policy_.observe_round(k_sent, r.accepted, typical ? r.wall_ms : -1);
-    if (typical) policy_.observe_overhead(ms_since(t_round) - fresh_draft_ms - r.wall_ms);
-    ++st.rounds;
-    ++st.cloud_forward_passes;
-    st.drafted += k_sent;
-    st.accepted += r.accepted;
-    const double rtt = policy_.model().rtt_ms;
-    st.network_ms += std::min(r.wall_ms, rtt);
-    st.verify_ms += std::max(r.wall_ms - rtt, 0.0);
-    ++run.round;
-    if (r.n_past == call.n_past + int64_t(call.tokens.size()) + r.accepted) {
-      run.session = r.session;
-      run.n_past = r.n_past;
-    } else {  // the server's bookkeeping disagrees with ours: start over rather than guess
-      run.session.clear();
-      run.n_past = 0;
-    }
-    const bool ahead_confirmed =
-        r.accepted == k_sent && !run.ahead.tokens.empty() && run.ahead.tokens[0] == r.token;
-    run.line.assign(call.draft.begin(), call.draft.begin() + r.accepted);
-    run.line.push_back(r.token);
-    run.round_logprobs = r.logprobs.size() == run.line.size() ? &r.logprobs : nullptr;
-    commit(run, run.line);
-    run.round_logprobs = nullptr;
-    if (ahead_confirmed && !run.done) {
-      st.ahead_kept += int64_t(run.ahead.tokens.size());
-      run.draft.tokens.assign(run.ahead.tokens.begin() + 1, run.ahead.tokens.end());
-      run.draft.q.assign(run.ahead.q.begin() + 1, run.ahead.q.end());
-    } else {
-      st.ahead_discarded += int64_t(run.ahead.tokens.size());
-      run.draft.clear();
-    }
-    run.ahead.clear();
+// This round's draft: what was drafted ahead and confirmed, cut or extended to k.
+SpeculativeSession::RoundStart SpeculativeSession::draft_round(Run& run) {
+  RoundStart round;
+  round.t = Clock::now();
+  const int k = k_limit(run);
+  if (run.draft.tokens.size() > size_t(k)) {
+    run.draft.tokens.resize(size_t(k));
+    run.draft.q.resize(size_t(k));
   }
+  run.line = run.draft.tokens;
+  auto& st = run.result.stats;
+  const double draft_ms_before = st.draft_ms;
+  extend_draft(run, run.draft, k, false, nullptr);
+  round.fresh_draft_ms = st.draft_ms - draft_ms_before;
+  round.failed_before = st.attempts_failed;
+  return round;
+}
 
+// The policy and the statistics learn from an answered round. A call that carried more than the
+// last token (the prompt, a resent context) is no sample of a draft round's cost, nor is a round
+// that needed retries.
+void SpeculativeSession::learn_from_round(Run& run, const RoundStart& round, const VerifyCall& call,
+                                          const VerifyReply& r) {
+  auto& st = run.result.stats;
+  const int k_sent = int(call.draft.size());
+  const bool typical = call.tokens.size() == 1 && st.attempts_failed == round.failed_before;
+  policy_.observe_round(k_sent, r.accepted, typical ? r.wall_ms : -1);
+  if (typical) policy_.observe_overhead(ms_since(round.t) - round.fresh_draft_ms - r.wall_ms);
+  ++st.rounds;
+  ++st.cloud_forward_passes;
+  st.drafted += k_sent;
+  st.accepted += r.accepted;
+  const double rtt = policy_.model().rtt_ms;
+  st.network_ms += std::min(r.wall_ms, rtt);
+  st.verify_ms += std::max(r.wall_ms - rtt, 0.0);
+}
+
+// Commits the accepted drafts and the target's token; what was drafted ahead becomes the next
+// round's draft when the answer confirms it.
+void SpeculativeSession::accept_round(Run& run, const VerifyCall& call, const VerifyReply& r) {
+  auto& st = run.result.stats;
+  ++run.round;
+  if (r.n_past == call.n_past + int64_t(call.tokens.size()) + r.accepted) {
+    run.session = r.session;
+    run.n_past = r.n_past;
+  } else {  // the server's bookkeeping disagrees with ours: start over rather than guess
+    run.session.clear();
+    run.n_past = 0;
+  }
+  const bool ahead_confirmed =
+      r.accepted == int(call.draft.size()) && !run.ahead.tokens.empty() && run.ahead.tokens[0] == r.token;
+  run.line.assign(call.draft.begin(), call.draft.begin() + r.accepted);
+  run.line.push_back(r.token);
+  run.round_logprobs = r.logprobs.size() == run.line.size() ? &r.logprobs : nullptr;
+  commit(run, run.line);
+  run.round_logprobs = nullptr;
+  if (ahead_confirmed && !run.done) {
+    st.ahead_kept += int64_t(run.ahead.tokens.size());
+    run.draft.tokens.assign(run.ahead.tokens.begin() + 1, run.ahead.tokens.end());
+    run.draft.q.assign(run.ahead.q.begin() + 1, run.ahead.q.end());
+  } else {
+    st.ahead_discarded += int64_t(run.ahead.tokens.size());
+    run.draft.clear();
+  }
+  run.ahead.clear();
+}
+
+void SpeculativeSession::finish_run(Run& run, double total_ms) {
   last_session_ = run.degraded ? "" : run.session;
   run.result.stats.bytes_sent = client_.bytes_sent() - bytes_sent_before_;
   run.result.stats.bytes_received = client_.bytes_received() - bytes_received_before_;
   bytes_sent_before_ = client_.bytes_sent();
   bytes_received_before_ = client_.bytes_received();
-  run.result.stats.total_ms = ms_since(t_start);
+  run.result.stats.total_ms = total_ms;
   // End the server session in the background: the tokens are all delivered already.
   if (!last_session_.empty())
     ending_ = worker_.post([this, id = last_session_] { client_.end_session(id); });
   last_session_.clear();
-  return std::move(run.result);
 }
 
 int SpeculativeSession::k_limit(const Run& run) const {

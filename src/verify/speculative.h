@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/generate.h"
 #include "engine/sampler.h"
 #include "engine/vocab.h"
 #include "model/llama_model.h"
@@ -80,7 +81,7 @@ struct SpeculativeStats {
   double acceptance_rate() const { return drafted > 0 ? double(accepted) / double(drafted) : 0; }
 };
 
-struct SpeculativeResult {
+struct SpeculativeGeneration {
   std::vector<int32_t> tokens;
   std::string text;
   std::string finish_reason;   // "length", "stop" (end of generation) or "cancelled"
@@ -89,8 +90,7 @@ struct SpeculativeResult {
   SpeculativeStats stats;
 };
 
-// Called with each committed token and its text; return false to stop.
-using TokenCallback = std::function<bool(int32_t token, std::string_view piece)>;
+// on_token: engine/generate.h's TokenCallback, called with each committed token and its text.
 // Called before a committed token's TokenCallback with its log-probability: the cloud model's
 // (from /v1/verify) for verified tokens, the device model's for tokens it decodes alone.
 using LogprobCallback = std::function<void(const serve::TokenLogprob&)>;
@@ -112,9 +112,9 @@ class SpeculativeSession {
   // top_k, top_p, min_p, seed (a repetition penalty is refused: the server's rejection rule does
   // not apply one). Throws Error on a vocabulary mismatch or a request the server rejects.
   // on_logprob (optional): each token's log-probability and top_logprobs alternatives.
-  SpeculativeResult generate(std::span<const int32_t> prompt, const SamplerParams& sampling, int32_t max_tokens,
-                             const TokenCallback& on_token = {}, bool stop_at_eog = true,
-                             const LogprobCallback& on_logprob = {}, int top_logprobs = 0);
+  SpeculativeGeneration generate(std::span<const int32_t> prompt, const SamplerParams& sampling, int32_t max_tokens,
+                                 const TokenCallback& on_token = {}, bool stop_at_eog = true,
+                                 const LogprobCallback& on_logprob = {}, int top_logprobs = 0);
 
   // Expected tokens/s of speculation, the cloud alone and the device alone, now.
   Estimate estimate() const;
@@ -132,10 +132,18 @@ class SpeculativeSession {
     std::vector<SparseDist> q;
     void clear() { tokens.clear(); q.clear(); }
   };
-  struct Run;  // one generate() call's state
+  struct Run;         // one generate() call's state
+  struct RoundStart;  // one round's start time and drafting cost
 
   bool try_connect(std::string* why);  // false: unreachable (why says how)
   std::string mismatch_message(const ServerModel& m) const;
+  // generate()'s steps: set up the run (connecting if needed), draft a round, learn from its
+  // answer, commit what it accepted, account for the whole generation.
+  void start_run(Run& run, std::span<const int32_t> prompt);
+  RoundStart draft_round(Run& run);
+  void learn_from_round(Run& run, const RoundStart& round, const VerifyCall& call, const VerifyReply& r);
+  void accept_round(Run& run, const VerifyCall& call, const VerifyReply& r);
+  void finish_run(Run& run, double total_ms);
   int k_limit(const Run& run) const;
   // Drafts into d until it holds k tokens, the draft model is unsure, or (stop_when_ready) the
   // call on the wire is answered. run.line holds the tokens after the context so far.
