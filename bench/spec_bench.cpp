@@ -1,4 +1,4 @@
-// Speculative decoding across an emulated network (issue "verify", README "Speculative decoding
+// Speculative decoding across an emulated network (README "Speculative decoding
 // over the network"): a tandem serve with the cloud model runs in-process behind tandem netsim,
 // and for each round-trip time this program generates the same greedy continuations five ways:
 //   device   the device model alone (no network)

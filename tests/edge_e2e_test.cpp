@@ -1,4 +1,4 @@
-// tandem edge end to end with real processes, as the edge issue's "How it is checked" asks: a
+// tandem edge end to end with real processes: a
 // `tandem serve` child (the shared F32 model) is the cloud, a `tandem netsim` child sits in front
 // of it (its control API cuts, darkens and slows the link), and a `tandem edge --config FILE.toml`
 // child (the shared Q4_0 model as the device, its SQLite ledger in a temp folder) is driven over

@@ -1,7 +1,7 @@
 // The gateway's plug-in points for parts built elsewhere, connected by whoever assembles the
 // gateway (tandem edge's command, or tests):
-//   PrivacyGate       the privacy issue's PII detection and reversible redaction (src/privacy);
-//   SpeculativeRunner the verify issue's device-drafts/cloud-verifies client (src/verify);
+//   PrivacyGate       PII detection and reversible redaction (src/privacy);
+//   SpeculativeRunner the device-drafts/cloud-verifies client (src/verify);
 //   RecordSink        the ledger (src/ledger's Ledger::insert) — one ledger::Record per request.
 // Until they are connected the defaults below stand in, and say plainly what they do not do.
 #pragma once

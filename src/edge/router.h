@@ -36,7 +36,7 @@ struct EndpointView {
   bool desynced = true;  // vocabulary differs or unknown: no speculation with it
 };
 
-// The speculative runner's estimate for one request at the current RTT (the verify issue's).
+// The speculative runner's estimate for one request at the current RTT.
 struct SpeculationEstimate {
   std::string endpoint;
   double speculative_ms = 0;  // expected time to finish the request speculatively

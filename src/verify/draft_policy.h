@@ -36,7 +36,7 @@ double speculative_tokens_per_s(const CostModel& m, int k);
 // The k in [1, k_max] with the most tokens per second (the smaller k on ties); 1 if k_max < 1.
 int best_draft_length(const CostModel& m, int k_max);
 
-// What each way of generating would deliver at the current measurements (item 6 of issue 5):
+// What each way of generating would deliver at the current measurements:
 // the orchestrator uses it to decide not to speculate where speculation cannot win.
 struct Estimate {
   double spec_tps = 0;    // speculative decoding at the best k
