@@ -8,24 +8,15 @@
 
 #include "privacy/evaluation.h"
 #include "privacy/lexicon.h"
+#include "privacy_test_util.h"
 #include "test_util.h"
 
 using namespace tandem::privacy;
 
 namespace {
 
-const Detector& detector() {
-  static const Detector d;
-  return d;
-}
-
-// "TYPE:value" for each finding, in order.
-std::vector<std::string> found(std::string_view text) {
-  std::vector<std::string> out;
-  for (const Finding& f : detector().detect(text))
-    out.push_back(std::string(pii_type_name(f.type)) + ":" + std::string(text.substr(f.start, f.end - f.start)));
-  return out;
-}
+const Detector& detector() { return tandem::test::shared_detector(); }
+using tandem::test::found;
 
 using V = std::vector<std::string>;
 
