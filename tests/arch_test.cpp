@@ -381,7 +381,7 @@ TEST(Arch, ScalingTypeNoneIgnoresTheFactor) {
 // Every synth shape added for this engine, cut to a layer or two and given the 512-token
 // stories vocabulary so the test stays small, loads with the right architecture details and
 // runs through `tandem run`. The full-size shapes with their real vocabularies are too big for
-// the test budget (see README for the measured runs).
+// the test budget (see docs/measured.md for the measured runs).
 TEST(Arch, NewSynthShapesLoadAndRun) {
   const std::string vocab = test::model_path("stories260K-f32.gguf");
   TANDEM_REQUIRE_FILE(vocab);
