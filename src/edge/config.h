@@ -2,6 +2,7 @@
 // structs with defaults. Every key is checked: an unknown key, a wrong type or an out-of-range
 // value is an Error that names the key, so a typo never silently falls back to a default.
 #pragma once
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -11,6 +12,13 @@
 namespace tandem::edge {
 
 // A cloud endpoint or a LAN peer: any server speaking the OpenAI API (tandem serve, or others).
+// What an endpoint charges for a call: the one cost formula of the gateway (budget, ledger,
+// router all use it).
+inline double token_cost_usd(double price_input_per_1m, double price_output_per_1m, int64_t prompt_tokens,
+                             int64_t completion_tokens) {
+  return (double(prompt_tokens) * price_input_per_1m + double(completion_tokens) * price_output_per_1m) / 1e6;
+}
+
 struct EndpointConfig {
   std::string name;
   std::string url;          // base URL, e.g. http://127.0.0.1:8080 (the /v1/... paths are added)

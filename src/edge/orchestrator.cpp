@@ -240,8 +240,7 @@ json Orchestrator::endpoint_body(const EdgeRequest& req, const Plan& plan) const
 
 double Orchestrator::charge(const EdgeRequest& req, const EndpointConfig& ep, int64_t prompt_tokens,
                             int64_t completion_tokens) {
-  const double usd =
-      (double(prompt_tokens) * ep.price_input_per_1m + double(completion_tokens) * ep.price_output_per_1m) / 1e6;
+  const double usd = token_cost_usd(ep.price_input_per_1m, ep.price_output_per_1m, prompt_tokens, completion_tokens);
   budget_.charge(req.app, usd);
   return usd;
 }
@@ -479,8 +478,8 @@ Outcome Orchestrator::execute(const EdgeRequest& req, const Plan& plan,
   if (out.cancelled && out.status == "ok") out.status = "error";
   out.latency_ms = double(clock_() - req.arrival_steady_ms);
   if (const EndpointConfig* p = primary_cloud())
-    out.all_cloud_cost_usd =
-        (double(out.answer_prompt_tokens) * p->price_input_per_1m + double(out.answer_completion_tokens) * p->price_output_per_1m) / 1e6;
+    out.all_cloud_cost_usd = token_cost_usd(p->price_input_per_1m, p->price_output_per_1m, out.answer_prompt_tokens,
+                                            out.answer_completion_tokens);
   if (out.failure == Failure::None && has_reason(d.reasons, "budget:exhausted")) out.failure = Failure::Budget;
   if (out.failure == Failure::None && has_reason(d.reasons, "privacy:check_failed")) out.failure = Failure::Privacy;
   // The cloud's decode speed, for the latency rule.

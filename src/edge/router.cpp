@@ -16,7 +16,7 @@ const char* route_name(Route r) {
 }
 
 double worst_case_cost(const EndpointView& e, int64_t prompt_tokens, int64_t max_tokens) {
-  return (double(prompt_tokens) * e.price_input_per_1m + double(max_tokens) * e.price_output_per_1m) / 1e6;
+  return token_cost_usd(e.price_input_per_1m, e.price_output_per_1m, prompt_tokens, max_tokens);
 }
 
 namespace {
