@@ -15,23 +15,23 @@ extern const std::string_view kList_word_names;
 
 namespace {
 
-using Set = std::unordered_set<std::string_view>;
+// One entry a line.
+WordSet load(std::string_view all) { return split_words(all, '\n'); }
 
-// Views into the compiled-in literal: no copy of the strings.
-Set load(std::string_view all) {
-  Set set;
+}  // namespace
+
+WordSet split_words(std::string_view all, char sep) {
+  WordSet set;
   set.reserve(all.size() / 8);
   size_t i = 0;
   while (i < all.size()) {
-    size_t j = all.find('\n', i);
+    size_t j = all.find(sep, i);
     if (j == std::string_view::npos) j = all.size();
     if (j > i) set.insert(all.substr(i, j - i));
     i = j + 1;
   }
   return set;
 }
-
-}  // namespace
 
 std::string lower_word(std::string_view word) {
   bool ascii = true;
@@ -48,22 +48,22 @@ std::string lower_word(std::string_view word) {
 }
 
 bool is_given_name(std::string_view lower) {
-  static const Set s = load(kList_given_names);
+  static const WordSet s = load(kList_given_names);
   return s.count(lower) > 0;
 }
 
 bool is_surname(std::string_view lower) {
-  static const Set s = load(kList_surnames);
+  static const WordSet s = load(kList_surnames);
   return s.count(lower) > 0;
 }
 
 bool is_place(std::string_view lower) {
-  static const Set s = load(kList_places);
+  static const WordSet s = load(kList_places);
   return s.count(lower) > 0;
 }
 
 bool is_common_word(std::string_view lower) {
-  static const Set s = load(kList_word_names);
+  static const WordSet s = load(kList_word_names);
   return s.count(lower) > 0;
 }
 

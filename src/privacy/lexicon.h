@@ -4,8 +4,13 @@
 #pragma once
 #include <string>
 #include <string_view>
+#include <unordered_set>
 
 namespace tandem::privacy::detail {
+
+// The words of a compiled-in list, split at `sep`, as views into it (no copy of the strings).
+using WordSet = std::unordered_set<std::string_view>;
+WordSet split_words(std::string_view all, char sep);
 
 // Lower case of a UTF-8 word (full Unicode case folding of letters: "MÜLLER" -> "müller").
 std::string lower_word(std::string_view word);

@@ -19,20 +19,9 @@ namespace tandem::privacy::detail {
 
 namespace {
 
-using WordSet = std::unordered_set<std::string_view>;
+using detail::WordSet;
 
-WordSet load(const char* words) {
-  WordSet set;
-  std::string_view all(words);
-  size_t i = 0;
-  while (i < all.size()) {
-    size_t j = all.find(' ', i);
-    if (j == std::string_view::npos) j = all.size();
-    if (j > i) set.insert(all.substr(i, j - i));
-    i = j + 1;
-  }
-  return set;
-}
+WordSet load(const char* words) { return detail::split_words(words, ' '); }
 
 const WordSet& old_given() { static const WordSet s = load(kGivenNames); return s; }
 const WordSet& old_surnames() { static const WordSet s = load(kSurnames); return s; }
