@@ -29,18 +29,13 @@ TEST(EdgeHttp, SlowClientsDoNotStarveHealthOrCompletions) {
   ASSERT_EQ(crowd.connected(), 200);
   for (int i = 0; i < 500 && f.gw->open_connections() < 200; ++i) std::this_thread::sleep_for(10ms);
   ASSERT_GE(f.gw->open_connections(), 200);
-  int health_ok = 0, completions_ok = 0;
-  const double health_ms = worst_ms(5, [&] {
-    auto r = f.client().Get("/health");
-    health_ok += r && r->status == 200;
-  }, 200ms);
   const json body = {{"prompt", "Once upon a time"}, {"max_tokens", 4}, {"temperature", 0}};
-  const double completion_ms = worst_ms(2, [&] { completions_ok += post_status(f, body) == 200; });
-  EXPECT_EQ(health_ok, 5);
-  EXPECT_EQ(completions_ok, 2);
-  EXPECT_LT(health_ms, 1000) << "worst /health";
-  EXPECT_LT(completion_ms, 1000) << "worst completion";
-  EXPECT_GE(f.gw->open_connections(), 200);  // the slow ones are still held, not dropped
+  expect_answers_within_a_second(
+      [&] {
+        auto r = f.client().Get("/health");
+        return r && r->status == 200;
+      },
+      [&] { return post_status(f, body) == 200; }, [&] { return f.gw->open_connections(); });
 }
 
 TEST(EdgeHealth, NamesThePrivacyDetectorInUse) {

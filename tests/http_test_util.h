@@ -10,6 +10,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <gtest/gtest.h>
+
 #include <functional>
 #include <string>
 #include <thread>
@@ -111,6 +113,22 @@ inline double worst_ms(int n, const std::function<void()>& fn,
     worst = std::max(worst, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   return worst;
+}
+
+// The bound asked of both servers while a slow crowd is open: the worst of 5 /health calls
+// (spread over a second) and of 2 completions each answers within 1 s, and the crowd is still
+// held, not dropped. Each call returns whether it got 200.
+inline void expect_answers_within_a_second(const std::function<bool()>& health,
+                                           const std::function<bool()>& completion,
+                                           const std::function<int()>& open_connections) {
+  int health_ok = 0, completions_ok = 0;
+  const double health_ms = worst_ms(5, [&] { health_ok += health(); }, std::chrono::milliseconds(200));
+  const double completion_ms = worst_ms(2, [&] { completions_ok += completion(); });
+  EXPECT_EQ(health_ok, 5);
+  EXPECT_EQ(completions_ok, 2);
+  EXPECT_LT(health_ms, 1000) << "worst /health";
+  EXPECT_LT(completion_ms, 1000) << "worst completion";
+  EXPECT_GE(open_connections(), 200);
 }
 
 }  // namespace tandem::test

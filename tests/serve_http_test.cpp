@@ -33,16 +33,10 @@ TEST(ServeHttp, SlowClientsDoNotStarveHealthOrCompletions) {
   SlowCrowd crowd(f.port, 200, 200ms);
   ASSERT_EQ(crowd.connected(), 200);
   ASSERT_TRUE(wait_for_connections(*f.server, 200)) << f.server->open_connections();
-  // The bound asked of the server: with 200 slow clients open, each call answers within 1 s.
-  int health_ok = 0, completions_ok = 0;
-  // Spread over a second, while the crowd keeps trickling header lines.
-  const double health_ms = worst_ms(5, [&] { health_ok += f.get("/health").status == 200; }, 200ms);
-  const double completion_ms = worst_ms(2, [&] { completions_ok += f.post_raw("/v1/completions", completion_body(4)).status == 200; });
-  EXPECT_EQ(health_ok, 5);
-  EXPECT_EQ(completions_ok, 2);
-  EXPECT_LT(health_ms, 1000) << "worst /health";
-  EXPECT_LT(completion_ms, 1000) << "worst completion";
-  EXPECT_GE(f.server->open_connections(), 200);  // the slow ones are still held, not dropped
+  // While the crowd keeps trickling header lines.
+  expect_answers_within_a_second([&] { return f.get("/health").status == 200; },
+                                 [&] { return f.post_raw("/v1/completions", completion_body(4)).status == 200; },
+                                 [&] { return f.server->open_connections(); });
 }
 
 TEST(ServeHttp, ConnectionCapAnswers503AtOnce) {
