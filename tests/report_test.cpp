@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <sstream>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "format/error.h"
 #include "ledger/demo_records.h"
