@@ -1,12 +1,11 @@
 // The report: every figure against values computed by hand for a known set of six requests
-// (docs/ledger.md defines them), the percentile method, time parsing, the SVG plots as XML,
-// the HTML page, and `tandem report` run as a process on a temp ledger in each format.
+// (docs/ledger.md defines them), the percentile method, time parsing, the SVG plots as XML and
+// the HTML page. (`tandem report` run as a process: report_cli_test.cpp.)
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "format/error.h"
 #include "ledger/demo_records.h"
@@ -14,113 +13,19 @@
 #include "ledger/plot_svg.h"
 #include "ledger/report.h"
 #include "ledger/report_format.h"
+#include "report_test_util.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
 using namespace tandem::ledger;
+using namespace tandem::test::report;
 
 namespace {
-
-constexpr int64_t kT0 = 1793491200000;  // 2026-11-01 00:00 UTC (python: datetime(2026,11,1,tzinfo=utc))
-constexpr int64_t kMin = 60'000;
-const std::string kUnicodeApp = "Приложение 📒";
-
-// Prices of the imaginary cloud: $1 per 1M prompt tokens, $2 per 1M completion tokens.
-double cloud(int64_t prompt, int64_t completion) { return (double(prompt) * 1 + double(completion) * 2) / 1e6; }
-
-// The known set; the hand-computed figures are in the comments of KnownSetFigures.
-std::vector<Record> known_records() {
-  std::vector<Record> v(6);
-  Record& r1 = v[0];  // LOCAL on the device
-  r1.time_ms = kT0, r1.app = "notes", r1.route = "LOCAL", r1.served_by = "device", r1.status = "ok";
-  r1.prompt_tokens_device = 100, r1.completion_tokens_device = 50, r1.prompt_tokens = 100, r1.completion_tokens = 50;
-  r1.cost_usd = 0, r1.all_cloud_cost_usd = cloud(100, 50), r1.latency_ms = 100, r1.ttft_ms = 20;
-  r1.privacy_level = "standard";
-  Record& r2 = v[1];  // CLOUD, an e-mail redacted
-  r2.time_ms = kT0 + 10 * kMin, r2.app = "mail", r2.route = "CLOUD", r2.served_by = "cloud-a", r2.status = "ok";
-  r2.prompt_tokens_cloud = 200, r2.completion_tokens_cloud = 100, r2.prompt_tokens = 200, r2.completion_tokens = 100;
-  r2.cost_usd = cloud(200, 100), r2.all_cloud_cost_usd = cloud(200, 100), r2.latency_ms = 300, r2.ttft_ms = 120;
-  r2.privacy_level = "standard", r2.data_left_device = true, r2.pii_found = {{"EMAIL", 1}}, r2.pii_redacted = {{"EMAIL", 1}};
-  Record& r3 = v[2];  // CLOUD timed out, the device answered; usage left 0 (derived: 50 + 30)
-  r3.time_ms = kT0 + 30 * kMin, r3.app = "mail", r3.route = "CLOUD", r3.served_by = "device", r3.status = "fallback";
-  r3.failure = "timeout", r3.prompt_tokens_device = 50, r3.completion_tokens_device = 30;
-  r3.cost_usd = 0, r3.all_cloud_cost_usd = cloud(50, 30), r3.latency_ms = 900, r3.ttft_ms = 700;
-  r3.privacy_level = "standard", r3.data_left_device = true;
-  Record& r4 = v[3];  // SPECULATIVE; a phone number found twice, redacted once
-  r4.time_ms = kT0 + 65 * kMin, r4.app = "notes", r4.route = "SPECULATIVE", r4.served_by = "cloud-a", r4.status = "ok";
-  r4.prompt_tokens_device = 80, r4.completion_tokens_device = 40, r4.prompt_tokens_cloud = 80, r4.completion_tokens_cloud = 10;
-  r4.prompt_tokens = 80, r4.completion_tokens = 40;
-  r4.cost_usd = cloud(80, 10), r4.all_cloud_cost_usd = cloud(80, 40), r4.latency_ms = 500, r4.ttft_ms = 60;
-  r4.privacy_level = "standard", r4.data_left_device = true, r4.pii_found = {{"PHONE", 2}}, r4.pii_redacted = {{"PHONE", 1}};
-  r4.spec_rounds = 5, r4.spec_drafted = 40, r4.spec_accepted = 30;
-  Record& r5 = v[4];  // CLOUD error: the app got a 5xx
-  r5.time_ms = kT0 + 70 * kMin, r5.app = "mail", r5.route = "CLOUD", r5.served_by = "", r5.status = "error";
-  r5.failure = "http_5xx", r5.latency_ms = 50, r5.privacy_level = "standard", r5.data_left_device = true;
-  Record& r6 = v[5];  // LOCAL, strict, an e-mail found and kept on the device
-  r6.time_ms = kT0 + 125 * kMin, r6.app = kUnicodeApp, r6.route = "LOCAL", r6.served_by = "device", r6.status = "ok";
-  r6.prompt_tokens_device = 10, r6.completion_tokens_device = 10, r6.prompt_tokens = 10, r6.completion_tokens = 10;
-  r6.all_cloud_cost_usd = cloud(10, 10), r6.latency_ms = 40, r6.ttft_ms = 5;
-  r6.privacy_level = "strict", r6.pii_found = {{"EMAIL", 1}};
-  for (auto& r : v) r.endpoint = "big-model", r.reasons = {"test"};
-  return v;
-}
 
 Report known_report() {
   ReportOptions o;
   o.bucket_ms = 60 * kMin;
   return build_report(known_records(), o);
-}
-
-// A tiny XML well-formedness check (tags balanced and properly nested, attributes quoted, no raw
-// '<' or '&' in text); xmllint, when installed, checks the same files fully.
-bool xml_well_formed(const std::string& s, std::string* why) {
-  std::vector<std::string> stack;
-  size_t i = 0;
-  while (i < s.size()) {
-    if (s[i] == '&') {
-      static const std::regex ent("^&(amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);");
-      std::smatch m;
-      const std::string rest = s.substr(i, 12);
-      if (!std::regex_search(rest, m, ent)) return *why = "bad entity at " + std::to_string(i), false;
-      i += size_t(m.length(0));
-      continue;
-    }
-    if (s[i] != '<') { ++i; continue; }
-    const size_t end = s.find('>', i);
-    if (end == std::string::npos) return *why = "unclosed tag", false;
-    const std::string tag = s.substr(i + 1, end - i - 1);
-    i = end + 1;
-    if (tag.empty()) return *why = "empty tag", false;
-    if (tag[0] == '!' || tag[0] == '?') continue;  // doctype, declaration
-    if (tag.find('<') != std::string::npos) return *why = "'<' inside a tag", false;
-    if (std::count(tag.begin(), tag.end(), '"') % 2) return *why = "unbalanced quotes in <" + tag + ">", false;
-    if (tag[0] == '/') {
-      if (stack.empty() || stack.back() != tag.substr(1)) return *why = "mismatched </" + tag.substr(1) + ">", false;
-      stack.pop_back();
-    } else if (tag.back() != '/') {
-      stack.push_back(tag.substr(0, tag.find_first_of(" \t\n")));
-    }
-  }
-  if (!stack.empty()) return *why = "unclosed <" + stack.back() + ">", false;
-  return true;
-}
-
-void expect_xml(const std::string& text, const std::string& name) {
-  std::string why;
-  EXPECT_TRUE(xml_well_formed(text, &why)) << name << ": " << why;
-  if (std::system("command -v xmllint > /dev/null 2>&1") == 0) {
-    const std::string path = tandem::test::temp_path("xml-" + name);
-    tandem::test::write_file(path, std::vector<uint8_t>(text.begin(), text.end()));
-    std::string out;
-    EXPECT_EQ(tandem::test::run_command("xmllint --noout '" + path + "'", &out), 0) << name << ": " << out;
-    fs::remove(path);
-  }
-}
-
-size_t occurrences(const std::string& hay, const std::string& needle) {
-  size_t n = 0;
-  for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
-  return n;
 }
 
 }  // namespace
@@ -383,63 +288,4 @@ TEST(Report, DemoRecordsAreMarkedAndDeterministic) {
   EXPECT_EQ(rep.privacy.pii_unredacted_sent_by_level.count("standard"), 0u);
   EXPECT_GT(*rep.total.savings_pct(), 0);
   EXPECT_LT(*rep.total.savings_pct(), 100);
-}
-
-TEST(ReportProcess, EveryFormatFromATempLedger) {
-  const fs::path dir = tandem::test::temp_path("report-process");
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const std::string db = (dir / "ledger.sqlite").string(), bin = tandem::test::tandem_binary();
-  {
-    Ledger l(db);
-    for (const auto& r : known_records()) l.insert(r);
-  }
-  std::string out;
-  ASSERT_EQ(tandem::test::run_command(bin + " report --db '" + db + "' --format json --bucket 1h", &out), 0) << out;
-  auto j = nlohmann::json::parse(out);
-  EXPECT_EQ(j["total"]["requests"], 6);
-  EXPECT_NEAR(j["total"]["cost_usd"].get<double>(), 0.0005, 1e-12);
-  EXPECT_EQ(j["series"].size(), 3u);
-
-  ASSERT_EQ(tandem::test::run_command(bin + " report --db '" + db + "' --format json --app mail", &out), 0) << out;
-  EXPECT_EQ(nlohmann::json::parse(out)["total"]["requests"], 3);
-  ASSERT_EQ(tandem::test::run_command(bin + " report --db '" + db +
-                                          "' --format json --since 2026-11-01T00:30 --until 2026-11-01T02:00", &out), 0)
-      << out;
-  j = nlohmann::json::parse(out);
-  EXPECT_EQ(j["total"]["requests"], 3);  // r3, r4, r5
-  EXPECT_EQ(j["window"]["since_ms"], kT0 + 30 * kMin);
-
-  ASSERT_EQ(tandem::test::run_command(bin + " report --db '" + db + "'", &out), 0) << out;
-  EXPECT_NE(out.find("## Summary"), std::string::npos);
-  EXPECT_NE(out.find("| CLOUD"), std::string::npos);
-
-  const std::string html = (dir / "r.html").string(), plots = (dir / "plots").string();
-  ASSERT_EQ(tandem::test::run_command(bin + " report --db '" + db + "' --format html -o '" + html + "' --plots '" + plots + "'", &out), 0) << out;
-  const auto page = tandem::test::read_file(html);
-  EXPECT_EQ(occurrences(std::string(page.begin(), page.end()), "<svg "), 5u);
-  int svgs = 0;
-  for (const auto& e : fs::directory_iterator(plots)) {
-    const auto b = tandem::test::read_file(e.path().string());
-    expect_xml(std::string(b.begin(), b.end()), "process-" + e.path().filename().string());
-    ++svgs;
-  }
-  EXPECT_EQ(svgs, 5);
-
-  // Errors: a missing ledger, a file that is not one (left as it was), a bad time.
-  EXPECT_EQ(tandem::test::run_command(bin + " report --db '" + (dir / "none.sqlite").string() + "'", &out), 1);
-  EXPECT_NE(out.find("no ledger at"), std::string::npos) << out;
-  EXPECT_FALSE(fs::exists(dir / "none.sqlite"));
-  EXPECT_EQ(tandem::test::run_command(bin + " report --db '" + html + "'", &out), 1);
-  EXPECT_NE(out.find("not a SQLite database"), std::string::npos) << out;
-  EXPECT_EQ(tandem::test::read_file(html), page);
-  EXPECT_EQ(tandem::test::run_command(bin + " report --db '" + db + "' --since yesterday", &out), 1);
-  EXPECT_NE(out.find("invalid time 'yesterday'"), std::string::npos) << out;
-  EXPECT_NE(tandem::test::run_command(bin + " report --db '" + db + "' --format pdf", &out), 0);
-
-  // --demo-fill makes a synthetic ledger.
-  const std::string demo = (dir / "demo.sqlite").string();
-  ASSERT_EQ(tandem::test::run_command(bin + " report --db '" + demo + "' --demo-fill 50 --format json", &out), 0) << out;
-  EXPECT_EQ(Ledger(demo).count(), 50);
-  fs::remove_all(dir);
 }

@@ -24,7 +24,11 @@ namespace tandem::test {
 inline std::string shared_dir() { return TANDEM_SHARED_DIR; }
 inline std::string model_path(const std::string& name) { return shared_dir() + "/models/" + name; }
 inline std::string source_dir() { return TANDEM_SOURCE_DIR; }
+// Only the test binaries built after the `tandem` program know its path (tests/CMakeLists.txt,
+// RUNS_TANDEM): a test elsewhere that starts it fails to compile rather than run a stale one.
+#ifdef TANDEM_BINARY
 inline std::string tandem_binary() { return TANDEM_BINARY; }
+#endif
 
 // The shared models are beside the checkout in CI; a clone elsewhere skips what needs them.
 #define TANDEM_REQUIRE_FILE(path)                                               \
