@@ -147,6 +147,13 @@ bool after_number(std::string_view text, size_t pos) {
   return p < pos && p > 0 && text[p - 1] >= '0' && text[p - 1] <= '9';
 }
 
+// A name addressed at the end of a clause: ", Jurgen!" / "Thanks a lot, Priya." (a comma before,
+// the sentence's end after).
+bool vocative(std::string_view text, size_t start, size_t end) {
+  if (start < 2 || text[start - 1] != ' ' || text[start - 2] != ',') return false;
+  return end == text.size() || text[end] == '.' || text[end] == '!' || text[end] == '?' || text[end] == '\n';
+}
+
 // A verb after a run of capitalised words that makes it a person ("Tran Van Minh said").
 bool person_verb_after(std::string_view text, size_t end) {
   static constexpr std::string_view kVerbs[] = {
@@ -279,6 +286,7 @@ void find_persons_by_lists(std::string_view text, const std::vector<Word>& words
       if (w.given && !w.common) conf = (w.place || start) ? 0.45 : 0.6;
       else if (w.surname && !w.common) conf = 0.3;
       if (verb_after && (w.given || !w.common)) conf = std::max(conf, start ? 0.55 : 0.65);
+      if ((w.likely || ((w.given || w.surname) && !w.common)) && vocative(text, w.start, w.end)) conf = std::max(conf, 0.55);
     }
     size_t start_at = w.start, end_at = words[j - 1].end;
     // "J. Smith": an initial before a known surname or given name.
