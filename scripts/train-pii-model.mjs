@@ -17,6 +17,7 @@
 // The features must stay in step with word_features() in src/privacy/word_model.cpp.
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const dataDir = path.join(here, '..', 'data', 'pii');
@@ -189,5 +190,7 @@ function main() {
   });
 }
 
-if (process.argv[2] === '--score') score(process.argv.slice(3));
-else main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (process.argv[2] === '--score') score(process.argv.slice(3));
+  else main();
+}

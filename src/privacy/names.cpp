@@ -148,9 +148,10 @@ bool after_number(std::string_view text, size_t pos) {
 }
 
 // A name addressed at the end of a clause: ", Jurgen!" / "Thanks a lot, Priya." (a comma before,
-// the sentence's end after).
+// the sentence's end after); not a town after a street line's number ("Cad. No: 12, Kadıköy").
 bool vocative(std::string_view text, size_t start, size_t end) {
-  if (start < 2 || text[start - 1] != ' ' || text[start - 2] != ',') return false;
+  if (start < 3 || text[start - 1] != ' ' || text[start - 2] != ',' || (text[start - 3] >= '0' && text[start - 3] <= '9'))
+    return false;
   return end == text.size() || text[end] == '.' || text[end] == '!' || text[end] == '?' || text[end] == '\n';
 }
 
