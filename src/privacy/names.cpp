@@ -106,10 +106,29 @@ Word classify(std::string_view text, size_t start, size_t end) {
   return w;
 }
 
+// Where a word ends before a case or possessive suffix after an apostrophe ("Anna's", Turkish
+// "Mehmet'in", "Rock'da"): the lower-case letters after the last apostrophe, when there are at
+// most six of them (names have capitals after theirs: O'Brien, N'Golo).
+size_t without_suffix(std::string_view text, size_t start, size_t end) {
+  size_t a = text.substr(start, end - start).find_last_of("'");
+  size_t b = text.substr(start, end - start).rfind("\xE2\x80\x99");  // ’
+  size_t cut = a == std::string_view::npos ? b : b == std::string_view::npos ? a : std::max(a, b);
+  if (cut == std::string_view::npos || cut == 0) return end;
+  size_t tail = start + cut + (text[start + cut] == '\'' ? 1 : 3);
+  if (tail >= end || end - tail > 12) return end;  // 12 bytes: six letters of two bytes
+  // A lower-case first letter (ASCII, or Turkish ı ü ö): a capital after it belongs to the name.
+  std::string_view rest = text.substr(tail, end - tail);
+  bool lower = (rest[0] >= 'a' && rest[0] <= 'z') || rest.rfind("\xC4\xB1", 0) == 0 || rest.rfind("\xC3\xBC", 0) == 0 ||
+               rest.rfind("\xC3\xB6", 0) == 0;
+  return lower ? start + cut : end;
+}
+
 // The capitalised words of `text`, in order, with what the lists know of them.
 std::vector<Word> words_of(std::string_view text) {
   std::vector<Word> out;
-  capitalised_word().for_each(text, [&](const Regex::Match& m) { out.push_back(classify(text, m.start(), m.end())); });
+  capitalised_word().for_each(text, [&](const Regex::Match& m) {
+    out.push_back(classify(text, m.start(), without_suffix(text, m.start(), m.end())));
+  });
   return out;
 }
 
@@ -154,6 +173,8 @@ bool vocative(std::string_view text, size_t start, size_t end) {
     return false;
   return end == text.size() || text[end] == '.' || text[end] == '!' || text[end] == '?' || text[end] == '\n';
 }
+
+bool after_comma(std::string_view text, size_t pos) { return pos >= 2 && text[pos - 1] == ' ' && text[pos - 2] == ','; }
 
 // A verb after a run of capitalised words that makes it a person ("Tran Van Minh said").
 bool person_verb_after(std::string_view text, size_t end) {
@@ -245,7 +266,10 @@ void find_persons_by_cue(std::string_view text, const std::vector<Word>& words, 
     if (kind == kPreposition)
       conf = known ? (j - k > 1 ? 0.7 : 0.6) : likely ? (j - k > 1 ? 0.6 : 0.45) : given ? 0.5 : (j - k > 1 ? 0.55 : 0.4);
     if (kind == kMedium) conf = known ? 0.7 : likely ? 0.65 : (j - k > 1 ? 0.6 : 0.45);
-    if (place || after_number(text, words[k].start)) conf = std::min(conf, 0.45);
+    // A town's name is a person's only after an honorific ("Madame Nicolosi", Nicolosi being
+    // also a town in Sicily).
+    bool honorific = kind == kHonorific || kind == kHonorificWord;
+    if ((place && !honorific) || after_number(text, words[k].start)) conf = std::min(conf, 0.45);
     out.push_back({PiiType::Person, words[k].start, words[j - 1].end, conf});
   };
   cues.for_each(text, [&](const Regex::Match& m) {
@@ -280,7 +304,8 @@ void find_persons_by_lists(std::string_view text, const std::vector<Word>& words
       if (given && (surname || given > 1) && plain) conf = 0.85;
       else if (plain && plain + likely == int(n)) conf = start ? 0.7 : 0.8;
       else if (plain) conf = start ? 0.6 : 0.7;
-      else if (likely == int(n)) conf = start ? 0.5 : 0.6;
+      // Unknown name-like words after a comma are as often a town in an address line.
+      else if (likely == int(n)) conf = start ? 0.5 : after_comma(text, w.start) ? 0.45 : 0.6;
       else if (given + surname > 0) conf = 0.45;
       if (verb_after) conf = std::max(conf, 0.7);
     } else {
