@@ -88,7 +88,7 @@ constexpr double kMaxWordLike = 0.05;
 struct Word {
   size_t start, end;
   bool given = false, surname = false, common = false, stop = false, place = false;
-  bool likely = false;  // in no list, but the word model says it looks like a name
+  bool likely = false;  // in no list, but the word model says it looks like a name or a place, not a word
 };
 
 Word classify(std::string_view text, size_t start, size_t end) {
