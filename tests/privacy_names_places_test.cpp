@@ -134,13 +134,14 @@ TEST(PrivacyIndependentSet, SpansAreConsistent) {
 }
 
 TEST(PrivacyIndependentSet, EvaluationStaysAtTheReachedLevels) {
+  // The levels reached (PERSON 189 of 191, everything else all), less one finding's margin.
   EvalReport rep = evaluate(detector(), load_labelled_set(independent_dir()));
-  EXPECT_GE(rep.per_type[PiiType::Person].recall(), 0.96);
-  EXPECT_GE(rep.per_type[PiiType::Person].precision(), 0.96);
-  EXPECT_GE(rep.per_type[PiiType::Address].recall(), 0.96);
-  EXPECT_GE(rep.per_type[PiiType::Address].precision(), 0.96);
-  EXPECT_GE(rep.per_type[PiiType::DateOfBirth].recall(), 0.95);
-  EXPECT_GE(rep.per_type[PiiType::Date].recall(), 0.95);
-  EXPECT_GE(double(rep.with_pii_flagged) / rep.with_pii, 0.97);
-  EXPECT_LE(double(rep.clean_flagged) / rep.clean, 0.03);
+  EXPECT_GE(rep.per_type[PiiType::Person].recall(), 0.985);
+  EXPECT_GE(rep.per_type[PiiType::Person].precision(), 0.99);
+  EXPECT_GE(rep.per_type[PiiType::Address].recall(), 0.99);
+  EXPECT_GE(rep.per_type[PiiType::Address].precision(), 0.99);
+  EXPECT_GE(rep.per_type[PiiType::DateOfBirth].recall(), 0.98);
+  EXPECT_GE(rep.per_type[PiiType::Date].recall(), 0.97);
+  EXPECT_GE(double(rep.with_pii_flagged) / rep.with_pii, 0.99);
+  EXPECT_LE(double(rep.clean_flagged) / rep.clean, 0.01);
 }

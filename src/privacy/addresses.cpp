@@ -15,6 +15,7 @@
 #include "privacy/lexicon.h"
 #include "privacy/recognizers.h"
 #include "privacy/regex.h"
+#include "privacy/word_model.h"
 
 namespace tandem::privacy::detail {
 
@@ -134,7 +135,45 @@ void find_located_places(std::string_view text, std::string_view lower, Findings
       R"((\p{Lu}[\p{L}]+(?:\s\p{Lu}[\p{L}]+)?)['’](?:da|de|ta|te|dan|den|tan|ten)\s+(?:yaşıyorum|yaşıyoruz|oturuyorum|oturuyoruz|geliyorum|doğdum|büyüdüm))");
   turkish.for_each(text, [&](const Regex::Match& m) {
     bool known = is_place(lower_word(text.substr(m.start(1), m.end(1) - m.start(1))));
-    out.push_back({PiiType::Address, m.start(1), m.end(1), known ? 0.8 : 0.6});
+    // The verb is a locating cue of its own, as strong as "I live in" (unknown places 0.7).
+    out.push_back({PiiType::Address, m.start(1), m.end(1), known ? 0.8 : 0.7});
+  });
+}
+
+// Whether the sentence that ends at `pos` is about the writer: it has a first-person word.
+bool first_person_before(std::string_view text, size_t pos) {
+  size_t b = pos;
+  while (b > 0 && text[b - 1] != '.' && text[b - 1] != '!' && text[b - 1] != '?' && text[b - 1] != '\n' && pos - b < 120) --b;
+  static const Regex first_person(
+      R"((?<![\p{L}'])(?i:i|i'm|i've|i'd|me|my|we|we're|we've|us|our|ich|mich|mir|mein|meine|meiner|wir|uns|unser|unsere|je|j|moi|nous|mon|ma|mes|notre|nos|yo|me|mi|mis|nosotros|nuestra|nuestro|io|noi|mio|mia|miei|nostro|nostra|ik|wij|mijn|onze|ons|eu|nós|meu|minha|nosso|nossa|ja|my|mój|moja|moje|nasz|nasza)(?![\p{L}]))");
+  bool hit = false;
+  first_person.for_each(text.substr(b, pos - b), [&](const Regex::Match&) { hit = true; });
+  return hit;
+}
+
+// A place after a preposition of place or direction in a sentence about the writer ("my family
+// relocated to Porto", "I'm originally from Cork", "wir sind nach Graz gezogen"): no list of
+// verbs, only the sentence's person and the preposition. The place is a town of the gazetteer
+// (not also a name), or a capitalised word that the word model takes for a place; weaker than a
+// locating cue.
+void find_places_of_the_writer(std::string_view text, Findings& out) {
+  static const Regex preposition(R"((?<![\p{L}])(?i:in|to|from|near|nach|aus|bei|à|en|de|a|em|da|do|w|z|ze|uit|naar|bij|dan|di)\s+(?=\p{Lu}))");
+  preposition.for_each(text, [&](const Regex::Match& m) {
+    bool known = false;
+    size_t e = place_at(text, m.end(), known);
+    if (e == m.end() || !first_person_before(text, m.start())) return;
+    std::string_view run = text.substr(m.end(), e - m.end());
+    std::string first = lower_word(run.substr(0, run.find(' ')));
+    // A town that is also a name or a word ("Florence", "Porto") counts less; a person's cue or
+    // the name lists then win over it.
+    bool other = is_given_name(first) || is_surname(first) || is_common_word(first);
+    if (other && !known) return;
+    double conf = known ? (other ? 0.5 : 0.6) : 0;
+    if (!known && run.find(' ') == std::string_view::npos) {
+      WordClass c = classify_word(run);
+      if (c.place >= 0.9) conf = 0.5;
+    }
+    if (conf > 0) out.push_back({PiiType::Address, m.end(), e, conf});
   });
 }
 
@@ -144,6 +183,7 @@ void find_addresses(std::string_view text, Findings& out) {
   std::string lower = ascii_lower(text);
   find_street_lines(text, lower, out);
   find_located_places(text, lower, out);
+  find_places_of_the_writer(text, out);
 }
 
 }  // namespace tandem::privacy::detail

@@ -94,7 +94,62 @@ std::string_view window(std::string_view text, size_t start, size_t end, size_t 
   return end <= e ? text.substr(end, e - end) : std::string_view{};
 }
 
+// Words of kPhone that say "phone" by themselves (not "number", "contact").
+const Words kPhoneWords = {"phone", "call", "tel", "tel.", "telephone", "mobile", "cell", "whatsapp", "sms", "text me",
+                           "fax", "telefon", "handy", "anrufen", "ruf", "rufnummer", "telefonnummer", "handynummer",
+                           "erreichbar", "téléphone", "tél", "portable", "appelle", "appelez", "teléfono", "móvil",
+                           "llámame", "llama", "llamar", "celular"};
+
+// Nouns of things that carry numbers, as a stem where the languages compound them
+// ("Bestellnummer", "Rechnungsnr").
+const Words kIdentifierWords = {"order", "invoice", "tracking", "reference", "ref", "ticket", "case", "customer",
+                                "account", "serial", "transaction", "booking", "confirmation", "shipment", "parcel",
+                                "package", "item", "sku", "part", "batch", "build", "bestell", "bestellung", "rechnung",
+                                "kunden", "auftrag", "sendung", "commande", "facture", "colis", "pedido", "factura",
+                                "envío", "ordine", "fattura", "bestelling", "factuur", "zamówienie", "sipariş"};
+
 }  // namespace
+
+bool has_phone_word(std::string_view text, size_t start, size_t end) {
+  return any_word_in(window(text, start, end, 48, 0, true), kPhoneWords) ||
+         any_word_in(window(text, start, end, 0, 24, false), kPhoneWords);
+}
+
+bool follows_identifier_word(std::string_view text, size_t start) {
+  // The words before the digits, last first, skipping "number", "no.", "#", "is" and the like.
+  static const Words kFiller = {"number", "no", "nr", "nummer", "numéro", "número", "numero", "n°", "nº", "id",
+                                "is", "was", "ist", "est", "es", "è", "my", "your", "the"};
+  std::string before = lower_ascii(window(text, start, start, 40, 0, true));
+  size_t end = before.size();
+  for (int words = 0; words < 4; ++words) {
+    while (end > 0 && !word_char(before[end - 1]) && before[end - 1] != '#') --end;
+    size_t begin = end;
+    while (begin > 0 && (word_char(before[begin - 1]) || before[begin - 1] == '#')) --begin;
+    if (begin == end) return false;
+    std::string_view word = std::string_view(before).substr(begin, end - begin);
+    bool filler = word == "#" || std::find(kFiller.begin(), kFiller.end(), word) != kFiller.end();
+    if (!filler) {
+      // The noun, or a compound that starts with it ("bestellnummer", "rechnungsnr").
+      for (std::string_view noun : kIdentifierWords)
+        if (word.substr(0, noun.size()) == noun) return true;
+      return false;
+    }
+    end = begin;
+  }
+  return false;
+}
+
+bool follows_version_word(std::string_view text, size_t start) {
+  std::string before = lower_ascii(window(text, start, start, 12, 0, true));
+  for (std::string_view w : {"version ", "ver. ", "build ", "release ", "firmware ", "kernel ", "bios ", "driver ",
+                             "patch ", "v"}) {
+    if (before.size() < w.size() || before.compare(before.size() - w.size(), w.size(), w) != 0) continue;
+    // "v" only as a word of its own ("v4.1", not "dev4.1").
+    if (w == "v" && before.size() > 1 && word_char(before[before.size() - 2])) continue;
+    return true;
+  }
+  return false;
+}
 
 bool has_cue(PiiType type, std::string_view text, size_t start, size_t end, size_t before, size_t after) {
   const Words& words = cue_words(type);

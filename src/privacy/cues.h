@@ -16,6 +16,18 @@ bool has_cue(PiiType type, std::string_view text, size_t start, size_t end, size
 // A cue that a date is a date of birth ("born", "DOB", "geboren", "né le", "nacido el").
 bool has_birth_cue(std::string_view text, size_t start, size_t end);
 
+// A phone cue that names a phone or a call ("call", "Tel.", "mobile", "Handy"), not the generic
+// "number" or "contact" alone.
+bool has_phone_word(std::string_view text, size_t start, size_t end);
+
+// An identifier's noun just before [start, ...) ("order", "invoice no.", "tracking #",
+// "Bestellnummer", "commande", "pedido"): the digits after it name a thing, not a person.
+bool follows_identifier_word(std::string_view text, size_t start);
+
+// A version's word right before `start` ("version ", "build ", "release ", "v"):
+// the dotted digits after it are a version, not a date or an address.
+bool follows_version_word(std::string_view text, size_t start);
+
 // The confidence after cues: base when there is none, else raised to at least `floor` and by
 // `boost` (capped at 1).
 double with_cue(double base, bool cue, double boost = 0.3, double floor = 0.8);

@@ -71,10 +71,15 @@ void find_dates(std::string_view text, Findings& out) {
   iso.for_each(text, [&](const Regex::Match& m) {
     if (date_valid(to_int(sub(m, 1)), to_int(sub(m, 2)), to_int(sub(m, 3)))) add_date(text, m.start(), m.end(), out);
   });
-  static const Regex numeric(R"((?<![\w.\-/:])(\d{1,2})([./\-])(\d{1,2})\2(\d{4}|\d{2})(?![\w\-/]|[.:]\d))");
+  static const Regex numeric(R"((?<![\w.\-/:@])(\d{1,2})([./\-])(\d{1,2})\2(\d{4}|\d{2})(?![\w\-/]|[.:]\d))");
   numeric.for_each(text, [&](const Regex::Match& m) {
+    // Dots are the day-first countries' separator: a dotted month-first triple is a version
+    // (4.17.20), as is anything after a version's word ("v1.2.20", "release 3.4.21") or a
+    // package's @ (lodash@4.1.20, kept out by the pattern).
+    if (follows_version_word(text, m.start())) return;
     int a = to_int(sub(m, 1)), b = to_int(sub(m, 3)), y = to_int(sub(m, 4));
-    if (date_valid(y, b, a) || date_valid(y, a, b)) add_date(text, m.start(), m.end(), out);
+    bool dots = text[m.start(2)] == '.';
+    if (date_valid(y, b, a) || (!dots && date_valid(y, a, b))) add_date(text, m.start(), m.end(), out);
   });
   static const Regex day_first(std::string(R"((?<![\w.])(\d{1,2})(?:\.|er|st|nd|rd|th|º)?\s+(?:de\s+|of\s+)?()") +
                                std::string(kMonths) + R"()\.?,?\s+(?:de\s+|del\s+)?(\d{4})(?!\d))", true);

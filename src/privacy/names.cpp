@@ -1,8 +1,10 @@
-// Person names, without a model. A candidate is a run of capitalised words; it is scored by
-// (1) a cue before it that introduces a person ("my name is", "ich heiße", "mi chiamo", Mr.,
-// Frau, Sig.ra, "Dear", "Ciao", a sign-off line, "ask", "forward this to") or after it ("said",
-// "wrote"); (2) membership of its words in the given-name and surname lists (data/pii, ~30,000
-// names of ~60 locales, plus names_data.cpp), with the pattern given + surname scoring highest.
+// Person names. A candidate is a run of capitalised words; it is scored by (1) a cue before it
+// that introduces a person ("my name is", "ich heiße", "mi chiamo", Mr., Frau, Sig.ra, "Dear",
+// "Ciao", a sign-off line, "ask", "forward this to") or after it ("said", "wrote"); (2) membership
+// of its words in the given-name and surname lists (data/pii, ~30,000 names of ~60 locales, plus
+// names_data.cpp), with the pattern given + surname scoring highest; (3) for a word the lists do
+// not know, the word model's opinion of its letters (word_model.h): a name-like unknown word
+// counts as a name word, a little less than a listed one.
 // Names that are also common words ("Will", "May", "Long") and words at the start of a sentence
 // count alone only after a cue; names in capitals, with initials and as "Smith, John" are found
 // too. A lower-case name counts only after a strong cue.
@@ -14,6 +16,7 @@
 #include "privacy/names_data.h"
 #include "privacy/recognizers.h"
 #include "privacy/regex.h"
+#include "privacy/word_model.h"
 
 namespace tandem::privacy::detail {
 
@@ -77,9 +80,15 @@ const Regex& capitalised_word() {
   return re;
 }
 
+// How sure the word model must be that an unknown word is not an ordinary word (a name or a
+// place: romanised names and towns look alike). On its held-out words ~2.5 % of ordinary words
+// and ~73 % of names reach it.
+constexpr double kMaxWordLike = 0.05;
+
 struct Word {
   size_t start, end;
   bool given = false, surname = false, common = false, stop = false, place = false;
+  bool likely = false;  // in no list, but the word model says it looks like a name or a place, not a word
 };
 
 Word classify(std::string_view text, size_t start, size_t end) {
@@ -93,13 +102,33 @@ Word classify(std::string_view text, size_t start, size_t end) {
   w.surname = is_surname(lower) || old_surnames().count(s) > 0;
   w.common = is_common_word(lower) || old_ambiguous().count(s) > 0;
   w.place = is_place(lower);
+  w.likely = !w.given && !w.surname && !w.stop && !w.common && !w.place && classify_word(s).word <= kMaxWordLike;
   return w;
+}
+
+// Where a word ends before a case or possessive suffix after an apostrophe ("Anna's", Turkish
+// "Mehmet'in", "Rock'da"): the lower-case letters after the last apostrophe, when there are at
+// most six of them (names have capitals after theirs: O'Brien, N'Golo).
+size_t without_suffix(std::string_view text, size_t start, size_t end) {
+  size_t a = text.substr(start, end - start).find_last_of("'");
+  size_t b = text.substr(start, end - start).rfind("\xE2\x80\x99");  // ’
+  size_t cut = a == std::string_view::npos ? b : b == std::string_view::npos ? a : std::max(a, b);
+  if (cut == std::string_view::npos || cut == 0) return end;
+  size_t tail = start + cut + (text[start + cut] == '\'' ? 1 : 3);
+  if (tail >= end || end - tail > 12) return end;  // 12 bytes: six letters of two bytes
+  // A lower-case first letter (ASCII, or Turkish ı ü ö): a capital after it belongs to the name.
+  std::string_view rest = text.substr(tail, end - tail);
+  bool lower = (rest[0] >= 'a' && rest[0] <= 'z') || rest.rfind("\xC4\xB1", 0) == 0 || rest.rfind("\xC3\xBC", 0) == 0 ||
+               rest.rfind("\xC3\xB6", 0) == 0;
+  return lower ? start + cut : end;
 }
 
 // The capitalised words of `text`, in order, with what the lists know of them.
 std::vector<Word> words_of(std::string_view text) {
   std::vector<Word> out;
-  capitalised_word().for_each(text, [&](const Regex::Match& m) { out.push_back(classify(text, m.start(), m.end())); });
+  capitalised_word().for_each(text, [&](const Regex::Match& m) {
+    out.push_back(classify(text, m.start(), without_suffix(text, m.start(), m.end())));
+  });
   return out;
 }
 
@@ -136,6 +165,16 @@ bool after_number(std::string_view text, size_t pos) {
     p -= 3;  // a Dutch postcode's letters
   return p < pos && p > 0 && text[p - 1] >= '0' && text[p - 1] <= '9';
 }
+
+// A name addressed at the end of a clause: ", Jurgen!" / "Thanks a lot, Priya." (a comma before,
+// the sentence's end after); not a town after a street line's number ("Cad. No: 12, Kadıköy").
+bool vocative(std::string_view text, size_t start, size_t end) {
+  if (start < 3 || text[start - 1] != ' ' || text[start - 2] != ',' || (text[start - 3] >= '0' && text[start - 3] <= '9'))
+    return false;
+  return end == text.size() || text[end] == '.' || text[end] == '!' || text[end] == '?' || text[end] == '\n';
+}
+
+bool after_comma(std::string_view text, size_t pos) { return pos >= 2 && text[pos - 1] == ' ' && text[pos - 2] == ','; }
 
 // A verb after a run of capitalised words that makes it a person ("Tran Van Minh said").
 bool person_verb_after(std::string_view text, size_t end) {
@@ -212,18 +251,25 @@ void find_persons_by_cue(std::string_view text, const std::vector<Word>& words, 
     }
     if (words[k].stop) return;
     size_t j = extend(text, words, k, kInfo[kind].more);
-    bool known = false, given = false, place = words[k].place && !words[k].given;
+    bool known = false, given = false, place = words[k].place && !words[k].given, likely = true;
     for (size_t x = k; x < j; ++x) {
       known = known || ((words[x].given || words[x].surname) && !words[x].common);
       given = given || words[x].given;
+      likely = likely && words[x].likely;
     }
+    // Every word unknown to the lists but name-like: nearly as good as a listed name.
+    bool namelike = known || likely;
     double conf = kInfo[kind].conf;
     // After a verb ("ask", "tell", "my sister"), a known given name counts even when it is also
     // a word ("Ask Will"); after a preposition it needs the lists or two words.
-    if (kind == kVerb) conf = known ? (j - k > 1 ? 0.75 : 0.65) : given ? 0.6 : (j - k > 1 ? 0.6 : 0.55);
-    if (kind == kPreposition) conf = known ? (j - k > 1 ? 0.7 : 0.6) : given ? 0.5 : (j - k > 1 ? 0.55 : 0.4);
-    if (kind == kMedium) conf = known ? 0.7 : (j - k > 1 ? 0.6 : 0.45);
-    if (place || after_number(text, words[k].start)) conf = std::min(conf, 0.45);
+    if (kind == kVerb) conf = namelike ? (j - k > 1 ? 0.75 : 0.65) : given ? 0.6 : (j - k > 1 ? 0.6 : 0.55);
+    if (kind == kPreposition)
+      conf = known ? (j - k > 1 ? 0.7 : 0.6) : likely ? (j - k > 1 ? 0.6 : 0.45) : given ? 0.5 : (j - k > 1 ? 0.55 : 0.4);
+    if (kind == kMedium) conf = known ? 0.7 : likely ? 0.65 : (j - k > 1 ? 0.6 : 0.45);
+    // A town's name is a person's only after an honorific ("Madame Nicolosi", Nicolosi being
+    // also a town in Sicily).
+    bool honorific = kind == kHonorific || kind == kHonorificWord;
+    if ((place && !honorific) || after_number(text, words[k].start)) conf = std::min(conf, 0.45);
     out.push_back({PiiType::Person, words[k].start, words[j - 1].end, conf});
   };
   cues.for_each(text, [&](const Regex::Match& m) {
@@ -239,12 +285,13 @@ void find_persons_by_lists(std::string_view text, const std::vector<Word>& words
     if (w.stop) { ++i; continue; }
     size_t j = extend(text, words, i, 3);
     size_t n = j - i;
-    int given = 0, surname = 0, plain = 0;
+    int given = 0, surname = 0, plain = 0, likely = 0;
     for (size_t x = i; x < j; ++x) {
       bool name = words[x].given || words[x].surname;
       given += words[x].given;
       surname += words[x].surname && !words[x].given;
       plain += name && !words[x].common;
+      likely += words[x].likely;
     }
     bool start = is_sentence_start(text, w.start);
     bool verb_after = person_verb_after(text, words[j - 1].end);
@@ -252,14 +299,20 @@ void find_persons_by_lists(std::string_view text, const std::vector<Word>& words
     if (n > 1) {
       // Two or more capitalised words: given + surname is a name; one known name word with an
       // unknown one is likely one (unknown surnames are many); none known is a title or a company.
+      // The word model's name-like words count beside the lists': a listed name with name-like
+      // unknown ones is a name; name-like unknown words alone are likely one.
       if (given && (surname || given > 1) && plain) conf = 0.85;
+      else if (plain && plain + likely == int(n)) conf = start ? 0.7 : 0.8;
       else if (plain) conf = start ? 0.6 : 0.7;
+      // Unknown name-like words after a comma are as often a town in an address line.
+      else if (likely == int(n)) conf = start ? 0.5 : after_comma(text, w.start) ? 0.45 : 0.6;
       else if (given + surname > 0) conf = 0.45;
       if (verb_after) conf = std::max(conf, 0.7);
     } else {
       if (w.given && !w.common) conf = (w.place || start) ? 0.45 : 0.6;
       else if (w.surname && !w.common) conf = 0.3;
       if (verb_after && (w.given || !w.common)) conf = std::max(conf, start ? 0.55 : 0.65);
+      if ((w.likely || ((w.given || w.surname) && !w.common)) && vocative(text, w.start, w.end)) conf = std::max(conf, 0.55);
     }
     size_t start_at = w.start, end_at = words[j - 1].end;
     // "J. Smith": an initial before a known surname or given name.

@@ -100,6 +100,9 @@ void find_phones(std::string_view text, const std::vector<std::string>& regions,
       // number: it counts only with a cue.
       bool bare = c.find_first_not_of("0123456789") == std::string_view::npos;
       if ((bare || digits == 7) && !cue) return;
+      // After an identifier's noun ("order number 4155550123", "Rechnungsnr. 0301234567") such a
+      // run is that identifier unless a word says phone.
+      if ((bare || digits == 7) && follows_identifier_word(text, s) && !has_phone_word(text, s, e)) return;
       Verdict v = judge(std::string(c), regions, cue);
       // A number libphonenumber only calls "possible" (555-1234) counts when a cue says phone.
       if (v == Verdict::Valid || (v == Verdict::Possible && cue)) {

@@ -78,11 +78,7 @@ void find_network(std::string_view text, Findings& out) {
     std::string_view c = text.substr(m.start(), m.end() - m.start());
     if (!ipv4_valid(c) || is_netmask(c)) return;
     // "version 1.2.3.4", "v1.2.3.4", "build 10.0.19045.1", "firmware 3.10.2.15": a dotted version.
-    std::string_view before = text.substr(m.start() >= 12 ? m.start() - 12 : 0, m.start() >= 12 ? 12 : m.start());
-    std::string lower;
-    for (char ch : before) lower += char(std::tolower(static_cast<unsigned char>(ch)));
-    for (std::string_view w : {"version ", "ver. ", "build ", "release ", "firmware ", "kernel ", "bios ", "driver ", "patch ", "v"})
-      if (lower.size() >= w.size() && lower.compare(lower.size() - w.size(), w.size(), w) == 0) return;
+    if (follows_version_word(text, m.start())) return;
     add(out, PiiType::IpAddress, m.start(), m.end(), with_cue(0.75, has_cue(PiiType::IpAddress, text, m.start(), m.end())));
   });
   static const Regex v6(R"((?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:(?<=:)(?:\d{1,3}\.){3}\d{1,3})?(?![\w:]))");
