@@ -84,11 +84,17 @@ const Regex& capitalised_word() {
 // place: romanised names and towns look alike). On its held-out words ~2.5 % of ordinary words
 // and ~73 % of names reach it.
 constexpr double kMaxWordLike = 0.05;
+// From this chance of being an ordinary word an unlisted word needs a strong cue ("my name is",
+// "Mr.") to be a person: brands are mostly made of words ("Slack", "Datadog", "Zendesk").
+constexpr double kMinWordLike = 0.4;
 
 struct Word {
   size_t start, end;
   bool given = false, surname = false, common = false, stop = false, place = false;
   bool likely = false;  // in no list, but the word model says it looks like a name or a place, not a word
+  // In no list, and the word model takes it for an ordinary word: a word or a brand
+  // ("Slack", "Datadog", "Copilot"), which a weak cue ("ask", "with", "Thanks,") does not make a person.
+  bool unnamelike = false;
 };
 
 Word classify(std::string_view text, size_t start, size_t end) {
@@ -102,7 +108,11 @@ Word classify(std::string_view text, size_t start, size_t end) {
   w.surname = is_surname(lower) || old_surnames().count(s) > 0;
   w.common = is_common_word(lower) || old_ambiguous().count(s) > 0;
   w.place = is_place(lower);
-  w.likely = !w.given && !w.surname && !w.stop && !w.common && !w.place && classify_word(s).word <= kMaxWordLike;
+  if (!w.given && !w.surname && !w.stop && !w.common && !w.place) {
+    WordClass c = classify_word(s);
+    w.likely = c.word <= kMaxWordLike;
+    w.unnamelike = c.word > kMinWordLike;
+  }
   return w;
 }
 
@@ -149,8 +159,12 @@ bool particle_gap(std::string_view gap) {
 size_t extend(std::string_view text, const std::vector<Word>& words, size_t i, size_t max_more) {
   size_t j = i + 1;
   while (j < words.size() && j - i <= max_more) {
-    if (!particle_gap(text.substr(words[j - 1].end, words[j].start - words[j - 1].end))) break;
+    std::string_view gap = text.substr(words[j - 1].end, words[j].start - words[j - 1].end);
+    if (!particle_gap(gap)) break;
     if (words[j].stop) break;
+    // A particle joins name words ("Sanne de Vries"), not a verb to a name ("Hast du Jonas").
+    const Word& before = words[j - 1];
+    if (gap != " " && !before.given && !before.surname && !before.likely) break;
     ++j;
   }
   return j;
@@ -251,11 +265,12 @@ void find_persons_by_cue(std::string_view text, const std::vector<Word>& words, 
     }
     if (words[k].stop) return;
     size_t j = extend(text, words, k, kInfo[kind].more);
-    bool known = false, given = false, place = words[k].place && !words[k].given, likely = true;
+    bool known = false, given = false, place = words[k].place && !words[k].given, likely = true, unnamelike = true;
     for (size_t x = k; x < j; ++x) {
       known = known || ((words[x].given || words[x].surname) && !words[x].common);
       given = given || words[x].given;
       likely = likely && words[x].likely;
+      unnamelike = unnamelike && words[x].unnamelike;
     }
     // Every word unknown to the lists but name-like: nearly as good as a listed name.
     bool namelike = known || likely;
@@ -270,6 +285,10 @@ void find_persons_by_cue(std::string_view text, const std::vector<Word>& words, 
     // also a town in Sicily).
     bool honorific = kind == kHonorific || kind == kHonorificWord;
     if ((place && !honorific) || after_number(text, words[k].start)) conf = std::min(conf, 0.45);
+    // After a weak cue, unlisted words whose letters are a word's are a product, a team or a
+    // phrase ("ask Slack support", "email Stripe", "forward to Accounts Payable").
+    bool weak = kind == kVerb || kind == kPreposition || kind == kGreeting || kind == kMedium;
+    if (weak && unnamelike && !known && !given) conf = std::min(conf, 0.4);
     out.push_back({PiiType::Person, words[k].start, words[j - 1].end, conf});
   };
   cues.for_each(text, [&](const Regex::Match& m) {
