@@ -241,26 +241,28 @@ void find_persons_by_cue(std::string_view text, const std::vector<Word>& words, 
   };
   // The cues before a name, one alternative (capture group) per kind, tried in this order at
   // each position; one pass over the text instead of one per kind.
-  enum Kind { kNone, kStrong, kMedium, kHonorific, kHonorificWord, kVerb, kPreposition, kGreeting, kSignoff };
+  enum Kind { kNone, kStrong, kLabel, kMedium, kHonorific, kHonorificWord, kVerb, kPreposition, kGreeting, kSignoff };
   static const Regex cues(std::string(R"((?<![\p{L}])(?:()") +
-                          R"((?i:my name is|my name's|i am called|ich heiße|ich heisse|mein name ist|je m'appelle|je m’appelle|mon nom est|me llamo|mi nombre es|mi chiamo|il mio nome è|mijn naam is|ik heet|meu nome é|me chamo|o meu nome é|nazywam się|mam na imię|benim adım|adım|name\s*:|nombre\s*:|nom\s*:|naam\s*:|nome\s*:|named|signed|unterzeichnet|firmado)\s+)|()" +
-                          R"((?i:this is|it's|its|i am|i'm|ich bin|hier ist|je suis|c'est|soy|sono|ik ben|sou|jestem|ben)\s+)|()" +
+                          R"((?i:my name is|my name's|i am called|ich heiße|ich heisse|mein name ist|je m'appelle|je m’appelle|mon nom est|me llamo|mi nombre es|mi chiamo|il mio nome è|mijn naam is|ik heet|meu nome é|me chamo|o meu nome é|nazywam się|mam na imię|benim adım|adım|his name is|her name is|their name is|call me|sein name ist|ihr name ist|il s'appelle|elle s'appelle|se llama|si chiama|hij heet|zij heet|chama-se|se chama|nazywa się|ma na imię|named|signed|unterzeichnet|firmado)\s+)|()" +
+                          // A form's label for a person ("Patient:", "Imię i nazwisko:", "Ad Soyad:").
+                          R"((?i:(?:full |first |last |patient |client |customer |contact |employee |guest )?name|surname|patient|client|customer|contact|employee|guest|passenger|tenant|applicant|recipient|sender|attendee|vorname|nachname|patient(?:in)?|kunde|kundin|ansprechpartner(?:in)?|prénom|nom(?: complet)?|destinataire|nombre(?: completo)?|apellidos?|paciente|cliente|nome(?: completo)?|cognome|destinatario|naam|voornaam|achternaam|klant|patiënt|imię i nazwisko|imię|nazwisko|pacjent|klient|ad soyad|adı soyadı|ad|soyad|soyadı|hasta|müşteri)\s*:\s*)|()" +
+                          R"((?i:(?:our|my|the|a) new (?:intern|colleague|hire|manager|teammate|developer|assistant|tenant|neighbour|neighbor) is|this is|it's|its|i am|i'm|ich bin|hier ist|je suis|c'est|soy|sono|ik ben|sou|jestem|ben)\s+)|()" +
                           R"((?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Herrn|Frau|Mme|Mlle|M|Sr|Sra|Srta|Dña|Doña|Sig|Sig\.ra|Sigra|Dott|Dott\.ssa|Dhr|Mevr|Mw|Pan|Pani|Sayın|Bay|Bayan)\.?\s+)|()" +
                           R"((?i:señor|señora|señorita|monsieur|madame|mademoiselle|signor|signora|signorina|dottor|dottore|dottoressa|meneer|mevrouw|senhor|senhora|dona|doutor|doutora|pan|pani)\s+)|()" +
                           // A verb or a relation that takes a person: "ask", "tell", "my sister".
-                          R"((?i:talk to|speak to|spoke to|spoke with|speak with|talked to|ask|tell|meet|met with|met|call|cc|remind|invite|introduce|forward this to|forward it to|forward to|send this to|send it to|email|e-mail|write to|(?:my|our|mon|ma|mi|mein|meine|unser|unsere|il mio|la mia|mijn|onze|meu|minha|nosso|nossa) (?:colleague|boss|landlord|friend|wife|husband|sister|brother|mother|father|doctor|grandmother|grandfather|neighbour|neighbor|manager|son|daughter|kollege|kollegin|chef|chefin|freund|freundin|collègue|patron|ami|amie|colega|jefe|jefa|amigo|amiga|collega|capo|amico|amica|baas|vriend|vriendin|chefe))\s+)|()" +
+                          R"((?i:talk to|speak to|spoke to|spoke with|speak with|talked to|ask|tell|meet|met with|met|call|cc|remind|invite|introduce|forward this to|forward it to|forward to|send this to|send it to|email|e-mail|write to|congratulate|thank|hire|reply to|respond to|ping|message|text|notify|inform|contact|frag|frage|sag|sage|schreib|schreibe|ruf|rufe|erinnere|lade|danke|gratuliere|kontaktiere|demande à|dis à|écris à|appelle|rappelle|invite|remercie|félicite|contacte|préviens|pregunta a|pregúntale a|dile a|escribe a|llama a|invita a|recuerda a|agradece a|felicita a|avisa a|chiedi a|scrivi a|chiama|invita|ringrazia|ricorda a|avvisa|vraag|zeg tegen|bel|mail|nodig|bedank|feliciteer|pergunte a|pergunta ao|pergunta à|diga a|diz ao|ligue para|liga para|convide|agradeça|escreva para|zapytaj|powiedz|napisz do|zadzwoń do|zaproś|podziękuj|przypomnij|pogratuluj|(?:my|our|mon|ma|mi|mein|meine|unser|unsere|il mio|la mia|mijn|onze|meu|minha|nosso|nossa) (?:colleague|boss|landlord|friend|wife|husband|sister|brother|mother|father|doctor|grandmother|grandfather|neighbour|neighbor|manager|son|daughter|kollege|kollegin|chef|chefin|freund|freundin|collègue|patron|ami|amie|colega|jefe|jefa|amigo|amiga|collega|capo|amico|amica|baas|vriend|vriendin|chefe))\s+)|()" +
                           // Prepositions before a person ("with Anna", "mit Frank"): weaker.
                           R"((?i:with|from|to|mit|von|an|avec|à|con|com|met|aan|naar|para|per|do|a)\s+)|()" +
-                          R"((?i:dear|hi|hello|hey|hallo|liebe|lieber|moin|bonjour|bonsoir|salut|cher|chère|hola|querido|querida|estimado|estimada|thanks|thank you|danke|merci|gracias|ciao|salve|buongiorno|caro|cara|hoi|beste|olá|oi|cześć|witaj|merhaba|selam|sevgili)\s*,?\s+)))");
+                          R"((?i:dear|hi|hello|hey|hallo|liebe|lieber|moin|bonjour|bonsoir|salut|cher|chère|hola|querido|querida|estimado|estimada|thanks|thank you|good morning|good afternoon|guten morgen|guten tag|servus|grüezi|coucou|buenos días|buenas|buongiorno|goedemorgen|goedemiddag|bom dia|boa tarde|dzień dobry|günaydın|iyi günler|danke|merci|gracias|ciao|salve|buongiorno|caro|cara|hoi|beste|olá|oi|cześć|witaj|merhaba|selam|sevgili)\s*,?\s+)))");
   static const Regex signoff(
-      R"((?i:regards|best|cheers|thanks|sincerely|yours|grüße|gruß|viele grüße|cordialement|amitiés|bien à vous|saludos|atentamente|un abrazo|cordiali saluti|distinti saluti|saluti|met vriendelijke groet|groeten|groet|atenciosamente|abraços|cumprimentos|pozdrawiam|z poważaniem|saygılarımla|selamlar)\s*,?\s*\n\s*)");
+      R"((?i:regards|best|cheers|thanks|sincerely|yours|grüße|gruß|viele grüße|cordialement|amitiés|bien à vous|saludos|atentamente|un abrazo|cordiali saluti|distinti saluti|saluti|met vriendelijke groet|groeten|groet|atenciosamente|abraços|cumprimentos|pozdrawiam|z poważaniem|saygılarımla|selamlar|grüßen|liebe grüße|lg|mfg|bisous|bises|à bientôt|un saludo|besos|abrazos|un saluto|baci|hartelijke groet|groetjes|abraço|beijos|serdecznie|pozdrowienia|sevgiler|iyi çalışmalar|best wishes|all the best|take care|love|thx)\s*,?\s*\n\s*)");
   struct KindInfo { double conf; size_t more; };
-  static constexpr KindInfo kInfo[] = {{0, 0},   {0.85, 3}, {0.7, 2}, {0.85, 2}, {0.8, 2},
+  static constexpr KindInfo kInfo[] = {{0, 0},   {0.85, 3}, {0.8, 3}, {0.7, 2}, {0.85, 2}, {0.8, 2},
                                        {0.5, 2}, {0.5, 2},  {0.7, 1}, {0.8, 3}};
   auto on_cue = [&](Kind kind, const Regex::Match& m) {
     size_t k = index_at(m.end());
     if (k == words.size()) {
-      if (kind == kStrong || kind == kMedium) lower_case_name(text, m.end(), kind == kMedium, out);
+      if (kind == kStrong || kind == kMedium || kind == kLabel) lower_case_name(text, m.end(), kind != kStrong, out);
       return;
     }
     if (words[k].stop) return;
@@ -287,12 +289,12 @@ void find_persons_by_cue(std::string_view text, const std::vector<Word>& words, 
     if ((place && !honorific) || after_number(text, words[k].start)) conf = std::min(conf, 0.45);
     // After a weak cue, unlisted words whose letters are a word's are a product, a team or a
     // phrase ("ask Slack support", "email Stripe", "forward to Accounts Payable").
-    bool weak = kind == kVerb || kind == kPreposition || kind == kGreeting || kind == kMedium;
+    bool weak = kind == kVerb || kind == kPreposition || kind == kGreeting || kind == kMedium || kind == kLabel;
     if (weak && unnamelike && !known && !given) conf = std::min(conf, 0.4);
     out.push_back({PiiType::Person, words[k].start, words[j - 1].end, conf});
   };
   cues.for_each(text, [&](const Regex::Match& m) {
-    for (int g = 1; g <= 7; ++g)
+    for (int g = 1; g <= 8; ++g)
       if (m.has(g)) return on_cue(Kind(g), m);
   });
   signoff.for_each(text, [&](const Regex::Match& m) { on_cue(kSignoff, m); });

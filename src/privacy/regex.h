@@ -19,7 +19,7 @@ class Regex {
 
   // A match: group 0 is the whole match; an unset group is {npos, npos}.
   struct Match {
-    static constexpr size_t kMaxGroups = 8;
+    static constexpr size_t kMaxGroups = 10;
     std::pair<size_t, size_t> group[kMaxGroups];
     int count = 0;
     size_t start(int g = 0) const { return group[g].first; }
