@@ -95,7 +95,17 @@ struct Word {
   // In no list, and the word model takes it for an ordinary word: a word or a brand
   // ("Slack", "Datadog", "Copilot"), which a weak cue ("ask", "with", "Thanks,") does not make a person.
   bool unnamelike = false;
+  bool suffixed = false;  // followed by a possessive or case ending ("Priya's", "Ayşe'ye")
 };
+
+// A capital after a lower-case letter inside a word: brands and code (GitHub, PayPal, TypeScript),
+// unless the part before is a surname prefix (McDonald, MacLeod, DeMarco, LaToya, FitzGerald).
+bool camel_case(std::string_view s) {
+  static const WordSet prefixes = load("Mc Mac De Di Da La Le Van Von Fitz Du");
+  for (size_t i = 2; i < s.size(); ++i)
+    if (s[i] >= 'A' && s[i] <= 'Z' && s[i - 1] >= 'a' && s[i - 1] <= 'z') return !prefixes.count(s.substr(0, i));
+  return false;
+}
 
 Word classify(std::string_view text, size_t start, size_t end) {
   Word w{start, end};
@@ -110,8 +120,9 @@ Word classify(std::string_view text, size_t start, size_t end) {
   w.place = is_place(lower);
   if (!w.given && !w.surname && !w.stop && !w.common && !w.place) {
     WordClass c = classify_word(s);
-    w.likely = c.word <= kMaxWordLike;
-    w.unnamelike = c.word > kMinWordLike;
+    bool camel = camel_case(s);
+    w.likely = c.word <= kMaxWordLike && !camel;
+    w.unnamelike = c.word > kMinWordLike || camel;
   }
   return w;
 }
@@ -137,7 +148,9 @@ size_t without_suffix(std::string_view text, size_t start, size_t end) {
 std::vector<Word> words_of(std::string_view text) {
   std::vector<Word> out;
   capitalised_word().for_each(text, [&](const Regex::Match& m) {
-    out.push_back(classify(text, m.start(), without_suffix(text, m.start(), m.end())));
+    size_t end = without_suffix(text, m.start(), m.end());
+    out.push_back(classify(text, m.start(), end));
+    out.back().suffixed = end < m.end();
   });
   return out;
 }
@@ -186,6 +199,11 @@ bool vocative(std::string_view text, size_t start, size_t end) {
   if (start < 3 || text[start - 1] != ' ' || text[start - 2] != ',' || (text[start - 3] >= '0' && text[start - 3] <= '9'))
     return false;
   return end == text.size() || text[end] == '.' || text[end] == '!' || text[end] == '?' || text[end] == '\n';
+}
+
+// A lower-case word follows after one space: the sentence goes on.
+bool continues_clause(std::string_view text, size_t end) {
+  return end + 1 < text.size() && text[end] == ' ' && text[end + 1] >= 'a' && text[end + 1] <= 'z';
 }
 
 bool after_comma(std::string_view text, size_t pos) { return pos >= 2 && text[pos - 1] == ' ' && text[pos - 2] == ','; }
@@ -291,6 +309,13 @@ void find_persons_by_cue(std::string_view text, const std::vector<Word>& words, 
     // phrase ("ask Slack support", "email Stripe", "forward to Accounts Payable").
     bool weak = kind == kVerb || kind == kPreposition || kind == kGreeting || kind == kMedium || kind == kLabel;
     if (weak && unnamelike && !known && !given) conf = std::min(conf, 0.4);
+    // After a preposition, the weakest cue, a word's letters at the end of unlisted words make
+    // them a product's name ("a Debian Bookworm", "with Visual Studio").
+    if (kind == kPreposition && !known && !given && words[j - 1].unnamelike) conf = std::min(conf, 0.4);
+    // "Thanks, Copilot suggested ...": a word after a greeting that a clause goes on from is its
+    // subject, not the one greeted, unless the lists or the word model take it for a name.
+    if (kind == kGreeting && j - k == 1 && !namelike && !given && continues_clause(text, words[k].end))
+      conf = std::min(conf, 0.45);
     out.push_back({PiiType::Person, words[k].start, words[j - 1].end, conf});
   };
   cues.for_each(text, [&](const Regex::Match& m) {
@@ -334,6 +359,10 @@ void find_persons_by_lists(std::string_view text, const std::vector<Word>& words
       else if (w.surname && !w.common) conf = 0.3;
       if (verb_after && (w.given || !w.common)) conf = std::max(conf, start ? 0.55 : 0.65);
       if ((w.likely || ((w.given || w.surname) && !w.common)) && vocative(text, w.start, w.end)) conf = std::max(conf, 0.55);
+      // A possessive or case ending on a listed name, or mid-sentence on a name-like unlisted
+      // word, makes it a person ("Priya's laptop", "Ayşe'ye sor"); places take endings too.
+      bool listed = (w.given || w.surname) && !w.common;
+      if (w.suffixed && !w.place && (listed || (w.likely && !start))) conf = std::max(conf, start ? 0.55 : 0.6);
     }
     size_t start_at = w.start, end_at = words[j - 1].end;
     // "J. Smith": an initial before a known surname or given name.
