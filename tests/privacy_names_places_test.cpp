@@ -135,7 +135,8 @@ TEST(PrivacyIndependentSet, SpansAreConsistent) {
 
 TEST(PrivacyIndependentSet, EvaluationStaysAtTheReachedLevels) {
   // The levels reached (PERSON 189 of 191, everything else all), less one finding's margin.
-  EvalReport rep = evaluate(detector(), load_labelled_set(independent_dir()));
+  // The generated set only: clean-extra.jsonl beside it has its own test.
+  EvalReport rep = evaluate(detector(), load_labelled_set(independent_dir() + "/independent.jsonl"));
   EXPECT_GE(rep.per_type[PiiType::Person].recall(), 0.985);
   EXPECT_GE(rep.per_type[PiiType::Person].precision(), 0.99);
   EXPECT_GE(rep.per_type[PiiType::Address].recall(), 0.99);
