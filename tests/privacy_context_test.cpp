@@ -29,6 +29,17 @@ TEST(PrivacyContext, PersonVerbsPossessivesGreetingsAndSignoffs) {
   // A particle joins name words, not a sentence's verb to a name.
   EXPECT_EQ(found("Hast du Jonas Brandt schon geantwortet?"), V{"PERSON:Jonas Brandt"});
   EXPECT_EQ(found("Kannst du Sabine sagen, dass ich später komme?"), V{"PERSON:Sabine"});
+  // A sentence's first word with a word's letters is not part of the name after it.
+  EXPECT_EQ(found("Notify Sven Åkesson that the server is down."), V{"PERSON:Sven Åkesson"});
+  EXPECT_EQ(found("Happy birthday, Xiomara!"), V{"PERSON:Xiomara"});
+  EXPECT_EQ(found("Selin Hanım'a rapor gönder."), V{"PERSON:Selin"});
+}
+
+TEST(PrivacyContext, NamesJoinedByAndToAName) {
+  EXPECT_EQ(found("I'm meeting Radhika and Tomasz for dinner tonight."), (V{"PERSON:Radhika", "PERSON:Tomasz"}));
+  // Not a company before "and", nor products beside a name.
+  EXPECT_EQ(found("The contract is between ACME Corp and Nikolai Petrov."), V{"PERSON:Nikolai Petrov"});
+  EXPECT_EQ(found("We use Postgres and Redis with Anna."), V{"PERSON:Anna"});
 }
 
 TEST(PrivacyContext, ProductsAndTeamsInPersonPositionsAreNotPersons) {

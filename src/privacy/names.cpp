@@ -56,7 +56,8 @@ const WordSet& not_names() {
       "Sono Soy Sou Jestem Benim Adım Nazywam Mam Lunedì Montag Lundi Lunes Maandag Poniedziałek Pazartesi "
       "Mai Juni Juli Oktober Dezember Enero Gennaio Januari Janeiro Maart Mei Augustus Mayo Marzo Dicembre "
       "Dezembro Desember Windows Linux Chrome Firefox Python Node Docker Kernel Firmware Build Version Release "
-      "Update Install Error Room Floor Building Model Serial Item Product Total Budget Step Conference");
+      "Update Install Error Room Floor Building Model Serial Item Product Total Budget Step Conference "
+      "Hanım Bey Hanim");
   return s;
 }
 
@@ -270,8 +271,8 @@ void find_persons_by_cue(std::string_view text, const std::vector<Word>& words, 
                           // A verb or a relation that takes a person: "ask", "tell", "my sister".
                           R"((?i:talk to|speak to|spoke to|spoke with|speak with|talked to|ask|tell|meet|met with|met|call|cc|remind|invite|introduce|forward this to|forward it to|forward to|send this to|send it to|email|e-mail|write to|congratulate|thank|hire|reply to|respond to|ping|message|text|notify|inform|contact|frag|frage|sag|sage|schreib|schreibe|ruf|rufe|erinnere|lade|danke|gratuliere|kontaktiere|demande à|dis à|écris à|appelle|rappelle|invite|remercie|félicite|contacte|préviens|pregunta a|pregúntale a|dile a|escribe a|llama a|invita a|recuerda a|agradece a|felicita a|avisa a|chiedi a|scrivi a|chiama|invita|ringrazia|ricorda a|avvisa|vraag|zeg tegen|bel|mail|nodig|bedank|feliciteer|pergunte a|pergunta ao|pergunta à|diga a|diz ao|ligue para|liga para|convide|agradeça|escreva para|zapytaj|powiedz|napisz do|zadzwoń do|zaproś|podziękuj|przypomnij|pogratuluj|(?:my|our|mon|ma|mi|mein|meine|unser|unsere|il mio|la mia|mijn|onze|meu|minha|nosso|nossa) (?:colleague|boss|landlord|friend|wife|husband|sister|brother|mother|father|doctor|grandmother|grandfather|neighbour|neighbor|manager|son|daughter|kollege|kollegin|chef|chefin|freund|freundin|collègue|patron|ami|amie|colega|jefe|jefa|amigo|amiga|collega|capo|amico|amica|baas|vriend|vriendin|chefe))\s+)|()" +
                           // Prepositions before a person ("with Anna", "mit Frank"): weaker.
-                          R"((?i:with|from|to|mit|von|an|avec|à|con|com|met|aan|naar|para|per|do|a)\s+)|()" +
-                          R"((?i:dear|hi|hello|hey|hallo|liebe|lieber|moin|bonjour|bonsoir|salut|cher|chère|hola|querido|querida|estimado|estimada|thanks|thank you|good morning|good afternoon|guten morgen|guten tag|servus|grüezi|coucou|buenos días|buenas|buongiorno|goedemorgen|goedemiddag|bom dia|boa tarde|dzień dobry|günaydın|iyi günler|danke|merci|gracias|ciao|salve|buongiorno|caro|cara|hoi|beste|olá|oi|cześć|witaj|merhaba|selam|sevgili)\s*,?\s+)))");
+                          R"((?i:with|from|to|for|mit|von|an|für|avec|à|pour|con|com|met|aan|naar|voor|para|per|do|a|z|ze|dla|için)\s+)|()" +
+                          R"((?i:dear|hi|hello|hey|happy birthday|congratulations|congrats|alles gute|joyeux anniversaire|feliz cumpleaños|buon compleanno|gefeliciteerd|parabéns|wszystkiego najlepszego|iyi ki doğdun|hallo|liebe|lieber|moin|bonjour|bonsoir|salut|cher|chère|hola|querido|querida|estimado|estimada|thanks|thank you|good morning|good afternoon|guten morgen|guten tag|servus|grüezi|coucou|buenos días|buenas|buongiorno|goedemorgen|goedemiddag|bom dia|boa tarde|dzień dobry|günaydın|iyi günler|danke|merci|gracias|ciao|salve|buongiorno|caro|cara|hoi|beste|olá|oi|cześć|witaj|merhaba|selam|sevgili)\s*,?\s+)))");
   static const Regex signoff(
       R"((?i:regards|best|cheers|thanks|sincerely|yours|grüße|gruß|viele grüße|cordialement|amitiés|bien à vous|saludos|atentamente|un abrazo|cordiali saluti|distinti saluti|saluti|met vriendelijke groet|groeten|groet|atenciosamente|abraços|cumprimentos|pozdrawiam|z poważaniem|saygılarımla|selamlar|grüßen|liebe grüße|lg|mfg|bisous|bises|à bientôt|un saludo|besos|abrazos|un saluto|baci|hartelijke groet|groetjes|abraço|beijos|serdecznie|pozdrowienia|sevgiler|iyi çalışmalar|best wishes|all the best|take care|love|thx)\s*,?\s*\n\s*)");
   struct KindInfo { double conf; size_t more; };
@@ -340,6 +341,12 @@ void find_persons_by_lists(std::string_view text, const std::vector<Word>& words
       likely += words[x].likely;
     }
     bool start = is_sentence_start(text, w.start);
+    // A sentence's first word, capitalised by its place, that has a word's letters starts no name
+    // ("Notify Sven Åkesson", "Yesterday Hamza Qureshi").
+    if (start && n > 1 && w.unnamelike) {
+      ++i;
+      continue;
+    }
     bool verb_after = person_verb_after(text, words[j - 1].end);
     double conf = 0;
     if (n > 1) {
@@ -362,6 +369,9 @@ void find_persons_by_lists(std::string_view text, const std::vector<Word>& words
       // A possessive or case ending on a listed name, or mid-sentence on a name-like unlisted
       // word, makes it a person ("Priya's laptop", "Ayşe'ye sor"); places take endings too.
       bool listed = (w.given || w.surname) && !w.common;
+      // Turkish titles follow the name ("Selin Hanım", "Emre Bey").
+      std::string_view next = text.substr(w.end, 7);
+      if ((listed || w.likely) && (next.rfind(" Hanım", 0) == 0 || next.rfind(" Bey", 0) == 0)) conf = std::max(conf, 0.8);
       if (w.suffixed && !w.place && (listed || (w.likely && !start))) conf = std::max(conf, start ? 0.55 : 0.6);
     }
     size_t start_at = w.start, end_at = words[j - 1].end;
@@ -386,6 +396,30 @@ void find_persons_by_lists(std::string_view text, const std::vector<Word>& words
   }
 }
 
+// "Radhika and Tomasz": a capitalised word joined by "and" to a name found with confidence is a
+// person too when the lists or the word model take it for a name (not a town or a company).
+void find_persons_by_coordination(std::string_view text, const std::vector<Word>& words, size_t first, Findings& out) {
+  static const WordSet joins = load("and und et y e en i ve oraz");
+  auto joined = [&](size_t a_end, size_t b_start) {
+    std::string_view gap = text.substr(a_end, b_start - a_end);
+    return gap.size() >= 3 && gap.front() == ' ' && gap.back() == ' ' && joins.count(gap.substr(1, gap.size() - 2));
+  };
+  auto candidate = [](const Word& w) {
+    return !w.stop && !w.common && !(w.place && !w.given) && (w.given || w.surname || w.likely);
+  };
+  size_t found = out.size();
+  for (size_t f = first; f < found; ++f) {
+    if (out[f].confidence < 0.5 || out[f].type != PiiType::Person) continue;
+    for (size_t k = 0; k < words.size(); ++k) {
+      if (words[k].start >= out[f].end && joined(out[f].end, words[k].start) && candidate(words[k]))
+        out.push_back({PiiType::Person, words[k].start, words[extend(text, words, k, 2) - 1].end, 0.6});
+      if (words[k].end <= out[f].start && joined(words[k].end, out[f].start) && candidate(words[k]) &&
+          !is_sentence_start(text, words[k].start))
+        out.push_back({PiiType::Person, words[k].start, words[k].end, 0.6});
+    }
+  }
+}
+
 }  // namespace
 
 // Names in capitals ("ANNA MÜLLER", "NAME: JOHN SMITH"), as forms and signatures write them: two
@@ -405,8 +439,10 @@ void find_persons_in_capitals(std::string_view text, Findings& out) {
 void find_persons(std::string_view text, Findings& out) {
   find_persons_in_capitals(text, out);
   std::vector<Word> words = words_of(text);
+  size_t first = out.size();
   find_persons_by_cue(text, words, out);
   find_persons_by_lists(text, words, out);
+  find_persons_by_coordination(text, words, first, out);
 }
 
 }  // namespace tandem::privacy::detail
