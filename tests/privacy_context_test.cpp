@@ -47,7 +47,9 @@ TEST(PrivacyContext, ProductsAndTeamsInPersonPositionsAreNotPersons) {
                            "Call Zendesk about ticket 88213 and email Stripe about the refund.",
                            "Thanks, Copilot suggested a fix.", "Send the deck to GitHub's team.",
                            "Please forward the invoice to Accounts Payable by Friday.",
-                           "Il server gira su Debian Bookworm.", "Invite Datadog and Sentry to the review."})
+                           "Il server gira su Debian Bookworm.", "Invite Datadog and Sentry to the review.",
+                           "Customer: Acme Logistics GmbH", "Client: Northwind Traders",
+                           "Text Editor crashed again after the update."})
     EXPECT_EQ(found(text), V{}) << text;
 }
 

@@ -207,6 +207,17 @@ bool continues_clause(std::string_view text, size_t end) {
   return end + 1 < text.size() && text[end] == ' ' && text[end + 1] >= 'a' && text[end + 1] <= 'z';
 }
 
+// A company's legal form or trade right after a run of capitalised words ("Acme Logistics GmbH",
+// "Northwind Traders"): the run is a company's name.
+bool company_after(std::string_view text, const std::vector<Word>& words, size_t j) {
+  static const WordSet forms = load(
+      "GmbH AG KG Ltd Inc LLC LLP Corp Co Plc SA SAS SARL SL SpA Srl BV NV Oy AB ApS Holding Holdings Group Labs "
+      "Systems Solutions Technologies Traders Trading Logistics Services Partners Consulting Industries Software "
+      "Bank Insurance Airlines Motors Foods Media Studios Ventures Capital");
+  if (j >= words.size() || text.substr(words[j - 1].end, words[j].start - words[j - 1].end) != " ") return false;
+  return forms.count(text.substr(words[j].start, words[j].end - words[j].start)) > 0;
+}
+
 bool after_comma(std::string_view text, size_t pos) { return pos >= 2 && text[pos - 1] == ' ' && text[pos - 2] == ','; }
 
 // A verb after a run of capitalised words that makes it a person ("Tran Van Minh said").
@@ -269,7 +280,7 @@ void find_persons_by_cue(std::string_view text, const std::vector<Word>& words, 
                           R"((?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Herrn|Frau|Mme|Mlle|M|Sr|Sra|Srta|Dña|Doña|Sig|Sig\.ra|Sigra|Dott|Dott\.ssa|Dhr|Mevr|Mw|Pan|Pani|Sayın|Bay|Bayan)\.?\s+)|()" +
                           R"((?i:señor|señora|señorita|monsieur|madame|mademoiselle|signor|signora|signorina|dottor|dottore|dottoressa|meneer|mevrouw|senhor|senhora|dona|doutor|doutora|pan|pani)\s+)|()" +
                           // A verb or a relation that takes a person: "ask", "tell", "my sister".
-                          R"((?i:talk to|speak to|spoke to|spoke with|speak with|talked to|ask|tell|meet|met with|met|call|cc|remind|invite|introduce|forward this to|forward it to|forward to|send this to|send it to|email|e-mail|write to|congratulate|thank|hire|reply to|respond to|ping|message|text|notify|inform|contact|frag|frage|sag|sage|schreib|schreibe|ruf|rufe|erinnere|lade|danke|gratuliere|kontaktiere|demande à|dis à|écris à|appelle|rappelle|invite|remercie|félicite|contacte|préviens|pregunta a|pregúntale a|dile a|escribe a|llama a|invita a|recuerda a|agradece a|felicita a|avisa a|chiedi a|scrivi a|chiama|invita|ringrazia|ricorda a|avvisa|vraag|zeg tegen|bel|mail|nodig|bedank|feliciteer|pergunte a|pergunta ao|pergunta à|diga a|diz ao|ligue para|liga para|convide|agradeça|escreva para|zapytaj|powiedz|napisz do|zadzwoń do|zaproś|podziękuj|przypomnij|pogratuluj|(?:my|our|mon|ma|mi|mein|meine|unser|unsere|il mio|la mia|mijn|onze|meu|minha|nosso|nossa) (?:colleague|boss|landlord|friend|wife|husband|sister|brother|mother|father|doctor|grandmother|grandfather|neighbour|neighbor|manager|son|daughter|kollege|kollegin|chef|chefin|freund|freundin|collègue|patron|ami|amie|colega|jefe|jefa|amigo|amiga|collega|capo|amico|amica|baas|vriend|vriendin|chefe))\s+)|()" +
+                          R"((?i:talk to|speak to|spoke to|spoke with|speak with|talked to|ask|tell|meet|met with|met|call|cc|remind|invite|introduce|forward this to|forward it to|forward to|send this to|send it to|email|e-mail|write to|congratulate|thank|hire|reply to|respond to|ping|notify|inform|contact|frag|frage|sag|sage|schreib|schreibe|ruf|rufe|erinnere|lade|danke|gratuliere|kontaktiere|demande à|dis à|écris à|appelle|rappelle|invite|remercie|félicite|contacte|préviens|pregunta a|pregúntale a|dile a|escribe a|llama a|invita a|recuerda a|agradece a|felicita a|avisa a|chiedi a|scrivi a|chiama|invita|ringrazia|ricorda a|avvisa|vraag|zeg tegen|bel|mail|nodig|bedank|feliciteer|pergunte a|pergunta ao|pergunta à|diga a|diz ao|ligue para|liga para|convide|agradeça|escreva para|zapytaj|powiedz|napisz do|zadzwoń do|zaproś|podziękuj|przypomnij|pogratuluj|(?:my|our|mon|ma|mi|mein|meine|unser|unsere|il mio|la mia|mijn|onze|meu|minha|nosso|nossa) (?:colleague|boss|landlord|friend|wife|husband|sister|brother|mother|father|doctor|grandmother|grandfather|neighbour|neighbor|manager|son|daughter|kollege|kollegin|chef|chefin|freund|freundin|collègue|patron|ami|amie|colega|jefe|jefa|amigo|amiga|collega|capo|amico|amica|baas|vriend|vriendin|chefe))\s+)|()" +
                           // Prepositions before a person ("with Anna", "mit Frank"): weaker.
                           R"((?i:with|from|to|for|mit|von|an|für|avec|à|pour|con|com|met|aan|naar|voor|para|per|do|a|z|ze|dla|için)\s+)|()" +
                           R"((?i:dear|hi|hello|hey|happy birthday|congratulations|congrats|alles gute|joyeux anniversaire|feliz cumpleaños|buon compleanno|gefeliciteerd|parabéns|wszystkiego najlepszego|iyi ki doğdun|hallo|liebe|lieber|moin|bonjour|bonsoir|salut|cher|chère|hola|querido|querida|estimado|estimada|thanks|thank you|good morning|good afternoon|guten morgen|guten tag|servus|grüezi|coucou|buenos días|buenas|buongiorno|goedemorgen|goedemiddag|bom dia|boa tarde|dzień dobry|günaydın|iyi günler|danke|merci|gracias|ciao|salve|buongiorno|caro|cara|hoi|beste|olá|oi|cześć|witaj|merhaba|selam|sevgili)\s*,?\s+)))");
@@ -306,6 +317,7 @@ void find_persons_by_cue(std::string_view text, const std::vector<Word>& words, 
     // also a town in Sicily).
     bool honorific = kind == kHonorific || kind == kHonorificWord;
     if ((place && !honorific) || after_number(text, words[k].start)) conf = std::min(conf, 0.45);
+    if (company_after(text, words, j) || (j - k > 1 && company_after(text, words, j - 1))) conf = std::min(conf, 0.3);
     // After a weak cue, unlisted words whose letters are a word's are a product, a team or a
     // phrase ("ask Slack support", "email Stripe", "forward to Accounts Payable").
     bool weak = kind == kVerb || kind == kPreposition || kind == kGreeting || kind == kMedium || kind == kLabel;
@@ -391,6 +403,7 @@ void find_persons_by_lists(std::string_view text, const std::vector<Word>& words
     }
     if (n > 1 && is_place(lower_word(text.substr(w.start, words[j - 1].end - w.start)))) conf = std::min(conf, 0.45);
     if (after_number(text, w.start)) conf = std::min(conf, 0.3);
+    if (company_after(text, words, j) || (n > 1 && company_after(text, words, j - 1))) conf = std::min(conf, 0.3);
     if (conf > 0) out.push_back({PiiType::Person, start_at, end_at, conf});
     i = j;
   }
