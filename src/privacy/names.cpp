@@ -7,7 +7,10 @@
 // counts as a name word, a little less than a listed one.
 // Names that are also common words ("Will", "May", "Long") and words at the start of a sentence
 // count alone only after a cue; names in capitals, with initials and as "Smith, John" are found
-// too. A lower-case name counts only after a strong cue.
+// too. A lower-case name counts only after a strong cue. Context places a person by grammar (a
+// form's label, a verb that takes a person, a possessive ending, "X and Y"); products and teams
+// in those places stay out because the word model takes their letters for a word, they are
+// CamelCase, or a company's legal form follows them.
 #include <algorithm>
 #include <string>
 #include <unordered_set>
