@@ -11,20 +11,21 @@
 #include "edge/request_extensions.h"
 #include "edge/webui.h"
 #include "engine/vocab.h"
+#include "format/error.h"
+#include "http/replies.h"
 #include "ledger/report.h"
 #include "ledger/report_format.h"
 #include "mesh/announcer.h"
 #include "mesh/listener.h"
-#include "format/error.h"
-#include "serve/server.h"
+#include "protocol/openai.h"
 
 namespace tandem::edge {
 
 using nlohmann::json;
-using serve::ApiError;
-using serve::RouteAccess;
-using serve::send_error;
-using serve::send_json;
+using protocol::ApiError;
+using http::RouteAccess;
+using http::send_error;
+using http::send_json;
 
 namespace {
 
@@ -119,9 +120,9 @@ Gateway::Gateway(EdgeConfig cfg, GatewayHooks hooks) : cfg_(std::move(cfg)) {
   orch_ = std::make_unique<Orchestrator>(cfg_, *local_, *conn_, *device_, *budget_, hooks.privacy, hooks.speculative,
                                          sink_, clock_);
   metrics_ = std::make_unique<Metrics>();
-  serve::HttpLimits limits;
+  http::HttpLimits limits;
   limits.workers = cfg_.device_parallel + 16;
-  http_ = std::make_unique<serve::GuardedHttpServer>(limits);
+  http_ = std::make_unique<http::GuardedHttpServer>(limits);
   add_routes();
 }
 
@@ -177,7 +178,7 @@ void Gateway::note_model(EndpointHealth& e, const std::string& model, const std:
 
 std::string Gateway::authenticate(const httplib::Request& req) const {
   if (app_keys_.empty()) return "";
-  const std::string key = serve::request_api_key(req);
+  const std::string key = http::request_api_key(req);
   // Every key is compared in full, so the time does not tell how much of a key matched.
   std::string app;
   for (const auto& [k, name] : app_keys_) {
@@ -250,7 +251,7 @@ json Gateway::health() const {
 }
 
 void Gateway::add_routes() {
-  serve::GuardedHttpServer& s = *http_;
+  http::GuardedHttpServer& s = *http_;
   s.set_authenticator([this](const httplib::Request& req) { authenticate(req); });
   auto wrap = [this](auto fn) {
     return [this, fn](const httplib::Request& req, httplib::Response& res) {
@@ -352,7 +353,7 @@ void Gateway::add_routes() {
           send_json(res, 200, j);
         }));
   s.route("PUT", "/v1/device", A::Key, wrap([this](const httplib::Request& req, httplib::Response& res) {
-          const json body = serve::parse_request_json(req.body);
+          const json body = protocol::parse_request_json(req.body);
           DeviceState st;
           try {
             st = device_state_from_json(body);
@@ -395,11 +396,11 @@ void Gateway::handle_completion(const httplib::Request& http_req, httplib::Respo
   req->arrival_steady_ms = clock_();
   req->app = authenticate(http_req);
   req->chat = chat;
-  json body = serve::parse_request_json(http_req.body);
+  json body = protocol::parse_request_json(http_req.body);
   if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object", "", "invalid_type");
   const Extensions x = take_extensions(body, header_extensions(http_req));
   if (chat) apply_system_prompt(body, cfg_.system_prompt);
-  req->parsed = serve::parse_completion_request(body, chat, local_->vocab().n_tokens());
+  req->parsed = protocol::parse_completion_request(body, chat, local_->vocab().n_tokens());
   req->model = req->parsed.model.empty() ? cfg_.model_id : req->parsed.model;
   body.erase("model");
   req->body = body;
@@ -413,7 +414,7 @@ void Gateway::handle_completion(const httplib::Request& http_req, httplib::Respo
   req->from_peer = !http_req.get_header_value("x-tandem-hop").empty();
 
   auto plan = std::make_shared<Plan>(orch_->plan(*req));
-  const serve::ResponseMeta meta{(chat ? "chatcmpl-" : "cmpl-") + random_hex(24), req->model,
+  const protocol::ResponseMeta meta{(chat ? "chatcmpl-" : "cmpl-") + random_hex(24), req->model,
                                  req->arrival_unix_ms / 1000};
   const std::string echo_text = !chat && req->parsed.echo ? plan->device_prompt_text : "";
   const RouteDecision& d = plan->decision;
@@ -436,15 +437,15 @@ void Gateway::handle_completion(const httplib::Request& http_req, httplib::Respo
     res.set_header("x-tandem-data-left-device", out.data_left_device ? "true" : "false");
     if (out.failure != Failure::None) res.set_header("x-tandem-failure", failure_name(out.failure));
     if (out.error_status && out.text.empty()) {
-      json e = serve::error_json(ApiError(out.error_status, out.error_message));
+      json e = protocol::error_json(ApiError(out.error_status, out.error_message));
       e["tandem"] = tandem_object(*plan, out);
       send_json(res, out.error_status, e);
       return;
     }
-    const serve::Usage u{int32_t(out.answer_prompt_tokens), int32_t(out.answer_completion_tokens), 0};
+    const protocol::Usage u{int32_t(out.answer_prompt_tokens), int32_t(out.answer_completion_tokens), 0};
     const bool want_lps = req->parsed.gen.top_logprobs >= 0;
-    json j = chat ? serve::chat_response(meta, out.text, out.finish_reason, want_lps ? chat_logprobs(lps) : json(nullptr), u)
-                  : serve::completion_response(meta, echo_text + out.text, out.finish_reason,
+    json j = chat ? protocol::chat_response(meta, out.text, out.finish_reason, want_lps ? chat_logprobs(lps) : json(nullptr), u)
+                  : protocol::completion_response(meta, echo_text + out.text, out.finish_reason,
                                                want_lps ? completion_logprobs(lps, echo_text.size()) : json(nullptr), u);
     j["tandem"] = tandem_object(*plan, out);
     send_json(res, 200, j);
@@ -461,12 +462,12 @@ void Gateway::handle_completion(const httplib::Request& http_req, httplib::Respo
       "text/event-stream",
       [this, req, plan, meta, chat, include_usage, echo_text](size_t, httplib::DataSink& sink) {
         auto send = [&](const json& j) {
-          const std::string line = "data: " + serve::dump(j) + "\n\n";
+          const std::string line = "data: " + protocol::dump(j) + "\n\n";
           return sink.write(line.data(), line.size());
         };
         bool ok = true;
-        if (chat) ok = send(serve::chat_chunk(meta, {{"role", "assistant"}, {"content", ""}}, nullptr, nullptr));
-        else if (!echo_text.empty()) ok = send(serve::completion_chunk(meta, echo_text, nullptr, nullptr));
+        if (chat) ok = send(protocol::chat_chunk(meta, {{"role", "assistant"}, {"content", ""}}, nullptr, nullptr));
+        else if (!echo_text.empty()) ok = send(protocol::completion_chunk(meta, echo_text, nullptr, nullptr));
         Outcome out;
         // Log-probabilities ride with the next chunk of text (or the finishing chunk).
         const bool want_lps = req->parsed.gen.top_logprobs >= 0;
@@ -481,8 +482,8 @@ void Gateway::handle_completion(const httplib::Request& http_req, httplib::Respo
         };
         if (ok) {
           out = orch_->execute(*req, *plan, [&](const std::string& text) {
-            return chat ? send(serve::chat_chunk(meta, {{"content", text}}, nullptr, take_lps()))
-                        : send(serve::completion_chunk(meta, text, nullptr, take_lps()));
+            return chat ? send(protocol::chat_chunk(meta, {{"content", text}}, nullptr, take_lps()))
+                        : send(protocol::completion_chunk(meta, text, nullptr, take_lps()));
           }, [&](std::vector<TokenProb> t) { pending.insert(pending.end(), t.begin(), t.end()); });
         } else {
           out.cancelled = true;
@@ -492,14 +493,14 @@ void Gateway::handle_completion(const httplib::Request& http_req, httplib::Respo
         metrics_->count(route_name(plan->decision.route), out);
         if (out.cancelled) return false;
         if (out.error_status) {
-          send(serve::error_json(ApiError(out.error_status, out.error_message)));
+          send(protocol::error_json(ApiError(out.error_status, out.error_message)));
         } else {
           const json fr = out.finish_reason.empty() ? json("stop") : json(out.finish_reason);
           const json last_lps = pending.empty() ? json(nullptr) : take_lps();
-          if (chat) send(serve::chat_chunk(meta, json::object(), fr, last_lps));
-          else send(serve::completion_chunk(meta, "", fr, last_lps));
+          if (chat) send(protocol::chat_chunk(meta, json::object(), fr, last_lps));
+          else send(protocol::completion_chunk(meta, "", fr, last_lps));
           if (include_usage)
-            send(serve::usage_chunk(meta, chat,
+            send(protocol::usage_chunk(meta, chat,
                                     {int32_t(out.answer_prompt_tokens), int32_t(out.answer_completion_tokens), 0}));
         }
         json last = {{"id", meta.id},

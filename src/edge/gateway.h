@@ -18,7 +18,7 @@
 #include "edge/hooks.h"
 #include "edge/local_tier.h"
 #include "edge/orchestrator.h"
-#include "serve/http_server.h"
+#include "http/server.h"
 
 namespace tandem::mesh {
 class Announcer;
@@ -52,7 +52,7 @@ class Gateway {
   void stop();
   int port() const { return port_; }
   // The routes with their access (for tests that walk them all).
-  const std::vector<serve::RouteInfo>& routes() const { return http_->routes(); }
+  const std::vector<http::RouteInfo>& routes() const { return http_->routes(); }
   int open_connections() const { return http_->open_connections(); }
 
   // GET /v1/models on every endpoint: records each model's vocabulary fingerprint and hash, and
@@ -92,7 +92,7 @@ class Gateway {
   std::map<std::string, std::string> last_sync_;  // endpoint -> the sync state last recorded
   std::unique_ptr<Orchestrator> orch_;
   std::unique_ptr<Metrics> metrics_;
-  std::unique_ptr<serve::GuardedHttpServer> http_;
+  std::unique_ptr<http::GuardedHttpServer> http_;
   std::unique_ptr<mesh::Listener> mesh_listener_;
   std::unique_ptr<mesh::Announcer> mesh_announcer_;
   std::string mesh_name_;  // this gateway's name in its own adverts (heard back: ignored)

@@ -17,7 +17,7 @@ LocalTier::LocalTier(const EdgeConfig& cfg) {
   if (cfg.device_model.empty()) throw Error("config key 'device.model' is required (the device model's GGUF file)");
   model_ = LlamaModel::load(cfg.device_model);
   vocab_ = std::make_unique<Vocab>(Vocab::from_gguf(model_->gguf()));
-  chat_ = std::make_unique<serve::ChatFormatter>(model_->gguf(), cfg.device_chat_template, vocab_->add_bos());
+  chat_ = std::make_unique<protocol::ChatFormatter>(model_->gguf(), cfg.device_chat_template, vocab_->add_bos());
   try {
     loras_ = serve::load_served_loras(cfg.device_lora, *model_);
   } catch (const Error& e) {
@@ -35,7 +35,7 @@ LocalTier::LocalTier(const EdgeConfig& cfg) {
 
 LocalTier::~LocalTier() { scheduler_->stop(); }
 
-std::string LocalTier::render_chat(const std::vector<serve::ChatMessageIn>& messages) const {
+std::string LocalTier::render_chat(const std::vector<protocol::ChatMessageIn>& messages) const {
   return chat_->format(messages);
 }
 
@@ -43,10 +43,10 @@ std::vector<int32_t> LocalTier::tokenize(const std::string& text, bool chat) con
   return vocab_->tokenize(text, vocab_->add_bos(), chat);
 }
 
-LocalResult LocalTier::generate(const std::vector<int32_t>& prompt, const serve::GenerationParams& gen,
+LocalResult LocalTier::generate(const std::vector<int32_t>& prompt, const protocol::GenerationParams& gen,
                                 bool want_logprobs, const std::function<bool(const std::string&)>& on_text,
                                 const std::string& held_text,
-                                const std::function<void(const std::vector<serve::TokenLogprob>&)>& on_tokens) {
+                                const std::function<void(const std::vector<protocol::TokenLogprob>&)>& on_tokens) {
   LocalResult r;
   auto job = std::make_shared<serve::Job>(serve::Job::Kind::Completion);
   job->prompt = prompt;
@@ -128,7 +128,7 @@ std::optional<double> LocalTier::prompt_entropy(const std::vector<int32_t>& prom
   job->gen.top_logprobs = std::min<int32_t>(V, 4096);
   if (!scheduler_->submit(job)) return std::nullopt;
   serve::StreamEvent e;
-  std::vector<serve::TokenLogprob> toks;
+  std::vector<protocol::TokenLogprob> toks;
   for (;;) {
     if (!job->pop(&e, std::chrono::milliseconds(1000))) continue;
     toks.insert(toks.end(), e.tokens.begin(), e.tokens.end());

@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "edge/config.h"
-#include "serve/chat_format.h"
+#include "protocol/chat_format.h"
+#include "protocol/openai.h"
 #include "serve/lora_adapters.h"
 #include "serve/metrics.h"
-#include "serve/openai_protocol.h"
 #include "serve/scheduler.h"
 
 namespace tandem {
@@ -41,8 +41,8 @@ class LocalTier {
   explicit LocalTier(const EdgeConfig& cfg);
   ~LocalTier();
 
-  // Chat messages to the device model's prompt text (its template; throws serve::ApiError).
-  std::string render_chat(const std::vector<serve::ChatMessageIn>& messages) const;
+  // Chat messages to the device model's prompt text (its template; throws protocol::ApiError).
+  std::string render_chat(const std::vector<protocol::ChatMessageIn>& messages) const;
   // Prompt text to tokens as serve does (BOS as the model asks; special tokens parsed for chat).
   std::vector<int32_t> tokenize(const std::string& text, bool chat) const;
 
@@ -51,9 +51,9 @@ class LocalTier {
   // stop string; serve::Job::held_text): it comes first in the answer unless a stop string cuts it.
   // on_tokens (optional) gets each step's tokens with their log-probabilities (gen.top_logprobs
   // alternatives each) as they are produced.
-  LocalResult generate(const std::vector<int32_t>& prompt, const serve::GenerationParams& gen, bool want_logprobs,
+  LocalResult generate(const std::vector<int32_t>& prompt, const protocol::GenerationParams& gen, bool want_logprobs,
                        const std::function<bool(const std::string&)>& on_text, const std::string& held_text = "",
-                       const std::function<void(const std::vector<serve::TokenLogprob>&)>& on_tokens = {});
+                       const std::function<void(const std::vector<protocol::TokenLogprob>&)>& on_tokens = {});
 
   // Entropy (nats) of the next-token distribution after the prompt; nullopt on failure.
   std::optional<double> prompt_entropy(const std::vector<int32_t>& prompt);
@@ -74,7 +74,7 @@ class LocalTier {
  private:
   std::unique_ptr<LlamaModel> model_;
   std::unique_ptr<Vocab> vocab_;
-  std::unique_ptr<serve::ChatFormatter> chat_;
+  std::unique_ptr<protocol::ChatFormatter> chat_;
   std::vector<serve::ServedLora> loras_;
   serve::Metrics metrics_;
   std::unique_ptr<serve::Scheduler> scheduler_;

@@ -2,13 +2,13 @@
 
 #include <algorithm>
 
-#include "serve/openai_protocol.h"
+#include "protocol/openai.h"
 
 namespace tandem::edge {
 
 using nlohmann::json;
 
-using serve::bytes_of;
+using protocol::bytes_of;
 
 std::vector<TokenProb> token_probs_from_json(const json& lp) {
   std::vector<TokenProb> out;
@@ -44,7 +44,7 @@ std::vector<TokenProb> token_probs_from_json(const json& lp) {
   return out;
 }
 
-std::vector<TokenProb> token_probs(std::span<const serve::TokenLogprob> toks, const Vocab& vocab) {
+std::vector<TokenProb> token_probs(std::span<const protocol::TokenLogprob> toks, const Vocab& vocab) {
   std::vector<TokenProb> out;
   out.reserve(toks.size());
   for (const auto& t : toks) {

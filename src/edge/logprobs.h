@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "engine/vocab.h"
-#include "serve/job.h"
+#include "protocol/generation.h"
 
 namespace tandem::edge {
 
@@ -28,7 +28,7 @@ struct TokenProb {
 // parts are skipped, never thrown on.
 std::vector<TokenProb> token_probs_from_json(const nlohmann::json& logprobs);
 // From a model's own tokens (the device's scheduler, the verify answer), their pieces in `vocab`.
-std::vector<TokenProb> token_probs(std::span<const serve::TokenLogprob> toks, const Vocab& vocab);
+std::vector<TokenProb> token_probs(std::span<const protocol::TokenLogprob> toks, const Vocab& vocab);
 
 nlohmann::json chat_logprobs(const std::vector<TokenProb>& toks);
 // text_offset: where the first token starts in the answer's text (echo included).

@@ -4,21 +4,51 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <random>
 
 #include "engine/sha256.h"
 #include "engine/vocab.h"
 #include "engine/vocab_fingerprint.h"
 #include "format/error.h"
 #include "model/llama_model.h"
-#include "serve/chat_format.h"
-#include "serve/openai_protocol.h"
+#include "protocol/chat_format.h"
+#include "protocol/generation.h"
+#include "protocol/openai.h"
+#include "protocol/token_hash.h"
+#include "protocol/verify_wire.h"
 #include "serve/sessions.h"
 
 namespace tandem::serve {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
+using http::GuardedHttpServer;
+using http::HttpLimits;
+using http::request_api_key;
+using http::RouteAccess;
+using http::send_error;
+using http::send_json;
+using protocol::ApiError;
+using protocol::ChatFormatter;
+using protocol::CompletionRequest;
+using protocol::ResponseMeta;
+using protocol::TokenLogprob;
+using protocol::Usage;
+using protocol::VerifyRequest;
+using protocol::chat_chunk;
+using protocol::chat_logprobs_json;
+using protocol::chat_response;
+using protocol::completion_chunk;
+using protocol::completion_logprobs_json;
+using protocol::completion_response;
+using protocol::dump;
+using protocol::error_json;
+using protocol::hash_hex;
+using protocol::kTokenHashSeed;
+using protocol::parse_completion_request;
+using protocol::parse_request_json;
+using protocol::parse_verify_request;
+using protocol::random_seed;
+using protocol::usage_chunk;
 
 namespace {
 
@@ -49,13 +79,6 @@ std::string endpoint_label(const std::string& path) {
 
 int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-uint64_t random_seed() {
-  static std::mutex mu;
-  static std::random_device rd;
-  std::lock_guard<std::mutex> lk(mu);
-  return uint64_t(rd()) << 32 | rd();
 }
 
 }  // namespace
@@ -112,12 +135,6 @@ void Server::finish(Clock::time_point until) {
   // Let the HTTP threads write those last events: once stopped, writes fail.
   while (inflight_ > 0 && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   http_->stop();
-}
-
-std::string request_api_key(const httplib::Request& req) {
-  const std::string auth = req.get_header_value("Authorization");
-  if (auth.rfind("Bearer ", 0) == 0) return auth.substr(7);
-  return req.get_header_value("x-api-key");
 }
 
 std::string Server::authenticate(const httplib::Request& req) const {

@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "serve/http_server.h"
+#include "http/server.h"
 #include "serve/lora_adapters.h"
 #include "serve/scheduler.h"
 
@@ -20,10 +20,13 @@ class LlamaModel;
 class Vocab;
 }  // namespace tandem
 
+namespace tandem::protocol {
+class ChatFormatter;
+}
+
 namespace tandem::serve {
 
 class SessionStore;
-class ChatFormatter;
 
 struct ServerConfig {
   std::string model_path;
@@ -46,9 +49,6 @@ struct ServerConfig {
   std::string ssl_cert, ssl_key, ssl_ca;
 };
 
-// The API key a request carries: "Authorization: Bearer KEY", else "x-api-key: KEY"; "" if none.
-std::string request_api_key(const httplib::Request& req);
-
 class Server {
  public:
   explicit Server(ServerConfig cfg);  // loads the model, hashes it, starts the engine thread
@@ -64,7 +64,7 @@ class Server {
 
   int port() const { return port_; }
   // The routes with their access (for tests that walk them all).
-  const std::vector<RouteInfo>& routes() const { return http_->routes(); }
+  const std::vector<http::RouteInfo>& routes() const { return http_->routes(); }
   int open_connections() const { return http_->open_connections(); }
   int32_t n_ctx() const { return scheduler_->n_ctx(); }
   const std::string& model_id() const { return cfg_.model_id; }
@@ -90,7 +90,7 @@ class Server {
   ServerConfig cfg_;
   std::unique_ptr<LlamaModel> model_;
   std::unique_ptr<Vocab> vocab_;
-  std::unique_ptr<ChatFormatter> chat_;
+  std::unique_ptr<protocol::ChatFormatter> chat_;
   std::string vocab_fingerprint_, file_sha256_;
   std::vector<ServedLora> loras_;
   int64_t created_ = 0;
@@ -98,7 +98,7 @@ class Server {
   Metrics metrics_;
   std::unique_ptr<SessionStore> sessions_;
   std::unique_ptr<Scheduler> scheduler_;
-  std::unique_ptr<GuardedHttpServer> http_;
+  std::unique_ptr<http::GuardedHttpServer> http_;
   std::atomic<bool> draining_{false};
   std::atomic<bool> stopped_{false};
   std::atomic<int> inflight_{0};  // handlers running and streams still being written

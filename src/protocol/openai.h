@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "engine/vocab.h"
-#include "serve/job.h"
+#include "protocol/generation.h"
 
-namespace tandem::serve {
+namespace tandem::protocol {
 
 // An error answered as {"error": {"message", "type", "param", "code"}}.
 struct ApiError : std::exception {
@@ -62,20 +62,6 @@ const std::set<std::string>& accepted_message_fields();
 // Throws ApiError (400) for malformed or unsupported fields; token ids are checked against n_vocab.
 CompletionRequest parse_completion_request(const nlohmann::json& body, bool chat, int32_t n_vocab);
 
-struct VerifyRequest {
-  std::string model;
-  std::optional<std::string> session;  // absent: start a new session
-  int64_t n_past = 0;                  // tokens the client believes the server holds
-  std::optional<uint64_t> past_hash;   // token_hash of those tokens
-  std::vector<int32_t> tokens, draft;
-  std::vector<SparseDist> draft_probs;
-  SamplerParams sampling;
-  bool seed_given = false;
-  int top_logprobs = -1;  // "logprobs": N: the target's log-probabilities of the tokens returned
-};
-
-VerifyRequest parse_verify_request(const nlohmann::json& body, int32_t n_vocab, int32_t max_draft);
-
 // Responses. `id` like "cmpl-..."/"chatcmpl-...", `created` in Unix seconds.
 struct ResponseMeta {
   std::string id, model;
@@ -108,4 +94,4 @@ nlohmann::json usage_chunk(const ResponseMeta& m, bool chat, const Usage& u);
 // JSON text safe for the wire: invalid UTF-8 becomes U+FFFD.
 std::string dump(const nlohmann::json& j);
 
-}  // namespace tandem::serve
+}  // namespace tandem::protocol

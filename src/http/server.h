@@ -30,9 +30,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "serve/openai_protocol.h"
+#include "http/replies.h"
+#include "protocol/openai.h"
 
-namespace tandem::serve {
+namespace tandem::http {
 
 struct HttpLimits {
   int max_connections = 512;  // open connections; one more is answered 503 + Retry-After at once
@@ -62,10 +63,6 @@ struct RouteInfo {
   std::string pattern;  // httplib's regular expression
   RouteAccess access;
 };
-
-// A JSON response; an OpenAI error object ("Retry-After: 1" with 429 and 503).
-void send_json(httplib::Response& res, int status, const nlohmann::json& j);
-void send_error(httplib::Response& res, const ApiError& e);
 
 class GuardedHttpServer : private httplib::Server {
  public:
@@ -151,4 +148,4 @@ class GuardedHttpServer : private httplib::Server {
   std::once_flag stop_once_;
 };
 
-}  // namespace tandem::serve
+}  // namespace tandem::http
