@@ -1,11 +1,11 @@
 #include "edge/orchestrator.h"
 
 #include <algorithm>
-#include <random>
 
 #include "edge/complexity.h"
 #include "edge/outbound.h"
 #include "engine/vocab.h"
+#include "protocol/generation.h"
 #include "protocol/text_stream.h"
 
 namespace tandem::edge {
@@ -13,13 +13,6 @@ namespace tandem::edge {
 using nlohmann::json;
 
 namespace {
-
-uint64_t random_seed() {
-  static std::mutex mu;
-  static std::random_device rd;
-  std::lock_guard<std::mutex> lk(mu);
-  return uint64_t(rd()) << 32 | rd();
-}
 
 bool has_reason(const std::vector<std::string>& v, const std::string& r) {
   return std::find(v.begin(), v.end(), r) != v.end();
@@ -226,7 +219,7 @@ Plan Orchestrator::plan(const EdgeRequest& req) {
 protocol::GenerationParams Orchestrator::gen_params(const EdgeRequest& req, const Plan& plan) const {
   protocol::GenerationParams g = req.parsed.gen;
   g.max_tokens = int32_t(plan.max_tokens);
-  if (!req.parsed.seed_given) g.sampling.seed = random_seed();
+  if (!req.parsed.seed_given) g.sampling.seed = protocol::random_seed();
   return g;
 }
 

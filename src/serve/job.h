@@ -16,18 +16,10 @@
 #include "engine/sampler.h"
 #include "protocol/generation.h"
 #include "protocol/rejection.h"
+#include "serve/generation_service.h"
 #include "serve/sessions.h"
 
 namespace tandem::serve {
-
-struct StreamEvent {
-  std::string text;                  // text delta, possibly empty
-  std::vector<protocol::TokenLogprob> tokens;  // the tokens behind it (logprobs only when asked for)
-  bool final = false;
-  std::string finish_reason;  // "stop" or "length", with final
-  int error_status = 0;       // with final: the request failed (HTTP status) ...
-  std::string error;          // ... with this message
-};
 
 struct VerifyInput {
   std::shared_ptr<VerifySession> session;  // claimed by the caller for this call
@@ -47,7 +39,7 @@ struct VerifyResult {
   std::vector<protocol::TokenLogprob> logprobs;  // with top_logprobs >= 0: accepted drafts, then `token`
 };
 
-class Job {
+class Job final : public Generation {
  public:
   enum class Kind { Completion, Verify };
   explicit Job(Kind k) : kind(k), t_arrival(std::chrono::steady_clock::now()) {}
@@ -71,6 +63,9 @@ class Job {
   void push(StreamEvent e);
   // HTTP side: waits up to `timeout` for the next event.
   bool pop(StreamEvent* e, std::chrono::milliseconds timeout);
+  bool next(StreamEvent* e, std::chrono::milliseconds timeout) override { return pop(e, timeout); }
+  void cancel() override { cancelled = true; }
+  GenerationUsage usage() const override { return {prompt_tokens, cached_tokens, completion_tokens}; }
 
   // Valid once the final event was popped.
   int32_t prompt_tokens = 0, cached_tokens = 0, completion_tokens = 0;

@@ -120,6 +120,30 @@ bool Scheduler::submit(const std::shared_ptr<Job>& job) {
   return true;
 }
 
+std::shared_ptr<Generation> Scheduler::generate(GenerationRequest req) {
+  auto job = std::make_shared<Job>(Job::Kind::Completion);
+  job->prompt = std::move(req.prompt);
+  job->gen = std::move(req.gen);
+  job->user = std::move(req.user);
+  job->held_text = std::move(req.held_text);
+  if (!submit(job)) return nullptr;
+  return job;
+}
+
+GenerationLoad Scheduler::load() const { return {metrics_.active_sequences.load(), metrics_.queue_depth.load()}; }
+
+std::shared_ptr<GenerationService> start_generation_service(const LlamaModel& model, const Vocab& vocab,
+                                                            const SchedulerConfig& cfg) {
+  // The metrics first: the scheduler writes to them from its constructor on.
+  struct Metered {
+    Metered(const LlamaModel& m, const Vocab& v, const SchedulerConfig& c) : scheduler(m, v, c, metrics) {}
+    Metrics metrics;
+    Scheduler scheduler;
+  };
+  auto both = std::make_shared<Metered>(model, vocab, cfg);
+  return std::shared_ptr<GenerationService>(both, &both->scheduler);
+}
+
 size_t Scheduler::pending() const {
   std::lock_guard<std::mutex> lk(mu_);
   return queue_.size() + active_;
