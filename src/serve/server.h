@@ -11,7 +11,9 @@
 #include <thread>
 #include <vector>
 
+#include "http/replies.h"
 #include "http/server.h"
+#include "protocol/openai.h"
 #include "serve/lora_adapters.h"
 #include "serve/scheduler.h"
 
@@ -81,7 +83,14 @@ class Server {
   void finish(std::chrono::steady_clock::time_point until);
   // Returns the owner id (hash of the key) or throws ApiError(401).
   std::string authenticate(const httplib::Request& req) const;
+  // POST /v1/completions and /v1/chat/completions: the job (its prompt checked against the
+  // context, max_tokens defaulted), answered whole or as a stream of events.
+  struct CompletionStream;
   void handle_completion(const httplib::Request& req, httplib::Response& res, bool chat);
+  std::shared_ptr<Job> completion_job(protocol::CompletionRequest& r, bool chat, std::string* prompt_text);
+  void answer_completion(httplib::Response& res, Job& job, const protocol::ResponseMeta& meta,
+                         const protocol::CompletionRequest& r, bool chat, const std::string& prompt_text);
+  bool stream_completion(CompletionStream& st, http::SseWriter& sse);  // false: the client went away
   void handle_verify(const httplib::Request& req, httplib::Response& res);
   void handle_models(const httplib::Request& req, httplib::Response& res);
   // Queues a job, or throws 429 (queue full) / 503 (draining).
