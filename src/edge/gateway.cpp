@@ -394,9 +394,9 @@ void Gateway::handle_completion(const httplib::Request& http_req, httplib::Respo
 
 void Gateway::send_answer(httplib::Response& res, const EdgeRequest& req, const Plan& plan,
                           const protocol::ResponseMeta& meta) {
-  std::vector<TokenProb> lps;
+  std::vector<protocol::TokenLogprob> lps;
   Outcome out = orch_->execute(req, plan, [](const std::string&) { return true; },
-                               [&](std::vector<TokenProb> t) { lps.insert(lps.end(), t.begin(), t.end()); });
+                               [&](std::vector<protocol::TokenLogprob> t) { lps.insert(lps.end(), t.begin(), t.end()); });
   orch_->record(req, plan, out);
   metrics_.count(route_name(plan.decision.route), out);
   res.set_header("x-tandem-served-by", out.served_by);
@@ -416,9 +416,9 @@ void Gateway::send_answer(httplib::Response& res, const EdgeRequest& req, const 
   const protocol::Usage u{int32_t(out.answer_prompt_tokens), int32_t(out.answer_completion_tokens), 0};
   const bool want_lps = req.parsed.gen.top_logprobs >= 0;
   const std::string echo_text = !req.chat && req.parsed.echo ? plan.device_prompt_text : "";
-  json j = req.chat ? protocol::chat_response(meta, out.text, out.finish_reason, want_lps ? chat_logprobs(lps) : json(nullptr), u)
+  json j = req.chat ? protocol::chat_response(meta, out.text, out.finish_reason, want_lps ? protocol::chat_logprobs_json(lps) : json(nullptr), u)
                     : protocol::completion_response(meta, echo_text + out.text, out.finish_reason,
-                                                    want_lps ? completion_logprobs(lps, echo_text.size()) : json(nullptr), u);
+                                                    want_lps ? protocol::completion_logprobs_json(lps, echo_text.size()) : json(nullptr), u);
   j["tandem"] = tandem_object(plan, out);
   send_json(res, 200, j);
 }
@@ -433,12 +433,12 @@ bool Gateway::stream_answer(http::SseWriter& sse, const EdgeRequest& req, const 
   Outcome out;
   // Log-probabilities ride with the next chunk of text (or the finishing chunk).
   const bool want_lps = req.parsed.gen.top_logprobs >= 0;
-  std::vector<TokenProb> pending;
+  std::vector<protocol::TokenLogprob> pending;
   size_t text_offset = echo_text.size();
   auto take_lps = [&]() -> json {
     if (!want_lps) return nullptr;
-    json j = chat ? chat_logprobs(pending) : completion_logprobs(pending, text_offset);
-    for (const auto& t : pending) text_offset += t.token.size();
+    json j = chat ? protocol::chat_logprobs_json(pending) : protocol::completion_logprobs_json(pending, text_offset);
+    for (const auto& t : pending) text_offset += t.text.size();
     pending.clear();
     return j;
   };
@@ -446,7 +446,7 @@ bool Gateway::stream_answer(http::SseWriter& sse, const EdgeRequest& req, const 
     out = orch_->execute(req, plan, [&](const std::string& text) {
       return chat ? sse.send(protocol::chat_chunk(meta, {{"content", text}}, nullptr, take_lps()))
                   : sse.send(protocol::completion_chunk(meta, text, nullptr, take_lps()));
-    }, [&](std::vector<TokenProb> t) { pending.insert(pending.end(), t.begin(), t.end()); });
+    }, [&](std::vector<protocol::TokenLogprob> t) { pending.insert(pending.end(), t.begin(), t.end()); });
   } else {
     out.cancelled = true;
     out.status = "error";

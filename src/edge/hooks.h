@@ -16,13 +16,13 @@
 
 #include "edge/config.h"
 #include "edge/connectivity.h"
-#include "edge/logprobs.h"
 #include "edge/router.h"
 #include "engine/vocab.h"
 #include "ledger/ledger.h"
 #include "ledger/record.h"
 #include "model/llama_model.h"
 #include "model/lora.h"
+#include "protocol/generation.h"
 #include "protocol/openai.h"
 
 namespace tandem::edge {
@@ -97,7 +97,7 @@ struct SpeculativeRequest {
   std::function<bool(const std::string& text)> on_text;
   // With gen.top_logprobs >= 0: each token's log-probabilities (the cloud model's for verified
   // tokens, the device model's for any it decoded alone), before its text.
-  std::function<void(std::vector<TokenProb>)> on_logprobs;
+  std::function<void(std::vector<protocol::TokenLogprob>)> on_logprobs;
 };
 
 struct SpeculativeResult {

@@ -136,10 +136,10 @@ std::optional<double> LocalTier::prompt_entropy(const std::vector<int32_t>& prom
   }
   if (e.error_status || toks.empty()) return std::nullopt;
   double h = 0, mass = 0;
-  for (const auto& [id, lp] : toks[0].top) {
-    const double p = std::exp(double(lp));
+  for (const auto& a : toks[0].top) {
+    const double p = std::exp(a.logprob);
     mass += p;
-    if (p > 0) h -= p * double(lp);
+    if (p > 0) h -= p * a.logprob;
   }
   const double rest = 1.0 - mass;
   const int64_t n_rest = int64_t(V) - int64_t(toks[0].top.size());

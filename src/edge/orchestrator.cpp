@@ -244,12 +244,12 @@ struct Orchestrator::Run {
   protocol::GenerationParams gen;
   Outcome& out;
   std::function<bool(const std::string&)> emit;  // to the app, counting ttft and text
-  std::function<void(std::vector<TokenProb>)> logprobs;  // to the app; empty when not asked for
+  std::function<void(std::vector<protocol::TokenLogprob>)> logprobs;  // to the app; empty when not asked for
 };
 
 void Orchestrator::run_local(Run& run, const std::string& prefix, int64_t prefix_tokens, bool want_logprobs,
                              const std::function<bool(const std::string&)>& sink, const std::string& held,
-                             const std::function<void(std::vector<TokenProb>)>* lp_sink) {
+                             const std::function<void(std::vector<protocol::TokenLogprob>)>* lp_sink) {
   Outcome& out = run.out;
   std::vector<int32_t> tokens = run.plan.device_prompt;
   if (!prefix.empty()) tokens = local_.tokenize(run.plan.device_prompt_text + prefix, run.req.chat);
@@ -259,7 +259,7 @@ void Orchestrator::run_local(Run& run, const std::string& prefix, int64_t prefix
   std::function<void(const std::vector<protocol::TokenLogprob>&)> on_tokens;
   if (to)
     on_tokens = [&](const std::vector<protocol::TokenLogprob>& toks) {
-      to(token_probs(toks, local_.vocab()));
+      to(protocol::with_text(toks, local_.vocab()));
     };
   LocalResult r = local_.generate(tokens, g, want_logprobs, sink, held, on_tokens);
   out.prompt_tokens_device += r.prompt_tokens;
@@ -303,7 +303,7 @@ void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names
       const bool open = run.emit(stops.push(restorer ? restorer->push(piece) : piece));
       return open && !stops.stopped();
     };
-    if (run.logprobs) call.on_logprobs = [&](const json& lp) { run.logprobs(token_probs_from_json(lp)); };
+    if (run.logprobs) call.on_logprobs = [&](const json& lp) { run.logprobs(protocol::token_logprobs_from_json(lp)); };
     CloudResult res = call_cloud(call);
     if (restorer) run.emit(stops.push(restorer->flush()));
     const bool stop_hit = stops.stopped() && !out.cancelled;  // this side ended the call
@@ -355,7 +355,7 @@ void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names
 
 Outcome Orchestrator::execute(const EdgeRequest& req, const Plan& plan,
                               const std::function<bool(const std::string&)>& emit,
-                              const std::function<void(std::vector<TokenProb>)>& on_logprobs) {
+                              const std::function<void(std::vector<protocol::TokenLogprob>)>& on_logprobs) {
   Outcome out;
   Run run{req, plan, gen_params(req, plan), out, {}, {}};
   if (req.parsed.gen.top_logprobs >= 0 && on_logprobs) run.logprobs = on_logprobs;
@@ -382,8 +382,8 @@ Outcome Orchestrator::execute(const EdgeRequest& req, const Plan& plan,
     case Route::Cascade: {
       // The device answers first, unseen; only a confident answer is sent.
       std::string held;
-      std::vector<TokenProb> held_lps;
-      const std::function<void(std::vector<TokenProb>)> hold_lps = [&](std::vector<TokenProb> t) {
+      std::vector<protocol::TokenLogprob> held_lps;
+      const std::function<void(std::vector<protocol::TokenLogprob>)> hold_lps = [&](std::vector<protocol::TokenLogprob> t) {
         held_lps.insert(held_lps.end(), t.begin(), t.end());
       };
       run_local(run, "", 0, true, [&](const std::string& s) {

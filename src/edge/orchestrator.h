@@ -22,7 +22,6 @@
 #include "edge/device_state.h"
 #include "edge/hooks.h"
 #include "edge/local_tier.h"
-#include "edge/logprobs.h"
 #include "edge/router.h"
 #include "ledger/record.h"
 #include "protocol/openai.h"
@@ -95,7 +94,7 @@ class Orchestrator {
   // on_logprobs gets each token's log-probabilities from the model that produced it, no later
   // than the token's text (text held back for a stop string comes after its tokens).
   Outcome execute(const EdgeRequest& req, const Plan& plan, const std::function<bool(const std::string&)>& emit,
-                  const std::function<void(std::vector<TokenProb>)>& on_logprobs = {});
+                  const std::function<void(std::vector<protocol::TokenLogprob>)>& on_logprobs = {});
   // Fills and hands over the ledger record.
   void record(const EdgeRequest& req, const Plan& plan, const Outcome& out);
 
@@ -117,7 +116,7 @@ class Orchestrator {
   // lp_sink: where its tokens' log-probabilities go (the app's, or CASCADE's held answer's).
   void run_local(Run& run, const std::string& prefix, int64_t prefix_tokens, bool want_logprobs,
                  const std::function<bool(const std::string&)>& sink, const std::string& held = "",
-                 const std::function<void(std::vector<TokenProb>)>* lp_sink = nullptr);
+                 const std::function<void(std::vector<protocol::TokenLogprob>)>* lp_sink = nullptr);
   double charge(const EdgeRequest& req, const EndpointConfig& ep, int64_t prompt_tokens, int64_t completion_tokens);
   protocol::GenerationParams gen_params(const EdgeRequest& req, const Plan& plan) const;
   nlohmann::json endpoint_body(const EdgeRequest& req, const Plan& plan) const;

@@ -125,7 +125,7 @@ SpeculativeResult VerifySpeculativeRunner::run(const SpeculativeRequest& req) {
         /*stop_at_eog=*/!req.gen.ignore_eos,
         req.on_logprobs && req.gen.top_logprobs >= 0
             ? verify::LogprobCallback([&](const protocol::TokenLogprob& t) {
-                req.on_logprobs(token_probs(std::span<const protocol::TokenLogprob>(&t, 1), *vocab_));
+                req.on_logprobs(protocol::with_text(std::span<const protocol::TokenLogprob>(&t, 1), *vocab_));
               })
             : verify::LogprobCallback(),
         std::max(0, req.gen.top_logprobs));

@@ -23,9 +23,18 @@ TokenLogprob token_logprob(const float* row, int32_t n_vocab, int32_t token, int
     const size_t n = std::min<size_t>(size_t(top_n), ids.size());
     std::partial_sort(ids.begin(), ids.begin() + ptrdiff_t(n), ids.end(),
                       [&](int32_t a, int32_t b) { return row[a] > row[b] || (row[a] == row[b] && a < b); });
-    for (size_t i = 0; i < n; ++i) lp.top.emplace_back(ids[i], float(double(row[ids[i]]) - lse));
+    for (size_t i = 0; i < n; ++i) lp.top.push_back({ids[i], float(double(row[ids[i]]) - lse), {}});
   }
   return lp;
+}
+
+std::vector<TokenLogprob> with_text(std::span<const TokenLogprob> toks, const Vocab& vocab) {
+  std::vector<TokenLogprob> out(toks.begin(), toks.end());
+  for (auto& t : out) {
+    t.text = vocab.token_to_piece(t.token);
+    for (auto& a : t.top) a.text = vocab.token_to_piece(a.token);
+  }
+  return out;
 }
 
 uint64_t random_seed() {

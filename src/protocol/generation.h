@@ -3,11 +3,13 @@
 // in-process model, /v1/verify's log-probabilities and the speculative client.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "engine/sampler.h"
+#include "engine/vocab.h"
 
 namespace tandem::protocol {
 
@@ -19,12 +21,26 @@ struct GenerationParams {
   bool ignore_eos = false;
 };
 
-// One generated token's log-probability, with its most likely alternatives, by token id.
-struct TokenLogprob {
-  int32_t token = 0;
-  float logprob = 0;
-  std::vector<std::pair<int32_t, float>> top;  // most likely alternatives, best first
+// One alternative to a generated token: its id (-1 when only its text is known: another
+// server's answer) and log-probability, and its text once filled in.
+struct TokenAlternative {
+  int32_t token = -1;
+  double logprob = 0;
+  std::string text;
 };
+
+// One generated token's log-probability with its most likely alternatives: by id from a model run
+// here (its text filled in from the vocabulary with with_text), by text from an endpoint's
+// OpenAI logprobs object (token_logprobs_from_json, protocol/openai.h).
+struct TokenLogprob {
+  int32_t token = -1;
+  double logprob = 0;
+  std::vector<TokenAlternative> top;  // most likely alternatives, best first
+  std::string text;
+};
+
+// The tokens with their texts (and their alternatives') as `vocab` spells them.
+std::vector<TokenLogprob> with_text(std::span<const TokenLogprob> toks, const Vocab& vocab);
 
 // The log-softmax of raw logits (temperature 1) at `token`, with the top_n most likely tokens
 // (ties: lower id first): what completions report as logprobs, and /v1/verify too.

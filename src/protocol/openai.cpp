@@ -285,18 +285,16 @@ json usage_json(const Usage& u) {
               {"prompt_tokens_details", {{"cached_tokens", u.cached_tokens}}}};
 }
 
-json completion_logprobs_json(const std::vector<TokenLogprob>& toks, const Vocab& vocab, int top, size_t text_offset) {
-  if (top < 0) return nullptr;
+json completion_logprobs_json(const std::vector<TokenLogprob>& toks, size_t text_offset) {
   json tokens = json::array(), lps = json::array(), tops = json::array(), offs = json::array();
   for (const auto& t : toks) {
-    const std::string piece = vocab.token_to_piece(t.token);
-    tokens.push_back(piece);
+    tokens.push_back(t.text);
     lps.push_back(t.logprob);
     json alt = json::object();
-    for (const auto& [id, lp] : t.top) alt[vocab.token_to_piece(id)] = lp;
+    for (const auto& a : t.top) alt[a.text] = a.logprob;
     tops.push_back(alt);
     offs.push_back(text_offset);
-    text_offset += piece.size();
+    text_offset += t.text.size();
   }
   return json{{"tokens", tokens}, {"token_logprobs", lps}, {"top_logprobs", tops}, {"text_offset", offs}};
 }
@@ -307,19 +305,56 @@ json bytes_of(const std::string& s) {
   return b;
 }
 
-json chat_logprobs_json(const std::vector<TokenLogprob>& toks, const Vocab& vocab, int top) {
-  if (top < 0) return nullptr;
+json chat_logprobs_json(const std::vector<TokenLogprob>& toks) {
   json content = json::array();
   for (const auto& t : toks) {
-    const std::string piece = vocab.token_to_piece(t.token);
     json alts = json::array();
-    for (const auto& [id, lp] : t.top) {
-      const std::string p = vocab.token_to_piece(id);
-      alts.push_back({{"token", p}, {"logprob", lp}, {"bytes", bytes_of(p)}});
-    }
-    content.push_back({{"token", piece}, {"logprob", t.logprob}, {"bytes", bytes_of(piece)}, {"top_logprobs", alts}});
+    for (const auto& a : t.top) alts.push_back({{"token", a.text}, {"logprob", a.logprob}, {"bytes", bytes_of(a.text)}});
+    content.push_back({{"token", t.text}, {"logprob", t.logprob}, {"bytes", bytes_of(t.text)}, {"top_logprobs", alts}});
   }
   return json{{"content", content}};
+}
+
+namespace {
+
+bool is_text_logprob(const json& e) {
+  return e.is_object() && e.contains("token") && e["token"].is_string() && e.contains("logprob") &&
+         e["logprob"].is_number();
+}
+
+std::vector<TokenLogprob> chat_logprobs_from_json(const json& content) {
+  std::vector<TokenLogprob> out;
+  for (const auto& e : content) {
+    if (!is_text_logprob(e)) continue;
+    TokenLogprob t{-1, e["logprob"].get<double>(), {}, e["token"].get<std::string>()};
+    if (e.contains("top_logprobs") && e["top_logprobs"].is_array())
+      for (const auto& a : e["top_logprobs"])
+        if (is_text_logprob(a)) t.top.push_back({-1, a["logprob"].get<double>(), a["token"].get<std::string>()});
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<TokenLogprob> token_logprobs_from_json(const json& lp) {
+  if (!lp.is_object()) return {};
+  const auto content = lp.find("content");
+  if (content != lp.end() && content->is_array()) return chat_logprobs_from_json(*content);
+  std::vector<TokenLogprob> out;
+  const auto tokens = lp.find("tokens"), lps = lp.find("token_logprobs"), tops = lp.find("top_logprobs");
+  if (tokens == lp.end() || lps == lp.end() || !tokens->is_array() || !lps->is_array()) return out;
+  for (size_t i = 0; i < tokens->size() && i < lps->size(); ++i) {
+    if (!(*tokens)[i].is_string() || !(*lps)[i].is_number()) continue;
+    TokenLogprob t{-1, (*lps)[i].get<double>(), {}, (*tokens)[i].get<std::string>()};
+    if (tops != lp.end() && tops->is_array() && i < tops->size() && (*tops)[i].is_object())
+      for (const auto& [k, v] : (*tops)[i].items())
+        if (v.is_number()) t.top.push_back({-1, v.get<double>(), k});
+    // A completions object's alternatives are a map: put them back in order of likelihood.
+    std::stable_sort(t.top.begin(), t.top.end(), [](const auto& a, const auto& b) { return a.logprob > b.logprob; });
+    out.push_back(std::move(t));
+  }
+  return out;
 }
 
 json completion_response(const ResponseMeta& m, const std::string& text, const std::string& finish_reason,

@@ -75,10 +75,14 @@ nlohmann::json usage_json(const Usage& u);
 
 // A token's text as the array of its UTF-8 bytes (a chat logprobs entry's "bytes").
 nlohmann::json bytes_of(const std::string& s);
-// logprobs objects from the generated tokens (null when top_logprobs < 0).
-nlohmann::json completion_logprobs_json(const std::vector<TokenLogprob>& toks, const Vocab& vocab, int top,
-                                        size_t text_offset);
-nlohmann::json chat_logprobs_json(const std::vector<TokenLogprob>& toks, const Vocab& vocab, int top);
+// logprobs objects of generated tokens whose texts are filled in (with_text, or from JSON).
+// text_offset: where the first token starts in the answer's text (echo included).
+nlohmann::json completion_logprobs_json(const std::vector<TokenLogprob>& toks, size_t text_offset);
+nlohmann::json chat_logprobs_json(const std::vector<TokenLogprob>& toks);
+// From an OpenAI logprobs object of either shape (chat: {"content": [...]}; completions:
+// {"tokens", "token_logprobs", "top_logprobs"}), by text. Another server's JSON is not trusted:
+// malformed parts are skipped, never thrown on.
+std::vector<TokenLogprob> token_logprobs_from_json(const nlohmann::json& logprobs);
 
 nlohmann::json completion_response(const ResponseMeta& m, const std::string& text, const std::string& finish_reason,
                                    const nlohmann::json& logprobs, const Usage& u);

@@ -77,6 +77,13 @@ std::string endpoint_label(const std::string& path) {
   return "other";
 }
 
+// A chunk's or an answer's logprobs object: null unless the request asked for them.
+json logprobs_json(const std::vector<TokenLogprob>& toks, const Vocab& vocab, int top, bool chat, size_t text_offset) {
+  if (top < 0) return nullptr;
+  const std::vector<TokenLogprob> spelled = protocol::with_text(toks, vocab);
+  return chat ? chat_logprobs_json(spelled) : completion_logprobs_json(spelled, text_offset);
+}
+
 int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -317,9 +324,9 @@ void Server::answer_completion(httplib::Response& res, Job& job, const ResponseM
   if (e.error_status) throw ApiError(e.error_status, e.error);
   const Usage u{job.prompt_tokens, job.completion_tokens, job.cached_tokens};
   send_json(res, 200,
-            chat ? chat_response(meta, text, e.finish_reason, chat_logprobs_json(toks, *vocab_, top), u)
+            chat ? chat_response(meta, text, e.finish_reason, logprobs_json(toks, *vocab_, top, true, 0), u)
                  : completion_response(meta, text, e.finish_reason,
-                                       completion_logprobs_json(toks, *vocab_, top, r.echo ? prompt_text.size() : 0), u));
+                                       logprobs_json(toks, *vocab_, top, false, r.echo ? prompt_text.size() : 0), u));
 }
 
 bool Server::stream_completion(CompletionStream& st, http::SseWriter& sse) {
@@ -350,13 +357,13 @@ bool Server::stream_completion(CompletionStream& st, http::SseWriter& sse) {
   if (!e.text.empty() || (st.top >= 0 && !e.tokens.empty()) || e.final) {
     const json fr = e.final ? json(e.finish_reason) : json(nullptr);
     if (st.chat) {
-      const json lp = chat_logprobs_json(e.tokens, *vocab_, st.top);
+      const json lp = logprobs_json(e.tokens, *vocab_, st.top, true, 0);
       // The finish_reason goes in a last chunk of its own with an empty delta.
       if (!e.text.empty() || (st.top >= 0 && !e.tokens.empty()))
         if (!sse.send(chat_chunk(st.meta, {{"content", e.text}}, nullptr, lp))) return fail();
       if (e.final && !sse.send(chat_chunk(st.meta, json::object(), fr, nullptr))) return fail();
     } else {
-      const json lp = completion_logprobs_json(e.tokens, *vocab_, st.top, st.text_offset);
+      const json lp = logprobs_json(e.tokens, *vocab_, st.top, false, st.text_offset);
       for (const auto& t : e.tokens) st.text_offset += vocab_->piece(t.token).size();
       if (!sse.send(completion_chunk(st.meta, e.text, fr, lp))) return fail();
     }
@@ -441,7 +448,7 @@ void Server::handle_verify(const httplib::Request& req, httplib::Response& res) 
     json lps = json::array();
     for (const auto& t : v.logprobs) {
       json top = json::array();
-      for (const auto& [id, lp] : t.top) top.push_back({id, lp});
+      for (const auto& a : t.top) top.push_back({a.token, a.logprob});
       lps.push_back({{"token", t.token}, {"logprob", t.logprob}, {"top", top}});
     }
     answer["logprobs"] = lps;

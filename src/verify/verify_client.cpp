@@ -202,7 +202,7 @@ VerifyReply VerifyClient::verify(const VerifyCall& call) {
           for (const auto& a : e.at("top")) {
             const std::optional<int64_t> id = protocol::exact_int64(a.at(0));
             if (!id || *id < 0 || *id > INT32_MAX) throw std::invalid_argument("a top token id out of range");
-            t.top.emplace_back(int32_t(*id), a.at(1).get<float>());
+            t.top.push_back({int32_t(*id), a.at(1).get<float>(), {}});
           }
           out.logprobs.push_back(std::move(t));
         }
