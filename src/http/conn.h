@@ -1,4 +1,4 @@
-// Internals of GuardedHttpServer (http_server.h) shared by its accepting, watching and working
+// Internals of GuardedHttpServer (server.h) shared by its accepting, watching and working
 // parts: a connection, what its request head says about the body, and socket helpers.
 #pragma once
 #include <chrono>

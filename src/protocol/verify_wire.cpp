@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "protocol/request_fields.h"
+#include "protocol/token_hash.h"
 
 namespace tandem::protocol {
 
@@ -86,6 +87,27 @@ VerifyRequest parse_verify_request(const json& body, int32_t n_vocab, int32_t ma
     bad_type("draft_probs", *it, "an array");
   }
   return r;
+}
+
+json verify_answer_json(const VerifyAnswer& a) {
+  json answer = {{"session", a.session}, {"accepted", a.accepted},           {"token", a.token},
+                 {"n_past", a.n_past},   {"past_hash", hash_hex(a.past_hash)}, {"model", a.model}};
+  if (a.logprobs) {
+    json lps = json::array();
+    for (const auto& t : *a.logprobs) {
+      json top = json::array();
+      for (const auto& alt : t.top) top.push_back({alt.token, alt.logprob});
+      lps.push_back({{"token", t.token}, {"logprob", t.logprob}, {"top", top}});
+    }
+    answer["logprobs"] = lps;
+  }
+  return answer;
+}
+
+json verify_conflict_json(const ApiError& e, const std::string& session, uint64_t n_past, uint64_t past_hash) {
+  json body = error_json(e);
+  body["session"] = {{"id", session}, {"n_past", n_past}, {"past_hash", hash_hex(past_hash)}};
+  return body;
 }
 
 }  // namespace tandem::protocol

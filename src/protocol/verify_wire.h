@@ -1,5 +1,6 @@
 // The wire format of POST /v1/verify (docs/verify-protocol.md), the server's side: a request
-// parsed and validated into a struct, every problem a 400 ApiError naming its field. The token
+// parsed and validated into a struct (every problem a 400 ApiError naming its field), and the
+// answers: the verdict, or a 409 saying what the session holds. The token
 // hash both sides compare is protocol/token_hash.h; the rule that accepts or rejects the draft
 // is protocol/rejection.h.
 #pragma once
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "engine/sampler.h"
+#include "protocol/generation.h"
 #include "protocol/openai.h"
 #include "protocol/rejection.h"
 
@@ -29,5 +31,19 @@ struct VerifyRequest {
 };
 
 VerifyRequest parse_verify_request(const nlohmann::json& body, int32_t n_vocab, int32_t max_draft);
+
+// The draft tokens accepted, the target's own token after them, and the tokens the session holds
+// now with their token_hash; `logprobs` (the accepted drafts', then the token's) only when the
+// call asked for them.
+struct VerifyAnswer {
+  std::string session, model;
+  int32_t accepted = 0, token = -1;
+  uint64_t n_past = 0, past_hash = 0;
+  const std::vector<TokenLogprob>* logprobs = nullptr;
+};
+nlohmann::json verify_answer_json(const VerifyAnswer& a);
+
+// A 409's body: the error object and what the session holds (0 tokens for an unknown or busy one).
+nlohmann::json verify_conflict_json(const ApiError& e, const std::string& session, uint64_t n_past, uint64_t past_hash);
 
 }  // namespace tandem::protocol

@@ -22,10 +22,10 @@
 namespace tandem::serve {
 
 struct VerifyInput {
-  std::shared_ptr<VerifySession> session;  // claimed by the caller for this call
-  std::vector<int32_t> tokens;             // context the server has not seen (>= 1)
-  std::vector<int32_t> draft;              // k draft tokens
-  std::vector<protocol::SparseDist> draft_probs;     // k draft distributions (sampling only)
+  std::shared_ptr<VerifySession> session;         // claimed by the caller for this call
+  std::vector<int32_t> tokens;                    // context the server has not seen (>= 1)
+  std::vector<int32_t> draft;                     // k draft tokens
+  std::vector<protocol::SparseDist> draft_probs;  // k draft distributions (sampling only)
   SamplerParams sampling;
   bool seeded = false;  // sampling.seed seeds this call's draws; else the session's generator
   int top_logprobs = -1;  // >= 0: report the accepted and the server's tokens' log-probabilities
@@ -36,7 +36,8 @@ struct VerifyResult {
   int32_t token = -1;
   size_t n_past = 0;  // tokens the session holds afterwards
   uint64_t hash = 0;  // their token_hash
-  std::vector<protocol::TokenLogprob> logprobs;  // with top_logprobs >= 0: accepted drafts, then `token`
+  // With top_logprobs >= 0: the accepted drafts', then `token`'s.
+  std::vector<protocol::TokenLogprob> logprobs;
 };
 
 class Job final : public Generation {

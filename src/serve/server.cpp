@@ -25,7 +25,6 @@ using http::GuardedHttpServer;
 using http::HttpLimits;
 using http::request_api_key;
 using http::RouteAccess;
-using http::send_error;
 using http::send_json;
 using protocol::ApiError;
 using protocol::ChatFormatter;
@@ -40,10 +39,7 @@ using protocol::chat_response;
 using protocol::completion_chunk;
 using protocol::completion_logprobs_json;
 using protocol::completion_response;
-using protocol::dump;
 using protocol::error_json;
-using protocol::hash_hex;
-using protocol::kTokenHashSeed;
 using protocol::parse_completion_request;
 using protocol::parse_request_json;
 using protocol::parse_verify_request;
@@ -384,12 +380,10 @@ void Server::handle_verify(const httplib::Request& req, httplib::Response& res) 
                    "model_not_found");
   std::shared_ptr<VerifySession> ses;
   auto conflict = [&](const std::string& message, const std::string& code, const VerifySession* held) {
-    ApiError e(409, message, "session", code);
-    json body = error_json(e);
-    body["session"] = {{"id", r.session.value_or("")},
-                       {"n_past", held ? held->tokens.size() : 0},
-                       {"past_hash", hash_hex(held ? held->prefix_hash.back() : kTokenHashSeed)}};
-    send_json(res, 409, body);
+    send_json(res, 409,
+              protocol::verify_conflict_json(ApiError(409, message, "session", code), r.session.value_or(""),
+                                             held ? held->tokens.size() : 0,
+                                             held ? held->prefix_hash.back() : protocol::kTokenHashSeed));
   };
   if (r.session) {
     std::string why;
@@ -442,18 +436,9 @@ void Server::handle_verify(const httplib::Request& req, httplib::Response& res) 
   if (e.error_status) throw ApiError(e.error_status, e.error);
   release.drop = false;
   const VerifyResult& v = job->verify_result;
-  json answer = {{"session", ses->id},      {"accepted", v.accepted},         {"token", v.token},
-                 {"n_past", v.n_past},       {"past_hash", hash_hex(v.hash)}, {"model", cfg_.model_id}};
-  if (r.top_logprobs >= 0) {
-    json lps = json::array();
-    for (const auto& t : v.logprobs) {
-      json top = json::array();
-      for (const auto& a : t.top) top.push_back({a.token, a.logprob});
-      lps.push_back({{"token", t.token}, {"logprob", t.logprob}, {"top", top}});
-    }
-    answer["logprobs"] = lps;
-  }
-  send_json(res, 200, answer);
+  send_json(res, 200,
+            protocol::verify_answer_json({ses->id, cfg_.model_id, v.accepted, v.token, v.n_past, v.hash,
+                                          r.top_logprobs >= 0 ? &v.logprobs : nullptr}));
 }
 
 }  // namespace tandem::serve
