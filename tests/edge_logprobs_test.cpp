@@ -4,7 +4,6 @@
 // are those of the answer it sends; and an endpoint's malformed logprobs are skipped.
 #include <gtest/gtest.h>
 
-#include "edge/logprobs.h"
 #include "edge/speculative_runner.h"
 #include "edge_e2e_util.h"
 #include "edge_test_util.h"
@@ -160,21 +159,21 @@ TEST(EdgeLogprobs, BothShapesParseAndMalformedPartsAreSkipped) {
                                                                              {{"token", "b"}, {"logprob", -1.5}}})}},
                                               {{"token", 7}, {"logprob", -1}},  // malformed: skipped
                                               {{"token", "c"}, {"logprob", -2.0}}})}};
-  auto t = token_probs_from_json(chat);
+  auto t = protocol::token_logprobs_from_json(chat);
   ASSERT_EQ(t.size(), 2u);
-  EXPECT_EQ(t[0].token, "a");
+  EXPECT_EQ(t[0].text, "a");
   EXPECT_EQ(t[0].top.size(), 2u);
-  EXPECT_EQ(t[1].token, "c");
-  EXPECT_EQ(chat_logprobs(t)["content"][0]["bytes"], json::array({97}));
+  EXPECT_EQ(t[1].text, "c");
+  EXPECT_EQ(protocol::chat_logprobs_json(t)["content"][0]["bytes"], json::array({97}));
   const json comp = {{"tokens", {"x", "yz", 3}}, {"token_logprobs", {-1.0, -2.0, -3.0}},
                      {"top_logprobs", json::array({{{"q", -4.0}, {"x", -1.0}}, nullptr})}};
-  t = token_probs_from_json(comp);
+  t = protocol::token_logprobs_from_json(comp);
   ASSERT_EQ(t.size(), 2u);
   ASSERT_EQ(t[0].top.size(), 2u);
-  EXPECT_EQ(t[0].top[0].first, "x");  // most likely first
-  const json back = completion_logprobs(t, 10);
+  EXPECT_EQ(t[0].top[0].text, "x");  // most likely first
+  const json back = protocol::completion_logprobs_json(t, 10);
   EXPECT_EQ(back["text_offset"], json::array({10, 11}));
   EXPECT_EQ(back["tokens"], json::array({"x", "yz"}));
   for (const json& bad : {json(nullptr), json("x"), json::array(), json{{"tokens", 1}}, json{{"content", "no"}}})
-    EXPECT_TRUE(token_probs_from_json(bad).empty()) << bad;
+    EXPECT_TRUE(protocol::token_logprobs_from_json(bad).empty()) << bad;
 }

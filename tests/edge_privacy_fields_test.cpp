@@ -8,9 +8,9 @@
 
 #include "edge/outbound.h"
 #include "edge/speculative_runner.h"
-#include "edge_privacy_util.h"
 #include "privacy/guard.h"
-#include "serve/openai_protocol.h"
+#include "protocol/openai.h"
+#include "edge_privacy_util.h"
 
 using namespace tandem;
 using namespace tandem::edge;
@@ -76,13 +76,13 @@ TEST(EdgeOutbound, EveryAcceptedFieldHasATreatment) {
   for (bool chat : {true, false}) {
     SCOPED_TRACE(chat ? "chat" : "completions");
     const json full = chat ? full_chat_request() : full_completion_request();
-    ASSERT_NO_THROW(serve::parse_completion_request(full, chat, 1000));
+    ASSERT_NO_THROW(protocol::parse_completion_request(full, chat, 1000));
     std::set<std::string> sample;
     for (auto it = full.begin(); it != full.end(); ++it) sample.insert(it.key());
-    EXPECT_EQ(sample, serve::accepted_request_fields(chat)) << "the full request must set every accepted field";
-    for (const auto& f : serve::accepted_request_fields(chat))
+    EXPECT_EQ(sample, protocol::accepted_request_fields(chat)) << "the full request must set every accepted field";
+    for (const auto& f : protocol::accepted_request_fields(chat))
       EXPECT_TRUE(has_rule(request_field_rules(chat), f)) << "no treatment for the accepted field '" << f << "'";
-    for (const auto& f : serve::accepted_message_fields())
+    for (const auto& f : protocol::accepted_message_fields())
       EXPECT_TRUE(has_rule(message_field_rules(), f)) << "no treatment for the message field '" << f << "'";
 
     const std::vector<std::string> texts = outbound_texts(full, chat);

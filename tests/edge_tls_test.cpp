@@ -7,12 +7,12 @@
 
 #include "edge/config.h"
 #include "edge/speculative_runner.h"
+#include "format/error.h"
+#include "verify/verify_client.h"
 #include "edge_e2e_util.h"
 #include "edge_test_util.h"
-#include "format/error.h"
 #include "serve_test_util.h"
 #include "tls_test_util.h"
-#include "verify/verify_client.h"
 
 using namespace tandem;
 using nlohmann::json;
@@ -33,7 +33,7 @@ std::unique_ptr<test::ServeFixture> https_serve(test::TestPki& pki, const std::s
   });
 }
 
-edge::EdgeConfig https_edge_config(int cloud_port, const serve::TlsClientConfig& tls) {
+edge::EdgeConfig https_edge_config(int cloud_port, const http::TlsClientConfig& tls) {
   edge::EdgeConfig cfg = test::edge_test_config(kModel, cloud_port);
   cfg.clouds[0].url = "https://127.0.0.1:" + std::to_string(cloud_port);
   cfg.clouds[0].tls = tls;
@@ -171,7 +171,7 @@ TEST(EdgeTls, SpeculativeVerifiesOverMutualTls) {
   test::TestPki pki;
   auto cloud = https_serve(pki, "IP:127.0.0.1,DNS:localhost", true);
   const auto device = pki.leaf("device", pki.client_ca(), "DNS:device");
-  const serve::TlsClientConfig tls{pki.server_ca().cert_file, device.cert_file, device.key_file};
+  const http::TlsClientConfig tls{pki.server_ca().cert_file, device.cert_file, device.key_file};
   edge::GatewayHooks hooks;
   edge::SpeculativeRunnerConfig sc;
   sc.n_threads = 1;

@@ -70,7 +70,7 @@ HttpResult call(int port, const std::string& method, const std::string& path, co
 
 // Every route: a known case; Key routes refuse no key and a wrong key, and work with the right
 // one; Open routes are outside /v1/ and need nothing.
-void walk_routes(const std::vector<serve::RouteInfo>& routes, const std::vector<RouteCase>& cases, int port,
+void walk_routes(const std::vector<http::RouteInfo>& routes, const std::vector<RouteCase>& cases, int port,
                  const std::string& key, const std::map<std::string, std::string>& fill) {
   ASSERT_FALSE(routes.empty());
   for (const auto& r : routes) {
@@ -83,7 +83,7 @@ void walk_routes(const std::vector<serve::RouteInfo>& routes, const std::vector<
       for (const auto& [from, to] : fill)
         if (const size_t at = path.find(from); at != std::string::npos) path.replace(at, from.size(), to);
       const std::string what = r.method + " " + path;
-      if (r.access == serve::RouteAccess::Key) {
+      if (r.access == http::RouteAccess::Key) {
         EXPECT_EQ(call(port, r.method, path, rc->body, "").status, 401) << what;
         EXPECT_EQ(call(port, r.method, path, rc->body, key + "x").status, 401) << what;
         const HttpResult ok = call(port, r.method, path, rc->body, key);
@@ -117,7 +117,7 @@ std::map<std::string, std::string> documented_routes(const std::string& server) 
   return rows;
 }
 
-void check_docs(const std::vector<serve::RouteInfo>& routes, const std::vector<RouteCase>& cases,
+void check_docs(const std::vector<http::RouteInfo>& routes, const std::vector<RouteCase>& cases,
                 const std::string& server) {
   const auto rows = documented_routes(server);
   std::set<std::string> registered;
@@ -127,7 +127,7 @@ void check_docs(const std::vector<serve::RouteInfo>& routes, const std::vector<R
         registered.insert(c.doc);
         const auto it = rows.find(c.doc);
         ASSERT_NE(it, rows.end()) << "docs/http.md has no row for " << server << " " << c.doc;
-        EXPECT_EQ(it->second, r.access == serve::RouteAccess::Key ? "key" : "open") << server << " " << c.doc;
+        EXPECT_EQ(it->second, r.access == http::RouteAccess::Key ? "key" : "open") << server << " " << c.doc;
       }
   for (const auto& [doc, access] : rows) EXPECT_TRUE(registered.count(doc)) << "docs/http.md lists " << server << " " << doc;
 }

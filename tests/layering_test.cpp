@@ -1,8 +1,12 @@
-// The library is layered format -> kernels -> model -> engine -> {serve, api} -> verify -> edge
-// -> tools: a file may include project headers only from its own layer and the layers below it.
-// Folders of the same rank are side by side and include neither each other: netsim (the network
-// emulator), privacy (PII detection), ledger (the SQLite ledger and its report) and mesh (LAN
-// peers' adverts) need nothing above the format layer; verify is the device side of speculative decoding; edge the gateway.
+// The library is layered format -> kernels -> model -> engine -> {protocol, api} -> http ->
+// {serve, verify} -> edge -> tools: a file may include project headers only from its own layer and
+// the layers below it. Folders of the same rank are side by side and include neither each other:
+// netsim (the network emulator), privacy (PII detection), ledger (the SQLite ledger and its
+// report) and mesh (LAN peers' adverts) need nothing above the engine layer; protocol holds the
+// wire formats and rules (OpenAI's, /v1/verify's), http the HTTP server, TLS and replies built on
+// them; serve (the model server) and verify (the device side of speculative decoding) both speak
+// the verify protocol and neither needs the other; edge, the gateway, drives serve's generation
+// service for its device model.
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -12,8 +16,9 @@
 
 TEST(Layering, NoUpwardIncludes) {
   const std::map<std::string, int> rank = {
-      {"format", 0}, {"kernels", 1}, {"model", 2},  {"engine", 3}, {"netsim", 3}, {"privacy", 3},
-      {"ledger", 3}, {"mesh", 3},   {"serve", 4},   {"api", 4},    {"verify", 5}, {"edge", 6},   {"tools", 7}};
+      {"format", 0}, {"kernels", 1}, {"model", 2}, {"engine", 3}, {"netsim", 3}, {"privacy", 3},
+      {"ledger", 3}, {"mesh", 3},    {"protocol", 4}, {"api", 4},  {"http", 5},  {"serve", 6},
+      {"verify", 6}, {"edge", 7},    {"tools", 8}};
   const std::regex include_re(R"re(^\s*#\s*include\s+"(\w+)/[^"]+")re");
   int files = 0;
   const std::filesystem::path src = tandem::test::source_dir() + "/src";

@@ -7,14 +7,15 @@
 
 #include "edge/device_state.h"
 #include "edge/request_extensions.h"
-#include "edge_test_util.h"
 #include "format/error.h"
 #include "ledger/report.h"
-#include "serve/openai_protocol.h"
+#include "protocol/openai.h"
+#include "protocol/verify_wire.h"
+#include "edge_test_util.h"
 #include "serve_test_util.h"
 
 using namespace tandem;
-using serve::ApiError;
+using protocol::ApiError;
 using nlohmann::json;
 
 namespace {
@@ -23,17 +24,17 @@ namespace {
 template <class Parse>
 std::optional<ApiError> error_of(const std::string& text, Parse parse) {
   try {
-    parse(serve::parse_request_json(text));
+    parse(protocol::parse_request_json(text));
   } catch (const ApiError& e) {
     return e;
   }
   return std::nullopt;
 }
 std::optional<ApiError> completion_error(const std::string& text, bool chat = false) {
-  return error_of(text, [chat](const json& j) { serve::parse_completion_request(j, chat, 512); });
+  return error_of(text, [chat](const json& j) { protocol::parse_completion_request(j, chat, 512); });
 }
 std::optional<ApiError> verify_error(const std::string& text) {
-  return error_of(text, [](const json& j) { serve::parse_verify_request(j, 512, 8); });
+  return error_of(text, [](const json& j) { protocol::parse_verify_request(j, 512, 8); });
 }
 
 }  // namespace
@@ -81,14 +82,14 @@ TEST(ServeRequestNumbers, IntegersMustBeExactAndInRange) {
   ASSERT_TRUE(e);
   EXPECT_EQ(e->param, "top_k");
   // The edges of the range and integral floats are accepted as the integers they are.
-  const auto r = serve::parse_completion_request(
-      serve::parse_request_json(R"({"prompt": "a", "max_tokens": 5.0, "seed": -9223372036854775808})"), false, 512);
+  const auto r = protocol::parse_completion_request(
+      protocol::parse_request_json(R"({"prompt": "a", "max_tokens": 5.0, "seed": -9223372036854775808})"), false, 512);
   EXPECT_EQ(r.gen.max_tokens, 5);
   EXPECT_EQ(r.gen.sampling.seed, uint64_t(1) << 63);
   EXPECT_FALSE(completion_error(R"({"prompt": "a", "seed": 9223372036854775807})"));
-  EXPECT_EQ(serve::exact_int64(json::parse("9223372036854774784.0")), int64_t(9223372036854774784));
-  EXPECT_FALSE(serve::exact_int64(json::parse("9223372036854775808.0")));
-  EXPECT_FALSE(serve::exact_int64(json("7")));
+  EXPECT_EQ(protocol::exact_int64(json::parse("9223372036854774784.0")), int64_t(9223372036854774784));
+  EXPECT_FALSE(protocol::exact_int64(json::parse("9223372036854775808.0")));
+  EXPECT_FALSE(protocol::exact_int64(json("7")));
 }
 
 TEST(ServeRequestNumbers, VerifyIntegersMustBeExactAndInRange) {

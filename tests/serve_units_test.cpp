@@ -14,16 +14,19 @@
 #include "kernels/ggml_numerics.h"
 #include "kernels/matmul.h"
 #include "kernels/quantize.h"
+#include "protocol/openai.h"
+#include "protocol/rejection.h"
+#include "protocol/text_stream.h"
+#include "protocol/token_hash.h"
+#include "protocol/verify_wire.h"
 #include "serve/metrics.h"
-#include "serve/openai_protocol.h"
 #include "serve/scheduler.h"
 #include "serve/sessions.h"
-#include "serve/text_stream.h"
-#include "serve/verify.h"
 #include "test_util.h"
 
 using namespace tandem;
 using namespace tandem::serve;
+using namespace tandem::protocol;
 using nlohmann::json;
 
 namespace {

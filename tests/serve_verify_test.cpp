@@ -6,8 +6,8 @@
 
 #include "engine/context.h"
 #include "engine/sampler.h"
-#include "serve/sessions.h"
-#include "serve/verify.h"
+#include "protocol/rejection.h"
+#include "protocol/token_hash.h"
 #include "serve_test_util.h"
 
 using namespace tandem;
@@ -75,7 +75,7 @@ TEST(ServeVerify, GreedyDraftsGiveExactlyTheTargetsGreedyText) {
       std::vector<int32_t> d = drafter.draft(context, std::min<int>(k, 128 - int(context.size()) - 1));
       json req = {{"tokens", std::vector<int32_t>(context.begin() + ptrdiff_t(n_past), context.end())}, {"draft", d}};
       if (!session.empty()) req.update({{"session", session}, {"n_past", n_past},
-                                        {"past_hash", serve::hash_hex(serve::token_hash(context.data(), n_past))}});
+                                        {"past_hash", protocol::hash_hex(protocol::token_hash(context.data(), n_past))}});
       auto r = s.post("/v1/verify", req);
       ASSERT_EQ(r.status, 200) << r.text;
       session = r.body["session"];
@@ -84,7 +84,7 @@ TEST(ServeVerify, GreedyDraftsGiveExactlyTheTargetsGreedyText) {
       context.insert(context.end(), d.begin(), d.begin() + a);
       n_past = r.body["n_past"];
       EXPECT_EQ(n_past, context.size());
-      EXPECT_EQ(r.body["past_hash"], serve::hash_hex(serve::token_hash(context.data(), context.size())));
+      EXPECT_EQ(r.body["past_hash"], protocol::hash_hex(protocol::token_hash(context.data(), context.size())));
       context.push_back(r.body["token"]);
       ++rounds;
       accepted += a;
@@ -151,14 +151,14 @@ TEST(ServeVerify, SampledDraftsKeepTheTargetsDistribution) {
   tp.top_k = 8;
   Sampler ts(tp, tctx.n_vocab());
   ts.sample(tctx.eval(0, prompt));
-  const serve::SparseDist p(ts.last_distribution().begin(), ts.last_distribution().end());
+  const protocol::SparseDist p(ts.last_distribution().begin(), ts.last_distribution().end());
   // The draft's q: q4_0 at temperature 1.5, top-k 8.
   Drafter drafter("stories260K-q4_0.gguf");
   SamplerParams dp = tp;
   dp.temperature = 1.5f;
   Sampler ds(dp, drafter.n_vocab());
   ds.sample(drafter.sync(prompt));
-  const serve::SparseDist q(ds.last_distribution().begin(), ds.last_distribution().end());
+  const protocol::SparseDist q(ds.last_distribution().begin(), ds.last_distribution().end());
   json q_json = json::array();
   for (const auto& [t, v] : q) q_json.push_back({t, v});
 
@@ -167,7 +167,7 @@ TEST(ServeVerify, SampledDraftsKeepTheTargetsDistribution) {
   int accepted = 0;
   for (int seed = 0; seed < N; ++seed) {
     Rng rng(uint64_t(seed) + 77);
-    const int32_t x = serve::draw(q, rng);
+    const int32_t x = protocol::draw(q, rng);
     auto r = s.post("/v1/verify", {{"tokens", prompt}, {"draft", {x}}, {"draft_probs", {q_json}}, {"temperature", 1},
                                    {"top_k", 8}, {"seed", seed}});
     ASSERT_EQ(r.status, 200) << r.text;
@@ -194,7 +194,7 @@ TEST(ServeVerify, SampledDraftsKeepTheTargetsDistribution) {
   }
   int outside = 0;  // tokens the target's top-k excludes must never come out
   for (const auto& [t, c] : counts)
-    if (serve::prob_of(p, t) == 0) outside += c;
+    if (protocol::prob_of(p, t) == 0) outside += c;
   EXPECT_EQ(outside, 0);
   // 0.999 quantiles of chi-square with bins - 1 <= 7 degrees of freedom: at most 24.32.
   const double limit[] = {0, 10.83, 13.82, 16.27, 18.47, 20.52, 22.46, 24.32};

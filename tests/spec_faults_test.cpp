@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "format/error.h"
-#include "serve/sessions.h"
+#include "protocol/token_hash.h"
 #include "spec_test_util.h"
 
 using namespace tandem;
@@ -118,7 +118,7 @@ TEST(SpecFaults, SessionDroppedOrCutBackOnTheServerIsRebuilt) {
       const size_t keep = prompt().size() - 1;
       auto cut = s.post("/v1/verify", {{"session", proxy.last_session()},
                                        {"n_past", keep},
-                                       {"past_hash", serve::hash_hex(serve::token_hash(prompt().data(), keep))},
+                                       {"past_hash", protocol::hash_hex(protocol::token_hash(prompt().data(), keep))},
                                        {"tokens", {prompt().back()}}});
       EXPECT_EQ(cut.status, 200) << cut.text;
     }

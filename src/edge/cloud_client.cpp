@@ -6,8 +6,8 @@
 #include <cstdlib>
 
 #include "format/error.h"
-#include "serve/openai_protocol.h"
-#include "serve/tls.h"
+#include "http/client_tls.h"
+#include "protocol/openai.h"
 
 namespace tandem::edge {
 
@@ -82,7 +82,7 @@ CloudResult call_cloud(const CloudCall& call) {
   split_url(ep.url, &origin, &prefix);
   std::unique_ptr<httplib::Client> client;
   try {
-    client = serve::make_http_client(origin, ep.tls);
+    client = http::make_http_client(origin, ep.tls);
   } catch (const Error& e) {
     r.failure = Failure::Connection;
     r.error_message = e.what();
@@ -139,7 +139,7 @@ CloudResult call_cloud(const CloudCall& call) {
       const json& u = j["usage"];
       // Counts that are not exact integers in range are not trusted (nor converted: that is undefined).
       const auto count = [](const json& o, const char* key) {
-        return o.contains(key) ? serve::exact_int64(o[key]) : std::nullopt;
+        return o.contains(key) ? protocol::exact_int64(o[key]) : std::nullopt;
       };
       if (const auto v = count(u, "prompt_tokens")) r.prompt_tokens = v;
       if (const auto v = count(u, "completion_tokens")) r.completion_tokens = v;
@@ -180,9 +180,9 @@ CloudResult call_cloud(const CloudCall& call) {
     return sse.feed(std::string_view(data, n), on_event);
   };
 
-  serve::clear_tls_errors();
+  http::clear_tls_errors();
   auto res = cli.send(req);
-  r.request_sent = r.http_status != 0 || (res ? true : !serve::failed_before_sending(res.error()));
+  r.request_sent = r.http_status != 0 || (res ? true : !http::failed_before_sending(res.error()));
   if (r.cancelled) return r;
   if (stream_error) {
     r.failure = Failure::Http5xx;  // the server gave up mid-stream
@@ -204,7 +204,7 @@ CloudResult call_cloud(const CloudCall& call) {
     const bool timeout = err == httplib::Error::ConnectionTimeout ||
                          (err == httplib::Error::Read && quiet_ms >= 0.9 * ep.timeout_ms);
     r.failure = timeout ? Failure::Timeout : Failure::Connection;
-    r.error_message = res ? "the stream ended before [DONE]" : serve::describe_http_error(cli, err, origin, ep.tls);
+    r.error_message = res ? "the stream ended before [DONE]" : http::describe_http_error(cli, err, origin, ep.tls);
     return r;
   }
   return r;
@@ -215,7 +215,7 @@ json fetch_model_info(const EndpointConfig& ep, const std::string& api_key, int 
   split_url(ep.url, &origin, &prefix);
   std::unique_ptr<httplib::Client> client;
   try {
-    client = serve::make_http_client(origin, ep.tls);
+    client = http::make_http_client(origin, ep.tls);
   } catch (const Error& e) {
     *error = e.what();
     return nullptr;
@@ -226,10 +226,10 @@ json fetch_model_info(const EndpointConfig& ep, const std::string& api_key, int 
   cli.set_read_timeout(to);
   httplib::Headers h;
   if (!api_key.empty()) h.emplace("Authorization", "Bearer " + api_key);
-  serve::clear_tls_errors();
+  http::clear_tls_errors();
   auto res = cli.Get((prefix + "/v1/models").c_str(), h);
   if (!res) {
-    *error = serve::describe_http_error(cli, res.error(), origin, ep.tls);
+    *error = http::describe_http_error(cli, res.error(), origin, ep.tls);
     return nullptr;
   }
   if (res->status != 200) {

@@ -82,7 +82,7 @@ void require(bool ok, const std::string& key, const std::string& what) {
 // TLS keys: only for https, a client certificate with its key, and files that exist (a typo
 // is named at startup, not at the first call).
 void check_tls(const TableReader& r, const EndpointConfig& e) {
-  const serve::TlsClientConfig& t = e.tls;
+  const http::TlsClientConfig& t = e.tls;
   if (e.url.rfind("https://", 0) != 0)
     for (const auto& [k, v] : {std::pair{"ca_file", &t.ca_file}, {"client_cert", &t.client_cert}, {"client_key", &t.client_key}})
       require(v->empty(), r.key(k), "needs an https:// url");

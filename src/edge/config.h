@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "serve/tls.h"
+#include "http/client_tls.h"
 
 namespace tandem::edge {
 
@@ -29,7 +29,7 @@ struct EndpointConfig {
   int priority = 1;                // lower is tried first
   int timeout_ms = 30000;          // no byte for this long: the call failed (timeout)
   bool peer = false;               // a LAN peer ([[peer]]) rather than a cloud ([[cloud]])
-  serve::TlsClientConfig tls;      // https: ca_file (else the system's CAs), client_cert/client_key
+  http::TlsClientConfig tls;       // https: ca_file (else the system's CAs), client_cert/client_key
 };
 
 // An app that talks to the gateway with its own key; budgets and the ledger name it.

@@ -6,7 +6,7 @@
 #include <cstdio>
 
 #include "format/error.h"
-#include "serve/tls.h"
+#include "http/client_tls.h"
 
 namespace tandem::edge {
 
@@ -228,10 +228,10 @@ std::vector<std::string> Connectivity::expire_discovered() {
 }
 
 void Connectivity::probe(EndpointHealth& e) {
-  const std::string origin = serve::url_origin(e.config().url);
+  const std::string origin = http::url_origin(e.config().url);
   std::unique_ptr<httplib::Client> client;
   try {
-    client = serve::make_http_client(origin, e.config().tls);
+    client = http::make_http_client(origin, e.config().tls);
   } catch (const Error& err) {
     e.on_failure(Failure::Connection, std::nullopt, err.what());
     return;
@@ -242,14 +242,14 @@ void Connectivity::probe(EndpointHealth& e) {
   c.set_read_timeout(to);
   c.set_write_timeout(to);
   const auto t0 = std::chrono::steady_clock::now();
-  serve::clear_tls_errors();
+  http::clear_tls_errors();
   auto r = c.Get("/health");
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   if (!r) {
     const bool timeout = r.error() == httplib::Error::ConnectionTimeout ||
                          (r.error() == httplib::Error::Read && ms >= cfg_.probe_timeout_ms * 0.9);
     e.on_failure(timeout ? Failure::Timeout : Failure::Connection, std::nullopt,
-                 serve::describe_http_error(c, r.error(), origin, e.config().tls));
+                 http::describe_http_error(c, r.error(), origin, e.config().tls));
     return;
   }
   const Failure f = classify_status(r->status);

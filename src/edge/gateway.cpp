@@ -11,20 +11,21 @@
 #include "edge/request_extensions.h"
 #include "edge/webui.h"
 #include "engine/vocab.h"
+#include "format/error.h"
+#include "http/replies.h"
 #include "ledger/report.h"
 #include "ledger/report_format.h"
 #include "mesh/announcer.h"
 #include "mesh/listener.h"
-#include "format/error.h"
-#include "serve/server.h"
+#include "protocol/openai.h"
 
 namespace tandem::edge {
 
 using nlohmann::json;
-using serve::ApiError;
-using serve::RouteAccess;
-using serve::send_error;
-using serve::send_json;
+using protocol::ApiError;
+using http::RouteAccess;
+using http::send_error;
+using http::send_json;
 
 namespace {
 
@@ -49,13 +50,6 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
   return s;
 }
 
-std::string fmt_double(double v) {
-  std::ostringstream o;
-  o.precision(10);
-  o << v;
-  return o.str();
-}
-
 // The x-tandem-* headers, which a body's "tandem" object overrides.
 Extensions header_extensions(const httplib::Request& req) {
   Extensions x;
@@ -72,25 +66,52 @@ Extensions header_extensions(const httplib::Request& req) {
   return x;
 }
 
-}  // namespace
-
-// Counters for /metrics (Prometheus text).
-struct Gateway::Metrics {
-  std::mutex mu;
-  std::map<std::string, int64_t> requests;  // route|served_by|status
-  std::map<std::string, int64_t> failures;  // failure
-  int64_t tokens_device = 0, tokens_cloud = 0;
-  double cost_usd = 0;
-
-  void count(const std::string& route, const Outcome& o) {
-    std::lock_guard<std::mutex> lk(mu);
-    ++requests["route=\"" + route + "\",served_by=\"" + o.served_by + "\",status=\"" + o.status + "\""];
-    if (o.failure != Failure::None) ++failures[failure_name(o.failure)];
-    tokens_device += o.prompt_tokens_device + o.completion_tokens_device;
-    tokens_cloud += o.prompt_tokens_cloud + o.completion_tokens_cloud;
-    cost_usd += o.cost_usd;
-  }
+// The query of GET /v1/report: since, until, bucket and (without app keys) app; an app key
+// sees only its own app's requests.
+struct ReportQuery {
+  ledger::Filter filter;
+  ledger::ReportOptions options;
 };
+
+ReportQuery report_query(const httplib::Request& req, const std::string& app, bool any_app) {
+  ReportQuery q;
+  ledger::ReportOptions& opt = q.options;
+  const int64_t now = unix_ms();
+  const auto param = [&](const char* name, auto parse) -> std::optional<int64_t> {
+    if (!req.has_param(name)) return std::nullopt;
+    try {
+      return parse(req.get_param_value(name));
+    } catch (const Error& e) {
+      throw ApiError(400, std::string(name) + ": " + e.what(), name, "invalid_value");
+    }
+  };
+  opt.since_ms = param("since", [&](const std::string& v) { return ledger::parse_time(v, now); });
+  opt.until_ms = param("until", [&](const std::string& v) { return ledger::parse_time(v, now); });
+  opt.bucket_ms = param("bucket", [](const std::string& v) { return ledger::parse_duration_ms(v); }).value_or(0);
+  if (opt.since_ms && opt.until_ms && *opt.until_ms <= *opt.since_ms)
+    throw ApiError(400, "until is not after since", "until", "invalid_value");
+  q.filter.since_ms = opt.since_ms;
+  q.filter.until_ms = opt.until_ms;
+  opt.app = any_app && req.has_param("app") ? req.get_param_value("app") : app;
+  if (!opt.app.empty()) q.filter.app = opt.app;
+  return q;
+}
+
+void send_web_asset(const httplib::Request& req, httplib::Response& res) {
+  const auto asset = find_web_asset(req.path);
+  if (!asset) {
+    send_error(res, ApiError(404, "no web UI file " + req.path, "", "not_found"));
+    return;
+  }
+  res.set_header("Content-Security-Policy",
+                 "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+                 "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("Cache-Control", "no-cache");
+  res.set_content(std::string(asset->body), std::string(asset->content_type));
+}
+
+}  // namespace
 
 Gateway::Gateway(EdgeConfig cfg, GatewayHooks hooks) : cfg_(std::move(cfg)) {
   clock_ = hooks.clock ? hooks.clock : steady_clock_ms();
@@ -118,10 +139,9 @@ Gateway::Gateway(EdgeConfig cfg, GatewayHooks hooks) : cfg_(std::move(cfg)) {
   if (hooks.speculative) hooks.speculative->bind_device(local_->model(), local_->vocab(), local_->lora_uses());
   orch_ = std::make_unique<Orchestrator>(cfg_, *local_, *conn_, *device_, *budget_, hooks.privacy, hooks.speculative,
                                          sink_, clock_);
-  metrics_ = std::make_unique<Metrics>();
-  serve::HttpLimits limits;
+  http::HttpLimits limits;
   limits.workers = cfg_.device_parallel + 16;
-  http_ = std::make_unique<serve::GuardedHttpServer>(limits);
+  http_ = std::make_unique<http::GuardedHttpServer>(limits);
   add_routes();
 }
 
@@ -177,7 +197,7 @@ void Gateway::note_model(EndpointHealth& e, const std::string& model, const std:
 
 std::string Gateway::authenticate(const httplib::Request& req) const {
   if (app_keys_.empty()) return "";
-  const std::string key = serve::request_api_key(req);
+  const std::string key = http::request_api_key(req);
   // Every key is compared in full, so the time does not tell how much of a key matched.
   std::string app;
   for (const auto& [k, name] : app_keys_) {
@@ -249,157 +269,94 @@ json Gateway::health() const {
           {"mesh", mesh}};
 }
 
+
 void Gateway::add_routes() {
-  serve::GuardedHttpServer& s = *http_;
+  http::GuardedHttpServer& s = *http_;
   s.set_authenticator([this](const httplib::Request& req) { authenticate(req); });
-  auto wrap = [this](auto fn) {
-    return [this, fn](const httplib::Request& req, httplib::Response& res) {
-      ++inflight_;
-      struct Done {
-        std::atomic<int>& n;
-        ~Done() { --n; }
-      } done{inflight_};
-      fn(req, res);
-    };
-  };
+  const auto counted = [this](http::Handler fn) { return http::counted(inflight_, std::move(fn)); };
   using A = RouteAccess;
-  s.route("GET", "/health", A::Open, wrap([this](const httplib::Request&, httplib::Response& res) { send_json(res, 200, health()); }));
-  s.route("GET", "/metrics", A::Open, wrap([this](const httplib::Request&, httplib::Response& res) {
-          std::ostringstream o;
-          {
-            std::lock_guard<std::mutex> lk(metrics_->mu);
-            o << "# TYPE tandem_edge_requests_total counter\n";
-            for (const auto& [k, v] : metrics_->requests) o << "tandem_edge_requests_total{" << k << "} " << v << "\n";
-            o << "# TYPE tandem_edge_failures_total counter\n";
-            for (const auto& [k, v] : metrics_->failures)
-              o << "tandem_edge_failures_total{failure=\"" << k << "\"} " << v << "\n";
-            o << "# TYPE tandem_edge_tokens_total counter\n"
-              << "tandem_edge_tokens_total{where=\"device\"} " << metrics_->tokens_device << "\n"
-              << "tandem_edge_tokens_total{where=\"cloud\"} " << metrics_->tokens_cloud << "\n"
-              << "# TYPE tandem_edge_cost_usd_total counter\ntandem_edge_cost_usd_total " << fmt_double(metrics_->cost_usd)
-              << "\n";
-          }
-          o << "# TYPE tandem_edge_endpoint_rtt_ms gauge\n";
-          std::ostringstream br, ds;
-          for (const auto& e : conn_->endpoints()) {
-            const auto sn = e->snapshot();
-            if (sn.rtt_ms) o << "tandem_edge_endpoint_rtt_ms{endpoint=\"" << sn.name << "\"} " << *sn.rtt_ms << "\n";
-            br << "tandem_edge_endpoint_breaker_open{endpoint=\"" << sn.name << "\"} "
-               << (sn.breaker == BreakerState::Open ? 1 : 0) << "\n";
-            ds << "tandem_edge_endpoint_desynced{endpoint=\"" << sn.name << "\"} " << (sn.desynced ? 1 : 0) << "\n";
-          }
-          o << "# TYPE tandem_edge_endpoint_breaker_open gauge\n" << br.str();
-          o << "# TYPE tandem_edge_endpoint_desynced gauge\n" << ds.str();
-          o << "# TYPE tandem_edge_budget_spent_usd gauge\ntandem_edge_budget_spent_usd " << fmt_double(budget_->spent_today())
-            << "\n";
-          res.set_content(o.str(), "text/plain; version=0.0.4");
-        }));
+  s.route("GET", "/health", A::Open, counted([this](const httplib::Request&, httplib::Response& res) {
+            send_json(res, 200, health());
+          }));
+  s.route("GET", "/metrics", A::Open, counted([this](const httplib::Request&, httplib::Response& res) {
+            res.set_content(metrics_.render(*conn_, *budget_), "text/plain; version=0.0.4");
+          }));
   // The web UI (edge/webui.h). Its own scripts and styles only; nothing from elsewhere.
-  s.route("GET", R"(/|/ui|/ui/[A-Za-z0-9._-]+)", A::Open, [](const httplib::Request& req, httplib::Response& res) {
-    const auto asset = find_web_asset(req.path);
-    if (!asset) {
-      send_error(res, ApiError(404, "no web UI file " + req.path, "", "not_found"));
-      return;
-    }
-    res.set_header("Content-Security-Policy",
-                   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
-                   "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
-    res.set_header("X-Content-Type-Options", "nosniff");
-    res.set_header("Cache-Control", "no-cache");
-    res.set_content(std::string(asset->body), std::string(asset->content_type));
-  });
-  // The ledger's report over HTTP (what `tandem report` prints), for the UI and for scripts. An
-  // app key sees its own app's requests only.
-  s.route("GET", "/v1/report", A::Key, wrap([this](const httplib::Request& req, httplib::Response& res) {
-          const std::string app = authenticate(req);
-          const std::string format = req.has_param("format") ? req.get_param_value("format") : "json";
-          if (format != "json" && format != "html" && format != "table")
-            throw ApiError(400, "format must be json, html or table", "format", "invalid_value");
-          ledger::Filter filter;
-          ledger::ReportOptions opt;
-          const int64_t now = unix_ms();
-          const auto param = [&](const char* name, auto parse) -> std::optional<int64_t> {
-            if (!req.has_param(name)) return std::nullopt;
+  s.route("GET", R"(/|/ui|/ui/[A-Za-z0-9._-]+)", A::Open, send_web_asset);
+  s.route("GET", "/v1/report", A::Key, counted([this](const httplib::Request& req, httplib::Response& res) {
+            handle_report(req, res);
+          }));
+  s.route("GET", "/v1/device", A::Key, counted([this](const httplib::Request&, httplib::Response& res) {
+            json j = to_json(device_->current());
+            j["source"] = device_->source_name();
+            send_json(res, 200, j);
+          }));
+  s.route("PUT", "/v1/device", A::Key, counted([this](const httplib::Request& req, httplib::Response& res) {
+            const json body = protocol::parse_request_json(req.body);
+            DeviceState st;
             try {
-              return parse(req.get_param_value(name));
+              st = device_state_from_json(body);
             } catch (const Error& e) {
-              throw ApiError(400, std::string(name) + ": " + e.what(), name, "invalid_value");
+              throw ApiError(400, e.what(), "", "invalid_value");
             }
-          };
-          opt.since_ms = param("since", [&](const std::string& v) { return ledger::parse_time(v, now); });
-          opt.until_ms = param("until", [&](const std::string& v) { return ledger::parse_time(v, now); });
-          opt.bucket_ms = param("bucket", [](const std::string& v) { return ledger::parse_duration_ms(v); }).value_or(0);
-          if (opt.since_ms && opt.until_ms && *opt.until_ms <= *opt.since_ms)
-            throw ApiError(400, "until is not after since", "until", "invalid_value");
-          filter.since_ms = opt.since_ms;
-          filter.until_ms = opt.until_ms;
-          opt.app = app_keys_.empty() && req.has_param("app") ? req.get_param_value("app") : app;
-          if (!opt.app.empty()) filter.app = opt.app;
-          const auto contents = sink_->read(filter);
-          if (!contents) throw ApiError(404, "this gateway keeps no readable ledger (ledger = \"none\")", "", "not_found");
-          const ledger::Report rep = ledger::build_report(contents->records, opt, contents->checks);
-          res.status = 200;
-          if (format == "json") res.set_content(ledger::report_json(rep), "application/json");
-          else if (format == "table") res.set_content(ledger::report_table(rep), "text/markdown; charset=utf-8");
-          else {
-            res.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
-            res.set_content(ledger::report_html(rep), "text/html; charset=utf-8");
-          }
-        }));
-  s.route("GET", "/v1/device", A::Key, wrap([this](const httplib::Request&, httplib::Response& res) {
-          json j = to_json(device_->current());
-          j["source"] = device_->source_name();
-          send_json(res, 200, j);
-        }));
-  s.route("PUT", "/v1/device", A::Key, wrap([this](const httplib::Request& req, httplib::Response& res) {
-          const json body = serve::parse_request_json(req.body);
-          DeviceState st;
-          try {
-            st = device_state_from_json(body);
-          } catch (const Error& e) {
-            throw ApiError(400, e.what(), "", "invalid_value");
-          }
-          device_->push(st);
-          json j = to_json(device_->current());
-          j["source"] = device_->source_name();
-          send_json(res, 200, j);
-        }));
-  s.route("GET", "/v1/models", A::Key, wrap([this](const httplib::Request& req, httplib::Response& res) {
-          authenticate(req);
-          json m = {{"id", cfg_.model_id},
-                    {"object", "model"},
-                    {"created", int64_t(0)},
-                    {"owned_by", "tandem-edge"},
-                    {"device_model", local_->model_id()},
-                    {"device_lora", serve::loras_json(local_->loras())},
-                    {"vocab_fingerprint", local_->vocab_fingerprint()},
-                    {"context_length", local_->n_ctx()}};
-          send_json(res, 200, {{"object", "list"}, {"data", json::array({m})}});
-        }));
-  s.route("POST", "/v1/completions", A::Key,
-         wrap([this](const httplib::Request& req, httplib::Response& res) { handle_completion(req, res, false); }));
-  s.route("POST", "/v1/chat/completions", A::Key,
-         wrap([this](const httplib::Request& req, httplib::Response& res) { handle_completion(req, res, true); }));
-  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    const int st = res.status;
-    send_error(res, ApiError(st, st == 404 ? "no route for " + req.method + " " + req.path : "bad request (HTTP " + std::to_string(st) + ")",
-                             "", st == 404 ? "not_found" : ""));
-    res.status = st;
-  });
+            device_->push(st);
+            json j = to_json(device_->current());
+            j["source"] = device_->source_name();
+            send_json(res, 200, j);
+          }));
+  s.route("GET", "/v1/models", A::Key, counted([this](const httplib::Request& req, httplib::Response& res) {
+            authenticate(req);
+            json m = {{"id", cfg_.model_id},
+                      {"object", "model"},
+                      {"created", int64_t(0)},
+                      {"owned_by", "tandem-edge"},
+                      {"device_model", local_->model_id()},
+                      {"device_lora", serve::loras_json(local_->loras())},
+                      {"vocab_fingerprint", local_->vocab_fingerprint()},
+                      {"context_length", local_->n_ctx()}};
+            send_json(res, 200, {{"object", "list"}, {"data", json::array({m})}});
+          }));
+  s.route("POST", "/v1/completions", A::Key, counted([this](const httplib::Request& req, httplib::Response& res) {
+            handle_completion(req, res, false);
+          }));
+  s.route("POST", "/v1/chat/completions", A::Key, counted([this](const httplib::Request& req, httplib::Response& res) {
+            handle_completion(req, res, true);
+          }));
+  s.set_error_handler(http::answer_http_error);
 }
 
-void Gateway::handle_completion(const httplib::Request& http_req, httplib::Response& res, bool chat) {
+// The ledger's report over HTTP (what `tandem report` prints), for the UI and for scripts.
+void Gateway::handle_report(const httplib::Request& req, httplib::Response& res) {
+  const std::string app = authenticate(req);
+  const std::string format = req.has_param("format") ? req.get_param_value("format") : "json";
+  if (format != "json" && format != "html" && format != "table")
+    throw ApiError(400, "format must be json, html or table", "format", "invalid_value");
+  const ReportQuery q = report_query(req, app, app_keys_.empty());
+  const auto contents = sink_->read(q.filter);
+  if (!contents) throw ApiError(404, "this gateway keeps no readable ledger (ledger = \"none\")", "", "not_found");
+  const ledger::Report rep = ledger::build_report(contents->records, q.options, contents->checks);
+  res.status = 200;
+  if (format == "json") {
+    res.set_content(ledger::report_json(rep), "application/json");
+  } else if (format == "table") {
+    res.set_content(ledger::report_table(rep), "text/markdown; charset=utf-8");
+  } else {
+    res.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+    res.set_content(ledger::report_html(rep), "text/html; charset=utf-8");
+  }
+}
+
+std::shared_ptr<EdgeRequest> Gateway::read_request(const httplib::Request& http_req, bool chat) const {
   auto req = std::make_shared<EdgeRequest>();
   req->arrival_unix_ms = unix_ms();
   req->arrival_steady_ms = clock_();
   req->app = authenticate(http_req);
   req->chat = chat;
-  json body = serve::parse_request_json(http_req.body);
+  json body = protocol::parse_request_json(http_req.body);
   if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object", "", "invalid_type");
   const Extensions x = take_extensions(body, header_extensions(http_req));
   if (chat) apply_system_prompt(body, cfg_.system_prompt);
-  req->parsed = serve::parse_completion_request(body, chat, local_->vocab().n_tokens());
+  req->parsed = protocol::parse_completion_request(body, chat, local_->vocab().n_tokens());
   req->model = req->parsed.model.empty() ? cfg_.model_id : req->parsed.model;
   body.erase("model");
   req->body = body;
@@ -411,110 +368,110 @@ void Gateway::handle_completion(const httplib::Request& http_req, httplib::Respo
   for (const auto& a : cfg_.apps)
     if (a.consent && a.name == req->app) req->consent = true;
   req->from_peer = !http_req.get_header_value("x-tandem-hop").empty();
+  return req;
+}
 
+void Gateway::handle_completion(const httplib::Request& http_req, httplib::Response& res, bool chat) {
+  const std::shared_ptr<EdgeRequest> req = read_request(http_req, chat);
   auto plan = std::make_shared<Plan>(orch_->plan(*req));
-  const serve::ResponseMeta meta{(chat ? "chatcmpl-" : "cmpl-") + random_hex(24), req->model,
-                                 req->arrival_unix_ms / 1000};
-  const std::string echo_text = !chat && req->parsed.echo ? plan->device_prompt_text : "";
+  const protocol::ResponseMeta meta{(chat ? "chatcmpl-" : "cmpl-") + random_hex(24), req->model,
+                                    req->arrival_unix_ms / 1000};
   const RouteDecision& d = plan->decision;
   res.set_header("x-tandem-route", route_name(d.route));
   res.set_header("x-tandem-reasons", join(d.reasons, ","));
   if (!d.notice.empty()) res.set_header("x-tandem-notice", d.notice);
-
   if (!req->parsed.stream) {
-    std::vector<TokenProb> lps;
-    Outcome out = orch_->execute(*req, *plan, [](const std::string&) { return true; },
-                                 [&](std::vector<TokenProb> t) { lps.insert(lps.end(), t.begin(), t.end()); });
-    orch_->record(*req, *plan, out);
-    metrics_->count(route_name(d.route), out);
-    res.set_header("x-tandem-served-by", out.served_by);
-    res.set_header("x-tandem-status", out.status);
-    res.set_header("x-tandem-cost-usd", fmt_double(out.cost_usd));
-    res.set_header("x-tandem-tokens-device", std::to_string(out.prompt_tokens_device + out.completion_tokens_device));
-    res.set_header("x-tandem-tokens-cloud", std::to_string(out.prompt_tokens_cloud + out.completion_tokens_cloud));
-    res.set_header("x-tandem-latency-ms", fmt_double(out.latency_ms));
-    res.set_header("x-tandem-data-left-device", out.data_left_device ? "true" : "false");
-    if (out.failure != Failure::None) res.set_header("x-tandem-failure", failure_name(out.failure));
-    if (out.error_status && out.text.empty()) {
-      json e = serve::error_json(ApiError(out.error_status, out.error_message));
-      e["tandem"] = tandem_object(*plan, out);
-      send_json(res, out.error_status, e);
-      return;
-    }
-    const serve::Usage u{int32_t(out.answer_prompt_tokens), int32_t(out.answer_completion_tokens), 0};
-    const bool want_lps = req->parsed.gen.top_logprobs >= 0;
-    json j = chat ? serve::chat_response(meta, out.text, out.finish_reason, want_lps ? chat_logprobs(lps) : json(nullptr), u)
-                  : serve::completion_response(meta, echo_text + out.text, out.finish_reason,
-                                               want_lps ? completion_logprobs(lps, echo_text.size()) : json(nullptr), u);
-    j["tandem"] = tandem_object(*plan, out);
-    send_json(res, 200, j);
+    send_answer(res, *req, *plan, meta);
     return;
   }
-
   // Streams: the headers above say what was decided; what happened comes in a last chunk with
   // a `tandem` object (and no choices) before [DONE].
-  res.set_header("Cache-Control", "no-cache");
-  res.set_header("X-Accel-Buffering", "no");
   ++inflight_;
-  const bool include_usage = req->parsed.include_usage;
-  res.set_chunked_content_provider(
-      "text/event-stream",
-      [this, req, plan, meta, chat, include_usage, echo_text](size_t, httplib::DataSink& sink) {
-        auto send = [&](const json& j) {
-          const std::string line = "data: " + serve::dump(j) + "\n\n";
-          return sink.write(line.data(), line.size());
-        };
-        bool ok = true;
-        if (chat) ok = send(serve::chat_chunk(meta, {{"role", "assistant"}, {"content", ""}}, nullptr, nullptr));
-        else if (!echo_text.empty()) ok = send(serve::completion_chunk(meta, echo_text, nullptr, nullptr));
-        Outcome out;
-        // Log-probabilities ride with the next chunk of text (or the finishing chunk).
-        const bool want_lps = req->parsed.gen.top_logprobs >= 0;
-        std::vector<TokenProb> pending;
-        size_t text_offset = echo_text.size();
-        auto take_lps = [&]() -> json {
-          if (!want_lps) return nullptr;
-          json j = chat ? chat_logprobs(pending) : completion_logprobs(pending, text_offset);
-          for (const auto& t : pending) text_offset += t.token.size();
-          pending.clear();
-          return j;
-        };
-        if (ok) {
-          out = orch_->execute(*req, *plan, [&](const std::string& text) {
-            return chat ? send(serve::chat_chunk(meta, {{"content", text}}, nullptr, take_lps()))
-                        : send(serve::completion_chunk(meta, text, nullptr, take_lps()));
-          }, [&](std::vector<TokenProb> t) { pending.insert(pending.end(), t.begin(), t.end()); });
-        } else {
-          out.cancelled = true;
-          out.status = "error";
-        }
-        orch_->record(*req, *plan, out);
-        metrics_->count(route_name(plan->decision.route), out);
-        if (out.cancelled) return false;
-        if (out.error_status) {
-          send(serve::error_json(ApiError(out.error_status, out.error_message)));
-        } else {
-          const json fr = out.finish_reason.empty() ? json("stop") : json(out.finish_reason);
-          const json last_lps = pending.empty() ? json(nullptr) : take_lps();
-          if (chat) send(serve::chat_chunk(meta, json::object(), fr, last_lps));
-          else send(serve::completion_chunk(meta, "", fr, last_lps));
-          if (include_usage)
-            send(serve::usage_chunk(meta, chat,
-                                    {int32_t(out.answer_prompt_tokens), int32_t(out.answer_completion_tokens), 0}));
-        }
-        json last = {{"id", meta.id},
-                     {"object", chat ? "chat.completion.chunk" : "text_completion"},
-                     {"created", meta.created},
-                     {"model", meta.model},
-                     {"choices", json::array()},
-                     {"tandem", tandem_object(*plan, out)}};
-        send(last);
-        const std::string done = "data: [DONE]\n\n";
-        sink.write(done.data(), done.size());
-        sink.done();
-        return true;
-      },
+  http::stream_events(
+      res, [this, req, plan, meta](http::SseWriter& sse) { return stream_answer(sse, *req, *plan, meta); },
       [this](bool) { --inflight_; });
+}
+
+void Gateway::send_answer(httplib::Response& res, const EdgeRequest& req, const Plan& plan,
+                          const protocol::ResponseMeta& meta) {
+  std::vector<protocol::TokenLogprob> lps;
+  Outcome out = orch_->execute(req, plan, [](const std::string&) { return true; },
+                               [&](std::vector<protocol::TokenLogprob> t) { lps.insert(lps.end(), t.begin(), t.end()); });
+  orch_->record(req, plan, out);
+  metrics_.count(route_name(plan.decision.route), out);
+  res.set_header("x-tandem-served-by", out.served_by);
+  res.set_header("x-tandem-status", out.status);
+  res.set_header("x-tandem-cost-usd", fmt_double(out.cost_usd));
+  res.set_header("x-tandem-tokens-device", std::to_string(out.prompt_tokens_device + out.completion_tokens_device));
+  res.set_header("x-tandem-tokens-cloud", std::to_string(out.prompt_tokens_cloud + out.completion_tokens_cloud));
+  res.set_header("x-tandem-latency-ms", fmt_double(out.latency_ms));
+  res.set_header("x-tandem-data-left-device", out.data_left_device ? "true" : "false");
+  if (out.failure != Failure::None) res.set_header("x-tandem-failure", failure_name(out.failure));
+  if (out.error_status && out.text.empty()) {
+    json e = protocol::error_json(ApiError(out.error_status, out.error_message));
+    e["tandem"] = tandem_object(plan, out);
+    send_json(res, out.error_status, e);
+    return;
+  }
+  const protocol::Usage u{int32_t(out.answer_prompt_tokens), int32_t(out.answer_completion_tokens), 0};
+  const bool want_lps = req.parsed.gen.top_logprobs >= 0;
+  const std::string echo_text = !req.chat && req.parsed.echo ? plan.device_prompt_text : "";
+  json j = req.chat ? protocol::chat_response(meta, out.text, out.finish_reason, want_lps ? protocol::chat_logprobs_json(lps) : json(nullptr), u)
+                    : protocol::completion_response(meta, echo_text + out.text, out.finish_reason,
+                                                    want_lps ? protocol::completion_logprobs_json(lps, echo_text.size()) : json(nullptr), u);
+  j["tandem"] = tandem_object(plan, out);
+  send_json(res, 200, j);
+}
+
+bool Gateway::stream_answer(http::SseWriter& sse, const EdgeRequest& req, const Plan& plan,
+                            const protocol::ResponseMeta& meta) {
+  const bool chat = req.chat;
+  const std::string echo_text = !chat && req.parsed.echo ? plan.device_prompt_text : "";
+  bool ok = true;
+  if (chat) ok = sse.send(protocol::chat_chunk(meta, {{"role", "assistant"}, {"content", ""}}, nullptr, nullptr));
+  else if (!echo_text.empty()) ok = sse.send(protocol::completion_chunk(meta, echo_text, nullptr, nullptr));
+  Outcome out;
+  // Log-probabilities ride with the next chunk of text (or the finishing chunk).
+  const bool want_lps = req.parsed.gen.top_logprobs >= 0;
+  std::vector<protocol::TokenLogprob> pending;
+  size_t text_offset = echo_text.size();
+  auto take_lps = [&]() -> json {
+    if (!want_lps) return nullptr;
+    json j = chat ? protocol::chat_logprobs_json(pending) : protocol::completion_logprobs_json(pending, text_offset);
+    for (const auto& t : pending) text_offset += t.text.size();
+    pending.clear();
+    return j;
+  };
+  if (ok) {
+    out = orch_->execute(req, plan, [&](const std::string& text) {
+      return chat ? sse.send(protocol::chat_chunk(meta, {{"content", text}}, nullptr, take_lps()))
+                  : sse.send(protocol::completion_chunk(meta, text, nullptr, take_lps()));
+    }, [&](std::vector<protocol::TokenLogprob> t) { pending.insert(pending.end(), t.begin(), t.end()); });
+  } else {
+    out.cancelled = true;
+    out.status = "error";
+  }
+  orch_->record(req, plan, out);
+  metrics_.count(route_name(plan.decision.route), out);
+  if (out.cancelled) return false;
+  if (out.error_status) {
+    sse.send(protocol::error_json(ApiError(out.error_status, out.error_message)));
+  } else {
+    const json fr = out.finish_reason.empty() ? json("stop") : json(out.finish_reason);
+    const json last_lps = pending.empty() ? json(nullptr) : take_lps();
+    if (chat) sse.send(protocol::chat_chunk(meta, json::object(), fr, last_lps));
+    else sse.send(protocol::completion_chunk(meta, "", fr, last_lps));
+    if (req.parsed.include_usage)
+      sse.send(protocol::usage_chunk(meta, chat, {int32_t(out.answer_prompt_tokens), int32_t(out.answer_completion_tokens), 0}));
+  }
+  sse.send({{"id", meta.id},
+            {"object", chat ? "chat.completion.chunk" : "text_completion"},
+            {"created", meta.created},
+            {"model", meta.model},
+            {"choices", json::array()},
+            {"tandem", tandem_object(plan, out)}});
+  sse.done();
+  return true;
 }
 
 }  // namespace tandem::edge

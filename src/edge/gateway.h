@@ -15,10 +15,13 @@
 #include "edge/config.h"
 #include "edge/connectivity.h"
 #include "edge/device_state.h"
+#include "edge/gateway_metrics.h"
 #include "edge/hooks.h"
 #include "edge/local_tier.h"
 #include "edge/orchestrator.h"
-#include "serve/http_server.h"
+#include "http/replies.h"
+#include "http/server.h"
+#include "protocol/openai.h"
 
 namespace tandem::mesh {
 class Announcer;
@@ -52,7 +55,7 @@ class Gateway {
   void stop();
   int port() const { return port_; }
   // The routes with their access (for tests that walk them all).
-  const std::vector<serve::RouteInfo>& routes() const { return http_->routes(); }
+  const std::vector<http::RouteInfo>& routes() const { return http_->routes(); }
   int open_connections() const { return http_->open_connections(); }
 
   // GET /v1/models on every endpoint: records each model's vocabulary fingerprint and hash, and
@@ -70,10 +73,15 @@ class Gateway {
   RecordSink& sink() { return *sink_; }
 
  private:
-  struct Metrics;
   void add_routes();
   std::string authenticate(const httplib::Request& req) const;  // the app's name, or throws 401
+  void handle_report(const httplib::Request& req, httplib::Response& res);
+  // POST /v1/completions and /v1/chat/completions: read and plan the request, then answer it
+  // whole (send_answer) or as a stream of events (stream_answer; false: the app went away).
   void handle_completion(const httplib::Request& req, httplib::Response& res, bool chat);
+  std::shared_ptr<EdgeRequest> read_request(const httplib::Request& http_req, bool chat) const;
+  void send_answer(httplib::Response& res, const EdgeRequest& req, const Plan& plan, const protocol::ResponseMeta& meta);
+  bool stream_answer(http::SseWriter& sse, const EdgeRequest& req, const Plan& plan, const protocol::ResponseMeta& meta);
   nlohmann::json health() const;
   // The endpoint's model as GET /v1/models (or a mesh advert) gave it: sync state, and a ledger
   // row when that state is first known or changes.
@@ -91,8 +99,8 @@ class Gateway {
   std::mutex checks_mu_;
   std::map<std::string, std::string> last_sync_;  // endpoint -> the sync state last recorded
   std::unique_ptr<Orchestrator> orch_;
-  std::unique_ptr<Metrics> metrics_;
-  std::unique_ptr<serve::GuardedHttpServer> http_;
+  GatewayMetrics metrics_;
+  std::unique_ptr<http::GuardedHttpServer> http_;
   std::unique_ptr<mesh::Listener> mesh_listener_;
   std::unique_ptr<mesh::Announcer> mesh_announcer_;
   std::string mesh_name_;  // this gateway's name in its own adverts (heard back: ignored)

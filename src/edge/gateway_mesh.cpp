@@ -79,8 +79,8 @@ void Gateway::start_mesh() {
     ac.key = key;
     mesh_announcer_ = std::make_unique<mesh::Announcer>(ac, [this] {
       const int32_t slots = cfg_.device_parallel;
-      const auto active = int32_t(local_->metrics().active_sequences.load());
-      const auto queued = int32_t(local_->metrics().queue_depth.load());
+      const serve::GenerationLoad load = local_->load();
+      const auto active = int32_t(load.active), queued = int32_t(load.queued);
       return mesh::Capacity{slots, slots - active, queued};
     });
     mesh_announcer_->start();

@@ -16,14 +16,14 @@
 
 #include "edge/config.h"
 #include "edge/connectivity.h"
-#include "edge/logprobs.h"
 #include "edge/router.h"
 #include "engine/vocab.h"
-#include "model/llama_model.h"
-#include "model/lora.h"
 #include "ledger/ledger.h"
 #include "ledger/record.h"
-#include "serve/openai_protocol.h"
+#include "model/llama_model.h"
+#include "model/lora.h"
+#include "protocol/generation.h"
+#include "protocol/openai.h"
 
 namespace tandem::edge {
 
@@ -92,12 +92,12 @@ struct SpeculativeRequest {
   std::string api_key;
   std::string prompt_text;  // rendered with the device model's template (chat) or as given
   std::vector<int32_t> prompt_tokens;  // prompt_text tokenized by the device model
-  serve::GenerationParams gen;
+  protocol::GenerationParams gen;
   // Text as it is accepted; return false when the app went away (stop early).
   std::function<bool(const std::string& text)> on_text;
   // With gen.top_logprobs >= 0: each token's log-probabilities (the cloud model's for verified
   // tokens, the device model's for any it decoded alone), before its text.
-  std::function<void(std::vector<TokenProb>)> on_logprobs;
+  std::function<void(std::vector<protocol::TokenLogprob>)> on_logprobs;
 };
 
 struct SpeculativeResult {

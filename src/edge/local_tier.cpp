@@ -17,7 +17,7 @@ LocalTier::LocalTier(const EdgeConfig& cfg) {
   if (cfg.device_model.empty()) throw Error("config key 'device.model' is required (the device model's GGUF file)");
   model_ = LlamaModel::load(cfg.device_model);
   vocab_ = std::make_unique<Vocab>(Vocab::from_gguf(model_->gguf()));
-  chat_ = std::make_unique<serve::ChatFormatter>(model_->gguf(), cfg.device_chat_template, vocab_->add_bos());
+  chat_ = std::make_unique<protocol::ChatFormatter>(model_->gguf(), cfg.device_chat_template, vocab_->add_bos());
   try {
     loras_ = serve::load_served_loras(cfg.device_lora, *model_);
   } catch (const Error& e) {
@@ -28,14 +28,14 @@ LocalTier::LocalTier(const EdgeConfig& cfg) {
   sc.n_ctx = cfg.device_ctx;
   sc.n_threads = cfg.device_threads;
   sc.loras = serve::lora_uses(loras_);
-  scheduler_ = std::make_unique<serve::Scheduler>(*model_, *vocab_, sc, metrics_);
+  generator_ = serve::start_generation_service(*model_, *vocab_, sc);
   fingerprint_ = tandem::vocab_fingerprint(*vocab_);
   model_id_ = std::filesystem::path(cfg.device_model).stem().string();
 }
 
-LocalTier::~LocalTier() { scheduler_->stop(); }
+LocalTier::~LocalTier() = default;
 
-std::string LocalTier::render_chat(const std::vector<serve::ChatMessageIn>& messages) const {
+std::string LocalTier::render_chat(const std::vector<protocol::ChatMessageIn>& messages) const {
   return chat_->format(messages);
 }
 
@@ -43,16 +43,13 @@ std::vector<int32_t> LocalTier::tokenize(const std::string& text, bool chat) con
   return vocab_->tokenize(text, vocab_->add_bos(), chat);
 }
 
-LocalResult LocalTier::generate(const std::vector<int32_t>& prompt, const serve::GenerationParams& gen,
+LocalResult LocalTier::generate(const std::vector<int32_t>& prompt, const protocol::GenerationParams& gen,
                                 bool want_logprobs, const std::function<bool(const std::string&)>& on_text,
                                 const std::string& held_text,
-                                const std::function<void(const std::vector<serve::TokenLogprob>&)>& on_tokens) {
+                                const std::function<void(const std::vector<protocol::TokenLogprob>&)>& on_tokens) {
   LocalResult r;
-  auto job = std::make_shared<serve::Job>(serve::Job::Kind::Completion);
-  job->prompt = prompt;
-  job->gen = gen;
-  job->held_text = held_text;
-  if (want_logprobs && job->gen.top_logprobs < 0) job->gen.top_logprobs = 0;
+  serve::GenerationRequest req{prompt, gen, "", held_text};
+  if (want_logprobs && req.gen.top_logprobs < 0) req.gen.top_logprobs = 0;
   const int64_t L = int64_t(prompt.size());
   if (L == 0) {
     r.error_status = 400;
@@ -65,15 +62,16 @@ LocalResult LocalTier::generate(const std::vector<int32_t>& prompt, const serve:
               std::to_string(n_ctx());
     return r;
   }
-  job->gen.max_tokens = int32_t(std::min<int64_t>(job->gen.max_tokens, n_ctx() - L));
-  if (job->gen.max_tokens <= 0) {  // nothing left to generate (a continuation that used it all)
+  req.gen.max_tokens = int32_t(std::min<int64_t>(req.gen.max_tokens, n_ctx() - L));
+  if (req.gen.max_tokens <= 0) {  // nothing left to generate (a continuation that used it all)
     r.finish_reason = "length";
     r.prompt_tokens = L;
     r.text = held_text;  // no stop string completed in it
     if (on_text && !r.text.empty() && !on_text(r.text)) r.cancelled = true;
     return r;
   }
-  if (!scheduler_->submit(job)) {
+  const std::shared_ptr<serve::Generation> job = generator_->generate(std::move(req));
+  if (!job) {
     r.error_status = 429;
     r.error = "the device model is busy (queue full)";
     return r;
@@ -83,7 +81,7 @@ LocalResult LocalTier::generate(const std::vector<int32_t>& prompt, const serve:
   Clock::time_point t_first{};
   serve::StreamEvent e;
   for (;;) {
-    if (!job->pop(&e, std::chrono::milliseconds(1000))) continue;
+    if (!job->next(&e, std::chrono::milliseconds(1000))) continue;
     for (const auto& t : e.tokens) {
       logprob_sum += t.logprob;
       ++n_lp;
@@ -94,7 +92,7 @@ LocalResult LocalTier::generate(const std::vector<int32_t>& prompt, const serve:
       r.text += e.text;
       if (on_text && !r.cancelled && !on_text(e.text)) {
         r.cancelled = true;
-        job->cancelled = true;
+        job->cancel();
       }
     }
     if (e.final) break;
@@ -102,9 +100,10 @@ LocalResult LocalTier::generate(const std::vector<int32_t>& prompt, const serve:
   r.finish_reason = e.finish_reason;
   r.error_status = e.error_status;
   r.error = e.error;
-  r.prompt_tokens = job->prompt_tokens;
-  r.cached_tokens = job->cached_tokens;
-  r.completion_tokens = job->completion_tokens;
+  const serve::GenerationUsage usage = job->usage();
+  r.prompt_tokens = usage.prompt_tokens;
+  r.cached_tokens = usage.cached_tokens;
+  r.completion_tokens = usage.completion_tokens;
   if (want_logprobs && n_lp > 0) r.mean_logprob = logprob_sum / double(n_lp);
   if (r.completion_tokens > 1 && t_first != Clock::time_point{}) {
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t_first).count() /
@@ -117,29 +116,30 @@ LocalResult LocalTier::generate(const std::vector<int32_t>& prompt, const serve:
 
 std::optional<double> LocalTier::prompt_entropy(const std::vector<int32_t>& prompt) {
   if (prompt.empty() || int64_t(prompt.size()) >= n_ctx()) return std::nullopt;
-  auto job = std::make_shared<serve::Job>(serve::Job::Kind::Completion);
-  job->prompt = prompt;
-  job->gen.max_tokens = 1;
-  job->gen.sampling.temperature = 0;
-  job->gen.ignore_eos = true;
+  serve::GenerationRequest req;
+  req.prompt = prompt;
+  req.gen.max_tokens = 1;
+  req.gen.sampling.temperature = 0;
+  req.gen.ignore_eos = true;
   // The whole distribution for vocabularies up to 4096 tokens; beyond, the top 4096 and the rest
   // of the probability mass spread evenly over the remaining tokens (an upper estimate).
   const int32_t V = vocab_->n_tokens();
-  job->gen.top_logprobs = std::min<int32_t>(V, 4096);
-  if (!scheduler_->submit(job)) return std::nullopt;
+  req.gen.top_logprobs = std::min<int32_t>(V, 4096);
+  const std::shared_ptr<serve::Generation> job = generator_->generate(std::move(req));
+  if (!job) return std::nullopt;
   serve::StreamEvent e;
-  std::vector<serve::TokenLogprob> toks;
+  std::vector<protocol::TokenLogprob> toks;
   for (;;) {
-    if (!job->pop(&e, std::chrono::milliseconds(1000))) continue;
+    if (!job->next(&e, std::chrono::milliseconds(1000))) continue;
     toks.insert(toks.end(), e.tokens.begin(), e.tokens.end());
     if (e.final) break;
   }
   if (e.error_status || toks.empty()) return std::nullopt;
   double h = 0, mass = 0;
-  for (const auto& [id, lp] : toks[0].top) {
-    const double p = std::exp(double(lp));
+  for (const auto& a : toks[0].top) {
+    const double p = std::exp(a.logprob);
     mass += p;
-    if (p > 0) h -= p * double(lp);
+    if (p > 0) h -= p * a.logprob;
   }
   const double rest = 1.0 - mass;
   const int64_t n_rest = int64_t(V) - int64_t(toks[0].top.size());

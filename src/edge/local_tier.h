@@ -1,5 +1,6 @@
-// The device model, run in-process with serve's Scheduler (continuous batching and its prompt
-// cache), so LOCAL answers OpenAI requests exactly as `tandem serve` would over the same model.
+// The device model, run in-process through serve's generation service (serve/generation_service.h:
+// continuous batching and its prompt cache), so LOCAL answers OpenAI requests exactly as
+// `tandem serve` would over the same model.
 // It also measures the two model-side signals of the policy: the next-token entropy after
 // prefill (complexity; the prefill stays in the prompt cache, so LOCAL then reuses it) and the
 // mean token log-probability of an answer (CASCADE's confidence).
@@ -13,11 +14,11 @@
 #include <vector>
 
 #include "edge/config.h"
-#include "serve/chat_format.h"
+#include "protocol/chat_format.h"
+#include "protocol/generation.h"
+#include "protocol/openai.h"
+#include "serve/generation_service.h"
 #include "serve/lora_adapters.h"
-#include "serve/metrics.h"
-#include "serve/openai_protocol.h"
-#include "serve/scheduler.h"
 
 namespace tandem {
 class LlamaModel;
@@ -41,26 +42,26 @@ class LocalTier {
   explicit LocalTier(const EdgeConfig& cfg);
   ~LocalTier();
 
-  // Chat messages to the device model's prompt text (its template; throws serve::ApiError).
-  std::string render_chat(const std::vector<serve::ChatMessageIn>& messages) const;
+  // Chat messages to the device model's prompt text (its template; throws protocol::ApiError).
+  std::string render_chat(const std::vector<protocol::ChatMessageIn>& messages) const;
   // Prompt text to tokens as serve does (BOS as the model asks; special tokens parsed for chat).
   std::vector<int32_t> tokenize(const std::string& text, bool chat) const;
 
   // Runs a completion. on_text gets each piece of text as it is produced (return false to stop).
   // held_text: the end of the prompt's text that the app has not been sent yet (it may begin a
-  // stop string; serve::Job::held_text): it comes first in the answer unless a stop string cuts it.
+  // stop string; serve::GenerationRequest::held_text): it comes first in the answer unless a stop string cuts it.
   // on_tokens (optional) gets each step's tokens with their log-probabilities (gen.top_logprobs
   // alternatives each) as they are produced.
-  LocalResult generate(const std::vector<int32_t>& prompt, const serve::GenerationParams& gen, bool want_logprobs,
+  LocalResult generate(const std::vector<int32_t>& prompt, const protocol::GenerationParams& gen, bool want_logprobs,
                        const std::function<bool(const std::string&)>& on_text, const std::string& held_text = "",
-                       const std::function<void(const std::vector<serve::TokenLogprob>&)>& on_tokens = {});
+                       const std::function<void(const std::vector<protocol::TokenLogprob>&)>& on_tokens = {});
 
   // Entropy (nats) of the next-token distribution after the prompt; nullopt on failure.
   std::optional<double> prompt_entropy(const std::vector<int32_t>& prompt);
 
   const Vocab& vocab() const { return *vocab_; }
   const LlamaModel& model() const { return *model_; }
-  int32_t n_ctx() const { return scheduler_->n_ctx(); }
+  int32_t n_ctx() const { return generator_->n_ctx(); }
   const std::string& vocab_fingerprint() const { return fingerprint_; }
   const std::string& model_id() const { return model_id_; }
   // The LoRA adapters applied to the device model (device.lora), for /v1/models and /health,
@@ -69,15 +70,15 @@ class LocalTier {
   std::vector<LoraUse> lora_uses() const { return serve::lora_uses(loras_); }
   // Measured decode time per token (EWMA), once a generation has run.
   std::optional<double> ms_per_token() const;
-  serve::Metrics& metrics() { return metrics_; }
+  // Generations running and waiting (the mesh advert's slots and queue).
+  serve::GenerationLoad load() const { return generator_->load(); }
 
  private:
   std::unique_ptr<LlamaModel> model_;
   std::unique_ptr<Vocab> vocab_;
-  std::unique_ptr<serve::ChatFormatter> chat_;
+  std::unique_ptr<protocol::ChatFormatter> chat_;
   std::vector<serve::ServedLora> loras_;
-  serve::Metrics metrics_;
-  std::unique_ptr<serve::Scheduler> scheduler_;
+  std::shared_ptr<serve::GenerationService> generator_;
   std::string fingerprint_, model_id_;
   mutable std::mutex mu_;
   std::optional<double> ms_per_token_;

@@ -1,25 +1,18 @@
 #include "edge/orchestrator.h"
 
 #include <algorithm>
-#include <random>
 
 #include "edge/complexity.h"
 #include "edge/outbound.h"
 #include "engine/vocab.h"
-#include "serve/text_stream.h"
+#include "protocol/generation.h"
+#include "protocol/text_stream.h"
 
 namespace tandem::edge {
 
 using nlohmann::json;
 
 namespace {
-
-uint64_t random_seed() {
-  static std::mutex mu;
-  static std::random_device rd;
-  std::lock_guard<std::mutex> lk(mu);
-  return uint64_t(rd()) << 32 | rd();
-}
 
 bool has_reason(const std::vector<std::string>& v, const std::string& r) {
   return std::find(v.begin(), v.end(), r) != v.end();
@@ -153,16 +146,16 @@ Plan Orchestrator::plan(const EdgeRequest& req) {
   }
   const int64_t L = int64_t(p.device_prompt.size()), n_ctx = local_.n_ctx();
   const char* param = req.chat ? "messages" : "prompt";
-  if (L == 0) throw serve::ApiError(400, "the prompt is empty (no tokens)", param);
+  if (L == 0) throw protocol::ApiError(400, "the prompt is empty (no tokens)", param);
   if (L >= n_ctx)
-    throw serve::ApiError(400,
+    throw protocol::ApiError(400,
                           "the prompt has " + std::to_string(L) + " tokens; the device model's context holds " +
                               std::to_string(n_ctx),
                           param, "context_length_exceeded");
   // Every tier must be able to finish the request (the device continues failed streams), so
   // an explicit max_tokens beyond the device's context is refused, and the default is cut to it.
   if (r.gen.max_tokens >= 0 && L + r.gen.max_tokens > n_ctx)
-    throw serve::ApiError(400,
+    throw protocol::ApiError(400,
                           "the device model's context holds " + std::to_string(n_ctx) + " tokens, but you asked for " +
                               std::to_string(L + r.gen.max_tokens) + " (" + std::to_string(L) + " in the prompt, " +
                               std::to_string(r.gen.max_tokens) + " for the completion)",
@@ -223,10 +216,10 @@ Plan Orchestrator::plan(const EdgeRequest& req) {
   return p;
 }
 
-serve::GenerationParams Orchestrator::gen_params(const EdgeRequest& req, const Plan& plan) const {
-  serve::GenerationParams g = req.parsed.gen;
+protocol::GenerationParams Orchestrator::gen_params(const EdgeRequest& req, const Plan& plan) const {
+  protocol::GenerationParams g = req.parsed.gen;
   g.max_tokens = int32_t(plan.max_tokens);
-  if (!req.parsed.seed_given) g.sampling.seed = random_seed();
+  if (!req.parsed.seed_given) g.sampling.seed = protocol::random_seed();
   return g;
 }
 
@@ -248,25 +241,25 @@ double Orchestrator::charge(const EdgeRequest& req, const EndpointConfig& ep, in
 struct Orchestrator::Run {
   const EdgeRequest& req;
   const Plan& plan;
-  serve::GenerationParams gen;
+  protocol::GenerationParams gen;
   Outcome& out;
   std::function<bool(const std::string&)> emit;  // to the app, counting ttft and text
-  std::function<void(std::vector<TokenProb>)> logprobs;  // to the app; empty when not asked for
+  std::function<void(std::vector<protocol::TokenLogprob>)> logprobs;  // to the app; empty when not asked for
 };
 
 void Orchestrator::run_local(Run& run, const std::string& prefix, int64_t prefix_tokens, bool want_logprobs,
                              const std::function<bool(const std::string&)>& sink, const std::string& held,
-                             const std::function<void(std::vector<TokenProb>)>* lp_sink) {
+                             const std::function<void(std::vector<protocol::TokenLogprob>)>* lp_sink) {
   Outcome& out = run.out;
   std::vector<int32_t> tokens = run.plan.device_prompt;
   if (!prefix.empty()) tokens = local_.tokenize(run.plan.device_prompt_text + prefix, run.req.chat);
-  serve::GenerationParams g = run.gen;
+  protocol::GenerationParams g = run.gen;
   g.max_tokens = int32_t(std::max<int64_t>(0, run.plan.max_tokens - prefix_tokens));
   const auto& to = lp_sink ? *lp_sink : run.logprobs;
-  std::function<void(const std::vector<serve::TokenLogprob>&)> on_tokens;
+  std::function<void(const std::vector<protocol::TokenLogprob>&)> on_tokens;
   if (to)
-    on_tokens = [&](const std::vector<serve::TokenLogprob>& toks) {
-      to(token_probs(toks, local_.vocab()));
+    on_tokens = [&](const std::vector<protocol::TokenLogprob>& toks) {
+      to(protocol::with_text(toks, local_.vocab()));
     };
   LocalResult r = local_.generate(tokens, g, want_logprobs, sink, held, on_tokens);
   out.prompt_tokens_device += r.prompt_tokens;
@@ -305,12 +298,12 @@ void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names
     // may begin one is held back, so no chunk ever carries text a stop string then cuts — even
     // from an endpoint that sends such text (or ignores `stop`), and across a failover, where
     // the device's continuation may complete a stop string the endpoint began.
-    serve::TextStream stops(run.gen.stop);
+    protocol::TextStream stops(run.gen.stop);
     call.on_text = [&](const std::string& piece) {
       const bool open = run.emit(stops.push(restorer ? restorer->push(piece) : piece));
       return open && !stops.stopped();
     };
-    if (run.logprobs) call.on_logprobs = [&](const json& lp) { run.logprobs(token_probs_from_json(lp)); };
+    if (run.logprobs) call.on_logprobs = [&](const json& lp) { run.logprobs(protocol::token_logprobs_from_json(lp)); };
     CloudResult res = call_cloud(call);
     if (restorer) run.emit(stops.push(restorer->flush()));
     const bool stop_hit = stops.stopped() && !out.cancelled;  // this side ended the call
@@ -362,7 +355,7 @@ void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names
 
 Outcome Orchestrator::execute(const EdgeRequest& req, const Plan& plan,
                               const std::function<bool(const std::string&)>& emit,
-                              const std::function<void(std::vector<TokenProb>)>& on_logprobs) {
+                              const std::function<void(std::vector<protocol::TokenLogprob>)>& on_logprobs) {
   Outcome out;
   Run run{req, plan, gen_params(req, plan), out, {}, {}};
   if (req.parsed.gen.top_logprobs >= 0 && on_logprobs) run.logprobs = on_logprobs;
@@ -389,8 +382,8 @@ Outcome Orchestrator::execute(const EdgeRequest& req, const Plan& plan,
     case Route::Cascade: {
       // The device answers first, unseen; only a confident answer is sent.
       std::string held;
-      std::vector<TokenProb> held_lps;
-      const std::function<void(std::vector<TokenProb>)> hold_lps = [&](std::vector<TokenProb> t) {
+      std::vector<protocol::TokenLogprob> held_lps;
+      const std::function<void(std::vector<protocol::TokenLogprob>)> hold_lps = [&](std::vector<protocol::TokenLogprob> t) {
         held_lps.insert(held_lps.end(), t.begin(), t.end());
       };
       run_local(run, "", 0, true, [&](const std::string& s) {

@@ -22,17 +22,16 @@
 #include "edge/device_state.h"
 #include "edge/hooks.h"
 #include "edge/local_tier.h"
-#include "edge/logprobs.h"
 #include "edge/router.h"
 #include "ledger/record.h"
-#include "serve/openai_protocol.h"
+#include "protocol/openai.h"
 
 namespace tandem::edge {
 
 // A request as the app sent it, validated, with the gateway's extensions taken out.
 struct EdgeRequest {
   bool chat = false;
-  serve::CompletionRequest parsed;  // messages include the configured system prompt
+  protocol::CompletionRequest parsed;  // messages include the configured system prompt
   nlohmann::json body;              // what an endpoint receives (system prompt applied, max_tokens explicit)
   std::string app;                  // the app's name from the config, or ""
   std::string model;                // the model id the app asked for
@@ -89,13 +88,13 @@ class Orchestrator {
                std::shared_ptr<PrivacyGate> privacy, std::shared_ptr<SpeculativeRunner> speculative,
                std::shared_ptr<RecordSink> sink, ClockFn clock);
 
-  // Throws serve::ApiError for requests the device cannot even tokenize.
+  // Throws protocol::ApiError for requests the device cannot even tokenize.
   Plan plan(const EdgeRequest& req);
   // emit(text) sends text to the app; false: the app went away. With the request's logprobs,
   // on_logprobs gets each token's log-probabilities from the model that produced it, no later
   // than the token's text (text held back for a stop string comes after its tokens).
   Outcome execute(const EdgeRequest& req, const Plan& plan, const std::function<bool(const std::string&)>& emit,
-                  const std::function<void(std::vector<TokenProb>)>& on_logprobs = {});
+                  const std::function<void(std::vector<protocol::TokenLogprob>)>& on_logprobs = {});
   // Fills and hands over the ledger record.
   void record(const EdgeRequest& req, const Plan& plan, const Outcome& out);
 
@@ -117,9 +116,9 @@ class Orchestrator {
   // lp_sink: where its tokens' log-probabilities go (the app's, or CASCADE's held answer's).
   void run_local(Run& run, const std::string& prefix, int64_t prefix_tokens, bool want_logprobs,
                  const std::function<bool(const std::string&)>& sink, const std::string& held = "",
-                 const std::function<void(std::vector<TokenProb>)>* lp_sink = nullptr);
+                 const std::function<void(std::vector<protocol::TokenLogprob>)>* lp_sink = nullptr);
   double charge(const EdgeRequest& req, const EndpointConfig& ep, int64_t prompt_tokens, int64_t completion_tokens);
-  serve::GenerationParams gen_params(const EdgeRequest& req, const Plan& plan) const;
+  protocol::GenerationParams gen_params(const EdgeRequest& req, const Plan& plan) const;
   nlohmann::json endpoint_body(const EdgeRequest& req, const Plan& plan) const;
   const EndpointConfig* primary_cloud() const;
 

@@ -2,12 +2,12 @@
 
 #include <cctype>
 
-#include "serve/openai_protocol.h"
+#include "protocol/openai.h"
 
 namespace tandem::edge {
 
 using nlohmann::json;
-using serve::ApiError;
+using protocol::ApiError;
 
 Extensions take_extensions(json& body, Extensions x) {
   if (body.is_object() && body.contains("tandem")) {

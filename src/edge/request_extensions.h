@@ -15,7 +15,7 @@ struct Extensions {
 };
 
 // `from_headers` holds the x-tandem-* header values; a "tandem" object in the body overrides
-// them and is removed from the body. Throws serve::ApiError (400) naming the bad field.
+// them and is removed from the body. Throws protocol::ApiError (400) naming the bad field.
 Extensions take_extensions(nlohmann::json& body, Extensions from_headers);
 
 // One system prompt for every tier: the config's goes first; an app's own system message is kept

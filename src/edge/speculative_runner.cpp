@@ -5,7 +5,7 @@
 #include "edge/cloud_client.h"
 #include "edge/connectivity.h"
 #include "format/error.h"
-#include "serve/text_stream.h"
+#include "protocol/text_stream.h"
 #include "verify/speculative.h"
 
 namespace tandem::edge {
@@ -107,7 +107,7 @@ SpeculativeResult VerifySpeculativeRunner::run(const SpeculativeRequest& req) {
     out.failure = Failure::Connection;  // unreachable, or another vocabulary: the gateway falls back
     return out;
   }
-  serve::TextStream text(req.gen.stop);
+  protocol::TextStream text(req.gen.stop);
   bool app_gone = false;
   const auto emit = [&](const std::string& t) {
     if (t.empty() || app_gone) return;
@@ -124,8 +124,8 @@ SpeculativeResult VerifySpeculativeRunner::run(const SpeculativeRequest& req) {
         },
         /*stop_at_eog=*/!req.gen.ignore_eos,
         req.on_logprobs && req.gen.top_logprobs >= 0
-            ? verify::LogprobCallback([&](const serve::TokenLogprob& t) {
-                req.on_logprobs(token_probs(std::span<const serve::TokenLogprob>(&t, 1), *vocab_));
+            ? verify::LogprobCallback([&](const protocol::TokenLogprob& t) {
+                req.on_logprobs(protocol::with_text(std::span<const protocol::TokenLogprob>(&t, 1), *vocab_));
               })
             : verify::LogprobCallback(),
         std::max(0, req.gen.top_logprobs));

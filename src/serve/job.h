@@ -14,42 +14,18 @@
 #include <vector>
 
 #include "engine/sampler.h"
+#include "protocol/generation.h"
+#include "protocol/rejection.h"
+#include "serve/generation_service.h"
 #include "serve/sessions.h"
-#include "serve/verify.h"
 
 namespace tandem::serve {
 
-struct GenerationParams {
-  SamplerParams sampling;
-  int32_t max_tokens = 16;
-  std::vector<std::string> stop;
-  int top_logprobs = -1;  // -1: no logprobs; else the number of alternatives per token (0..20)
-  bool ignore_eos = false;
-};
-
-struct TokenLogprob {
-  int32_t token = 0;
-  float logprob = 0;
-  std::vector<std::pair<int32_t, float>> top;  // most likely alternatives, best first
-};
-// The log-softmax of raw logits (temperature 1) at `token`, with the top_n most likely tokens
-// (ties: lower id first): what completions report as logprobs, and /v1/verify too.
-TokenLogprob token_logprob(const float* row, int32_t n_vocab, int32_t token, int top_n);
-
-struct StreamEvent {
-  std::string text;                  // text delta, possibly empty
-  std::vector<TokenLogprob> tokens;  // the tokens behind it (logprobs only when asked for)
-  bool final = false;
-  std::string finish_reason;  // "stop" or "length", with final
-  int error_status = 0;       // with final: the request failed (HTTP status) ...
-  std::string error;          // ... with this message
-};
-
 struct VerifyInput {
-  std::shared_ptr<VerifySession> session;  // claimed by the caller for this call
-  std::vector<int32_t> tokens;             // context the server has not seen (>= 1)
-  std::vector<int32_t> draft;              // k draft tokens
-  std::vector<SparseDist> draft_probs;     // k draft distributions (sampling only)
+  std::shared_ptr<VerifySession> session;         // claimed by the caller for this call
+  std::vector<int32_t> tokens;                    // context the server has not seen (>= 1)
+  std::vector<int32_t> draft;                     // k draft tokens
+  std::vector<protocol::SparseDist> draft_probs;  // k draft distributions (sampling only)
   SamplerParams sampling;
   bool seeded = false;  // sampling.seed seeds this call's draws; else the session's generator
   int top_logprobs = -1;  // >= 0: report the accepted and the server's tokens' log-probabilities
@@ -60,10 +36,11 @@ struct VerifyResult {
   int32_t token = -1;
   size_t n_past = 0;  // tokens the session holds afterwards
   uint64_t hash = 0;  // their token_hash
-  std::vector<TokenLogprob> logprobs;  // with top_logprobs >= 0: accepted drafts, then `token`
+  // With top_logprobs >= 0: the accepted drafts', then `token`'s.
+  std::vector<protocol::TokenLogprob> logprobs;
 };
 
-class Job {
+class Job final : public Generation {
  public:
   enum class Kind { Completion, Verify };
   explicit Job(Kind k) : kind(k), t_arrival(std::chrono::steady_clock::now()) {}
@@ -72,7 +49,7 @@ class Job {
   const std::chrono::steady_clock::time_point t_arrival;
   // Completion input.
   std::vector<int32_t> prompt;
-  GenerationParams gen;
+  protocol::GenerationParams gen;
   std::string user;  // slot affinity hint
   // Text that precedes the generated text but was not sent yet (a continuation's tail that may
   // begin a stop string; TextStream::hold): the stream starts holding it.
@@ -87,6 +64,9 @@ class Job {
   void push(StreamEvent e);
   // HTTP side: waits up to `timeout` for the next event.
   bool pop(StreamEvent* e, std::chrono::milliseconds timeout);
+  bool next(StreamEvent* e, std::chrono::milliseconds timeout) override { return pop(e, timeout); }
+  void cancel() override { cancelled = true; }
+  GenerationUsage usage() const override { return {prompt_tokens, cached_tokens, completion_tokens}; }
 
   // Valid once the final event was popped.
   int32_t prompt_tokens = 0, cached_tokens = 0, completion_tokens = 0;

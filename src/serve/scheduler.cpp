@@ -7,7 +7,7 @@
 
 #include "format/error.h"
 #include "kernels/quantize.h"
-#include "serve/text_stream.h"
+#include "protocol/text_stream.h"
 
 namespace tandem::serve {
 
@@ -54,7 +54,7 @@ struct Scheduler::Slot {
   std::vector<TokenOrder> pending_orders;
   size_t logits_tail = 0;
   std::unique_ptr<Sampler> sampler;
-  std::unique_ptr<TextStream> text;
+  std::unique_ptr<protocol::TextStream> text;
   int32_t n_generated = 0;
   Clock::time_point t_last_token;
 
@@ -118,6 +118,30 @@ bool Scheduler::submit(const std::shared_ptr<Job>& job) {
   }
   cv_.notify_all();
   return true;
+}
+
+std::shared_ptr<Generation> Scheduler::generate(GenerationRequest req) {
+  auto job = std::make_shared<Job>(Job::Kind::Completion);
+  job->prompt = std::move(req.prompt);
+  job->gen = std::move(req.gen);
+  job->user = std::move(req.user);
+  job->held_text = std::move(req.held_text);
+  if (!submit(job)) return nullptr;
+  return job;
+}
+
+GenerationLoad Scheduler::load() const { return {metrics_.active_sequences.load(), metrics_.queue_depth.load()}; }
+
+std::shared_ptr<GenerationService> start_generation_service(const LlamaModel& model, const Vocab& vocab,
+                                                            const SchedulerConfig& cfg) {
+  // The metrics first: the scheduler writes to them from its constructor on.
+  struct Metered {
+    Metered(const LlamaModel& m, const Vocab& v, const SchedulerConfig& c) : scheduler(m, v, c, metrics) {}
+    Metrics metrics;
+    Scheduler scheduler;
+  };
+  auto both = std::make_shared<Metered>(model, vocab, cfg);
+  return std::shared_ptr<GenerationService>(both, &both->scheduler);
 }
 
 size_t Scheduler::pending() const {
@@ -228,7 +252,7 @@ void Scheduler::start_completion(Slot& s) {
   s.logits_tail = 1;
   s.sampler = std::make_unique<Sampler>(job.gen.sampling, ctx_->n_vocab());
   for (int32_t t : p) s.sampler->accept(t);  // the repetition penalty's history, as generate() does
-  s.text = std::make_unique<TextStream>(job.gen.stop);
+  s.text = std::make_unique<protocol::TextStream>(job.gen.stop);
   s.text->hold(job.held_text);
   s.n_generated = 0;
   job.prompt_tokens = int32_t(L);
@@ -350,8 +374,8 @@ void Scheduler::after_logits(Slot& s) {
   s.t_last_token = now;
   StreamEvent e;
   e.text = s.text->push(vocab_.piece(tok));
-  e.tokens.push_back(job.gen.top_logprobs >= 0 ? token_logprob(row, ctx_->n_vocab(), tok, job.gen.top_logprobs)
-                                               : TokenLogprob{tok, 0, {}});
+  e.tokens.push_back(job.gen.top_logprobs >= 0 ? protocol::token_logprob(row, ctx_->n_vocab(), tok, job.gen.top_logprobs)
+                                               : protocol::TokenLogprob{tok, 0, {}});
   job.push(std::move(e));
   if (s.text->stopped()) return finish_completion(s, "stop");
   if (s.n_generated >= job.gen.max_tokens || s.tokens.size() >= size_t(n_ctx_)) return finish_completion(s, "length");
@@ -377,21 +401,21 @@ void Scheduler::finish_verify(Slot& s) {
   const VerifyInput& in = job.verify;
   VerifySession& ses = *in.session;
   const size_t k = in.draft.size();
-  VerifyOutcome out;
+  protocol::VerifyOutcome out;
   if (in.sampling.temperature <= 0) {
     std::vector<int32_t> best(k + 1);
     for (size_t j = 0; j <= k; ++j) best[j] = argmax(ctx_->logits(s.logits_row + int32_t(j)), ctx_->n_vocab());
-    out = verify_greedy(in.draft, best);
+    out = protocol::verify_greedy(in.draft, best);
   } else {
     Sampler target(in.sampling, ctx_->n_vocab());
-    std::vector<SparseDist> p(k + 1);
+    std::vector<protocol::SparseDist> p(k + 1);
     for (size_t j = 0; j <= k; ++j) {
       target.sample(ctx_->logits(s.logits_row + int32_t(j)));
       const auto d = target.last_distribution();
       p[j].assign(d.begin(), d.end());
     }
     Rng seeded(in.sampling.seed);
-    out = verify_sampled(in.draft, p, in.draft_probs, in.seeded ? seeded : ses.rng);
+    out = protocol::verify_sampled(in.draft, p, in.draft_probs, in.seeded ? seeded : ses.rng);
   }
   // Keep the context and the accepted draft tokens; drop the rest.
   const size_t base = ses.tokens.size(), keep = base + in.tokens.size() + size_t(out.accepted);
@@ -406,7 +430,7 @@ void Scheduler::finish_verify(Slot& s) {
   for (size_t pos = base; pos < keep; ++pos) {
     ses.tokens.push_back(s.tokens[pos]);
     ses.orders.push_back(s.orders[pos]);
-    ses.prefix_hash.push_back(token_hash_step(ses.prefix_hash.back(), s.tokens[pos]));
+    ses.prefix_hash.push_back(protocol::token_hash_step(ses.prefix_hash.back(), s.tokens[pos]));
   }
   ++ses.generation;
   s.session_id = ses.id;
@@ -414,7 +438,7 @@ void Scheduler::finish_verify(Slot& s) {
   job.verify_result = VerifyResult{out.accepted, out.token, keep, ses.prefix_hash.back(), {}};
   if (in.top_logprobs >= 0)
     for (int32_t j = 0; j <= out.accepted; ++j)
-      job.verify_result.logprobs.push_back(token_logprob(ctx_->logits(s.logits_row + j), ctx_->n_vocab(),
+      job.verify_result.logprobs.push_back(protocol::token_logprob(ctx_->logits(s.logits_row + j), ctx_->n_vocab(),
                                                          j < out.accepted ? in.draft[size_t(j)] : out.token,
                                                          in.top_logprobs));
   metrics_.verify_rounds++;

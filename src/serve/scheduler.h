@@ -23,23 +23,12 @@
 
 #include "engine/context.h"
 #include "engine/vocab.h"
+#include "serve/generation_service.h"
 #include "serve/job.h"
 #include "serve/metrics.h"
 #include "serve/sessions.h"
 
 namespace tandem::serve {
-
-struct SchedulerConfig {
-  int32_t n_parallel = 4;   // slots (sequences decoded together)
-  int32_t n_ctx = 0;        // positions per slot; 0: the model's (at most 4096)
-  int32_t n_batch = 512;    // most tokens per forward pass
-  int32_t max_draft = 16;   // most draft tokens per verify call
-  int32_t queue_size = 64;  // most requests waiting for a slot
-  int n_threads = 2;
-  // LoRA adapters applied to every request (set once on the Context, so all slots and the
-  // prompt cache share the adapted model); each must fit the model (else Error naming it).
-  std::vector<LoraUse> loras;
-};
 
 // The summation order tandem run uses for token i of an L-token prompt (it evaluates prompts
 // in chunks of ContextParams::n_batch; a chunk of one token is a single-token step).
@@ -47,19 +36,22 @@ TokenOrder prompt_token_order(size_t i, size_t L);
 // Whether a model's results depend on TokenOrder (some float weight matrix is summed in chunks).
 bool order_sensitive(const LlamaModel& model);
 
-class Scheduler {
+class Scheduler final : public GenerationService {
  public:
   Scheduler(const LlamaModel& model, const Vocab& vocab, const SchedulerConfig& cfg, Metrics& metrics);
   ~Scheduler();  // stop()
 
   // Queues a job; false when the queue is full (the caller answers 429).
   bool submit(const std::shared_ptr<Job>& job);
+  // A completion job for `req`, queued (GenerationService); null when the queue is full.
+  std::shared_ptr<Generation> generate(GenerationRequest req) override;
+  GenerationLoad load() const override;
   // Ends the engine thread: queued and running jobs get a final error event.
   void stop();
   // Running and queued jobs.
   size_t pending() const;
 
-  int32_t n_ctx() const { return n_ctx_; }
+  int32_t n_ctx() const override { return n_ctx_; }
   int32_t n_parallel() const { return cfg_.n_parallel; }
   int32_t max_draft() const { return cfg_.max_draft; }
   size_t kv_row_elems() const;  // fp16 values per position of a session's KV rows

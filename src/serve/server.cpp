@@ -4,21 +4,47 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <random>
 
 #include "engine/sha256.h"
 #include "engine/vocab.h"
 #include "engine/vocab_fingerprint.h"
 #include "format/error.h"
 #include "model/llama_model.h"
-#include "serve/chat_format.h"
-#include "serve/openai_protocol.h"
+#include "protocol/chat_format.h"
+#include "protocol/generation.h"
+#include "protocol/openai.h"
+#include "protocol/token_hash.h"
+#include "protocol/verify_wire.h"
 #include "serve/sessions.h"
 
 namespace tandem::serve {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
+using http::GuardedHttpServer;
+using http::HttpLimits;
+using http::request_api_key;
+using http::RouteAccess;
+using http::send_json;
+using protocol::ApiError;
+using protocol::ChatFormatter;
+using protocol::CompletionRequest;
+using protocol::ResponseMeta;
+using protocol::TokenLogprob;
+using protocol::Usage;
+using protocol::VerifyRequest;
+using protocol::chat_chunk;
+using protocol::chat_logprobs_json;
+using protocol::chat_response;
+using protocol::completion_chunk;
+using protocol::completion_logprobs_json;
+using protocol::completion_response;
+using protocol::error_json;
+using protocol::parse_completion_request;
+using protocol::parse_request_json;
+using protocol::parse_verify_request;
+using protocol::random_seed;
+using protocol::usage_chunk;
 
 namespace {
 
@@ -47,15 +73,15 @@ std::string endpoint_label(const std::string& path) {
   return "other";
 }
 
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+// A chunk's or an answer's logprobs object: null unless the request asked for them.
+json logprobs_json(const std::vector<TokenLogprob>& toks, const Vocab& vocab, int top, bool chat, size_t text_offset) {
+  if (top < 0) return nullptr;
+  const std::vector<TokenLogprob> spelled = protocol::with_text(toks, vocab);
+  return chat ? chat_logprobs_json(spelled) : completion_logprobs_json(spelled, text_offset);
 }
 
-uint64_t random_seed() {
-  static std::mutex mu;
-  static std::random_device rd;
-  std::lock_guard<std::mutex> lk(mu);
-  return uint64_t(rd()) << 32 | rd();
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -114,12 +140,6 @@ void Server::finish(Clock::time_point until) {
   http_->stop();
 }
 
-std::string request_api_key(const httplib::Request& req) {
-  const std::string auth = req.get_header_value("Authorization");
-  if (auth.rfind("Bearer ", 0) == 0) return auth.substr(7);
-  return req.get_header_value("x-api-key");
-}
-
 std::string Server::authenticate(const httplib::Request& req) const {
   if (key_hashes_.empty()) return "";
   const std::string key = request_api_key(req);
@@ -141,15 +161,10 @@ void Server::add_routes() {
   s.set_authenticator([this](const httplib::Request& req) { authenticate(req); });
   // Every handler: 503 for the API while draining; counted until it returns.
   auto wrap = [this](auto fn, bool api) {
-    return [this, fn, api](const httplib::Request& req, httplib::Response& res) {
-      ++inflight_;
-      struct Done {
-        std::atomic<int>& n;
-        ~Done() { --n; }
-      } done{inflight_};
+    return http::counted(inflight_, [this, fn, api](const httplib::Request& req, httplib::Response& res) {
       if (api && draining_) throw ApiError(503, "the server is shutting down", "", "shutting_down");
       fn(req, res);
-    };
+    });
   };
   using A = RouteAccess;
   s.route("GET", "/health", A::Open, wrap([this](const httplib::Request&, httplib::Response& res) {
@@ -184,16 +199,7 @@ void Server::add_routes() {
              send_json(res, 200, {{"session", std::string(req.matches[1])}, {"deleted", true}});
            }, true));
 
-  // Unknown routes and httplib's own errors (400 on bad HTTP) get an error object too.
-  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    const int st = res.status;
-    send_error(res, ApiError(st, st == 404   ? "no route for " + req.method + " " + req.path
-                                 : st == 413 ? "the request body is too large"
-                                             : "bad request (HTTP " + std::to_string(st) + ")",
-                             "", st == 404 ? "not_found" : ""));
-    res.status = st;
-  });
+  s.set_error_handler(http::answer_http_error);
   // Counted when the status is final but before the response is written (the logger runs after
   // it is sent, so a client could read /metrics before its own request was counted).
   s.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
@@ -231,23 +237,53 @@ void Server::handle_models(const httplib::Request& req, httplib::Response& res) 
   send_json(res, 200, {{"object", "list"}, {"data", json::array({m})}});
 }
 
+// One streamed completion's state between calls of its content provider.
+struct Server::CompletionStream {
+  std::shared_ptr<Job> job;
+  ResponseMeta meta;
+  bool chat = false, echo = false, include_usage = false;
+  int top = -1;  // top_logprobs
+  std::string prompt_text;
+  bool started = false;
+  size_t text_offset = 0;  // completions' logprobs: where the next token starts in the answer's text
+};
+
 void Server::handle_completion(const httplib::Request& req, httplib::Response& res, bool chat) {
   authenticate(req);
   CompletionRequest r = parse_completion_request(parse_body(req), chat, model_->hparams().n_vocab);
   if (!r.model.empty() && r.model != cfg_.model_id)
     throw ApiError(404, "the model '" + r.model + "' does not exist (this server has '" + cfg_.model_id + "')", "model",
                    "model_not_found");
-  auto job = std::make_shared<Job>(Job::Kind::Completion);
   std::string prompt_text;
+  const std::shared_ptr<Job> job = completion_job(r, chat, &prompt_text);
+  submit(job);
+  ResponseMeta meta{(chat ? "chatcmpl-" : "cmpl-") + random_id("").substr(0, 24), cfg_.model_id, unix_now()};
+  if (!r.stream) {
+    answer_completion(res, *job, meta, r, chat, prompt_text);
+    return;
+  }
+  // Server-Sent Events, as OpenAI sends them: data: {chunk}\n\n ... data: [DONE]\n\n
+  auto st = std::make_shared<CompletionStream>();
+  *st = {job, meta, chat, r.echo, r.include_usage, r.gen.top_logprobs, prompt_text};
+  ++inflight_;  // until the stream is written (on_end below)
+  http::stream_events(res, [this, st](http::SseWriter& sse) { return stream_completion(*st, sse); },
+                      [this, job](bool) {
+                        job->cancelled = true;  // a no-op once the job has finished
+                        --inflight_;
+                      });
+}
+
+std::shared_ptr<Job> Server::completion_job(CompletionRequest& r, bool chat, std::string* prompt_text) {
+  auto job = std::make_shared<Job>(Job::Kind::Completion);
   if (chat) {
-    prompt_text = chat_->format(r.messages);
-    job->prompt = vocab_->tokenize(prompt_text, vocab_->add_bos(), true);
+    *prompt_text = chat_->format(r.messages);
+    job->prompt = vocab_->tokenize(*prompt_text, vocab_->add_bos(), true);
   } else if (r.prompt_is_tokens) {
     job->prompt = r.prompt_tokens;
-    if (r.echo) prompt_text = vocab_->detokenize(job->prompt);
+    if (r.echo) *prompt_text = vocab_->detokenize(job->prompt);
   } else {
-    prompt_text = r.prompt_text;
-    job->prompt = vocab_->tokenize(prompt_text, vocab_->add_bos());
+    *prompt_text = r.prompt_text;
+    job->prompt = vocab_->tokenize(*prompt_text, vocab_->add_bos());
   }
   const int64_t n_ctx = scheduler_->n_ctx(), L = int64_t(job->prompt.size());
   if (L == 0) throw ApiError(400, "the prompt is empty (no tokens)", chat ? "messages" : "prompt");
@@ -266,98 +302,74 @@ void Server::handle_completion(const httplib::Request& req, httplib::Response& r
   if (!r.seed_given) r.gen.sampling.seed = random_seed();
   job->gen = r.gen;
   job->user = r.user;
-  submit(job);
+  return job;
+}
 
-  ResponseMeta meta{(chat ? "chatcmpl-" : "cmpl-") + random_id("").substr(0, 24), cfg_.model_id, unix_now()};
+void Server::answer_completion(httplib::Response& res, Job& job, const ResponseMeta& meta, const CompletionRequest& r,
+                               bool chat, const std::string& prompt_text) {
   const int top = r.gen.top_logprobs;
-  if (!r.stream) {
-    std::string text = r.echo ? prompt_text : "";
-    std::vector<TokenLogprob> toks;
-    StreamEvent e;
-    for (;;) {
-      if (!job->pop(&e, std::chrono::milliseconds(1000))) continue;
-      text += e.text;
-      if (top >= 0) toks.insert(toks.end(), e.tokens.begin(), e.tokens.end());
-      if (e.final) break;
-    }
-    if (e.error_status) throw ApiError(e.error_status, e.error);
-    const Usage u{job->prompt_tokens, job->completion_tokens, job->cached_tokens};
-    send_json(res, 200,
-              chat ? chat_response(meta, text, e.finish_reason, chat_logprobs_json(toks, *vocab_, top), u)
-                   : completion_response(meta, text, e.finish_reason,
-                                         completion_logprobs_json(toks, *vocab_, top, r.echo ? prompt_text.size() : 0), u));
-    return;
+  std::string text = r.echo ? prompt_text : "";
+  std::vector<TokenLogprob> toks;
+  StreamEvent e;
+  for (;;) {
+    if (!job.pop(&e, std::chrono::milliseconds(1000))) continue;
+    text += e.text;
+    if (top >= 0) toks.insert(toks.end(), e.tokens.begin(), e.tokens.end());
+    if (e.final) break;
   }
+  if (e.error_status) throw ApiError(e.error_status, e.error);
+  const Usage u{job.prompt_tokens, job.completion_tokens, job.cached_tokens};
+  send_json(res, 200,
+            chat ? chat_response(meta, text, e.finish_reason, logprobs_json(toks, *vocab_, top, true, 0), u)
+                 : completion_response(meta, text, e.finish_reason,
+                                       logprobs_json(toks, *vocab_, top, false, r.echo ? prompt_text.size() : 0), u));
+}
 
-  // Server-Sent Events, as OpenAI sends them: data: {chunk}\n\n ... data: [DONE]\n\n
-  struct StreamState {
-    bool started = false;
-    size_t text_offset = 0;
+bool Server::stream_completion(CompletionStream& st, http::SseWriter& sse) {
+  Job& job = *st.job;
+  auto fail = [&] {
+    job.cancelled = true;
+    return false;
   };
-  auto st = std::make_shared<StreamState>();
-  const bool echo = r.echo, include_usage = r.include_usage;
-  res.set_header("Cache-Control", "no-cache");
-  res.set_header("X-Accel-Buffering", "no");
-  ++inflight_;  // until the stream is written (the releaser below)
-  res.set_chunked_content_provider(
-      "text/event-stream",
-      [this, job, st, meta, chat, echo, include_usage, top, prompt_text](size_t, httplib::DataSink& sink) {
-        auto send = [&](const json& j) {
-          const std::string line = "data: " + dump(j) + "\n\n";
-          return sink.write(line.data(), line.size());
-        };
-        auto fail = [&] {
-          job->cancelled = true;
-          return false;
-        };
-        if (!st->started) {
-          st->started = true;
-          if (chat && !send(chat_chunk(meta, {{"role", "assistant"}, {"content", ""}}, nullptr, nullptr))) return fail();
-          if (!chat && echo && !prompt_text.empty()) {
-            if (!send(completion_chunk(meta, prompt_text, nullptr, nullptr))) return fail();
-            st->text_offset = prompt_text.size();
-          }
-          return true;
-        }
-        StreamEvent e;
-        while (!job->pop(&e, std::chrono::milliseconds(200)))
-          if (!sink.is_writable()) return fail();
-        if (e.final && e.error_status) {
-          // A stream already under way cannot change its status: the error goes in the stream.
-          send(error_json(ApiError(e.error_status, e.error)));
-          const std::string done = "data: [DONE]\n\n";
-          sink.write(done.data(), done.size());
-          sink.done();
-          return true;
-        }
-        if (!e.text.empty() || (top >= 0 && !e.tokens.empty()) || e.final) {
-          const json fr = e.final ? json(e.finish_reason) : json(nullptr);
-          json chunk;
-          if (chat) {
-            const json lp = chat_logprobs_json(e.tokens, *vocab_, top);
-            // The finish_reason goes in a last chunk of its own with an empty delta.
-            if (!e.text.empty() || (top >= 0 && !e.tokens.empty()))
-              if (!send(chat_chunk(meta, {{"content", e.text}}, nullptr, lp))) return fail();
-            if (e.final && !send(chat_chunk(meta, json::object(), fr, nullptr))) return fail();
-          } else {
-            const json lp = completion_logprobs_json(e.tokens, *vocab_, top, st->text_offset);
-            for (const auto& t : e.tokens) st->text_offset += vocab_->piece(t.token).size();
-            if (!send(completion_chunk(meta, e.text, fr, lp))) return fail();
-          }
-        }
-        if (e.final) {
-          if (include_usage && !send(usage_chunk(meta, chat, {job->prompt_tokens, job->completion_tokens, job->cached_tokens})))
-            return fail();
-          const std::string done = "data: [DONE]\n\n";
-          if (!sink.write(done.data(), done.size())) return fail();
-          sink.done();
-        }
-        return true;
-      },
-      [this, job](bool) {
-        job->cancelled = true;  // a no-op once the job has finished
-        --inflight_;
-      });
+  if (!st.started) {
+    st.started = true;
+    if (st.chat && !sse.send(chat_chunk(st.meta, {{"role", "assistant"}, {"content", ""}}, nullptr, nullptr)))
+      return fail();
+    if (!st.chat && st.echo && !st.prompt_text.empty()) {
+      if (!sse.send(completion_chunk(st.meta, st.prompt_text, nullptr, nullptr))) return fail();
+      st.text_offset = st.prompt_text.size();
+    }
+    return true;
+  }
+  StreamEvent e;
+  while (!job.pop(&e, std::chrono::milliseconds(200)))
+    if (!sse.writable()) return fail();
+  if (e.final && e.error_status) {
+    // A stream already under way cannot change its status: the error goes in the stream.
+    sse.send(error_json(ApiError(e.error_status, e.error)));
+    sse.done();
+    return true;
+  }
+  if (!e.text.empty() || (st.top >= 0 && !e.tokens.empty()) || e.final) {
+    const json fr = e.final ? json(e.finish_reason) : json(nullptr);
+    if (st.chat) {
+      const json lp = logprobs_json(e.tokens, *vocab_, st.top, true, 0);
+      // The finish_reason goes in a last chunk of its own with an empty delta.
+      if (!e.text.empty() || (st.top >= 0 && !e.tokens.empty()))
+        if (!sse.send(chat_chunk(st.meta, {{"content", e.text}}, nullptr, lp))) return fail();
+      if (e.final && !sse.send(chat_chunk(st.meta, json::object(), fr, nullptr))) return fail();
+    } else {
+      const json lp = logprobs_json(e.tokens, *vocab_, st.top, false, st.text_offset);
+      for (const auto& t : e.tokens) st.text_offset += vocab_->piece(t.token).size();
+      if (!sse.send(completion_chunk(st.meta, e.text, fr, lp))) return fail();
+    }
+  }
+  if (e.final) {
+    if (st.include_usage && !sse.send(usage_chunk(st.meta, st.chat, {job.prompt_tokens, job.completion_tokens, job.cached_tokens})))
+      return fail();
+    if (!sse.done()) return fail();
+  }
+  return true;
 }
 
 void Server::handle_verify(const httplib::Request& req, httplib::Response& res) {
@@ -368,12 +380,10 @@ void Server::handle_verify(const httplib::Request& req, httplib::Response& res) 
                    "model_not_found");
   std::shared_ptr<VerifySession> ses;
   auto conflict = [&](const std::string& message, const std::string& code, const VerifySession* held) {
-    ApiError e(409, message, "session", code);
-    json body = error_json(e);
-    body["session"] = {{"id", r.session.value_or("")},
-                       {"n_past", held ? held->tokens.size() : 0},
-                       {"past_hash", hash_hex(held ? held->prefix_hash.back() : kTokenHashSeed)}};
-    send_json(res, 409, body);
+    send_json(res, 409,
+              protocol::verify_conflict_json(ApiError(409, message, "session", code), r.session.value_or(""),
+                                             held ? held->tokens.size() : 0,
+                                             held ? held->prefix_hash.back() : protocol::kTokenHashSeed));
   };
   if (r.session) {
     std::string why;
@@ -426,18 +436,9 @@ void Server::handle_verify(const httplib::Request& req, httplib::Response& res) 
   if (e.error_status) throw ApiError(e.error_status, e.error);
   release.drop = false;
   const VerifyResult& v = job->verify_result;
-  json answer = {{"session", ses->id},      {"accepted", v.accepted},         {"token", v.token},
-                 {"n_past", v.n_past},       {"past_hash", hash_hex(v.hash)}, {"model", cfg_.model_id}};
-  if (r.top_logprobs >= 0) {
-    json lps = json::array();
-    for (const auto& t : v.logprobs) {
-      json top = json::array();
-      for (const auto& [id, lp] : t.top) top.push_back({id, lp});
-      lps.push_back({{"token", t.token}, {"logprob", t.logprob}, {"top", top}});
-    }
-    answer["logprobs"] = lps;
-  }
-  send_json(res, 200, answer);
+  send_json(res, 200,
+            protocol::verify_answer_json({ses->id, cfg_.model_id, v.accepted, v.token, v.n_past, v.hash,
+                                          r.top_logprobs >= 0 ? &v.logprobs : nullptr}));
 }
 
 }  // namespace tandem::serve

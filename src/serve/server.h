@@ -11,7 +11,9 @@
 #include <thread>
 #include <vector>
 
-#include "serve/http_server.h"
+#include "http/replies.h"
+#include "http/server.h"
+#include "protocol/openai.h"
 #include "serve/lora_adapters.h"
 #include "serve/scheduler.h"
 
@@ -20,10 +22,13 @@ class LlamaModel;
 class Vocab;
 }  // namespace tandem
 
+namespace tandem::protocol {
+class ChatFormatter;
+}
+
 namespace tandem::serve {
 
 class SessionStore;
-class ChatFormatter;
 
 struct ServerConfig {
   std::string model_path;
@@ -46,9 +51,6 @@ struct ServerConfig {
   std::string ssl_cert, ssl_key, ssl_ca;
 };
 
-// The API key a request carries: "Authorization: Bearer KEY", else "x-api-key: KEY"; "" if none.
-std::string request_api_key(const httplib::Request& req);
-
 class Server {
  public:
   explicit Server(ServerConfig cfg);  // loads the model, hashes it, starts the engine thread
@@ -64,7 +66,7 @@ class Server {
 
   int port() const { return port_; }
   // The routes with their access (for tests that walk them all).
-  const std::vector<RouteInfo>& routes() const { return http_->routes(); }
+  const std::vector<http::RouteInfo>& routes() const { return http_->routes(); }
   int open_connections() const { return http_->open_connections(); }
   int32_t n_ctx() const { return scheduler_->n_ctx(); }
   const std::string& model_id() const { return cfg_.model_id; }
@@ -81,7 +83,14 @@ class Server {
   void finish(std::chrono::steady_clock::time_point until);
   // Returns the owner id (hash of the key) or throws ApiError(401).
   std::string authenticate(const httplib::Request& req) const;
+  // POST /v1/completions and /v1/chat/completions: the job (its prompt checked against the
+  // context, max_tokens defaulted), answered whole or as a stream of events.
+  struct CompletionStream;
   void handle_completion(const httplib::Request& req, httplib::Response& res, bool chat);
+  std::shared_ptr<Job> completion_job(protocol::CompletionRequest& r, bool chat, std::string* prompt_text);
+  void answer_completion(httplib::Response& res, Job& job, const protocol::ResponseMeta& meta,
+                         const protocol::CompletionRequest& r, bool chat, const std::string& prompt_text);
+  bool stream_completion(CompletionStream& st, http::SseWriter& sse);  // false: the client went away
   void handle_verify(const httplib::Request& req, httplib::Response& res);
   void handle_models(const httplib::Request& req, httplib::Response& res);
   // Queues a job, or throws 429 (queue full) / 503 (draining).
@@ -90,7 +99,7 @@ class Server {
   ServerConfig cfg_;
   std::unique_ptr<LlamaModel> model_;
   std::unique_ptr<Vocab> vocab_;
-  std::unique_ptr<ChatFormatter> chat_;
+  std::unique_ptr<protocol::ChatFormatter> chat_;
   std::string vocab_fingerprint_, file_sha256_;
   std::vector<ServedLora> loras_;
   int64_t created_ = 0;
@@ -98,7 +107,7 @@ class Server {
   Metrics metrics_;
   std::unique_ptr<SessionStore> sessions_;
   std::unique_ptr<Scheduler> scheduler_;
-  std::unique_ptr<GuardedHttpServer> http_;
+  std::unique_ptr<http::GuardedHttpServer> http_;
   std::atomic<bool> draining_{false};
   std::atomic<bool> stopped_{false};
   std::atomic<int> inflight_{0};  // handlers running and streams still being written

@@ -6,27 +6,6 @@
 
 namespace tandem::serve {
 
-uint64_t token_hash_step(uint64_t h, int32_t token) {
-  const auto u = uint32_t(token);
-  for (int i = 0; i < 4; ++i) {
-    h ^= uint8_t(u >> (8 * i));
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
-uint64_t token_hash(const int32_t* tokens, size_t n) {
-  uint64_t h = kTokenHashSeed;
-  for (size_t i = 0; i < n; ++i) h = token_hash_step(h, tokens[i]);
-  return h;
-}
-
-std::string hash_hex(uint64_t h) {
-  char b[17];
-  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(h));
-  return b;
-}
-
 std::string random_id(const char* prefix) {
   static std::mutex mu;
   static std::random_device rd;
@@ -57,7 +36,7 @@ std::shared_ptr<VerifySession> SessionStore::create(const std::string& owner) {
   auto s = std::make_shared<VerifySession>();
   s->id = random_id("vs-");
   s->owner = owner;
-  s->prefix_hash.push_back(kTokenHashSeed);
+  s->prefix_hash.push_back(protocol::kTokenHashSeed);
   {
     std::random_device rd;
     s->rng.seed_with(uint64_t(rd()) << 32 | rd());

@@ -15,17 +15,11 @@
 
 #include "engine/sampler.h"
 #include "model/forward.h"
+#include "protocol/token_hash.h"
 
 namespace tandem::serve {
 
 class Metrics;
-
-// FNV-1a 64 over the token ids as little-endian u32: the hash a client and the server compare
-// to agree on the tokens the server holds.
-uint64_t token_hash_step(uint64_t h, int32_t token);
-constexpr uint64_t kTokenHashSeed = 0xcbf29ce484222325ull;
-uint64_t token_hash(const int32_t* tokens, size_t n);
-std::string hash_hex(uint64_t h);
 
 struct VerifySession {
   std::string id;

@@ -8,11 +8,11 @@
 
 #include "engine/context.h"
 #include "engine/sampler.h"
-#include "serve/verify.h"
+#include "protocol/rejection.h"
 
 namespace tandem::verify {
 
-using serve::SparseDist;
+using protocol::SparseDist;
 
 class Drafter {
  public:

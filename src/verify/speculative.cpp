@@ -7,7 +7,7 @@
 
 #include "engine/vocab_fingerprint.h"
 #include "format/error.h"
-#include "serve/sessions.h"
+#include "protocol/token_hash.h"
 
 namespace tandem::verify {
 
@@ -39,7 +39,7 @@ struct SpeculativeSession::Run {
   const TokenCallback* on_token = nullptr;
   const LogprobCallback* on_logprob = nullptr;
   int top_logprobs = 0;
-  const std::vector<serve::TokenLogprob>* round_logprobs = nullptr;  // the tokens being committed
+  const std::vector<protocol::TokenLogprob>* round_logprobs = nullptr;  // the tokens being committed
   SpeculativeGeneration result;
   bool done = false;
   bool degraded = false;
@@ -293,7 +293,7 @@ VerifyCall SpeculativeSession::make_call(const Run& run, const Draft& d, bool pr
   VerifyCall c;
   c.session = run.session;
   c.n_past = run.session.empty() ? 0 : run.n_past;
-  c.past_hash = serve::token_hash(run.ctx.data(), size_t(c.n_past));
+  c.past_hash = protocol::token_hash(run.ctx.data(), size_t(c.n_past));
   const size_t end = prompt_only ? run.prompt_len : run.ctx.size();
   c.tokens.assign(run.ctx.begin() + c.n_past, run.ctx.begin() + ptrdiff_t(end));
   if (!prompt_only) {
@@ -402,7 +402,7 @@ bool SpeculativeSession::recover(Run& run, const VerifyReply& failed, int& attem
       // The server holds fewer tokens than we thought: resend from there if they are ours.
       const int64_t n = failed.server_n_past;
       if (n >= 1 && size_t(n) < run.ctx.size() &&
-          failed.server_past_hash == serve::hash_hex(serve::token_hash(run.ctx.data(), size_t(n)))) {
+          failed.server_past_hash == protocol::hash_hex(protocol::token_hash(run.ctx.data(), size_t(n)))) {
         run.n_past = n;
       } else {
         ++st.sessions_restarted;
@@ -479,8 +479,8 @@ void SpeculativeSession::run_device_only(Run& run) {
   while (!run.done) {
     const float* logits = drafter_.logits_after(run.ctx, run.line);
     const int32_t t = run.sampler->sample(logits);
-    std::vector<serve::TokenLogprob> own;
-    if (run.on_logprob) own.push_back(serve::token_logprob(logits, drafter_.n_vocab(), t, run.top_logprobs));
+    std::vector<protocol::TokenLogprob> own;
+    if (run.on_logprob) own.push_back(protocol::token_logprob(logits, drafter_.n_vocab(), t, run.top_logprobs));
     run.round_logprobs = run.on_logprob ? &own : nullptr;
     commit(run, std::span<const int32_t>(&t, 1));
     run.round_logprobs = nullptr;

@@ -38,7 +38,7 @@ namespace tandem::verify {
 struct SpeculativeConfig {
   std::string url;       // the verify server (http://host:port)
   std::string api_key;
-  serve::TlsClientConfig tls;  // https: trusted CAs and client certificate (verify_client.h)
+  http::TlsClientConfig tls;  // https: trusted CAs and client certificate (verify_client.h)
   int draft_max = 8;     // most draft tokens per round (the server's max_draft caps it too)
   bool adaptive = true;  // false: always draft_max tokens (less when the draft model is unsure)
   float min_prob = 0;    // stop a draft at a token whose confidence is below this (0: never)
@@ -93,7 +93,7 @@ struct SpeculativeGeneration {
 // on_token: engine/generate.h's TokenCallback, called with each committed token and its text.
 // Called before a committed token's TokenCallback with its log-probability: the cloud model's
 // (from /v1/verify) for verified tokens, the device model's for tokens it decodes alone.
-using LogprobCallback = std::function<void(const serve::TokenLogprob&)>;
+using LogprobCallback = std::function<void(const protocol::TokenLogprob&)>;
 
 class SpeculativeSession {
  public:

@@ -8,8 +8,8 @@
 #include <stdexcept>
 
 #include "format/error.h"
-#include "serve/openai_protocol.h"
-#include "serve/sessions.h"
+#include "protocol/openai.h"
+#include "protocol/token_hash.h"
 
 namespace tandem::verify {
 
@@ -20,7 +20,7 @@ namespace {
 // An integer field of an answer, range-checked before it is narrowed (converting a float beyond
 // the range is undefined); anything else makes the answer malformed.
 int64_t int_at(const json& o, const char* key, int64_t lo = INT32_MIN, int64_t hi = INT32_MAX) {
-  const std::optional<int64_t> v = serve::exact_int64(o.at(key));
+  const std::optional<int64_t> v = protocol::exact_int64(o.at(key));
   if (!v || *v < lo || *v > hi) throw std::invalid_argument(std::string("'") + key + "' is not an integer in range");
   return *v;
 }
@@ -83,7 +83,7 @@ VerifyClient::VerifyClient(ClientConfig cfg) : cfg_(std::move(cfg)) {
 VerifyClient::~VerifyClient() = default;
 
 void VerifyClient::make_client() {
-  http_ = serve::make_http_client(origin_, cfg_.tls);
+  http_ = http::make_http_client(origin_, cfg_.tls);
   http_->set_keep_alive(true);  // one connection for the whole generation: no handshake per round
   http_->set_tcp_nodelay(true);  // a call is small and waited for: never hold it back (Nagle)
   set_timeout(*http_, &httplib::Client::set_connection_timeout, cfg_.connect_timeout_s);
@@ -99,10 +99,10 @@ void VerifyClient::make_client() {
 void VerifyClient::reconnect() { make_client(); }
 
 std::optional<ServerModel> VerifyClient::fetch_model(std::string* why) {
-  serve::clear_tls_errors();
+  http::clear_tls_errors();
   auto r = http_->Get(prefix_ + "/v1/models");
   if (!r) {
-    if (why) *why = serve::describe_http_error(*http_, r.error(), origin_, cfg_.tls);
+    if (why) *why = http::describe_http_error(*http_, r.error(), origin_, cfg_.tls);
     return std::nullopt;
   }
   const json body = json::parse(r->body, nullptr, false);
@@ -145,7 +145,7 @@ std::string VerifyClient::request_body(const VerifyCall& c) {
   json j = {{"n_past", c.n_past}, {"tokens", c.tokens}, {"draft", c.draft}};
   if (!c.session.empty()) {
     j["session"] = c.session;
-    j["past_hash"] = serve::hash_hex(c.past_hash);
+    j["past_hash"] = protocol::hash_hex(c.past_hash);
   }
   if (c.temperature > 0) {
     j["temperature"] = c.temperature;
@@ -172,7 +172,7 @@ VerifyReply VerifyClient::verify(const VerifyCall& call) {
   const std::string body = request_body(call);
   last_sent_ = last_received_ = 0;
   const auto t0 = std::chrono::steady_clock::now();
-  serve::clear_tls_errors();
+  http::clear_tls_errors();
   auto r = http_->Post(prefix_ + "/v1/verify", body, "application/json");
   out.wall_ms = ms_since(t0);
   // Without an answer the logger did not run: count the body and our headers at least.
@@ -182,7 +182,7 @@ VerifyReply VerifyClient::verify(const VerifyCall& call) {
   bytes_received_ += out.bytes_received;
   if (!r) {
     out.kind = VerifyReply::Kind::Transport;
-    out.message = serve::describe_http_error(*http_, r.error(), origin_, cfg_.tls);
+    out.message = http::describe_http_error(*http_, r.error(), origin_, cfg_.tls);
     out.timed_out = r.error() == httplib::Error::ConnectionTimeout ||
                     (r.error() == httplib::Error::Read && out.wall_ms >= 900 * cfg_.read_timeout_s);
     return out;
@@ -198,11 +198,11 @@ VerifyReply VerifyClient::verify(const VerifyCall& call) {
       out.past_hash = j.at("past_hash").get<std::string>();
       if (call.top_logprobs >= 0 && j.contains("logprobs") && j["logprobs"].is_array()) {
         for (const auto& e : j["logprobs"]) {
-          serve::TokenLogprob t{int32_t(int_at(e, "token")), e.at("logprob").get<float>(), {}};
+          protocol::TokenLogprob t{int32_t(int_at(e, "token")), e.at("logprob").get<float>(), {}};
           for (const auto& a : e.at("top")) {
-            const std::optional<int64_t> id = serve::exact_int64(a.at(0));
+            const std::optional<int64_t> id = protocol::exact_int64(a.at(0));
             if (!id || *id < 0 || *id > INT32_MAX) throw std::invalid_argument("a top token id out of range");
-            t.top.emplace_back(int32_t(*id), a.at(1).get<float>());
+            t.top.push_back({int32_t(*id), a.at(1).get<float>(), {}});
           }
           out.logprobs.push_back(std::move(t));
         }
@@ -229,7 +229,7 @@ VerifyReply VerifyClient::verify(const VerifyCall& call) {
                                          : VerifyReply::Kind::SessionUnknown;
     if (j.is_object() && j.contains("session") && j["session"].is_object()) {
       const json& s = j["session"];
-      if (s.contains("n_past")) out.server_n_past = serve::exact_int64(s["n_past"]).value_or(out.server_n_past);
+      if (s.contains("n_past")) out.server_n_past = protocol::exact_int64(s["n_past"]).value_or(out.server_n_past);
       if (s.contains("past_hash") && s["past_hash"].is_string()) out.server_past_hash = s["past_hash"].get<std::string>();
     }
     return out;

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "serve/job.h"
-#include "serve/tls.h"
-#include "serve/verify.h"
+#include "http/client_tls.h"
+#include "protocol/generation.h"
+#include "protocol/rejection.h"
 
 namespace httplib {
 class Client;
@@ -21,7 +21,7 @@ class Client;
 
 namespace tandem::verify {
 
-using serve::SparseDist;
+using protocol::SparseDist;
 
 struct ClientConfig {
   std::string url;           // http://host:port[/prefix] or https://...
@@ -29,7 +29,7 @@ struct ClientConfig {
   double connect_timeout_s = 5;
   double read_timeout_s = 30;  // a verify answer slower than this counts as a timeout
   double write_timeout_s = 10;
-  serve::TlsClientConfig tls;  // https: the CAs trusted (else the system's), a client certificate
+  http::TlsClientConfig tls;  // https: the CAs trusted (else the system's), a client certificate
 };
 
 // What the server says about its model (GET /v1/models, first entry).
@@ -76,7 +76,7 @@ struct VerifyReply {
   int32_t token = -1;
   int64_t n_past = 0;
   std::string past_hash;
-  std::vector<serve::TokenLogprob> logprobs;  // when asked: accepted + 1 entries, else empty
+  std::vector<protocol::TokenLogprob> logprobs;  // when asked: accepted + 1 entries, else empty
   // SessionStale / SessionUnknown: what the server holds (0 tokens when unknown).
   int64_t server_n_past = 0;
   std::string server_past_hash;

@@ -10,9 +10,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "serve/http_conn.h"
+#include "http/conn.h"
 
-namespace tandem::serve {
+namespace tandem::http {
 
 namespace {
 
@@ -119,7 +119,7 @@ bool send_now(int fd, std::string_view data) {
 }
 
 std::string error_response(int status, const std::string& message, const std::string& code) {
-  const std::string body = dump(error_json(ApiError(status, message, "", code)));
+  const std::string body = protocol::dump(protocol::error_json(protocol::ApiError(status, message, "", code)));
   std::string r = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
   r += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n";
   if (status == 503) r += "Retry-After: 1\r\n";
@@ -255,4 +255,4 @@ void GuardedHttpServer::watch() {
   inbox_.clear();
 }
 
-}  // namespace tandem::serve
+}  // namespace tandem::http

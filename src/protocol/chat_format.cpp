@@ -1,11 +1,11 @@
-#include "serve/chat_format.h"
+#include "protocol/chat_format.h"
 
 #include <optional>
 
 #include "engine/chat_template.h"
 #include "format/error.h"
 
-namespace tandem::serve {
+namespace tandem::protocol {
 
 struct ChatFormatter::Impl {
   std::optional<ChatTemplate> tmpl;
@@ -49,4 +49,4 @@ std::string ChatFormatter::format(const std::vector<ChatMessageIn>& messages) co
   return std::string(ChatTemplate::strip_leading_bos(text, impl_->tmpl->bos_text(), impl_->adds_bos));
 }
 
-}  // namespace tandem::serve
+}  // namespace tandem::protocol

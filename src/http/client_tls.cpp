@@ -1,4 +1,4 @@
-#include "serve/tls.h"
+#include "http/client_tls.h"
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
@@ -7,7 +7,7 @@
 
 #include "format/error.h"
 
-namespace tandem::serve {
+namespace tandem::http {
 
 namespace {
 
@@ -114,4 +114,4 @@ bool failed_before_sending(httplib::Error e) {
          e == httplib::Error::SSLServerVerification;
 }
 
-}  // namespace tandem::serve
+}  // namespace tandem::http

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-namespace tandem::serve {
+namespace tandem::http {
 
 struct TlsClientConfig {
   std::string ca_file;      // PEM CA certificates trusted for the server; "": the system's CAs
@@ -33,4 +33,4 @@ std::string describe_http_error(const httplib::Client& c, httplib::Error e, cons
 // this client trusts.
 bool failed_before_sending(httplib::Error e);
 
-}  // namespace tandem::serve
+}  // namespace tandem::http

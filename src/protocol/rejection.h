@@ -15,7 +15,7 @@
 
 #include "engine/sampler.h"
 
-namespace tandem::serve {
+namespace tandem::protocol {
 
 // A probability distribution over token ids as (token, probability) pairs; unlisted tokens
 // have probability 0. Probabilities need not sum to exactly 1 (they are used as weights).
@@ -40,4 +40,4 @@ float prob_of(const SparseDist& d, int32_t token);
 // weights are zero.
 int32_t draw(const SparseDist& d, Rng& rng);
 
-}  // namespace tandem::serve
+}  // namespace tandem::protocol

@@ -11,9 +11,9 @@
 #include <cerrno>
 
 #include "format/error.h"
-#include "serve/http_conn.h"
+#include "http/conn.h"
 
-namespace tandem::serve {
+namespace tandem::http {
 
 namespace {
 
@@ -159,4 +159,4 @@ void GuardedHttpServer::serve_tls_request(std::unique_ptr<Conn> c) {
   else park(std::move(c));
 }
 
-}  // namespace tandem::serve
+}  // namespace tandem::http

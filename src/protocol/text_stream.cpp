@@ -1,8 +1,8 @@
-#include "serve/text_stream.h"
+#include "protocol/text_stream.h"
 
 #include <algorithm>
 
-namespace tandem::serve {
+namespace tandem::protocol {
 
 size_t utf8_complete_prefix(std::string_view s) {
   // Look back at most 3 bytes for the lead byte of a character that runs past the end.
@@ -54,4 +54,4 @@ std::string TextStream::flush() {
   return take(held_.size());
 }
 
-}  // namespace tandem::serve
+}  // namespace tandem::protocol

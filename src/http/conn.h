@@ -1,4 +1,4 @@
-// Internals of GuardedHttpServer (http_server.h) shared by its accepting, watching and working
+// Internals of GuardedHttpServer (server.h) shared by its accepting, watching and working
 // parts: a connection, what its request head says about the body, and socket helpers.
 #pragma once
 #include <chrono>
@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
-#include "serve/http_server.h"
+#include "http/server.h"
 
-namespace tandem::serve {
+namespace tandem::http {
 
 using HttpClock = std::chrono::steady_clock;
 
@@ -57,4 +57,4 @@ bool send_now(int fd, std::string_view data);
 // A complete response with an error object and "Connection: close".
 std::string error_response(int status, const std::string& message, const std::string& code);
 
-}  // namespace tandem::serve
+}  // namespace tandem::http

@@ -1,10 +1,10 @@
-#include "serve/verify.h"
+#include "protocol/rejection.h"
 
 #include <algorithm>
 
 #include "format/error.h"
 
-namespace tandem::serve {
+namespace tandem::protocol {
 
 VerifyOutcome verify_greedy(std::span<const int32_t> draft, std::span<const int32_t> argmax) {
   if (argmax.size() != draft.size() + 1) throw Error("verify: need one target token per draft position plus one");
@@ -64,4 +64,4 @@ VerifyOutcome verify_sampled(std::span<const int32_t> draft, std::span<const Spa
   return VerifyOutcome{int32_t(k), draw(p[k], rng)};
 }
 
-}  // namespace tandem::serve
+}  // namespace tandem::protocol

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "engine/vocab.h"
-#include "serve/job.h"
+#include "protocol/generation.h"
 
-namespace tandem::serve {
+namespace tandem::protocol {
 
 // An error answered as {"error": {"message", "type", "param", "code"}}.
 struct ApiError : std::exception {
@@ -62,20 +62,6 @@ const std::set<std::string>& accepted_message_fields();
 // Throws ApiError (400) for malformed or unsupported fields; token ids are checked against n_vocab.
 CompletionRequest parse_completion_request(const nlohmann::json& body, bool chat, int32_t n_vocab);
 
-struct VerifyRequest {
-  std::string model;
-  std::optional<std::string> session;  // absent: start a new session
-  int64_t n_past = 0;                  // tokens the client believes the server holds
-  std::optional<uint64_t> past_hash;   // token_hash of those tokens
-  std::vector<int32_t> tokens, draft;
-  std::vector<SparseDist> draft_probs;
-  SamplerParams sampling;
-  bool seed_given = false;
-  int top_logprobs = -1;  // "logprobs": N: the target's log-probabilities of the tokens returned
-};
-
-VerifyRequest parse_verify_request(const nlohmann::json& body, int32_t n_vocab, int32_t max_draft);
-
 // Responses. `id` like "cmpl-..."/"chatcmpl-...", `created` in Unix seconds.
 struct ResponseMeta {
   std::string id, model;
@@ -89,10 +75,14 @@ nlohmann::json usage_json(const Usage& u);
 
 // A token's text as the array of its UTF-8 bytes (a chat logprobs entry's "bytes").
 nlohmann::json bytes_of(const std::string& s);
-// logprobs objects from the generated tokens (null when top_logprobs < 0).
-nlohmann::json completion_logprobs_json(const std::vector<TokenLogprob>& toks, const Vocab& vocab, int top,
-                                        size_t text_offset);
-nlohmann::json chat_logprobs_json(const std::vector<TokenLogprob>& toks, const Vocab& vocab, int top);
+// logprobs objects of generated tokens whose texts are filled in (with_text, or from JSON).
+// text_offset: where the first token starts in the answer's text (echo included).
+nlohmann::json completion_logprobs_json(const std::vector<TokenLogprob>& toks, size_t text_offset);
+nlohmann::json chat_logprobs_json(const std::vector<TokenLogprob>& toks);
+// From an OpenAI logprobs object of either shape (chat: {"content": [...]}; completions:
+// {"tokens", "token_logprobs", "top_logprobs"}), by text. Another server's JSON is not trusted:
+// malformed parts are skipped, never thrown on.
+std::vector<TokenLogprob> token_logprobs_from_json(const nlohmann::json& logprobs);
 
 nlohmann::json completion_response(const ResponseMeta& m, const std::string& text, const std::string& finish_reason,
                                    const nlohmann::json& logprobs, const Usage& u);
@@ -108,4 +98,4 @@ nlohmann::json usage_chunk(const ResponseMeta& m, bool chat, const Usage& u);
 // JSON text safe for the wire: invalid UTF-8 becomes U+FFFD.
 std::string dump(const nlohmann::json& j);
 
-}  // namespace tandem::serve
+}  // namespace tandem::protocol

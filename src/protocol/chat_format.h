@@ -5,13 +5,13 @@
 #include <string>
 #include <vector>
 
-#include "serve/openai_protocol.h"
+#include "protocol/openai.h"
 
 namespace tandem {
 class GgufFile;
 }
 
-namespace tandem::serve {
+namespace tandem::protocol {
 
 class ChatFormatter {
  public:
@@ -32,4 +32,4 @@ class ChatFormatter {
   std::string error_;  // why there is no template
 };
 
-}  // namespace tandem::serve
+}  // namespace tandem::protocol

@@ -1,4 +1,4 @@
-#include "serve/http_server.h"
+#include "http/server.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -14,21 +14,12 @@
 #include <cstring>
 
 #include "format/error.h"
-#include "serve/http_conn.h"
+#include "http/conn.h"
 
-namespace tandem::serve {
+namespace tandem::http {
 
 using nlohmann::json;
-
-void send_json(httplib::Response& res, int status, const json& j) {
-  res.status = status;
-  res.set_content(dump(j), "application/json");
-}
-
-void send_error(httplib::Response& res, const ApiError& e) {
-  if (e.status == 429 || e.status == 503) res.set_header("Retry-After", "1");
-  send_json(res, e.status, error_json(e));
-}
+using protocol::ApiError;
 
 void peer_address(int fd, std::string& ip, int& port, bool remote) {
   sockaddr_storage a{};
@@ -324,4 +315,4 @@ void GuardedHttpServer::serve_request(std::unique_ptr<Conn> c) {
   park(std::move(c));
 }
 
-}  // namespace tandem::serve
+}  // namespace tandem::http

@@ -13,7 +13,7 @@
 //
 // Every route declares whether it needs an API key (RouteAccess), and routes() lists them, so a
 // test can walk them all. Over TLS (set_tls) the watcher can only wait for readability, not look
-// at the encrypted head: the worker runs the handshake and reads the head (http_tls.cpp).
+// at the encrypted head: the worker runs the handshake and reads the head (server_tls.cpp).
 #pragma once
 #include <httplib.h>
 
@@ -30,9 +30,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "serve/openai_protocol.h"
+#include "http/replies.h"
+#include "protocol/openai.h"
 
-namespace tandem::serve {
+namespace tandem::http {
 
 struct HttpLimits {
   int max_connections = 512;  // open connections; one more is answered 503 + Retry-After at once
@@ -62,10 +63,6 @@ struct RouteInfo {
   std::string pattern;  // httplib's regular expression
   RouteAccess access;
 };
-
-// A JSON response; an OpenAI error object ("Retry-After: 1" with 429 and 503).
-void send_json(httplib::Response& res, int status, const nlohmann::json& j);
-void send_error(httplib::Response& res, const ApiError& e);
 
 class GuardedHttpServer : private httplib::Server {
  public:
@@ -103,19 +100,19 @@ class GuardedHttpServer : private httplib::Server {
   int open_connections() const { return open_.load(); }
   const HttpLimits& limits() const { return limits_; }
 
-  struct Conn;  // defined in http_conn.h (the implementation's)
+  struct Conn;  // defined in conn.h (the implementation's)
 
  private:
   enum class WatchNext { Keep, Dispatch, Close };
   using ConnMap = std::unordered_map<int, std::unique_ptr<Conn>>;
 
   bool process_and_close_socket(socket_t sock) override;  // on the accepting thread: admit
-  void watch();                                           // the watcher thread (http_watcher.cpp)
+  void watch();                                           // the watcher thread (watcher.cpp)
   WatchNext on_readable(Conn& c, uint32_t events);
   WatchNext reject(Conn& c, int status, const std::string& message, const std::string& code);
   void sweep_deadlines(ConnMap& conns);
   void work();  // a worker thread
-  WatchNext on_tls_readable(Conn& c);                 // http_tls.cpp
+  WatchNext on_tls_readable(Conn& c);                 // server_tls.cpp
   void serve_tls_request(std::unique_ptr<Conn> c);   // handshake (once), then one request
   void free_conn_tls(Conn& c);
   void free_tls();
@@ -151,4 +148,4 @@ class GuardedHttpServer : private httplib::Server {
   std::once_flag stop_once_;
 };
 
-}  // namespace tandem::serve
+}  // namespace tandem::http

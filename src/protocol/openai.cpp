@@ -1,10 +1,12 @@
-#include "serve/openai_protocol.h"
+#include "protocol/openai.h"
 
 #include <algorithm>
 #include <cmath>
 #include <set>
 
-namespace tandem::serve {
+#include "protocol/request_fields.h"
+
+namespace tandem::protocol {
 
 using nlohmann::json;
 
@@ -116,83 +118,7 @@ json parse_request_json(const std::string& text) {
 
 namespace {
 
-const char* type_name_of(const json& v) {
-  switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "an integer";
-    case json::value_t::number_float: return "a number";
-    case json::value_t::string: return "a string";
-    case json::value_t::array: return "an array";
-    case json::value_t::object: return "an object";
-    default: return "something else";
-  }
-}
-
-[[noreturn]] void bad(const std::string& param, const std::string& message, const std::string& code = "invalid_value") {
-  throw ApiError(400, message, param, code);
-}
-[[noreturn]] void bad_type(const std::string& param, const json& v, const char* want) {
-  bad(param, "'" + param + "' must be " + want + ", got " + type_name_of(v), "invalid_type");
-}
-
-// Field readers: absent or null leaves the default; a wrong type or range is an error.
-bool get_bool(const json& o, const char* key, bool def) {
-  auto it = o.find(key);
-  if (it == o.end() || it->is_null()) return def;
-  if (!it->is_boolean()) bad_type(key, *it, "a boolean");
-  return it->get<bool>();
-}
-
-double get_number(const json& o, const char* key, double def, double lo, double hi) {
-  auto it = o.find(key);
-  if (it == o.end() || it->is_null()) return def;
-  if (!it->is_number()) bad_type(key, *it, "a number");
-  const double v = it->get<double>();
-  if (!std::isfinite(v) || v < lo || v > hi)
-    bad(key, "'" + std::string(key) + "' must be in [" + json(lo).dump() + ", " + json(hi).dump() + "], got " + it->dump());
-  return v;
-}
-
-int64_t get_int(const json& o, const char* key, int64_t def, int64_t lo, int64_t hi) {
-  auto it = o.find(key);
-  if (it == o.end() || it->is_null()) return def;
-  if (!it->is_number() || (it->is_number_float() && it->get<double>() != std::floor(it->get<double>())))
-    bad_type(key, *it, "an integer");
-  const std::optional<int64_t> v = exact_int64(*it);
-  if (!v || *v < lo || *v > hi)
-    bad(key, "'" + std::string(key) + "' must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
-                 it->dump());
-  return *v;
-}
-
-std::string get_string(const json& o, const char* key, const std::string& def = "") {
-  auto it = o.find(key);
-  if (it == o.end() || it->is_null()) return def;
-  if (!it->is_string()) bad_type(key, *it, "a string");
-  return it->get<std::string>();
-}
-
-std::vector<int32_t> token_array(const json& a, const std::string& param, int32_t n_vocab) {
-  std::vector<int32_t> out;
-  out.reserve(a.size());
-  for (const auto& t : a) {
-    if (!t.is_number_integer()) bad_type(param, t, "an array of token ids (integers)");
-    const int64_t id = exact_int64(t).value_or(-1);
-    if (id < 0 || id >= n_vocab)
-      bad(param, "token id " + t.dump() + " in '" + param + "' is out of range [0, " + std::to_string(n_vocab) + ")",
-          "invalid_token");
-    out.push_back(int32_t(id));
-  }
-  return out;
-}
-
-void check_fields(const json& body, const std::set<std::string>& known) {
-  for (auto it = body.begin(); it != body.end(); ++it)
-    if (!known.count(it.key()))
-      bad(it.key(), "unrecognized request argument supplied: " + it.key(), "unknown_parameter");
-}
+using namespace request_fields;
 
 // Accepted for compatibility, but only with the value that means "off".
 void check_off(const json& body) {
@@ -352,85 +278,6 @@ CompletionRequest parse_completion_request(const json& body, bool chat, int32_t 
   return r;
 }
 
-VerifyRequest parse_verify_request(const json& body, int32_t n_vocab, int32_t max_draft) {
-  if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object", "", "invalid_json");
-  check_fields(body, {"model", "session", "n_past", "past_hash", "tokens", "draft", "draft_probs", "temperature",
-                      "top_k", "top_p", "min_p", "seed", "logprobs"});
-  VerifyRequest r;
-  r.model = get_string(body, "model");
-  if (auto it = body.find("session"); it != body.end() && !it->is_null()) {
-    if (!it->is_string()) bad_type("session", *it, "a string");
-    r.session = it->get<std::string>();
-  }
-  r.n_past = get_int(body, "n_past", 0, 0, INT32_MAX);
-  if (!r.session && r.n_past != 0) bad("n_past", "a new session holds no tokens: 'n_past' must be 0");
-  if (const std::string h = get_string(body, "past_hash"); !h.empty()) {
-    if (h.size() != 16 || h.find_first_not_of("0123456789abcdef") != std::string::npos)
-      bad("past_hash", "'past_hash' must be 16 lowercase hex digits");
-    r.past_hash = std::stoull(h, nullptr, 16);
-  }
-  auto arr = [&](const char* key) -> std::vector<int32_t> {
-    auto it = body.find(key);
-    if (it == body.end() || it->is_null()) return {};
-    if (!it->is_array()) bad_type(key, *it, "an array of token ids");
-    return token_array(*it, key, n_vocab);
-  };
-  r.tokens = arr("tokens");
-  r.draft = arr("draft");
-  if (r.tokens.empty())
-    bad("tokens", "'tokens' must hold at least one token the server has not seen (its own last token, at least)",
-        "missing_required_parameter");
-  if (int64_t(r.draft.size()) > max_draft)
-    bad("draft", "at most " + std::to_string(max_draft) + " draft tokens per call, got " + std::to_string(r.draft.size()));
-  SamplerParams& sp = r.sampling;
-  sp.temperature = float(get_number(body, "temperature", 0.0, 0, 100));
-  sp.top_p = float(get_number(body, "top_p", 1.0, 0, 1));
-  sp.top_k = int(get_int(body, "top_k", 0, 0, 1 << 20));
-  sp.min_p = float(get_number(body, "min_p", 0.0, 0, 1));
-  r.seed_given = body.contains("seed") && !body["seed"].is_null();
-  r.top_logprobs = int(get_int(body, "logprobs", -1, 0, 20));
-  sp.seed = uint64_t(get_int(body, "seed", 0, INT64_MIN, INT64_MAX));
-
-  auto it = body.find("draft_probs");
-  const bool has_probs = it != body.end() && !it->is_null();
-  if (sp.temperature > 0 && !r.draft.empty()) {
-    if (!has_probs)
-      bad("draft_probs", "sampling (temperature > 0) needs the draft's probabilities 'draft_probs'",
-          "missing_required_parameter");
-    if (!it->is_array() || it->size() != r.draft.size())
-      bad("draft_probs", "'draft_probs' must be an array with one list per draft token (" +
-                             std::to_string(r.draft.size()) + ")");
-    for (size_t i = 0; i < r.draft.size(); ++i) {
-      const json& list = (*it)[i];
-      const std::string p = "draft_probs[" + std::to_string(i) + "]";
-      if (!list.is_array() || list.empty() || list.size() > size_t(n_vocab))
-        bad(p, "'" + p + "' must be a non-empty array of [token, probability] pairs");
-      SparseDist d;
-      double sum = 0;
-      for (const auto& e : list) {
-        if (!e.is_array() || e.size() != 2 || !e[0].is_number_integer() || !e[1].is_number())
-          bad(p, "'" + p + "' must hold [token, probability] pairs");
-        const int64_t id = exact_int64(e[0]).value_or(-1);
-        const double q = e[1].get<double>();
-        if (id < 0 || id >= n_vocab) bad(p, "token id " + e[0].dump() + " is out of range", "invalid_token");
-        if (!(q > 0 && q <= 1)) bad(p, "probabilities must be in (0, 1], got " + e[1].dump());
-        sum += q;
-        d.emplace_back(int32_t(id), float(q));
-      }
-      if (sum > 1.001) bad(p, "the probabilities of '" + p + "' sum to more than 1");
-      std::sort(d.begin(), d.end());
-      for (size_t j = 1; j < d.size(); ++j)
-        if (d[j].first == d[j - 1].first) bad(p, "token " + std::to_string(d[j].first) + " is listed twice");
-      if (prob_of(d, r.draft[i]) <= 0)
-        bad(p, "'" + p + "' must give the draft token " + std::to_string(r.draft[i]) + " a probability");
-      r.draft_probs.push_back(std::move(d));
-    }
-  } else if (has_probs && !(it->is_array() && (it->empty() || r.draft.empty() || sp.temperature <= 0))) {
-    bad_type("draft_probs", *it, "an array");
-  }
-  return r;
-}
-
 json usage_json(const Usage& u) {
   return json{{"prompt_tokens", u.prompt_tokens},
               {"completion_tokens", u.completion_tokens},
@@ -438,18 +285,16 @@ json usage_json(const Usage& u) {
               {"prompt_tokens_details", {{"cached_tokens", u.cached_tokens}}}};
 }
 
-json completion_logprobs_json(const std::vector<TokenLogprob>& toks, const Vocab& vocab, int top, size_t text_offset) {
-  if (top < 0) return nullptr;
+json completion_logprobs_json(const std::vector<TokenLogprob>& toks, size_t text_offset) {
   json tokens = json::array(), lps = json::array(), tops = json::array(), offs = json::array();
   for (const auto& t : toks) {
-    const std::string piece = vocab.token_to_piece(t.token);
-    tokens.push_back(piece);
+    tokens.push_back(t.text);
     lps.push_back(t.logprob);
     json alt = json::object();
-    for (const auto& [id, lp] : t.top) alt[vocab.token_to_piece(id)] = lp;
+    for (const auto& a : t.top) alt[a.text] = a.logprob;
     tops.push_back(alt);
     offs.push_back(text_offset);
-    text_offset += piece.size();
+    text_offset += t.text.size();
   }
   return json{{"tokens", tokens}, {"token_logprobs", lps}, {"top_logprobs", tops}, {"text_offset", offs}};
 }
@@ -460,19 +305,56 @@ json bytes_of(const std::string& s) {
   return b;
 }
 
-json chat_logprobs_json(const std::vector<TokenLogprob>& toks, const Vocab& vocab, int top) {
-  if (top < 0) return nullptr;
+json chat_logprobs_json(const std::vector<TokenLogprob>& toks) {
   json content = json::array();
   for (const auto& t : toks) {
-    const std::string piece = vocab.token_to_piece(t.token);
     json alts = json::array();
-    for (const auto& [id, lp] : t.top) {
-      const std::string p = vocab.token_to_piece(id);
-      alts.push_back({{"token", p}, {"logprob", lp}, {"bytes", bytes_of(p)}});
-    }
-    content.push_back({{"token", piece}, {"logprob", t.logprob}, {"bytes", bytes_of(piece)}, {"top_logprobs", alts}});
+    for (const auto& a : t.top) alts.push_back({{"token", a.text}, {"logprob", a.logprob}, {"bytes", bytes_of(a.text)}});
+    content.push_back({{"token", t.text}, {"logprob", t.logprob}, {"bytes", bytes_of(t.text)}, {"top_logprobs", alts}});
   }
   return json{{"content", content}};
+}
+
+namespace {
+
+bool is_text_logprob(const json& e) {
+  return e.is_object() && e.contains("token") && e["token"].is_string() && e.contains("logprob") &&
+         e["logprob"].is_number();
+}
+
+std::vector<TokenLogprob> chat_logprobs_from_json(const json& content) {
+  std::vector<TokenLogprob> out;
+  for (const auto& e : content) {
+    if (!is_text_logprob(e)) continue;
+    TokenLogprob t{-1, e["logprob"].get<double>(), {}, e["token"].get<std::string>()};
+    if (e.contains("top_logprobs") && e["top_logprobs"].is_array())
+      for (const auto& a : e["top_logprobs"])
+        if (is_text_logprob(a)) t.top.push_back({-1, a["logprob"].get<double>(), a["token"].get<std::string>()});
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<TokenLogprob> token_logprobs_from_json(const json& lp) {
+  if (!lp.is_object()) return {};
+  const auto content = lp.find("content");
+  if (content != lp.end() && content->is_array()) return chat_logprobs_from_json(*content);
+  std::vector<TokenLogprob> out;
+  const auto tokens = lp.find("tokens"), lps = lp.find("token_logprobs"), tops = lp.find("top_logprobs");
+  if (tokens == lp.end() || lps == lp.end() || !tokens->is_array() || !lps->is_array()) return out;
+  for (size_t i = 0; i < tokens->size() && i < lps->size(); ++i) {
+    if (!(*tokens)[i].is_string() || !(*lps)[i].is_number()) continue;
+    TokenLogprob t{-1, (*lps)[i].get<double>(), {}, (*tokens)[i].get<std::string>()};
+    if (tops != lp.end() && tops->is_array() && i < tops->size() && (*tops)[i].is_object())
+      for (const auto& [k, v] : (*tops)[i].items())
+        if (v.is_number()) t.top.push_back({-1, v.get<double>(), k});
+    // A completions object's alternatives are a map: put them back in order of likelihood.
+    std::stable_sort(t.top.begin(), t.top.end(), [](const auto& a, const auto& b) { return a.logprob > b.logprob; });
+    out.push_back(std::move(t));
+  }
+  return out;
 }
 
 json completion_response(const ResponseMeta& m, const std::string& text, const std::string& finish_reason,
@@ -526,4 +408,4 @@ json usage_chunk(const ResponseMeta& m, bool chat, const Usage& u) {
               {"usage", usage_json(u)}};
 }
 
-}  // namespace tandem::serve
+}  // namespace tandem::protocol

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace tandem::serve {
+namespace tandem::protocol {
 
 class TextStream {
  public:
@@ -41,4 +41,4 @@ class TextStream {
 // multi-byte sequence at the end is left out; invalid bytes count as complete characters).
 size_t utf8_complete_prefix(std::string_view s);
 
-}  // namespace tandem::serve
+}  // namespace tandem::protocol
