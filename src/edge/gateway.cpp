@@ -403,7 +403,7 @@ void Gateway::handle_completion(const httplib::Request& http_req, httplib::Respo
   req->model = req->parsed.model.empty() ? cfg_.model_id : req->parsed.model;
   body.erase("model");
   req->body = body;
-  req->policy = x.route.empty() ? cfg_.policy : x.route;
+  req->policy = x.route.empty() ? cfg_.policy : *parse_policy(x.route);
   req->task_hint = x.task;
   req->privacy_level = x.privacy.empty() ? cfg_.privacy : x.privacy;
   req->keep_local = x.keep_local;

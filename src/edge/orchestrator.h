@@ -36,7 +36,7 @@ struct EdgeRequest {
   nlohmann::json body;              // what an endpoint receives (system prompt applied, max_tokens explicit)
   std::string app;                  // the app's name from the config, or ""
   std::string model;                // the model id the app asked for
-  std::string policy;               // config default, or the request's "tandem": {"route"}
+  Policy policy = Policy::Auto;     // config default, or the request's "tandem": {"route"}
   std::string task_hint;            // "tandem": {"task"}
   std::string privacy_level;
   bool consent = false;             // "tandem": {"consent": true}, x-tandem-consent, or the app's config
