@@ -109,7 +109,19 @@ class Orchestrator {
   PrivacyVerdict inspect_privacy(const EdgeRequest& req, const std::vector<std::string>& texts);
   // Strict without consent: where consent would have sent the request, for the answer.
   void explain_consent(const RouteInputs& in, Plan& p) const;
+  RouteInputs route_inputs(const EdgeRequest& req, const Plan& p, const std::string& user_text);
+  // The router's speculation estimate (asked for only if a rule weighs speculation); empty when
+  // no usable endpoint shares the device's vocabulary.
+  std::function<std::optional<SpeculationEstimate>()> speculation_estimate(const std::vector<EndpointView>& endpoints,
+                                                                            const Plan& p);
+  // One per route: LOCAL, CLOUD and PEER (run_endpoints, then the device), CASCADE, SPECULATIVE.
+  void run_device(Run& run);
   void run_endpoints(Run& run, const std::vector<std::string>& names, const std::function<void()>& device_fallback);
+  void run_cascade(Run& run);
+  void run_speculative(Run& run);
+  SpeculativeResult speculate(Run& run, const EndpointConfig& ep);  // one speculative run, charged
+  // The figures every route ends with: status, latency, the all-cloud comparison, the cloud's speed.
+  void finish(Run& run);
   // The device answers: from the prompt, or continuing after `prefix` (the answer's text so far,
   // which stood for prefix_tokens of max_tokens). The app has all of it but its last `held`
   // bytes, held back as the beginning of a possible stop string: the device's stop check starts
