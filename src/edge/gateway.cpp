@@ -441,7 +441,7 @@ void Gateway::handle_completion(const httplib::Request& http_req, httplib::Respo
       send_json(res, out.error_status, e);
       return;
     }
-    const serve::Usage u{int32_t(out.answer_prompt_tokens), int32_t(out.answer_completion_tokens), 0};
+    const serve::Usage u{int32_t(out.prompt_tokens), int32_t(out.completion_tokens), 0};
     const bool want_lps = req->parsed.gen.top_logprobs >= 0;
     json j = chat ? serve::chat_response(meta, out.text, out.finish_reason, want_lps ? chat_logprobs(lps) : json(nullptr), u)
                   : serve::completion_response(meta, echo_text + out.text, out.finish_reason,
@@ -500,7 +500,7 @@ void Gateway::handle_completion(const httplib::Request& http_req, httplib::Respo
           else send(serve::completion_chunk(meta, "", fr, last_lps));
           if (include_usage)
             send(serve::usage_chunk(meta, chat,
-                                    {int32_t(out.answer_prompt_tokens), int32_t(out.answer_completion_tokens), 0}));
+                                    {int32_t(out.prompt_tokens), int32_t(out.completion_tokens), 0}));
         }
         json last = {{"id", meta.id},
                      {"object", chat ? "chat.completion.chunk" : "text_completion"},

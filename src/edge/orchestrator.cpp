@@ -306,8 +306,8 @@ void Orchestrator::run_local(Run& run, const std::string& prefix, int64_t prefix
     out.error_status = r.error_status;
     out.error_message = r.error;
   }
-  if (out.answer_prompt_tokens == 0) out.answer_prompt_tokens = r.prompt_tokens;
-  out.answer_completion_tokens += r.completion_tokens;
+  if (out.prompt_tokens == 0) out.prompt_tokens = r.prompt_tokens;
+  out.completion_tokens += r.completion_tokens;
 }
 
 void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names,
@@ -359,8 +359,8 @@ void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names
       else if (res.headers_ms) eh->on_success(*res.headers_ms);
       out.served_by = name;
       out.finish_reason = stop_hit || res.finish_reason.empty() ? "stop" : res.finish_reason;
-      out.answer_prompt_tokens = prompt_tokens;
-      out.answer_completion_tokens += completion_tokens;
+      out.prompt_tokens = prompt_tokens;
+      out.completion_tokens += completion_tokens;
       return;
     }
     if (res.cancelled) {
@@ -378,8 +378,8 @@ void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names
     if (res.content_chunks > 0) {
       // Mid-stream: the device continues the same answer from what the app already has.
       out.failover_at_chunk = res.content_chunks;
-      out.answer_prompt_tokens = prompt_tokens;
-      out.answer_completion_tokens += completion_tokens;
+      out.prompt_tokens = prompt_tokens;
+      out.completion_tokens += completion_tokens;
       out.served_by = "device";
       run_local(run, out.text + stops.held(), res.content_chunks, false, run.emit, stops.held());
       return;
@@ -419,17 +419,17 @@ void Orchestrator::run_cascade(Run& run) {
   out.more_reasons.push_back("cascade:low_confidence");
   // The device's answer is set aside (its figures too) while the endpoints try.
   const std::string device_finish = out.finish_reason;
-  const int64_t device_completion = out.answer_completion_tokens, device_prompt = out.answer_prompt_tokens;
+  const int64_t device_completion = out.completion_tokens, device_prompt = out.prompt_tokens;
   const int device_error = out.error_status;
-  out.answer_completion_tokens = 0;
-  out.answer_prompt_tokens = 0;
+  out.completion_tokens = 0;
+  out.prompt_tokens = 0;
   out.error_status = 0;
   run_endpoints(run, run.plan.decision.endpoints, [&] {
     // Every endpoint failed: the device's answer after all.
     out.served_by = "device";
     out.finish_reason = device_finish;
-    out.answer_completion_tokens = device_completion;
-    out.answer_prompt_tokens = device_prompt;
+    out.completion_tokens = device_completion;
+    out.prompt_tokens = device_prompt;
     out.error_status = device_error;
     send_device_answer();
   });
@@ -468,8 +468,8 @@ void Orchestrator::run_speculative(Run& run) {
   if (sr.failure == Failure::None) {
     out.served_by = endpoints.front();
     out.finish_reason = sr.finish_reason;
-    out.answer_prompt_tokens = int64_t(run.plan.device_prompt.size());
-    out.answer_completion_tokens = sr.completion_tokens_device + sr.completion_tokens_cloud;
+    out.prompt_tokens = int64_t(run.plan.device_prompt.size());
+    out.completion_tokens = sr.completion_tokens_device + sr.completion_tokens_cloud;
     return;
   }
   out.failure = sr.failure;
@@ -479,8 +479,8 @@ void Orchestrator::run_speculative(Run& run) {
   if (!sr.text.empty() || !sr.held_text.empty()) {
     // Mid-answer: the device continues the same answer from what the app already has.
     out.served_by = "device";
-    out.answer_completion_tokens = sr.completion_tokens_device + sr.completion_tokens_cloud;
-    run_local(run, out.text + sr.held_text, out.answer_completion_tokens, false, run.emit, sr.held_text);
+    out.completion_tokens = sr.completion_tokens_device + sr.completion_tokens_cloud;
+    run_local(run, out.text + sr.held_text, out.completion_tokens, false, run.emit, sr.held_text);
     return;
   }
   const std::vector<std::string> rest(endpoints.begin() + (endpoints.empty() ? 0 : 1), endpoints.end());
@@ -494,8 +494,8 @@ void Orchestrator::finish(Run& run) {
   if (out.cancelled && out.status == "ok") out.status = "error";
   out.latency_ms = double(clock_() - run.req.arrival_steady_ms);
   if (const EndpointConfig* p = primary_cloud())
-    out.all_cloud_cost_usd = token_cost_usd(p->price_input_per_1m, p->price_output_per_1m, out.answer_prompt_tokens,
-                                            out.answer_completion_tokens);
+    out.all_cloud_cost_usd = token_cost_usd(p->price_input_per_1m, p->price_output_per_1m, out.prompt_tokens,
+                                            out.completion_tokens);
   if (out.failure == Failure::None && has_reason(d.reasons, "budget:exhausted")) out.failure = Failure::Budget;
   if (out.failure == Failure::None && has_reason(d.reasons, "privacy:check_failed")) out.failure = Failure::Privacy;
   // The cloud's decode speed, for the latency rule.
@@ -531,36 +531,18 @@ Outcome Orchestrator::execute(const EdgeRequest& req, const Plan& plan,
 }
 
 void Orchestrator::record(const EdgeRequest& req, const Plan& plan, const Outcome& out) {
-  ledger::Record r;
+  ledger::Record r = out;  // the figures execute() filled
   r.time_ms = req.arrival_unix_ms;
   r.app = req.app;
   r.endpoint = req.model;
   r.route = route_name(plan.decision.route);
   r.reasons = plan.decision.reasons;
   r.reasons.insert(r.reasons.end(), out.more_reasons.begin(), out.more_reasons.end());
-  r.served_by = out.served_by;
-  r.status = out.status;
   r.failure = failure_name(out.failure);
   r.stream = req.parsed.stream;
-  r.prompt_tokens_device = out.prompt_tokens_device;
-  r.completion_tokens_device = out.completion_tokens_device;
-  r.prompt_tokens_cloud = out.prompt_tokens_cloud;
-  r.completion_tokens_cloud = out.completion_tokens_cloud;
-  // The usage the app was told: cost per 1M tokens divides by it (the per-side counts above can
-  // count a token twice, e.g. a speculative prompt evaluated on both sides).
-  r.prompt_tokens = out.answer_prompt_tokens;
-  r.completion_tokens = out.answer_completion_tokens;
-  r.cost_usd = out.cost_usd;
-  r.all_cloud_cost_usd = out.all_cloud_cost_usd;
-  r.latency_ms = out.latency_ms;
-  r.ttft_ms = out.ttft_ms;
   r.privacy_level = req.privacy_level;
-  r.data_left_device = out.data_left_device;
   r.pii_found = plan.privacy.found;
   r.pii_redacted = plan.privacy.redacted_counts;
-  r.spec_rounds = out.spec_rounds;
-  r.spec_drafted = out.spec_drafted;
-  r.spec_accepted = out.spec_accepted;
   if (cfg_.store_text) {
     r.prompt_text = plan.device_prompt_text;
     r.answer_text = out.text;

@@ -58,23 +58,20 @@ struct Plan {
   int64_t max_tokens = 0;               // after caps
 };
 
-struct Outcome {
-  std::string served_by;              // "device", an endpoint name
-  std::string status = "ok";          // ok, fallback, error
-  Failure failure = Failure::None;    // the first failure met
-  std::vector<std::string> attempts;  // "name:failure" for each failed try, in order
+// What execute() did. Its ledger::Record part is the ledger row's figures, filled as the request
+// runs (served_by, status, tokens per side and the usage the app was told in prompt_tokens /
+// completion_tokens, cost, latency, data_left_device, speculation); record() adds what the
+// request and the plan say (time, app, route, reasons, privacy findings, text) and hands it over.
+struct Outcome : ledger::Record {
+  Outcome() { status = "ok"; }
+  // The first failure met. (It hides the row's text form, Record::failure, which record() sets
+  // from it.)
+  Failure failure = Failure::None;
+  std::vector<std::string> attempts;      // "name:failure" for each failed try, in order
   std::vector<std::string> more_reasons;  // found while running (e.g. cascade:low_confidence)
   std::string text, finish_reason;
-  int64_t prompt_tokens_device = 0, completion_tokens_device = 0;
-  int64_t prompt_tokens_cloud = 0, completion_tokens_cloud = 0;
-  int64_t answer_prompt_tokens = 0, answer_completion_tokens = 0;  // the usage reported to the app
-  double cost_usd = 0, all_cloud_cost_usd = 0;
-  std::optional<double> ttft_ms;
-  double latency_ms = 0;
-  bool data_left_device = false;
   std::optional<double> mean_logprob;  // CASCADE's device answer
   int64_t failover_at_chunk = -1;      // mid-stream failover: cloud chunks before the device took over
-  int64_t spec_rounds = 0, spec_drafted = 0, spec_accepted = 0;
   int error_status = 0;
   std::string error_message;
   bool cancelled = false;
