@@ -23,7 +23,7 @@ TEST(EdgeConfig, EmptyFileGivesTheDefaults) {
   const EdgeConfig c = parse_config("");
   const EdgeConfig d = default_config();
   EXPECT_EQ(c.port, 8090);
-  EXPECT_EQ(c.policy, "auto");
+  EXPECT_EQ(c.policy, Policy::Auto);
   EXPECT_EQ(c.battery_low_pct, 20);
   EXPECT_EQ(c.thermal_offload, "serious");
   EXPECT_DOUBLE_EQ(c.daily_usd, 1.0);
@@ -94,7 +94,7 @@ code = ["fn main"]
   EXPECT_EQ(c.clouds[1].api_key_env, "EXAMPLE_KEY");
   ASSERT_EQ(c.peers.size(), 1u);
   EXPECT_TRUE(c.peers[0].peer);
-  EXPECT_EQ(c.policy, "cascade");
+  EXPECT_EQ(c.policy, Policy::Cascade);
   EXPECT_EQ(c.battery_low_pct, 30);
   EXPECT_DOUBLE_EQ(c.daily_usd, 0.25);
   ASSERT_EQ(c.apps.size(), 1u);

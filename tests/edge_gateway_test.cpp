@@ -774,7 +774,7 @@ TEST(EdgeGateway, OfficialOpenAISdkTalksToTheGateway) {
   test::ServeFixture cloud(kCloud, [](serve::ServerConfig& c) { c.chat_template = "chatml"; });
   for (const char* policy : {"local", "cloud"}) {
     EdgeConfig cfg = edge_config({cloud_at("primary", cloud.port)});
-    cfg.policy = policy;
+    cfg.policy = *parse_policy(policy);
     cfg.system_prompt = "Be kind.";
     EdgeFixture edge(cfg);
     std::string out;

@@ -190,7 +190,7 @@ TEST(EdgePrivacyFields, CascadeAndPeerSendTheRedactedBody) {
   for (const char* policy : {"cascade", "peer"}) {
     SCOPED_TRACE(policy);
     test::WireFixture f([&](EdgeConfig& c) {
-      c.policy = policy;
+      c.policy = *parse_policy(policy);
       c.cascade_min_logprob = 1;  // no device answer is confident enough: the cloud answers
       if (std::string(policy) == "peer") {
         c.peers = c.clouds;
@@ -217,7 +217,7 @@ TEST(EdgePrivacyFields, RedactedRequestsAreNotSpeculated) {
   SpeculativeRunnerConfig sc;
   sc.n_threads = 1;
   sc.draft_max = 4;
-  test::WireFixture f([](EdgeConfig& c) { c.policy = "speculative"; }, test::Upstream::Serve,
+  test::WireFixture f([](EdgeConfig& c) { c.policy = Policy::Speculative; }, test::Upstream::Serve,
                       std::make_shared<VerifySpeculativeRunner>(sc));
   auto [s1, clean] = f.post("/v1/completions", {{"prompt", "Once upon a time"}, {"max_tokens", 8},
                                                 {"tandem", {{"privacy", "standard"}}}});

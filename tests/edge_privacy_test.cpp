@@ -150,7 +150,7 @@ TEST(EdgePrivacy, AFailingDetectorKeepsTheRequestLocal) {
   c.device_threads = 1;
   c.state_source = "push";
   c.probe_interval_ms = 0;
-  c.policy = "cloud";
+  c.policy = Policy::Cloud;
   EndpointConfig e;
   e.name = "echo";
   e.url = "http://127.0.0.1:" + std::to_string(cloud.port());

@@ -124,7 +124,7 @@ struct WireFixture {
     c.state_source = "push";
     c.probe_interval_ms = 0;
     c.daily_usd = -1;
-    c.policy = "cloud";
+    c.policy = Policy::Cloud;
     EndpointConfig e;
     e.name = "echo";
     e.url = "http://127.0.0.1:" + std::to_string(proxy_port);

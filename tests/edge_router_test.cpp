@@ -67,7 +67,7 @@ TEST(EdgeRouter, SimpleRequestStaysOnTheDevice) {
 TEST(EdgeRouter, PrivacyKeepLocalBeatsEverything) {
   RouteInputs in = base();
   in.keep_local = true;
-  in.policy = "cloud";
+  in.policy = Policy::Cloud;
   in.device.battery_pct = 3;
   in.device.thermal = Thermal::Critical;
   in.task_hint = "complex";
@@ -276,7 +276,7 @@ TEST(EdgeRouter, SpeculationOnlyWhenItsEstimateWins) {
   in.speculation = estimate_of({"a", 100, 500});
   in.endpoints[0].desynced = true;  // vocabularies differ: never
   EXPECT_EQ(decide_route(in, cfg()).route, Route::Cloud);
-  in.policy = "speculative";
+  in.policy = Policy::Speculative;
   d = decide_route(in, cfg());
   EXPECT_EQ(d.route, Route::Cloud);
   EXPECT_TRUE(has(d, "speculation:desynced"));
@@ -298,7 +298,7 @@ TEST(EdgeRouter, SpeculationOnlyWhenItsEstimateWins) {
   EXPECT_TRUE(has(d, "speculation:desynced"));
   EXPECT_FALSE(has(d, "speculation:unavailable"));
   // A simple request is not sent to the cloud for speculation's sake.
-  in.policy = "auto";
+  in.policy = Policy::Auto;
   in.task_hint = "";
   in.endpoints[0].desynced = false;
   EXPECT_EQ(decide_route(in, cfg()).route, Route::Local);
@@ -322,11 +322,11 @@ TEST(EdgeRouter, SpeculationEstimatedOnlyWhenItCanMatter) {
   in.keep_local = true;
   EXPECT_EQ(run(in), std::make_pair(Route::Local, 0));
   in.keep_local = false;
-  in.policy = "local";
+  in.policy = Policy::Local;
   EXPECT_EQ(run(in), std::make_pair(Route::Local, 0));
-  in.policy = "cloud";
+  in.policy = Policy::Cloud;
   EXPECT_EQ(run(in), std::make_pair(Route::Cloud, 0));
-  in.policy = "auto";
+  in.policy = Policy::Auto;
   in.device.online = false;
   EXPECT_EQ(run(in), std::make_pair(Route::Local, 0));
   in.device.online = true;
@@ -337,7 +337,7 @@ TEST(EdgeRouter, SpeculationEstimatedOnlyWhenItCanMatter) {
   EXPECT_EQ(run(in), std::make_pair(Route::Local, 0));
   in.task_hint = "complex";  // now it can matter: asked once
   EXPECT_EQ(run(in), std::make_pair(Route::Speculative, 1));
-  in.policy = "speculative";
+  in.policy = Policy::Speculative;
   EXPECT_EQ(run(in), std::make_pair(Route::Speculative, 1));
 }
 
@@ -351,17 +351,17 @@ TEST(EdgeRouter, CascadeAndPolicies) {
   in.task_hint = "complex";
   EXPECT_EQ(decide_route(in, c).route, Route::Cloud);
   in.task_hint = "";
-  in.policy = "local";
+  in.policy = Policy::Local;
   EXPECT_EQ(decide_route(in, c).route, Route::Local);
-  in.policy = "cloud";
+  in.policy = Policy::Cloud;
   EXPECT_EQ(decide_route(in, c).route, Route::Cloud);
-  in.policy = "peer";
+  in.policy = Policy::Peer;
   d = decide_route(in, c);
   EXPECT_EQ(d.route, Route::Local);
   EXPECT_TRUE(has(d, "peer:unavailable"));
   in.endpoints.push_back(peer("p"));
   EXPECT_EQ(decide_route(in, c).route, Route::Peer);
-  in.policy = "cascade";
+  in.policy = Policy::Cascade;
   EXPECT_EQ(decide_route(in, cfg()).route, Route::Cascade);
 }
 
@@ -389,7 +389,7 @@ TEST(EdgeRouter, StrictWithoutConsentStaysOnTheDevice) {
     RouteInputs in = base();
     in.endpoints.push_back(peer("p"));
     in.task_hint = "complex";
-    in.policy = policy;
+    in.policy = *parse_policy(policy);
     in.privacy_no_consent = true;
     in.speculation = estimate_of({"a", 100, 500});
     const RouteDecision d = decide_route(in, cfg());
@@ -413,7 +413,7 @@ TEST(EdgeRouter, RedactedRequestsAreNotSpeculated) {
   EXPECT_EQ(decide_route(in, cfg()).route, Route::Speculative);
   in.privacy_redacted = true;
   EXPECT_EQ(decide_route(in, cfg()).route, Route::Cloud);
-  in.policy = "speculative";
+  in.policy = Policy::Speculative;
   const RouteDecision d = decide_route(in, cfg());
   EXPECT_EQ(d.route, Route::Cloud);
   EXPECT_TRUE(has(d, "speculation:redacted"));

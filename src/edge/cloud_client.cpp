@@ -73,6 +73,129 @@ std::optional<int64_t> parse_retry_after(const std::string& v) {
   }
 }
 
+// The streaming request: the call's body for the endpoint's model, streamed with its usage.
+httplib::Request stream_request(const CloudCall& call, const std::string& prefix) {
+  const EndpointConfig& ep = *call.endpoint;
+  json body = call.body;
+  if (!ep.model.empty()) body["model"] = ep.model;
+  else body.erase("model");
+  body["stream"] = true;
+  body["stream_options"] = {{"include_usage", true}};
+
+  httplib::Request req;
+  req.method = "POST";
+  req.path = prefix + (call.chat ? "/v1/chat/completions" : "/v1/completions");
+  req.body = body.dump();
+  req.set_header("Content-Type", "application/json");
+  req.set_header("Accept", "text/event-stream");
+  if (!call.api_key.empty()) req.set_header("Authorization", "Bearer " + call.api_key);
+  // A gateway on the other end (a mesh peer that is itself a tandem edge) answers on its own
+  // device instead of passing the request on: no loops between peers.
+  req.set_header("x-tandem-hop", "1");
+  return req;
+}
+
+// One call's response as it arrives: the status, then the SSE events (or an error body), into
+// the CloudResult; each piece of text goes on to the caller.
+class StreamReader {
+ public:
+  StreamReader(const CloudCall& call, CloudResult& r) : call_(call), r_(r) {}
+
+  bool on_response(const httplib::Response& res) {
+    r_.http_status = res.status;
+    r_.headers_ms = ms_since(t0_);
+    if (res.status == 429) r_.retry_after_ms = parse_retry_after(res.get_header_value("Retry-After"));
+    return true;
+  }
+  bool on_bytes(const char* data, size_t n) {
+    last_byte_ = Clock::now();
+    if (r_.http_status != 200) {
+      if (error_body_.size() < 65536) error_body_.append(data, n);
+      return true;
+    }
+    return sse_.feed(std::string_view(data, n), [this](const std::string& event) { return on_event(event); });
+  }
+
+  bool done() const { return done_; }                  // [DONE] arrived
+  bool stream_error() const { return stream_error_; }  // the server sent an error mid-stream
+  const std::string& error_body() const { return error_body_; }
+  double quiet_ms() const { return ms_since(last_byte_); }
+
+ private:
+  static double ms_since(Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+  }
+  bool on_event(const std::string& data) {
+    if (data == "[DONE]") {
+      done_ = true;
+      return true;
+    }
+    const json j = json::parse(data, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return true;  // not ours to judge; skip
+    if (j.contains("error")) {
+      stream_error_ = true;
+      const json& e = j["error"];
+      r_.error_message = e.is_object() ? e.value("message", "error in stream") : "error in stream";
+      return false;
+    }
+    if (j.contains("usage") && j["usage"].is_object()) read_usage(j["usage"]);
+    if (j.contains("choices") && j["choices"].is_array() && !j["choices"].empty()) return read_choice(j["choices"][0]);
+    return true;
+  }
+  void read_usage(const json& u) {
+    // Counts that are not exact integers in range are not trusted (nor converted: that is undefined).
+    const auto count = [](const json& o, const char* key) {
+      return o.contains(key) ? protocol::exact_int64(o[key]) : std::nullopt;
+    };
+    if (const auto v = count(u, "prompt_tokens")) r_.prompt_tokens = v;
+    if (const auto v = count(u, "completion_tokens")) r_.completion_tokens = v;
+    if (u.contains("prompt_tokens_details") && u["prompt_tokens_details"].is_object())
+      r_.cached_tokens = count(u["prompt_tokens_details"], "cached_tokens").value_or(0);
+  }
+  // false: the caller wants no more text.
+  bool read_choice(const json& c) {
+    if (call_.on_logprobs && c.is_object() && c.contains("logprobs") && c["logprobs"].is_object())
+      call_.on_logprobs(c["logprobs"]);
+    std::string piece;
+    if (call_.chat) {
+      if (c.contains("delta") && c["delta"].is_object() && c["delta"].contains("content") &&
+          c["delta"]["content"].is_string())
+        piece = c["delta"]["content"].get<std::string>();
+    } else if (c.contains("text") && c["text"].is_string()) {
+      piece = c["text"].get<std::string>();
+    }
+    if (!piece.empty()) {
+      if (!r_.ttft_ms) r_.ttft_ms = ms_since(t0_);
+      ++r_.content_chunks;
+      r_.text += piece;
+      if (call_.on_text && !call_.on_text(piece)) {
+        r_.cancelled = true;
+        return false;
+      }
+    }
+    if (c.contains("finish_reason") && c["finish_reason"].is_string()) r_.finish_reason = c["finish_reason"];
+    return true;
+  }
+
+  const CloudCall& call_;
+  CloudResult& r_;
+  const Clock::time_point t0_ = Clock::now();
+  Clock::time_point last_byte_ = t0_;
+  std::string error_body_;
+  bool done_ = false, stream_error_ = false;
+  SseParser sse_;
+};
+
+// An HTTP error status: its class, and the server's message (or the start of its body).
+void read_http_error(CloudResult& r, const std::string& error_body) {
+  r.failure = classify_status(r.http_status);
+  const json e = json::parse(error_body, nullptr, false);
+  r.error_message = (!e.is_discarded() && e.contains("error") && e["error"].is_object())
+                        ? e["error"].value("message", "")
+                        : error_body.substr(0, 200);
+  if (r.error_message.empty()) r.error_message = "HTTP " + std::to_string(r.http_status);
+}
+
 }  // namespace
 
 CloudResult call_cloud(const CloudCall& call) {
@@ -93,119 +216,25 @@ CloudResult call_cloud(const CloudCall& call) {
   cli.set_read_timeout(std::chrono::milliseconds(ep.timeout_ms));
   cli.set_write_timeout(std::chrono::milliseconds(ep.timeout_ms));
 
-  json body = call.body;
-  if (!ep.model.empty()) body["model"] = ep.model;
-  else body.erase("model");
-  body["stream"] = true;
-  body["stream_options"] = {{"include_usage", true}};
-
-  httplib::Request req;
-  req.method = "POST";
-  req.path = prefix + (call.chat ? "/v1/chat/completions" : "/v1/completions");
-  req.body = body.dump();
-  req.set_header("Content-Type", "application/json");
-  req.set_header("Accept", "text/event-stream");
-  if (!call.api_key.empty()) req.set_header("Authorization", "Bearer " + call.api_key);
-  // A gateway on the other end (a mesh peer that is itself a tandem edge) answers on its own
-  // device instead of passing the request on: no loops between peers.
-  req.set_header("x-tandem-hop", "1");
-
-  const auto t0 = Clock::now();
-  auto since = [&] { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); };
-  Clock::time_point last_byte = t0;
-  std::string error_body;
-  bool done = false, stream_error = false;
-  SseParser sse;
-  req.response_handler = [&](const httplib::Response& res) {
-    r.http_status = res.status;
-    r.headers_ms = since();
-    if (res.status == 429) r.retry_after_ms = parse_retry_after(res.get_header_value("Retry-After"));
-    return true;
-  };
-  auto on_event = [&](const std::string& data) {
-    if (data == "[DONE]") {
-      done = true;
-      return true;
-    }
-    json j = json::parse(data, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return true;  // not ours to judge; skip
-    if (j.contains("error")) {
-      stream_error = true;
-      const json& e = j["error"];
-      r.error_message = e.is_object() ? e.value("message", "error in stream") : "error in stream";
-      return false;
-    }
-    if (j.contains("usage") && j["usage"].is_object()) {
-      const json& u = j["usage"];
-      // Counts that are not exact integers in range are not trusted (nor converted: that is undefined).
-      const auto count = [](const json& o, const char* key) {
-        return o.contains(key) ? protocol::exact_int64(o[key]) : std::nullopt;
-      };
-      if (const auto v = count(u, "prompt_tokens")) r.prompt_tokens = v;
-      if (const auto v = count(u, "completion_tokens")) r.completion_tokens = v;
-      if (u.contains("prompt_tokens_details") && u["prompt_tokens_details"].is_object())
-        r.cached_tokens = count(u["prompt_tokens_details"], "cached_tokens").value_or(0);
-    }
-    if (j.contains("choices") && j["choices"].is_array() && !j["choices"].empty()) {
-      const json& c = j["choices"][0];
-      if (call.on_logprobs && c.is_object() && c.contains("logprobs") && c["logprobs"].is_object())
-        call.on_logprobs(c["logprobs"]);
-      std::string piece;
-      if (call.chat) {
-        if (c.contains("delta") && c["delta"].is_object() && c["delta"].contains("content") &&
-            c["delta"]["content"].is_string())
-          piece = c["delta"]["content"].get<std::string>();
-      } else if (c.contains("text") && c["text"].is_string()) {
-        piece = c["text"].get<std::string>();
-      }
-      if (!piece.empty()) {
-        if (!r.ttft_ms) r.ttft_ms = since();
-        ++r.content_chunks;
-        r.text += piece;
-        if (call.on_text && !call.on_text(piece)) {
-          r.cancelled = true;
-          return false;
-        }
-      }
-      if (c.contains("finish_reason") && c["finish_reason"].is_string()) r.finish_reason = c["finish_reason"];
-    }
-    return true;
-  };
-  req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
-    last_byte = Clock::now();
-    if (r.http_status != 200) {
-      if (error_body.size() < 65536) error_body.append(data, n);
-      return true;
-    }
-    return sse.feed(std::string_view(data, n), on_event);
-  };
-
+  httplib::Request req = stream_request(call, prefix);
+  StreamReader reader(call, r);
+  req.response_handler = [&](const httplib::Response& res) { return reader.on_response(res); };
+  req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) { return reader.on_bytes(data, n); };
   http::clear_tls_errors();
   auto res = cli.send(req);
   r.request_sent = r.http_status != 0 || (res ? true : !http::failed_before_sending(res.error()));
   if (r.cancelled) return r;
-  if (stream_error) {
+  if (reader.stream_error()) {
     r.failure = Failure::Http5xx;  // the server gave up mid-stream
-    return r;
-  }
-  if (r.http_status != 0 && r.http_status != 200) {
-    r.failure = classify_status(r.http_status);
-    json e = json::parse(error_body, nullptr, false);
-    r.error_message = (!e.is_discarded() && e.contains("error") && e["error"].is_object())
-                          ? e["error"].value("message", "")
-                          : error_body.substr(0, 200);
-    if (r.error_message.empty()) r.error_message = "HTTP " + std::to_string(r.http_status);
-    return r;
-  }
-  if (!res || !done) {
+  } else if (r.http_status != 0 && r.http_status != 200) {
+    read_http_error(r, reader.error_body());
+  } else if (!res || !reader.done()) {
     // No answer, or the stream ended without [DONE]: the connection failed or went quiet.
     const auto err = res ? httplib::Error::Success : res.error();
-    const double quiet_ms = std::chrono::duration<double, std::milli>(Clock::now() - last_byte).count();
     const bool timeout = err == httplib::Error::ConnectionTimeout ||
-                         (err == httplib::Error::Read && quiet_ms >= 0.9 * ep.timeout_ms);
+                         (err == httplib::Error::Read && reader.quiet_ms() >= 0.9 * ep.timeout_ms);
     r.failure = timeout ? Failure::Timeout : Failure::Connection;
     r.error_message = res ? "the stream ended before [DONE]" : http::describe_http_error(cli, err, origin, ep.tls);
-    return r;
   }
   return r;
 }

@@ -4,14 +4,15 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http/client_tls.h"
 
 namespace tandem::edge {
 
-// A cloud endpoint or a LAN peer: any server speaking the OpenAI API (tandem serve, or others).
 // What an endpoint charges for a call: the one cost formula of the gateway (budget, ledger,
 // router all use it).
 inline double token_cost_usd(double price_input_per_1m, double price_output_per_1m, int64_t prompt_tokens,
@@ -19,6 +20,14 @@ inline double token_cost_usd(double price_input_per_1m, double price_output_per_
   return (double(prompt_tokens) * price_input_per_1m + double(completion_tokens) * price_output_per_1m) / 1e6;
 }
 
+// The routing policy: `auto` lets the router's rules decide; the others name one route, still
+// below privacy, connectivity and the budget (docs/edge.md).
+enum class Policy { Auto, Local, Cloud, Cascade, Speculative, Peer };
+const char* policy_name(Policy p);  // "auto", "local", "cloud", "cascade", "speculative", "peer"
+// The exact lowercase name; nullopt for anything else.
+std::optional<Policy> parse_policy(std::string_view name);
+
+// A cloud endpoint or a LAN peer: any server speaking the OpenAI API (tandem serve, or others).
 struct EndpointConfig {
   std::string name;
   std::string url;          // base URL, e.g. http://127.0.0.1:8080 (the /v1/... paths are added)
@@ -68,7 +77,7 @@ struct EdgeConfig {
   std::vector<EndpointConfig> clouds, peers;
 
   // [policy]
-  std::string policy = "auto";     // auto | local | cloud | cascade | speculative | peer
+  Policy policy = Policy::Auto;    // [policy] default
   std::string privacy = "standard";  // strict | standard | open (handed to the PrivacyGate)
   int battery_low_pct = 20;
   std::string thermal_offload = "serious";  // fair | serious | critical: offload at or above

@@ -360,7 +360,7 @@ std::shared_ptr<EdgeRequest> Gateway::read_request(const httplib::Request& http_
   req->model = req->parsed.model.empty() ? cfg_.model_id : req->parsed.model;
   body.erase("model");
   req->body = body;
-  req->policy = x.route.empty() ? cfg_.policy : x.route;
+  req->policy = x.route.empty() ? cfg_.policy : *parse_policy(x.route);
   req->task_hint = x.task;
   req->privacy_level = x.privacy.empty() ? cfg_.privacy : x.privacy;
   req->keep_local = x.keep_local;
@@ -413,7 +413,7 @@ void Gateway::send_answer(httplib::Response& res, const EdgeRequest& req, const 
     send_json(res, out.error_status, e);
     return;
   }
-  const protocol::Usage u{int32_t(out.answer_prompt_tokens), int32_t(out.answer_completion_tokens), 0};
+  const protocol::Usage u{int32_t(out.prompt_tokens), int32_t(out.completion_tokens), 0};
   const bool want_lps = req.parsed.gen.top_logprobs >= 0;
   const std::string echo_text = !req.chat && req.parsed.echo ? plan.device_prompt_text : "";
   json j = req.chat ? protocol::chat_response(meta, out.text, out.finish_reason, want_lps ? protocol::chat_logprobs_json(lps) : json(nullptr), u)
@@ -462,7 +462,7 @@ bool Gateway::stream_answer(http::SseWriter& sse, const EdgeRequest& req, const 
     if (chat) sse.send(protocol::chat_chunk(meta, json::object(), fr, last_lps));
     else sse.send(protocol::completion_chunk(meta, "", fr, last_lps));
     if (req.parsed.include_usage)
-      sse.send(protocol::usage_chunk(meta, chat, {int32_t(out.answer_prompt_tokens), int32_t(out.answer_completion_tokens), 0}));
+      sse.send(protocol::usage_chunk(meta, chat, {int32_t(out.prompt_tokens), int32_t(out.completion_tokens), 0}));
   }
   sse.send({{"id", meta.id},
             {"object", chat ? "chat.completion.chunk" : "text_completion"},

@@ -4,6 +4,7 @@
 
 #include "edge/complexity.h"
 #include "edge/outbound.h"
+#include "engine/generate.h"
 #include "engine/vocab.h"
 #include "protocol/generation.h"
 #include "protocol/text_stream.h"
@@ -122,55 +123,53 @@ void Orchestrator::explain_consent(const RouteInputs& in, Plan& p) const {
   p.with_consent = std::move(would);
 }
 
-Plan Orchestrator::plan(const EdgeRequest& req) {
-  Plan p;
-  const auto& r = req.parsed;
-  if (!req.chat && r.prompt_is_tokens) p.token_prompt_text = local_.vocab().detokenize(r.prompt_tokens);
-  p.outbound_texts = outbound_texts(req.body, req.chat, p.token_prompt_text);
-  p.privacy = inspect_privacy(req, p.outbound_texts);
+namespace {
 
-  std::string user_text;
+// The prompt as the device model sees it (text and tokens, into the plan), and the user's own
+// text, which the complexity keywords are matched against.
+std::string device_prompt(const EdgeRequest& req, const LocalTier& local, Plan& p) {
+  const auto& r = req.parsed;
   if (req.chat) {
-    p.device_prompt_text = local_.render_chat(r.messages);
-    p.device_prompt = local_.tokenize(p.device_prompt_text, true);
+    p.device_prompt_text = local.render_chat(r.messages);
+    p.device_prompt = local.tokenize(p.device_prompt_text, true);
+    std::string user_text;
     for (const auto& m : r.messages)
       if (m.role == "user") user_text += m.content + "\n";
-  } else if (r.prompt_is_tokens) {
+    return user_text;
+  }
+  if (r.prompt_is_tokens) {
     p.device_prompt = r.prompt_tokens;
     p.device_prompt_text = p.token_prompt_text;
-    user_text = p.device_prompt_text;
   } else {
     p.device_prompt_text = r.prompt_text;
-    p.device_prompt = local_.tokenize(r.prompt_text, false);
-    user_text = r.prompt_text;
+    p.device_prompt = local.tokenize(r.prompt_text, false);
   }
-  const int64_t L = int64_t(p.device_prompt.size()), n_ctx = local_.n_ctx();
-  const char* param = req.chat ? "messages" : "prompt";
-  if (L == 0) throw protocol::ApiError(400, "the prompt is empty (no tokens)", param);
-  if (L >= n_ctx)
-    throw protocol::ApiError(400,
-                          "the prompt has " + std::to_string(L) + " tokens; the device model's context holds " +
-                              std::to_string(n_ctx),
-                          param, "context_length_exceeded");
-  // Every tier must be able to finish the request (the device continues failed streams), so
-  // an explicit max_tokens beyond the device's context is refused, and the default is cut to it.
-  if (r.gen.max_tokens >= 0 && L + r.gen.max_tokens > n_ctx)
-    throw protocol::ApiError(400,
-                          "the device model's context holds " + std::to_string(n_ctx) + " tokens, but you asked for " +
-                              std::to_string(L + r.gen.max_tokens) + " (" + std::to_string(L) + " in the prompt, " +
-                              std::to_string(r.gen.max_tokens) + " for the completion)",
-                          req.chat ? "max_completion_tokens" : "max_tokens", "context_length_exceeded");
-  p.max_tokens = r.gen.max_tokens >= 0 ? r.gen.max_tokens : std::min<int64_t>(cfg_.default_max_tokens, n_ctx - L);
+  return p.device_prompt_text;
+}
 
-  RouteInputs in;
-  in.policy = req.policy;
-  in.keep_local = (p.privacy.keep_local && !p.privacy.needs_consent) || req.keep_local;
-  in.privacy_no_consent = p.privacy.needs_consent;
-  in.privacy_redacted = p.privacy.redacted;
-  in.from_peer = req.from_peer;
-  in.privacy_failed = p.privacy.failed;
-  in.device = device_.current();
-  for (const auto& e : conn_.endpoints()) {
+// Every tier must be able to finish the request (the device continues failed streams), so a
+// request that does not fit the device's context is refused, and the default max_tokens is cut
+// to what is left of it.
+int64_t fitted_max_tokens(const EdgeRequest& req, const Plan& p, int64_t n_ctx, int default_max_tokens) {
+  const int64_t asked = req.parsed.gen.max_tokens;
+  const PromptFit fit = check_prompt_fits(int64_t(p.device_prompt.size()), asked, n_ctx, "the device model");
+  const char* prompt_param = req.chat ? "messages" : "prompt";
+  switch (fit.problem) {
+    case PromptFit::Fits: break;
+    case PromptFit::EmptyPrompt: throw protocol::ApiError(400, fit.message, prompt_param);
+    case PromptFit::PromptTooLong: throw protocol::ApiError(400, fit.message, prompt_param, "context_length_exceeded");
+    case PromptFit::CompletionTooLong:
+      throw protocol::ApiError(400, fit.message, req.chat ? "max_completion_tokens" : "max_tokens",
+                            "context_length_exceeded");
+  }
+  return asked >= 0 ? asked : std::min<int64_t>(default_max_tokens, fit.room);
+}
+
+// The endpoints as the router sees them: health, RTT, prices, and whether they share the
+// device's vocabulary.
+std::vector<EndpointView> endpoint_views(Connectivity& conn) {
+  std::vector<EndpointView> out;
+  for (const auto& e : conn.endpoints()) {
     const auto s = e->snapshot();
     EndpointView v;
     v.name = s.name;
@@ -181,13 +180,27 @@ Plan Orchestrator::plan(const EdgeRequest& req) {
     v.price_input_per_1m = e->config().price_input_per_1m;
     v.price_output_per_1m = e->config().price_output_per_1m;
     v.desynced = !s.model_checked || s.desynced;
-    in.endpoints.push_back(v);
+    out.push_back(v);
   }
+  return out;
+}
+
+}  // namespace
+
+RouteInputs Orchestrator::route_inputs(const EdgeRequest& req, const Plan& p, const std::string& user_text) {
+  RouteInputs in;
+  in.policy = req.policy;
+  in.keep_local = (p.privacy.keep_local && !p.privacy.needs_consent) || req.keep_local;
+  in.privacy_no_consent = p.privacy.needs_consent;
+  in.privacy_redacted = p.privacy.redacted;
+  in.from_peer = req.from_peer;
+  in.privacy_failed = p.privacy.failed;
+  in.device = device_.current();
+  in.endpoints = endpoint_views(conn_);
   in.task_hint = req.task_hint;
   in.categories = match_categories(user_text, cfg_.category_keywords);
-  in.prompt_tokens = L;
-  const std::vector<int32_t> tokens = p.device_prompt;
-  in.entropy = [this, tokens] { return local_.prompt_entropy(tokens); };
+  in.prompt_tokens = int64_t(p.device_prompt.size());
+  in.entropy = [this, tokens = p.device_prompt] { return local_.prompt_entropy(tokens); };
   in.budget_remaining_usd = budget_.remaining(req.app);
   in.max_tokens = p.max_tokens;
   in.latency_target_ms = cfg_.latency_target_ms;
@@ -196,20 +209,35 @@ Plan Orchestrator::plan(const EdgeRequest& req) {
     std::lock_guard<std::mutex> lk(mu_);
     in.cloud_ms_per_token = cloud_ms_per_token_;
   }
-  if (speculative_ && !p.privacy.redacted) {
-    // The estimate for the first usable cloud endpoint whose vocabulary matches, made only if the
-    // router asks (it may calibrate over the network).
-    for (const auto& v : in.endpoints) {
-      if (v.peer || !v.usable || v.desynced) continue;
-      in.speculation = [this, name = v.name, rtt = v.rtt_ms.value_or(0), L, max_tokens = p.max_tokens] {
-        std::optional<SpeculationEstimate> e;
-        if (auto ep = conn_.find(name)) e = speculative_->estimate(ep->config(), rtt, L, max_tokens);
-        if (e) e->endpoint = name;
-        return e;
-      };
-      break;
-    }
+  if (speculative_ && !p.privacy.redacted) in.speculation = speculation_estimate(in.endpoints, p);
+  return in;
+}
+
+std::function<std::optional<SpeculationEstimate>()> Orchestrator::speculation_estimate(
+    const std::vector<EndpointView>& endpoints, const Plan& p) {
+  // The estimate for the first usable cloud endpoint whose vocabulary matches, made only if the
+  // router asks (it may calibrate over the network).
+  for (const auto& v : endpoints) {
+    if (v.peer || !v.usable || v.desynced) continue;
+    return [this, name = v.name, rtt = v.rtt_ms.value_or(0), L = int64_t(p.device_prompt.size()),
+            max_tokens = p.max_tokens] {
+      std::optional<SpeculationEstimate> e;
+      if (auto ep = conn_.find(name)) e = speculative_->estimate(ep->config(), rtt, L, max_tokens);
+      if (e) e->endpoint = name;
+      return e;
+    };
   }
+  return {};
+}
+
+Plan Orchestrator::plan(const EdgeRequest& req) {
+  Plan p;
+  if (!req.chat && req.parsed.prompt_is_tokens) p.token_prompt_text = local_.vocab().detokenize(req.parsed.prompt_tokens);
+  p.outbound_texts = outbound_texts(req.body, req.chat, p.token_prompt_text);
+  p.privacy = inspect_privacy(req, p.outbound_texts);
+  const std::string user_text = device_prompt(req, local_, p);
+  p.max_tokens = fitted_max_tokens(req, p, local_.n_ctx(), cfg_.default_max_tokens);
+  const RouteInputs in = route_inputs(req, p, user_text);
   p.decision = decide_route(in, cfg_);
   explain_consent(in, p);
   if (p.decision.max_tokens_cap) p.max_tokens = std::min(p.max_tokens, *p.decision.max_tokens_cap);
@@ -271,8 +299,8 @@ void Orchestrator::run_local(Run& run, const std::string& prefix, int64_t prefix
     out.error_status = r.error_status;
     out.error_message = r.error;
   }
-  if (out.answer_prompt_tokens == 0) out.answer_prompt_tokens = r.prompt_tokens;
-  out.answer_completion_tokens += r.completion_tokens;
+  if (out.prompt_tokens == 0) out.prompt_tokens = r.prompt_tokens;
+  out.completion_tokens += r.completion_tokens;
 }
 
 void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names,
@@ -324,8 +352,8 @@ void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names
       else if (res.headers_ms) eh->on_success(*res.headers_ms);
       out.served_by = name;
       out.finish_reason = stop_hit || res.finish_reason.empty() ? "stop" : res.finish_reason;
-      out.answer_prompt_tokens = prompt_tokens;
-      out.answer_completion_tokens += completion_tokens;
+      out.prompt_tokens = prompt_tokens;
+      out.completion_tokens += completion_tokens;
       return;
     }
     if (res.cancelled) {
@@ -343,14 +371,132 @@ void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names
     if (res.content_chunks > 0) {
       // Mid-stream: the device continues the same answer from what the app already has.
       out.failover_at_chunk = res.content_chunks;
-      out.answer_prompt_tokens = prompt_tokens;
-      out.answer_completion_tokens += completion_tokens;
+      out.prompt_tokens = prompt_tokens;
+      out.completion_tokens += completion_tokens;
       out.served_by = "device";
       run_local(run, out.text + stops.held(), res.content_chunks, false, run.emit, stops.held());
       return;
     }
   }
   device_fallback();
+}
+
+void Orchestrator::run_device(Run& run) {
+  run.out.served_by = "device";
+  run_local(run, "", 0, false, run.emit);
+}
+
+void Orchestrator::run_cascade(Run& run) {
+  Outcome& out = run.out;
+  // The device answers first, unseen; only a confident answer is sent.
+  std::string held;
+  std::vector<protocol::TokenLogprob> held_lps;
+  const std::function<void(std::vector<protocol::TokenLogprob>)> hold_lps = [&](std::vector<protocol::TokenLogprob> t) {
+    held_lps.insert(held_lps.end(), t.begin(), t.end());
+  };
+  run_local(run, "", 0, true, [&](const std::string& s) {
+    held += s;
+    return true;
+  }, "", run.logprobs ? &hold_lps : nullptr);
+  auto send_device_answer = [&] {
+    if (run.logprobs && !held_lps.empty()) run.logprobs(std::move(held_lps));
+    run.emit(held);
+  };
+  const bool confident = out.error_status == 0 && out.mean_logprob && *out.mean_logprob >= cfg_.cascade_min_logprob;
+  if (confident) {
+    out.more_reasons.push_back("cascade:confident");
+    out.served_by = "device";
+    send_device_answer();
+    return;
+  }
+  out.more_reasons.push_back("cascade:low_confidence");
+  // The device's answer is set aside (its figures too) while the endpoints try.
+  const std::string device_finish = out.finish_reason;
+  const int64_t device_completion = out.completion_tokens, device_prompt = out.prompt_tokens;
+  const int device_error = out.error_status;
+  out.completion_tokens = 0;
+  out.prompt_tokens = 0;
+  out.error_status = 0;
+  run_endpoints(run, run.plan.decision.endpoints, [&] {
+    // Every endpoint failed: the device's answer after all.
+    out.served_by = "device";
+    out.finish_reason = device_finish;
+    out.completion_tokens = device_completion;
+    out.prompt_tokens = device_prompt;
+    out.error_status = device_error;
+    send_device_answer();
+  });
+}
+
+SpeculativeResult Orchestrator::speculate(Run& run, const EndpointConfig& ep) {
+  Outcome& out = run.out;
+  SpeculativeRequest sreq;
+  sreq.endpoint = &ep;
+  sreq.api_key = endpoint_api_key(ep);
+  sreq.prompt_text = run.plan.device_prompt_text;
+  sreq.prompt_tokens = run.plan.device_prompt;
+  sreq.gen = run.gen;
+  sreq.on_text = run.emit;
+  sreq.on_logprobs = run.logprobs;
+  SpeculativeResult sr = speculative_->run(sreq);
+  out.data_left_device = true;
+  out.prompt_tokens_device += sr.prompt_tokens_device;
+  out.completion_tokens_device += sr.completion_tokens_device;
+  out.prompt_tokens_cloud += sr.prompt_tokens_cloud;
+  out.completion_tokens_cloud += sr.completion_tokens_cloud;
+  out.cost_usd += charge(run.req, ep, sr.prompt_tokens_cloud, sr.completion_tokens_cloud);
+  out.spec_rounds = sr.rounds;
+  out.spec_drafted = sr.drafted;
+  out.spec_accepted = sr.accepted;
+  return sr;
+}
+
+void Orchestrator::run_speculative(Run& run) {
+  Outcome& out = run.out;
+  const std::vector<std::string>& endpoints = run.plan.decision.endpoints;
+  auto eh = conn_.find(endpoints.empty() ? "" : endpoints.front());
+  SpeculativeResult sr;
+  if (speculative_ && eh) sr = speculate(run, eh->config());
+  else sr.failure = Failure::Connection;
+  if (sr.failure == Failure::None) {
+    out.served_by = endpoints.front();
+    out.finish_reason = sr.finish_reason;
+    out.prompt_tokens = int64_t(run.plan.device_prompt.size());
+    out.completion_tokens = sr.completion_tokens_device + sr.completion_tokens_cloud;
+    return;
+  }
+  out.failure = sr.failure;
+  out.status = "fallback";
+  out.attempts.push_back((endpoints.empty() ? std::string("speculative") : endpoints.front()) + ":" +
+                         failure_name(sr.failure));
+  if (!sr.text.empty() || !sr.held_text.empty()) {
+    // Mid-answer: the device continues the same answer from what the app already has.
+    out.served_by = "device";
+    out.completion_tokens = sr.completion_tokens_device + sr.completion_tokens_cloud;
+    run_local(run, out.text + sr.held_text, out.completion_tokens, false, run.emit, sr.held_text);
+    return;
+  }
+  const std::vector<std::string> rest(endpoints.begin() + (endpoints.empty() ? 0 : 1), endpoints.end());
+  run_endpoints(run, rest, [&] { run_device(run); });
+}
+
+void Orchestrator::finish(Run& run) {
+  Outcome& out = run.out;
+  const RouteDecision& d = run.plan.decision;
+  if (out.error_status) out.status = "error";
+  if (out.cancelled && out.status == "ok") out.status = "error";
+  out.latency_ms = double(clock_() - run.req.arrival_steady_ms);
+  if (const EndpointConfig* p = primary_cloud())
+    out.all_cloud_cost_usd = token_cost_usd(p->price_input_per_1m, p->price_output_per_1m, out.prompt_tokens,
+                                            out.completion_tokens);
+  if (out.failure == Failure::None && has_reason(d.reasons, "budget:exhausted")) out.failure = Failure::Budget;
+  if (out.failure == Failure::None && has_reason(d.reasons, "privacy:check_failed")) out.failure = Failure::Privacy;
+  // The cloud's decode speed, for the latency rule.
+  if (out.served_by != "device" && out.ttft_ms && out.completion_tokens_cloud > 1) {
+    const double per = (out.latency_ms - *out.ttft_ms) / double(out.completion_tokens_cloud - 1);
+    std::lock_guard<std::mutex> lk(mu_);
+    cloud_ms_per_token_ = cloud_ms_per_token_ ? 0.3 * per + 0.7 * *cloud_ms_per_token_ : per;
+  }
 }
 
 Outcome Orchestrator::execute(const EdgeRequest& req, const Plan& plan,
@@ -366,155 +512,30 @@ Outcome Orchestrator::execute(const EdgeRequest& req, const Plan& plan,
     if (!emit(s)) out.cancelled = true;
     return !out.cancelled;
   };
-  auto device_answer = [&] {
-    out.served_by = "device";
-    run_local(run, "", 0, false, run.emit);
-  };
-  const RouteDecision& d = plan.decision;
-  switch (d.route) {
-    case Route::Local:
-      device_answer();
-      break;
+  switch (plan.decision.route) {
+    case Route::Local: run_device(run); break;
     case Route::Cloud:
-    case Route::Peer:
-      run_endpoints(run, d.endpoints, device_answer);
-      break;
-    case Route::Cascade: {
-      // The device answers first, unseen; only a confident answer is sent.
-      std::string held;
-      std::vector<protocol::TokenLogprob> held_lps;
-      const std::function<void(std::vector<protocol::TokenLogprob>)> hold_lps = [&](std::vector<protocol::TokenLogprob> t) {
-        held_lps.insert(held_lps.end(), t.begin(), t.end());
-      };
-      run_local(run, "", 0, true, [&](const std::string& s) {
-        held += s;
-        return true;
-      }, "", run.logprobs ? &hold_lps : nullptr);
-      auto send_device_answer = [&] {
-        if (run.logprobs && !held_lps.empty()) run.logprobs(std::move(held_lps));
-        run.emit(held);
-      };
-      const bool confident =
-          out.error_status == 0 && out.mean_logprob && *out.mean_logprob >= cfg_.cascade_min_logprob;
-      if (confident) {
-        out.more_reasons.push_back("cascade:confident");
-        out.served_by = "device";
-        send_device_answer();
-        break;
-      }
-      out.more_reasons.push_back("cascade:low_confidence");
-      const std::string device_finish = out.finish_reason;
-      const int64_t device_completion = out.answer_completion_tokens, device_prompt = out.answer_prompt_tokens;
-      out.answer_completion_tokens = 0;
-      out.answer_prompt_tokens = 0;
-      const int device_error = out.error_status;
-      out.error_status = 0;
-      run_endpoints(run, d.endpoints, [&] {
-        // Every endpoint failed: the device's answer after all.
-        out.served_by = "device";
-        out.finish_reason = device_finish;
-        out.answer_completion_tokens = device_completion;
-        out.answer_prompt_tokens = device_prompt;
-        out.error_status = device_error;
-        send_device_answer();
-      });
-      break;
-    }
-    case Route::Speculative: {
-      auto eh = conn_.find(d.endpoints.empty() ? "" : d.endpoints.front());
-      SpeculativeResult sr;
-      if (speculative_ && eh) {
-        SpeculativeRequest sreq;
-        sreq.endpoint = &eh->config();
-        sreq.api_key = endpoint_api_key(eh->config());
-        sreq.prompt_text = plan.device_prompt_text;
-        sreq.prompt_tokens = plan.device_prompt;
-        sreq.gen = run.gen;
-        sreq.on_text = run.emit;
-        sreq.on_logprobs = run.logprobs;
-        sr = speculative_->run(sreq);
-        out.data_left_device = true;
-        out.prompt_tokens_device += sr.prompt_tokens_device;
-        out.completion_tokens_device += sr.completion_tokens_device;
-        out.prompt_tokens_cloud += sr.prompt_tokens_cloud;
-        out.completion_tokens_cloud += sr.completion_tokens_cloud;
-        out.cost_usd += charge(req, eh->config(), sr.prompt_tokens_cloud, sr.completion_tokens_cloud);
-        out.spec_rounds = sr.rounds;
-        out.spec_drafted = sr.drafted;
-        out.spec_accepted = sr.accepted;
-      } else {
-        sr.failure = Failure::Connection;
-      }
-      if (sr.failure == Failure::None) {
-        out.served_by = d.endpoints.front();
-        out.finish_reason = sr.finish_reason;
-        out.answer_prompt_tokens = int64_t(plan.device_prompt.size());
-        out.answer_completion_tokens = sr.completion_tokens_device + sr.completion_tokens_cloud;
-        break;
-      }
-      out.failure = sr.failure;
-      out.status = "fallback";
-      out.attempts.push_back((d.endpoints.empty() ? std::string("speculative") : d.endpoints.front()) + ":" +
-                             failure_name(sr.failure));
-      if (!sr.text.empty() || !sr.held_text.empty()) {
-        out.served_by = "device";
-        out.answer_completion_tokens = sr.completion_tokens_device + sr.completion_tokens_cloud;
-        run_local(run, out.text + sr.held_text, out.answer_completion_tokens, false, run.emit, sr.held_text);
-        break;
-      }
-      std::vector<std::string> rest(d.endpoints.begin() + (d.endpoints.empty() ? 0 : 1), d.endpoints.end());
-      run_endpoints(run, rest, device_answer);
-      break;
-    }
+    case Route::Peer: run_endpoints(run, plan.decision.endpoints, [&] { run_device(run); }); break;
+    case Route::Cascade: run_cascade(run); break;
+    case Route::Speculative: run_speculative(run); break;
   }
-  if (out.error_status) out.status = "error";
-  if (out.cancelled && out.status == "ok") out.status = "error";
-  out.latency_ms = double(clock_() - req.arrival_steady_ms);
-  if (const EndpointConfig* p = primary_cloud())
-    out.all_cloud_cost_usd = token_cost_usd(p->price_input_per_1m, p->price_output_per_1m, out.answer_prompt_tokens,
-                                            out.answer_completion_tokens);
-  if (out.failure == Failure::None && has_reason(d.reasons, "budget:exhausted")) out.failure = Failure::Budget;
-  if (out.failure == Failure::None && has_reason(d.reasons, "privacy:check_failed")) out.failure = Failure::Privacy;
-  // The cloud's decode speed, for the latency rule.
-  if (out.served_by != "device" && out.ttft_ms && out.completion_tokens_cloud > 1) {
-    const double per = (out.latency_ms - *out.ttft_ms) / double(out.completion_tokens_cloud - 1);
-    std::lock_guard<std::mutex> lk(mu_);
-    cloud_ms_per_token_ = cloud_ms_per_token_ ? 0.3 * per + 0.7 * *cloud_ms_per_token_ : per;
-  }
+  finish(run);
   return out;
 }
 
 void Orchestrator::record(const EdgeRequest& req, const Plan& plan, const Outcome& out) {
-  ledger::Record r;
+  ledger::Record r = out;  // the figures execute() filled
   r.time_ms = req.arrival_unix_ms;
   r.app = req.app;
   r.endpoint = req.model;
   r.route = route_name(plan.decision.route);
   r.reasons = plan.decision.reasons;
   r.reasons.insert(r.reasons.end(), out.more_reasons.begin(), out.more_reasons.end());
-  r.served_by = out.served_by;
-  r.status = out.status;
   r.failure = failure_name(out.failure);
   r.stream = req.parsed.stream;
-  r.prompt_tokens_device = out.prompt_tokens_device;
-  r.completion_tokens_device = out.completion_tokens_device;
-  r.prompt_tokens_cloud = out.prompt_tokens_cloud;
-  r.completion_tokens_cloud = out.completion_tokens_cloud;
-  // The usage the app was told: cost per 1M tokens divides by it (the per-side counts above can
-  // count a token twice, e.g. a speculative prompt evaluated on both sides).
-  r.prompt_tokens = out.answer_prompt_tokens;
-  r.completion_tokens = out.answer_completion_tokens;
-  r.cost_usd = out.cost_usd;
-  r.all_cloud_cost_usd = out.all_cloud_cost_usd;
-  r.latency_ms = out.latency_ms;
-  r.ttft_ms = out.ttft_ms;
   r.privacy_level = req.privacy_level;
-  r.data_left_device = out.data_left_device;
   r.pii_found = plan.privacy.found;
   r.pii_redacted = plan.privacy.redacted_counts;
-  r.spec_rounds = out.spec_rounds;
-  r.spec_drafted = out.spec_drafted;
-  r.spec_accepted = out.spec_accepted;
   if (cfg_.store_text) {
     r.prompt_text = plan.device_prompt_text;
     r.answer_text = out.text;

@@ -35,7 +35,7 @@ struct EdgeRequest {
   nlohmann::json body;              // what an endpoint receives (system prompt applied, max_tokens explicit)
   std::string app;                  // the app's name from the config, or ""
   std::string model;                // the model id the app asked for
-  std::string policy;               // config default, or the request's "tandem": {"route"}
+  Policy policy = Policy::Auto;     // config default, or the request's "tandem": {"route"}
   std::string task_hint;            // "tandem": {"task"}
   std::string privacy_level;
   bool consent = false;             // "tandem": {"consent": true}, x-tandem-consent, or the app's config
@@ -57,23 +57,20 @@ struct Plan {
   int64_t max_tokens = 0;               // after caps
 };
 
-struct Outcome {
-  std::string served_by;              // "device", an endpoint name
-  std::string status = "ok";          // ok, fallback, error
-  Failure failure = Failure::None;    // the first failure met
-  std::vector<std::string> attempts;  // "name:failure" for each failed try, in order
+// What execute() did. Its ledger::Record part is the ledger row's figures, filled as the request
+// runs (served_by, status, tokens per side and the usage the app was told in prompt_tokens /
+// completion_tokens, cost, latency, data_left_device, speculation); record() adds what the
+// request and the plan say (time, app, route, reasons, privacy findings, text) and hands it over.
+struct Outcome : ledger::Record {
+  Outcome() { status = "ok"; }
+  // The first failure met. (It hides the row's text form, Record::failure, which record() sets
+  // from it.)
+  Failure failure = Failure::None;
+  std::vector<std::string> attempts;      // "name:failure" for each failed try, in order
   std::vector<std::string> more_reasons;  // found while running (e.g. cascade:low_confidence)
   std::string text, finish_reason;
-  int64_t prompt_tokens_device = 0, completion_tokens_device = 0;
-  int64_t prompt_tokens_cloud = 0, completion_tokens_cloud = 0;
-  int64_t answer_prompt_tokens = 0, answer_completion_tokens = 0;  // the usage reported to the app
-  double cost_usd = 0, all_cloud_cost_usd = 0;
-  std::optional<double> ttft_ms;
-  double latency_ms = 0;
-  bool data_left_device = false;
   std::optional<double> mean_logprob;  // CASCADE's device answer
   int64_t failover_at_chunk = -1;      // mid-stream failover: cloud chunks before the device took over
-  int64_t spec_rounds = 0, spec_drafted = 0, spec_accepted = 0;
   int error_status = 0;
   std::string error_message;
   bool cancelled = false;
@@ -108,7 +105,19 @@ class Orchestrator {
   PrivacyVerdict inspect_privacy(const EdgeRequest& req, const std::vector<std::string>& texts);
   // Strict without consent: where consent would have sent the request, for the answer.
   void explain_consent(const RouteInputs& in, Plan& p) const;
+  RouteInputs route_inputs(const EdgeRequest& req, const Plan& p, const std::string& user_text);
+  // The router's speculation estimate (asked for only if a rule weighs speculation); empty when
+  // no usable endpoint shares the device's vocabulary.
+  std::function<std::optional<SpeculationEstimate>()> speculation_estimate(const std::vector<EndpointView>& endpoints,
+                                                                            const Plan& p);
+  // One per route: LOCAL, CLOUD and PEER (run_endpoints, then the device), CASCADE, SPECULATIVE.
+  void run_device(Run& run);
   void run_endpoints(Run& run, const std::vector<std::string>& names, const std::function<void()>& device_fallback);
+  void run_cascade(Run& run);
+  void run_speculative(Run& run);
+  SpeculativeResult speculate(Run& run, const EndpointConfig& ep);  // one speculative run, charged
+  // The figures every route ends with: status, latency, the all-cloud comparison, the cloud's speed.
+  void finish(Run& run);
   // The device answers: from the prompt, or continuing after `prefix` (the answer's text so far,
   // which stood for prefix_tokens of max_tokens). The app has all of it but its last `held`
   // bytes, held back as the beginning of a possible stop string: the device's stop check starts

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "edge/config.h"
 #include "protocol/openai.h"
 
 namespace tandem::edge {
@@ -25,8 +26,7 @@ Extensions take_extensions(json& body, Extensions x) {
     }
   }
   for (auto& c : x.route) c = char(std::tolower(static_cast<unsigned char>(c)));
-  if (!x.route.empty() && x.route != "auto" && x.route != "local" && x.route != "cloud" && x.route != "cascade" &&
-      x.route != "speculative" && x.route != "peer")
+  if (!x.route.empty() && !parse_policy(x.route))
     throw ApiError(400, "tandem.route must be auto, local, cloud, cascade, speculative or peer", "tandem.route",
                    "invalid_value");
   if (!x.privacy.empty() && x.privacy != "strict" && x.privacy != "standard" && x.privacy != "open")

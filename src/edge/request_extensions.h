@@ -9,7 +9,7 @@
 namespace tandem::edge {
 
 struct Extensions {
-  std::string route, task, privacy;
+  std::string route, task, privacy;  // route: "" or a policy's name (parse_policy), lowercased
   bool keep_local = false;
   bool consent = false;  // the user allows this request to leave the device (strict privacy)
 };

@@ -1,17 +1,23 @@
 // THE routing policy: a pure function from what is known about a request and its surroundings to
 // where it runs and why. No network, no clocks, no model: everything comes in as RouteInputs
 // (the device's next-token entropy as a callback, measured only if the decision needs it), so
-// every rule is unit-testable. The order of the inputs, strongest first (docs/edge.md):
-//   1. privacy: keep-local, strict without consent, or a failed check means LOCAL, whatever else
-//      holds;
-//   2. connectivity: no usable endpoint means LOCAL with a notice and capped max_tokens;
-//   3. device state: low battery and discharging, thermal at/above the threshold, low memory:
+// every rule is unit-testable. decide_route asks its rules in this order, strongest first; the
+// first that decides wins (docs/edge.md):
+//   1. privacy: a failed check, keep-local, or strict without consent: LOCAL, whatever else holds;
+//   2. mesh: a request another gateway passed on: LOCAL (never passed on again);
+//   3. policy local: LOCAL;
+//   4. connectivity: no usable endpoint: LOCAL with a notice and capped max_tokens;
+//   5. a policy that names a route (cloud, peer, cascade, speculative): that route where possible;
+//   6. device state: low battery and discharging, thermal at/above the threshold, low memory:
 //      offload (cloud, else a peer);
-//   4. complexity: task hint, keyword categories, prompt length, then the entropy: complex goes
-//      to the cloud (or SPECULATIVE when its estimate beats the cloud's), simple stays on the
-//      device (or CASCADE when configured; CLOUD when only the cloud meets the latency target);
-//   5. budget: an endpoint whose worst-case cost exceeds what is left is never chosen; a budget
-//      hit means the device (or a free peer) instead of overspending.
+//   7. complexity: task hint, keyword categories, prompt length, then the entropy: complex goes
+//      to the cloud (or SPECULATIVE when its estimate beats the cloud's);
+//   8. latency target: CLOUD when only the cloud meets it;
+//   9. configured cascade: CASCADE;
+//  10. otherwise LOCAL.
+// The budget is no step of its own but a filter under all of them: an endpoint whose worst-case
+// cost exceeds what is left is never chosen, and a budget hit means a (free) peer or the device
+// instead of overspending.
 #pragma once
 #include <functional>
 #include <optional>
@@ -44,7 +50,7 @@ struct SpeculationEstimate {
 };
 
 struct RouteInputs {
-  std::string policy = "auto";  // auto, local, cloud, cascade, speculative, peer
+  Policy policy = Policy::Auto;
   // 1. privacy
   bool keep_local = false;
   bool privacy_failed = false;  // the check could not run: fail closed

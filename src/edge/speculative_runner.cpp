@@ -16,6 +16,24 @@ double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// The verify session for one request through its endpoint.
+verify::SpeculativeConfig session_config(const SpeculativeRunnerConfig& cfg, const std::vector<LoraUse>& loras,
+                                         const SpeculativeRequest& req) {
+  verify::SpeculativeConfig sc;
+  sc.url = req.endpoint->url;
+  sc.api_key = req.api_key;
+  sc.tls = req.endpoint->tls;
+  sc.draft_max = cfg.draft_max;
+  sc.adaptive = cfg.adaptive;
+  sc.n_threads = cfg.n_threads;
+  sc.n_ctx = int32_t(req.prompt_tokens.size()) + req.gen.max_tokens + 8;
+  sc.loras = loras;
+  sc.read_timeout_s = cfg.read_timeout_s;
+  sc.max_retries = cfg.max_retries;
+  sc.stream_tokens = req.gen.max_tokens;
+  return sc;
+}
+
 }  // namespace
 
 void VerifySpeculativeRunner::bind_device(const LlamaModel& model, const Vocab& vocab,
@@ -81,19 +99,7 @@ SpeculativeResult VerifySpeculativeRunner::run(const SpeculativeRequest& req) {
     out.failure = Failure::Connection;
     return out;
   }
-  verify::SpeculativeConfig sc;
-  sc.url = req.endpoint->url;
-  sc.api_key = req.api_key;
-  sc.tls = req.endpoint->tls;
-  sc.draft_max = cfg_.draft_max;
-  sc.adaptive = cfg_.adaptive;
-  sc.n_threads = cfg_.n_threads;
-  sc.n_ctx = int32_t(req.prompt_tokens.size()) + req.gen.max_tokens + 8;
-  sc.loras = loras_;
-  sc.read_timeout_s = cfg_.read_timeout_s;
-  sc.max_retries = cfg_.max_retries;
-  sc.stream_tokens = req.gen.max_tokens;
-  verify::SpeculativeSession session(*model_, *vocab_, sc);
+  verify::SpeculativeSession session(*model_, *vocab_, session_config(cfg_, loras_, req));
   {
     // Start from what the last generation through this endpoint measured, while it is fresh.
     std::lock_guard<std::mutex> lk(mu_);

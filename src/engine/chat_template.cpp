@@ -285,103 +285,90 @@ std::string_view ChatTemplate::strip_leading_bos(std::string_view rendered, std:
   return rendered;
 }
 
-std::string ChatTemplate::apply(std::span<const ChatMessage> msgs, bool gen) const {
-  const std::string& bos = bos_;
-  const std::string& eos = eos_;
+namespace {
+
+using Kind = ChatTemplate::Kind;
+
+// The [INST] families. llama2: Mistral-7B-Instruct v0.1/v0.2 (BOS once, no system prompt
+// support: the system text goes before the first user message, as llama.cpp does). llama2-sys:
+// <<SYS>> block, BOS once. llama2-sys-bos: BOS before every [INST] (CodeLlama-Instruct).
+// llama2-sys-strip: the same with stripped contents (Llama-2-chat). These have no generation
+// prompt: a user turn already ends with [/INST].
+std::string render_llama2(Kind kind, const std::string& name, std::span<const ChatMessage> msgs, const std::string& bos,
+                          const std::string& eos) {
+  const Split s = split_system(msgs);
+  require_alternation(s, name);
+  const bool sys_block = kind != Kind::Llama2;
+  const bool bos_each = kind == Kind::Llama2SysBos || kind == Kind::Llama2SysStrip;
+  const bool strip = kind == Kind::Llama2SysStrip;
+  std::string out = bos_each ? "" : bos;
+  for (size_t i = 0; i < s.turns.size(); ++i) {
+    std::string content = s.turns[i].content;
+    if (s.turns[i].role == "user") {
+      if (i == 0 && s.has_system)
+        content = sys_block ? "<<SYS>>\n" + std::string(s.system) + "\n<</SYS>>\n\n" + content
+                            : std::string(s.system) + "\n" + content;
+      if (strip) content = trim(content);
+      out += (bos_each ? bos : "") + "[INST] " + content + " [/INST]";
+    } else {
+      if (strip) content = trim(content);
+      out += sys_block ? " " + content + " " + eos : content + eos;
+    }
+  }
+  return out;
+}
+
+// Mistral's official templates: v1 puts the system prompt in the first user message, v3 and
+// v3-tekken in the last one (only if the conversation ends with a user message).
+std::string render_mistral(Kind kind, const std::string& name, std::span<const ChatMessage> msgs,
+                           const std::string& bos, const std::string& eos) {
+  const Split s = split_system(msgs);
+  require_alternation(s, name);
+  std::string out = bos;
+  for (size_t i = 0; i < s.turns.size(); ++i) {
+    const std::string& c = s.turns[i].content;
+    if (s.turns[i].role == "user") {
+      const bool with_sys = s.has_system && (kind == Kind::MistralV1 ? i == 0 : i + 1 == s.turns.size());
+      const std::string sys = with_sys ? std::string(s.system) + "\n\n" : "";
+      if (kind == Kind::MistralV1) out += " [INST] " + sys + c + " [/INST]";
+      else if (kind == Kind::MistralV3) out += "[INST] " + sys + c + "[/INST]";
+      else out += "[INST]" + sys + c + "[/INST]";
+    } else {
+      if (kind == Kind::MistralV1) out += " " + c + eos;
+      else if (kind == Kind::MistralV3) out += " " + trim(c) + eos;
+      else out += c + eos;
+    }
+  }
+  return out;
+}
+
+// Gemma 3's template: "assistant" is "model"; the system prompt (which Gemma has no turn for)
+// opens the first user turn, followed by a blank line.
+std::string render_gemma(const std::string& name, std::span<const ChatMessage> msgs, bool gen, const std::string& bos) {
+  const Split s = split_system(msgs);
+  require_alternation(s, name);
+  std::string out = bos;
+  for (size_t i = 0; i < s.turns.size(); ++i) {
+    const bool user = s.turns[i].role == "user";
+    out += std::string("<start_of_turn>") + (user ? "user" : "model") + "\n";
+    if (i == 0 && s.has_system) out += std::string(s.system) + "\n\n";
+    out += trim(s.turns[i].content) + "<end_of_turn>\n";
+  }
+  if (gen) out += "<start_of_turn>model\n";
+  return out;
+}
+
+// Templates that open each message with a tag naming its role.
+std::string render_role_tags(Kind kind, std::span<const ChatMessage> msgs, bool gen, const std::string& bos,
+                             const std::string& eos) {
   std::string out;
-  switch (kind_) {
-    case Kind::ChatMl:
-      for (const auto& m : msgs) {
-        role_of(m);
-        out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n";
-      }
-      if (gen) out += "<|im_start|>assistant\n";
-      break;
-
-    case Kind::Llama2:
-    case Kind::Llama2Sys:
-    case Kind::Llama2SysBos:
-    case Kind::Llama2SysStrip: {
-      // llama2: Mistral-7B-Instruct v0.1/v0.2 (BOS once, no system prompt support: the system
-      // text goes before the first user message, as llama.cpp does). llama2-sys: <<SYS>> block,
-      // BOS once. llama2-sys-bos: BOS before every [INST] (CodeLlama-Instruct). llama2-sys-strip:
-      // the same with stripped contents (Llama-2-chat).
-      const Split s = split_system(msgs);
-      require_alternation(s, name_);
-      const bool sys_block = kind_ != Kind::Llama2;
-      const bool bos_each = kind_ == Kind::Llama2SysBos || kind_ == Kind::Llama2SysStrip;
-      const bool strip = kind_ == Kind::Llama2SysStrip;
-      if (!bos_each) out += bos;
-      for (size_t i = 0; i < s.turns.size(); ++i) {
-        std::string content = s.turns[i].content;
-        if (s.turns[i].role == "user") {
-          if (i == 0 && s.has_system)
-            content = sys_block ? "<<SYS>>\n" + std::string(s.system) + "\n<</SYS>>\n\n" + content
-                                : std::string(s.system) + "\n" + content;
-          if (strip) content = trim(content);
-          out += (bos_each ? bos : "") + "[INST] " + content + " [/INST]";
-        } else {
-          if (strip) content = trim(content);
-          out += sys_block ? " " + content + " " + eos : content + eos;
-        }
-      }
-      break;  // these templates have no generation prompt: a user turn already ends with [/INST]
-    }
-
-    case Kind::MistralV1:
-    case Kind::MistralV3:
-    case Kind::MistralV3Tekken: {
-      // Mistral's official templates: v1 puts the system prompt in the first user message, v3
-      // and v3-tekken in the last one (only if the conversation ends with a user message).
-      const Split s = split_system(msgs);
-      require_alternation(s, name_);
-      out += bos;
-      for (size_t i = 0; i < s.turns.size(); ++i) {
-        const std::string& c = s.turns[i].content;
-        if (s.turns[i].role == "user") {
-          const bool with_sys =
-              s.has_system && (kind_ == Kind::MistralV1 ? i == 0 : i + 1 == s.turns.size());
-          const std::string sys = with_sys ? std::string(s.system) + "\n\n" : "";
-          if (kind_ == Kind::MistralV1) out += " [INST] " + sys + c + " [/INST]";
-          else if (kind_ == Kind::MistralV3) out += "[INST] " + sys + c + "[/INST]";
-          else out += "[INST]" + sys + c + "[/INST]";
-        } else {
-          if (kind_ == Kind::MistralV1) out += " " + c + eos;
-          else if (kind_ == Kind::MistralV3) out += " " + trim(c) + eos;
-          else out += c + eos;
-        }
-      }
-      break;
-    }
-
-    case Kind::MistralV7:
-    case Kind::MistralV7Tekken: {
-      const std::string sp = kind_ == Kind::MistralV7 ? " " : "";
-      out += bos;
-      for (const auto& m : msgs) {
-        switch (role_of(m)) {
-          case Role::System: out += "[SYSTEM_PROMPT]" + sp + m.content + "[/SYSTEM_PROMPT]"; break;
-          case Role::User: out += "[INST]" + sp + m.content + "[/INST]"; break;
-          case Role::Assistant: out += sp + m.content + eos; break;
-        }
-      }
-      break;
-    }
-
+  switch (kind) {
     case Kind::Phi3:  // Phi-3 / Phi-3.5 instruct
       for (const auto& m : msgs) {
         role_of(m);
         out += "<|" + m.role + "|>\n" + m.content + "<|end|>\n";
       }
       out += gen ? "<|assistant|>\n" : eos;
-      break;
-
-    case Kind::Phi4:
-      for (const auto& m : msgs) {
-        role_of(m);
-        out += "<|im_start|>" + m.role + "<|im_sep|>" + m.content + "<|im_end|>";
-      }
-      if (gen) out += "<|im_start|>assistant<|im_sep|>";
       break;
 
     case Kind::Falcon3:
@@ -408,19 +395,84 @@ std::string ChatTemplate::apply(std::span<const ChatMessage> msgs, bool gen) con
       if (gen) out += bos + "assistant\n";
       break;
 
-    case Kind::Gemma: {
-      // Gemma 3's template: "assistant" is "model"; the system prompt (which Gemma has no turn
-      // for) opens the first user turn, followed by a blank line.
-      const Split s = split_system(msgs);
-      require_alternation(s, name_);
-      out += bos;
-      for (size_t i = 0; i < s.turns.size(); ++i) {
-        const bool user = s.turns[i].role == "user";
-        out += std::string("<start_of_turn>") + (user ? "user" : "model") + "\n";
-        if (i == 0 && s.has_system) out += std::string(s.system) + "\n\n";
-        out += trim(s.turns[i].content) + "<end_of_turn>\n";
+    case Kind::GlmEdge:
+      for (const auto& m : msgs) {
+        role_of(m);
+        out += "<|" + m.role + "|>\n" + m.content;
       }
-      if (gen) out += "<start_of_turn>model\n";
+      if (gen) out += "<|assistant|>";
+      break;
+    default: break;
+  }
+  return out;
+}
+
+// Templates that put each message's role between start and end markers.
+std::string render_role_headers(Kind kind, std::span<const ChatMessage> msgs, bool gen, const std::string& bos,
+                                const std::string& eos) {
+  std::string out;
+  switch (kind) {
+    case Kind::ChatMl:
+      for (const auto& m : msgs) {
+        role_of(m);
+        out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n";
+      }
+      if (gen) out += "<|im_start|>assistant\n";
+      break;
+
+    case Kind::Phi4:
+      for (const auto& m : msgs) {
+        role_of(m);
+        out += "<|im_start|>" + m.role + "<|im_sep|>" + m.content + "<|im_end|>";
+      }
+      if (gen) out += "<|im_start|>assistant<|im_sep|>";
+      break;
+
+    case Kind::Llama3:  // Meta-Llama-3-Instruct
+      out += bos;
+      for (const auto& m : msgs) {
+        role_of(m);
+        out += "<|start_header_id|>" + m.role + "<|end_header_id|>\n\n" + trim(m.content) + "<|eot_id|>";
+      }
+      if (gen) out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
+      break;
+
+    case Kind::Granite:
+      for (const auto& m : msgs) {
+        role_of(m);
+        out += "<|start_of_role|>" + m.role + "<|end_of_role|>" + m.content + "<|end_of_text|>\n";
+      }
+      if (gen) out += "<|start_of_role|>assistant<|end_of_role|>";
+      break;
+
+    case Kind::Llama4:
+      for (const auto& m : msgs) {
+        role_of(m);
+        out += "<|header_start|>" + m.role + "<|header_end|>\n\n" + trim(m.content) + "<|eot|>";
+      }
+      if (gen) out += "<|header_start|>assistant<|header_end|>\n\n";
+      break;
+    default: break;
+  }
+  return out;
+}
+
+// Templates with a fixed prefix (and suffix) per role.
+std::string render_role_prefixes(Kind kind, std::span<const ChatMessage> msgs, bool gen, const std::string& bos,
+                                 const std::string& eos) {
+  std::string out;
+  switch (kind) {
+    case Kind::MistralV7:
+    case Kind::MistralV7Tekken: {
+      const std::string sp = kind == Kind::MistralV7 ? " " : "";
+      out += bos;
+      for (const auto& m : msgs) {
+        switch (role_of(m)) {
+          case Role::System: out += "[SYSTEM_PROMPT]" + sp + m.content + "[/SYSTEM_PROMPT]"; break;
+          case Role::User: out += "[INST]" + sp + m.content + "[/INST]"; break;
+          case Role::Assistant: out += sp + m.content + eos; break;
+        }
+      }
       break;
     }
 
@@ -440,7 +492,7 @@ std::string ChatTemplate::apply(std::span<const ChatMessage> msgs, bool gen) con
       for (const auto& m : msgs) {
         switch (role_of(m)) {
           case Role::System:
-            out += kind_ == Kind::VicunaOrca ? "SYSTEM: " + m.content + "\n" : m.content + "\n\n";
+            out += kind == Kind::VicunaOrca ? "SYSTEM: " + m.content + "\n" : m.content + "\n\n";
             break;
           case Role::User: out += "USER: " + m.content + "\n"; break;
           case Role::Assistant: out += "ASSISTANT: " + m.content + "</s>\n"; break;
@@ -478,41 +530,46 @@ std::string ChatTemplate::apply(std::span<const ChatMessage> msgs, bool gen) con
       }
       if (gen) out += "<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>";
       break;
-
-    case Kind::Llama3:  // Meta-Llama-3-Instruct
-      out += bos;
-      for (const auto& m : msgs) {
-        role_of(m);
-        out += "<|start_header_id|>" + m.role + "<|end_header_id|>\n\n" + trim(m.content) + "<|eot_id|>";
-      }
-      if (gen) out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
-      break;
-
-    case Kind::GlmEdge:
-      for (const auto& m : msgs) {
-        role_of(m);
-        out += "<|" + m.role + "|>\n" + m.content;
-      }
-      if (gen) out += "<|assistant|>";
-      break;
-
-    case Kind::Granite:
-      for (const auto& m : msgs) {
-        role_of(m);
-        out += "<|start_of_role|>" + m.role + "<|end_of_role|>" + m.content + "<|end_of_text|>\n";
-      }
-      if (gen) out += "<|start_of_role|>assistant<|end_of_role|>";
-      break;
-
-    case Kind::Llama4:
-      for (const auto& m : msgs) {
-        role_of(m);
-        out += "<|header_start|>" + m.role + "<|header_end|>\n\n" + trim(m.content) + "<|eot|>";
-      }
-      if (gen) out += "<|header_start|>assistant<|header_end|>\n\n";
-      break;
+    default: break;
   }
   return out;
+}
+
+}  // namespace
+
+std::string ChatTemplate::apply(std::span<const ChatMessage> msgs, bool gen) const {
+  switch (kind_) {
+    case Kind::Llama2:
+    case Kind::Llama2Sys:
+    case Kind::Llama2SysBos:
+    case Kind::Llama2SysStrip: return render_llama2(kind_, name_, msgs, bos_, eos_);
+    case Kind::MistralV1:
+    case Kind::MistralV3:
+    case Kind::MistralV3Tekken: return render_mistral(kind_, name_, msgs, bos_, eos_);
+    case Kind::Gemma: return render_gemma(name_, msgs, gen, bos_);
+    case Kind::MistralV7:
+    case Kind::MistralV7Tekken:
+    case Kind::OpenChat:
+    case Kind::Vicuna:
+    case Kind::VicunaOrca:
+    case Kind::DeepSeek:
+    case Kind::DeepSeek3:
+    case Kind::CommandR:
+      return render_role_prefixes(kind_, msgs, gen, bos_, eos_);
+    case Kind::Phi3:
+    case Kind::Falcon3:
+    case Kind::Zephyr:
+    case Kind::Monarch:
+    case Kind::GlmEdge:
+      return render_role_tags(kind_, msgs, gen, bos_, eos_);
+    case Kind::ChatMl:
+    case Kind::Phi4:
+    case Kind::Llama3:
+    case Kind::Granite:
+    case Kind::Llama4:
+      return render_role_headers(kind_, msgs, gen, bos_, eos_);
+  }
+  return "";
 }
 
 }  // namespace tandem

@@ -1,5 +1,6 @@
 #include "engine/generate.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "format/error.h"
@@ -15,6 +16,24 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 double GenerateResult::decode_tokens_per_s() const {
   // The first generated token comes out of the prefill; each later one costs a decode step.
   return tokens.size() > 1 && decode_ms > 0 ? double(tokens.size() - 1) * 1000.0 / decode_ms : 0;
+}
+
+PromptFit check_prompt_fits(int64_t prompt_tokens, int64_t max_tokens, int64_t n_ctx, std::string_view model) {
+  const std::string L = std::to_string(prompt_tokens), N = std::to_string(n_ctx), who(model);
+  PromptFit f;
+  f.room = std::max<int64_t>(0, n_ctx - prompt_tokens);
+  if (prompt_tokens == 0) {
+    f.problem = PromptFit::EmptyPrompt;
+    f.message = "the prompt is empty (no tokens)";
+  } else if (prompt_tokens >= n_ctx) {
+    f.problem = PromptFit::PromptTooLong;
+    f.message = "the prompt has " + L + " tokens; " + who + "'s context holds " + N + " (prompt and completion together)";
+  } else if (max_tokens >= 0 && prompt_tokens + max_tokens > n_ctx) {
+    f.problem = PromptFit::CompletionTooLong;
+    f.message = who + "'s context holds " + N + " tokens, but you asked for " + std::to_string(prompt_tokens + max_tokens) +
+                " (" + L + " in the prompt, " + std::to_string(max_tokens) + " for the completion)";
+  }
+  return f;
 }
 
 GenerateResult generate(Context& ctx, const Vocab& vocab, Sampler& sampler, std::span<const int32_t> prompt,

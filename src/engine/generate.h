@@ -27,6 +27,18 @@ struct GenerateResult {
   double decode_tokens_per_s() const;
 };
 
+// Whether a request fits a context of n_ctx positions: the prompt must leave at least one position
+// for the completion, and an explicit max_tokens (< 0: none given; the caller picks one within
+// `room`) must fit beside it. Servers refuse what does not fit before queueing it; `model` names
+// the model in the message ("this model", "the device model").
+struct PromptFit {
+  enum Problem { Fits, EmptyPrompt, PromptTooLong, CompletionTooLong } problem = Fits;
+  std::string message;  // for the error reply; "" when it fits
+  int64_t room = 0;     // positions left for the completion
+  bool fits() const { return problem == Fits; }
+};
+PromptFit check_prompt_fits(int64_t prompt_tokens, int64_t max_tokens, int64_t n_ctx, std::string_view model);
+
 // Called with each token and its text as it is generated; return false to stop.
 using TokenCallback = std::function<bool(int32_t token, std::string_view piece)>;
 

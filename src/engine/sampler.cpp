@@ -112,65 +112,46 @@ void Sampler::apply_penalties() {
   }
 }
 
-int32_t Sampler::sample(const float* logits) {
-  if (!logits) throw Error("sampler: no logits");
-  const bool penalize = p_.repeat_penalty != 1.f && hist_n_ > 0;
-  const size_t V = size_t(n_vocab_);
+namespace {
 
-  if (p_.temperature <= 0.f && !penalize) {
-    int32_t t = argmax(logits, n_vocab_);
-    dist_[0] = {t, 1.f};
-    dist_n_ = 1;
-    return t;
+// The candidates still in the running while the filters narrow them: ids c[0, m) of the logits w,
+// the first n_sorted of them sorted by `better` and the best of all.
+struct Candidates {
+  const float* w;
+  int32_t* c;
+  size_t m;
+  size_t n_sorted = 0;
+  bool sorted_all = false;  // c[0, m) is sorted
+  float lmax = kNegInf;
+
+  bool better(int32_t a, int32_t b) const { return w[a] > w[b] || (w[a] == w[b] && a < b); }
+  auto by_logit() const {
+    return [this](int32_t a, int32_t b) { return better(a, b); };
   }
 
-  // Working copy; NaN logits become -inf so that every comparison below is a total order.
-  for (size_t i = 0; i < V; ++i) work_[i] = std::isnan(logits[i]) ? kNegInf : logits[i];
-  if (penalize) apply_penalties();
-
-  if (p_.temperature <= 0.f) {
-    int32_t t = argmax(work_.data(), n_vocab_);
-    dist_[0] = {t, 1.f};
-    dist_n_ = 1;
-    return t;
-  }
-
-  const float* w = work_.data();
-  auto better = [w](int32_t a, int32_t b) { return w[a] > w[b] || (w[a] == w[b] && a < b); };
-  int32_t* c = cand_.data();
-  std::iota(cand_.begin(), cand_.end(), 0);
-  size_t m = V;          // candidates are c[0, m)
-  size_t n_sorted = 0;   // c[0, n_sorted) is sorted by `better` and holds the best of c[0, m)
-  bool sorted_all = false;
-
-  // top-k
-  if (p_.top_k > 0 && size_t(p_.top_k) < V) {
-    m = size_t(p_.top_k);
-    std::nth_element(c, c + m, c + V, better);
-    std::sort(c, c + m, better);
+  // The k best, sorted.
+  void top_k(size_t k, size_t V) {
+    m = k;
+    std::nth_element(c, c + m, c + V, by_logit());
+    std::sort(c, c + m, by_logit());
     n_sorted = m;
     sorted_all = true;
   }
 
-  float lmax;
-  if (n_sorted > 0) {
-    lmax = w[c[0]];
-  } else {
-    lmax = kNegInf;
+  void find_max() {
+    if (n_sorted > 0) {
+      lmax = w[c[0]];
+      return;
+    }
     for (size_t i = 0; i < m; ++i) lmax = std::max(lmax, w[c[i]]);
   }
-  if (lmax == kNegInf) {  // nothing has any probability: fall back to the lowest candidate id
-    int32_t t = *std::min_element(c, c + m);
-    dist_[0] = {t, 1.f};
-    dist_n_ = 1;
-    return t;
-  }
 
-  // top-p: the smallest prefix (by logit) whose probability at temperature 1 reaches top_p.
-  if (p_.top_p < 1.f) {
+  // The smallest prefix (by logit) whose probability at temperature 1 reaches top_p, sorting
+  // only as far as needed (in growing chunks).
+  void top_p(float p) {
     double z = 0;
     for (size_t i = 0; i < m; ++i) z += std::exp(double(w[c[i]]) - lmax);
-    const double target = double(p_.top_p) * z;
+    const double target = double(p) * z;
     double cum = 0;
     size_t kept = m, done = 0, chunk = 64;
     while (done < m) {
@@ -179,30 +160,28 @@ int32_t Sampler::sample(const float* logits) {
         hi = n_sorted;
       } else {
         hi = std::min(m, done + chunk);
-        if (hi < m) std::nth_element(c + done, c + hi, c + m, better);
-        std::sort(c + done, c + hi, better);
+        if (hi < m) std::nth_element(c + done, c + hi, c + m, by_logit());
+        std::sort(c + done, c + hi, by_logit());
         n_sorted = hi;
         chunk *= 4;
       }
-      bool stop = false;
       for (size_t i = done; i < hi; ++i) {
         cum += std::exp(double(w[c[i]]) - lmax);
         if (cum >= target) {
-          kept = i + 1;
-          stop = true;
-          break;
+          m = i + 1;
+          sorted_all = true;
+          return;
         }
       }
-      if (stop) break;
       done = hi;
     }
     m = kept;
     sorted_all = true;
   }
 
-  // min-p: keep logits >= max + log(min_p), i.e. p_i >= min_p * p_max.
-  if (p_.min_p > 0.f) {
-    const float threshold = lmax + std::log(p_.min_p);
+  // Logits >= max + log(min_p), i.e. p_i >= min_p * p_max.
+  void min_p(float p) {
+    const float threshold = lmax + std::log(p);
     if (sorted_all) {
       size_t k = 1;
       while (k < m && w[c[k]] >= threshold) ++k;
@@ -214,8 +193,41 @@ int32_t Sampler::sample(const float* logits) {
       m = k;  // >= 1: the max passes
     }
   }
+};
 
-  // temperature + softmax + draw
+}  // namespace
+
+int32_t Sampler::only(int32_t token) {
+  dist_[0] = {token, 1.f};
+  dist_n_ = 1;
+  return token;
+}
+
+int32_t Sampler::sample(const float* logits) {
+  if (!logits) throw Error("sampler: no logits");
+  const bool penalize = p_.repeat_penalty != 1.f && hist_n_ > 0;
+  const size_t V = size_t(n_vocab_);
+  if (p_.temperature <= 0.f && !penalize) return only(argmax(logits, n_vocab_));
+
+  // Working copy; NaN logits become -inf so that every comparison below is a total order.
+  for (size_t i = 0; i < V; ++i) work_[i] = std::isnan(logits[i]) ? kNegInf : logits[i];
+  if (penalize) apply_penalties();
+  if (p_.temperature <= 0.f) return only(argmax(work_.data(), n_vocab_));
+
+  std::iota(cand_.begin(), cand_.end(), 0);
+  Candidates cs{work_.data(), cand_.data(), V};
+  if (p_.top_k > 0 && size_t(p_.top_k) < V) cs.top_k(size_t(p_.top_k), V);
+  cs.find_max();
+  // Nothing has any probability: fall back to the lowest candidate id.
+  if (cs.lmax == kNegInf) return only(*std::min_element(cs.c, cs.c + cs.m));
+  if (p_.top_p < 1.f) cs.top_p(p_.top_p);
+  if (p_.min_p > 0.f) cs.min_p(p_.min_p);
+  return draw(cs.c, cs.m, cs.lmax);
+}
+
+// Temperature, softmax over the candidates (kept as the last distribution), and the draw.
+int32_t Sampler::draw(const int32_t* c, size_t m, float lmax) {
+  const float* w = work_.data();
   const double inv_t = 1.0 / double(p_.temperature);
   double sum = 0;
   for (size_t i = 0; i < m; ++i) {

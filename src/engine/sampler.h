@@ -65,6 +65,8 @@ class Sampler {
 
  private:
   void apply_penalties();
+  int32_t only(int32_t token);  // the one token, with probability 1 (greedy, or nothing left)
+  int32_t draw(const int32_t* candidates, size_t m, float max_logit);
 
   SamplerParams p_;
   int32_t n_vocab_;

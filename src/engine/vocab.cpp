@@ -125,8 +125,25 @@ Vocab Vocab::load(const GgufFile& f, bool ids_only) {
                          "vocabularies)";
     if (!ids_only) throw Error(v.cannot_tokenize_ + "; the model can still run on token ids");
   }
+  v.load_tokens(f);
+  v.build_index();
+  if (v.model_ == Model::Gpt2Bpe) {
+    try {
+      v.load_bpe(f);
+    } catch (const Error& e) {
+      if (!ids_only) throw;
+      v.cannot_tokenize_ = e.what();  // the model still runs on ids; tokenize() says why not
+    }
+  }
+  v.load_special_ids(f);
+  v.load_flags(f);
+  v.build_byte_and_special_tokens();
+  v.build_pieces();
+  return v;
+}
 
-  // Tokens, scores, types.
+// Tokens, scores, types.
+void Vocab::load_tokens(const GgufFile& f) {
   const GgufValue& toks = f.get_array("tokenizer.ggml.tokens", GgufValueType::STRING);
   if (toks.count == 0) throw Error("tokenizer.ggml.tokens is empty");
   if (toks.count > uint64_t(std::numeric_limits<int32_t>::max()) || toks.strs.size() != toks.count)
@@ -137,14 +154,14 @@ Vocab Vocab::load(const GgufFile& f, bool ids_only) {
       throw Error(std::string(key) + " has " + std::to_string(a.count) + " entries but tokenizer.ggml.tokens has " +
                   std::to_string(n));
   };
-  v.texts_.resize(n);
-  v.scores_.assign(n, 0.0f);
-  v.attrs_.assign(n, TokenAttr::Normal);
+  texts_.resize(n);
+  scores_.assign(n, 0.0f);
+  attrs_.assign(n, TokenAttr::Normal);
   for (size_t i = 0; i < n; ++i) {
-    v.texts_[i] = std::string(toks.strs[i]);
+    texts_[i] = std::string(toks.strs[i]);
     // llama.cpp gives empty tokens a stand-in text, so that no token matches the empty string.
-    if (v.texts_[i].empty()) v.texts_[i] = "[EMPTY_" + std::to_string(i) + "]";
-    v.max_token_len_ = std::max(v.max_token_len_, v.texts_[i].size());
+    if (texts_[i].empty()) texts_[i] = "[EMPTY_" + std::to_string(i) + "]";
+    max_token_len_ = std::max(max_token_len_, texts_[i].size());
   }
   if (f.has("tokenizer.ggml.scores")) {
     const GgufValue& s = f.get_array("tokenizer.ggml.scores", GgufValueType::F32);
@@ -152,7 +169,7 @@ Vocab Vocab::load(const GgufFile& f, bool ids_only) {
     for (size_t i = 0; i < n; ++i) {
       float x = GgufFile::array_f32(s, i);
       if (std::isnan(x)) throw Error("tokenizer.ggml.scores[" + std::to_string(i) + "] is NaN");
-      v.scores_[i] = x;
+      scores_[i] = x;
     }
   }
   if (f.has("tokenizer.ggml.token_type")) {
@@ -163,33 +180,25 @@ Vocab Vocab::load(const GgufFile& f, bool ids_only) {
       if (x < 0 || x > 6)
         throw Error("tokenizer.ggml.token_type[" + std::to_string(i) + "] = " + std::to_string(x) +
                     " is not a token type (0..6)");
-      v.attrs_[i] = attr_from_type(x);
+      attrs_[i] = attr_from_type(x);
     }
   }
   for (size_t i = 0; i < n; ++i)
-    if (v.attrs_[i] == TokenAttr::Byte && parse_byte_token(v.texts_[i]) < 0 && v.model_ == Model::Spm)
-      throw Error("token " + std::to_string(i) + " has type byte but its text '" + v.texts_[i] +
+    if (attrs_[i] == TokenAttr::Byte && parse_byte_token(texts_[i]) < 0 && model_ == Model::Spm)
+      throw Error("token " + std::to_string(i) + " has type byte but its text '" + texts_[i] +
                   "' is not of the form <0xXX>");
+}
 
-  v.build_index();
-
-  if (v.model_ == Model::Gpt2Bpe) {
-    try {
-      v.load_bpe(f);
-    } catch (const Error& e) {
-      if (!ids_only) throw;
-      v.cannot_tokenize_ = e.what();  // the model still runs on ids; tokenize() says why not
-    }
-  }
-
-  // Special tokens. Every tokenizer.ggml.*_token_id is checked; 0xFFFFFFFF (or -1) means none.
-  if (v.model_ == Model::Spm) {  // llama.cpp's defaults for SPM vocabularies
-    v.bos_ = n > 1 ? 1 : -1;
-    v.eos_ = n > 2 ? 2 : -1;
-    v.unk_ = 0;
-  } else if (v.model_ == Model::Gpt2Bpe && n > 11) {  // llama.cpp's (odd) defaults for BPE
-    v.bos_ = 11;
-    v.eos_ = 11;
+// Special tokens. Every tokenizer.ggml.*_token_id is checked; 0xFFFFFFFF (or -1) means none.
+void Vocab::load_special_ids(const GgufFile& f) {
+  const size_t n = texts_.size();
+  if (model_ == Model::Spm) {  // llama.cpp's defaults for SPM vocabularies
+    bos_ = n > 1 ? 1 : -1;
+    eos_ = n > 2 ? 2 : -1;
+    unk_ = 0;
+  } else if (model_ == Model::Gpt2Bpe && n > 11) {  // llama.cpp's (odd) defaults for BPE
+    bos_ = 11;
+    eos_ = 11;
   }
   int32_t fim_ids[3] = {-1, -1, -1};
   bool have_eot = false, have_eom = false;
@@ -206,67 +215,70 @@ Vocab Vocab::load(const GgufFile& f, bool ids_only) {
     } else {
       id = int32_t(x);
     }
-    if (k == "tokenizer.ggml.bos_token_id") v.bos_ = id;
-    else if (k == "tokenizer.ggml.eos_token_id") v.eos_ = id;
-    else if (k == "tokenizer.ggml.unknown_token_id") v.unk_ = id;
-    else if (k == "tokenizer.ggml.padding_token_id") v.pad_ = id;
-    else if (k == "tokenizer.ggml.eot_token_id") { v.eot_ = id; have_eot = true; }
-    else if (k == "tokenizer.ggml.eom_token_id") { v.eom_ = id; have_eom = true; }
+    if (k == "tokenizer.ggml.bos_token_id") bos_ = id;
+    else if (k == "tokenizer.ggml.eos_token_id") eos_ = id;
+    else if (k == "tokenizer.ggml.unknown_token_id") unk_ = id;
+    else if (k == "tokenizer.ggml.padding_token_id") pad_ = id;
+    else if (k == "tokenizer.ggml.eot_token_id") { eot_ = id; have_eot = true; }
+    else if (k == "tokenizer.ggml.eom_token_id") { eom_ = id; have_eom = true; }
     else if (k == "tokenizer.ggml.fim_pad_token_id") fim_ids[0] = id;
     else if (k == "tokenizer.ggml.fim_rep_token_id") fim_ids[1] = id;
     else if (k == "tokenizer.ggml.fim_sep_token_id") fim_ids[2] = id;
   }
-  // Like llama.cpp, find end-of-turn tokens by their text when the file does not name them.
+  find_end_tokens(have_eot, have_eom, fim_ids);
+}
+
+// The end-of-generation set. Like llama.cpp, end-of-turn tokens are found by their text when the
+// file does not name them.
+void Vocab::find_end_tokens(bool have_eot, bool have_eom, const int32_t (&fim_ids)[3]) {
   if (!have_eot)
     for (std::string_view t : kEotTexts)
-      if (int32_t id = v.find_token(t); id >= 0 && (v.eot_ < 0 || id < v.eot_)) v.eot_ = id;
-  if (!have_eom) v.eom_ = v.find_token("<|eom_id|>");
-  for (int32_t id : {v.eos_, v.eot_, v.eom_, fim_ids[0], fim_ids[1], fim_ids[2]})
-    if (id >= 0) v.eog_.push_back(id);
+      if (int32_t id = find_token(t); id >= 0 && (eot_ < 0 || id < eot_)) eot_ = id;
+  if (!have_eom) eom_ = find_token("<|eom_id|>");
+  for (int32_t id : {eos_, eot_, eom_, fim_ids[0], fim_ids[1], fim_ids[2]})
+    if (id >= 0) eog_.push_back(id);
   for (std::string_view t : kEogTexts)
-    if (int32_t id = v.find_token(t); id >= 0) {
-      v.eog_.push_back(id);
-      v.attrs_[size_t(id)] = TokenAttr::Control;  // llama.cpp overrides the type of these
+    if (int32_t id = find_token(t); id >= 0) {
+      eog_.push_back(id);
+      attrs_[size_t(id)] = TokenAttr::Control;  // llama.cpp overrides the type of these
     }
-  if (v.eot_ >= 0 && v.attrs_[size_t(v.eot_)] != TokenAttr::Control && !have_eot)
-    v.attrs_[size_t(v.eot_)] = TokenAttr::Control;
-  std::sort(v.eog_.begin(), v.eog_.end());
-  v.eog_.erase(std::unique(v.eog_.begin(), v.eog_.end()), v.eog_.end());
+  if (eot_ >= 0 && attrs_[size_t(eot_)] != TokenAttr::Control && !have_eot) attrs_[size_t(eot_)] = TokenAttr::Control;
+  std::sort(eog_.begin(), eog_.end());
+  eog_.erase(std::unique(eog_.begin(), eog_.end()), eog_.end());
+}
 
-  // Flags.
-  const bool spm = v.model_ == Model::Spm;
+void Vocab::load_flags(const GgufFile& f) {
+  const bool spm = model_ == Model::Spm;
   // BPE: BOS by default only for some pre-tokenizers (Llama 3), as llama.cpp.
-  v.add_bos_ = f.opt_bool("tokenizer.ggml.add_bos_token").value_or(spm || (v.bpe_ && v.bpe_->info.add_bos));
-  v.add_eos_ = f.opt_bool("tokenizer.ggml.add_eos_token").value_or(false);
-  v.add_space_prefix_ = f.opt_bool("tokenizer.ggml.add_space_prefix").value_or(spm);
-  if (v.can_tokenize() && v.add_bos_ && v.bos_ < 0)
+  add_bos_ = f.opt_bool("tokenizer.ggml.add_bos_token").value_or(spm || (bpe_ && bpe_->info.add_bos));
+  add_eos_ = f.opt_bool("tokenizer.ggml.add_eos_token").value_or(false);
+  add_space_prefix_ = f.opt_bool("tokenizer.ggml.add_space_prefix").value_or(spm);
+  if (can_tokenize() && add_bos_ && bos_ < 0)
     throw Error("tokenizer.ggml.add_bos_token is true but the vocabulary has no BOS token");
-  if (v.can_tokenize() && v.add_eos_ && v.eos_ < 0)
+  if (can_tokenize() && add_eos_ && eos_ < 0)
     throw Error("tokenizer.ggml.add_eos_token is true but the vocabulary has no EOS token");
+}
 
+void Vocab::build_byte_and_special_tokens() {
   // Byte fallback tokens.
   static const char hex[] = "0123456789ABCDEF";
   for (int b = 0; b < 256; ++b) {
     char buf[6] = {'<', '0', 'x', hex[b >> 4], hex[b & 15], '>'};
-    int32_t id = v.find_token(std::string_view(buf, 6));
+    int32_t id = find_token(std::string_view(buf, 6));
     const char one = char(b);
-    if (id < 0) id = v.find_token(std::string_view(&one, 1));
-    v.byte_token_[b] = id;
+    if (id < 0) id = find_token(std::string_view(&one, 1));
+    byte_token_[b] = id;
   }
-
   // Tokens matched verbatim before SPM, longest first (ties: lower id first).
-  for (size_t i = 0; i < n; ++i) {
-    TokenAttr a = v.attrs_[i];
+  for (size_t i = 0; i < texts_.size(); ++i) {
+    TokenAttr a = attrs_[i];
     if (a == TokenAttr::Control || a == TokenAttr::UserDefined || a == TokenAttr::Unknown)
-      v.special_.push_back(int32_t(i));
+      special_.push_back(int32_t(i));
   }
-  std::stable_sort(v.special_.begin(), v.special_.end(),
-                   [&](int32_t a, int32_t b) { return v.texts_[size_t(a)].size() > v.texts_[size_t(b)].size(); });
-  for (int32_t id : v.special_)
-    if (v.attrs_[size_t(id)] == TokenAttr::UserDefined) v.user_defined_.push_back(id);
-
-  v.build_pieces();
-  return v;
+  std::stable_sort(special_.begin(), special_.end(),
+                   [&](int32_t a, int32_t b) { return texts_[size_t(a)].size() > texts_[size_t(b)].size(); });
+  for (int32_t id : special_)
+    if (attrs_[size_t(id)] == TokenAttr::UserDefined) user_defined_.push_back(id);
 }
 
 void Vocab::build_index() {

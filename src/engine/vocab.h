@@ -106,6 +106,12 @@ class Vocab {
 
  private:
   static Vocab load(const GgufFile& f, bool ids_only);
+  // load()'s steps, in order (build_index and load_bpe between the first two).
+  void load_tokens(const GgufFile& f);
+  void load_special_ids(const GgufFile& f);
+  void find_end_tokens(bool have_eot, bool have_eom, const int32_t (&fim_ids)[3]);
+  void load_flags(const GgufFile& f);
+  void build_byte_and_special_tokens();
   void build_index();
   void build_pieces();
   void check_id(int32_t id) const;

@@ -149,6 +149,17 @@ class GgufParser {
     GgufFile f;
     f.base_ = p_;
     f.size_ = size_;
+    const auto [n_tensors, n_kv] = read_header(f);
+    for (uint64_t k = 0; k < n_kv; ++k) read_metadata(f);
+    read_alignment(f);
+    f.tensors_.reserve(size_t(n_tensors));
+    for (uint64_t t = 0; t < n_tensors; ++t) read_tensor_info(f, t);
+    place_tensors(f);
+    return f;
+  }
+
+  // Magic, version, and the two counts (tensors, metadata), checked against the file's size.
+  std::pair<uint64_t, uint64_t> read_header(GgufFile& f) {
     uint32_t magic = read<uint32_t>("magic");
     if (magic != 0x46554747u) {  // "GGUF" little-endian
       pos_ = 0;
@@ -163,61 +174,66 @@ class GgufParser {
     // A key/value takes at least 8 (key length) + 4 (type) + 1 bytes; a tensor info at least 8+4+8+4+8.
     if (n_kv > (size_ - pos_) / 13) fail("metadata count " + std::to_string(n_kv) + " is larger than the file");
     if (n_tensors > (size_ - pos_) / 32) fail("tensor count " + std::to_string(n_tensors) + " is larger than the file");
+    return {n_tensors, n_kv};
+  }
 
-    for (uint64_t k = 0; k < n_kv; ++k) {
-      std::string key(read_string("metadata key"));
-      if (key.empty()) fail("empty metadata key");
-      if (f.kv_.count(key)) fail("duplicate metadata key '" + key + "'");
-      uint32_t t = read<uint32_t>("metadata value type");
-      if (!valid_value_type(t)) fail("metadata '" + key + "' has unknown value type " + std::to_string(t));
-      GgufValue v;
-      read_value(v, GgufValueType(t), key);
-      f.key_order_.push_back(key);
-      f.kv_.emplace(std::move(key), std::move(v));
+  void read_metadata(GgufFile& f) {
+    std::string key(read_string("metadata key"));
+    if (key.empty()) fail("empty metadata key");
+    if (f.kv_.count(key)) fail("duplicate metadata key '" + key + "'");
+    uint32_t t = read<uint32_t>("metadata value type");
+    if (!valid_value_type(t)) fail("metadata '" + key + "' has unknown value type " + std::to_string(t));
+    GgufValue v;
+    read_value(v, GgufValueType(t), key);
+    f.key_order_.push_back(key);
+    f.kv_.emplace(std::move(key), std::move(v));
+  }
+
+  void read_alignment(GgufFile& f) {
+    const GgufValue* a = f.find("general.alignment");
+    if (!a) return;
+    if (!a->is_integer() || a->type == GgufValueType::BOOL) fail("general.alignment is not an integer");
+    if (a->i <= 0 || a->i > (1 << 16) || (a->i & (a->i - 1)) != 0)
+      fail("general.alignment " + std::to_string(a->i) + " is not a power of two");
+    f.alignment_ = uint32_t(a->i);
+  }
+
+  void read_tensor_info(GgufFile& f, uint64_t t) {
+    GgufTensorInfo ti;
+    ti.name = std::string(read_string("tensor name"));
+    if (ti.name.empty()) fail("tensor " + std::to_string(t) + " has an empty name");
+    if (f.tensor_index_.count(ti.name)) fail("duplicate tensor '" + ti.name + "'");
+    ti.n_dims = read<uint32_t>("tensor dimension count");
+    if (ti.n_dims == 0 || ti.n_dims > kMaxDims)
+      fail("tensor '" + ti.name + "' has " + std::to_string(ti.n_dims) + " dimensions (1 to 4 allowed)");
+    uint64_t total = 1;
+    for (uint32_t d = 0; d < ti.n_dims; ++d) {
+      uint64_t ne = read<uint64_t>("tensor dimension");
+      if (ne == 0 || ne > (uint64_t(1) << 40))
+        fail("tensor '" + ti.name + "' dimension " + std::to_string(d) + " is " + std::to_string(ne));
+      if (total > (uint64_t(1) << 50) / ne) fail("tensor '" + ti.name + "' has too many elements");
+      total *= ne;
+      ti.ne[d] = int64_t(ne);
     }
+    uint32_t raw_type = read<uint32_t>("tensor type");
+    const TensorTypeTraits* tr = tensor_type_traits(raw_type);
+    if (!tr) fail("tensor '" + ti.name + "' has unknown type " + std::to_string(raw_type));
+    ti.type = TensorType(raw_type);
+    if (ti.ne[0] % tr->block_elems != 0)
+      fail("tensor '" + ti.name + "' of type " + tr->name + " has rows of " + std::to_string(ti.ne[0]) +
+           " elements, not a multiple of its block size " + std::to_string(tr->block_elems));
+    ti.nbytes = total / tr->block_elems * tr->block_bytes;
+    ti.offset = read<uint64_t>("tensor offset");
+    if (ti.offset % f.alignment_ != 0)
+      fail("tensor '" + ti.name + "' offset " + std::to_string(ti.offset) + " is not aligned to " +
+           std::to_string(f.alignment_));
+    f.tensor_index_.emplace(ti.name, f.tensors_.size());
+    f.tensors_.push_back(std::move(ti));
+  }
 
-    if (const GgufValue* a = f.find("general.alignment")) {
-      if (!a->is_integer() || a->type == GgufValueType::BOOL) fail("general.alignment is not an integer");
-      if (a->i <= 0 || a->i > (1 << 16) || (a->i & (a->i - 1)) != 0)
-        fail("general.alignment " + std::to_string(a->i) + " is not a power of two");
-      f.alignment_ = uint32_t(a->i);
-    }
-
-    f.tensors_.reserve(size_t(n_tensors));
-    for (uint64_t t = 0; t < n_tensors; ++t) {
-      GgufTensorInfo ti;
-      ti.name = std::string(read_string("tensor name"));
-      if (ti.name.empty()) fail("tensor " + std::to_string(t) + " has an empty name");
-      if (f.tensor_index_.count(ti.name)) fail("duplicate tensor '" + ti.name + "'");
-      ti.n_dims = read<uint32_t>("tensor dimension count");
-      if (ti.n_dims == 0 || ti.n_dims > kMaxDims)
-        fail("tensor '" + ti.name + "' has " + std::to_string(ti.n_dims) + " dimensions (1 to 4 allowed)");
-      uint64_t total = 1;
-      for (uint32_t d = 0; d < ti.n_dims; ++d) {
-        uint64_t ne = read<uint64_t>("tensor dimension");
-        if (ne == 0 || ne > (uint64_t(1) << 40))
-          fail("tensor '" + ti.name + "' dimension " + std::to_string(d) + " is " + std::to_string(ne));
-        if (total > (uint64_t(1) << 50) / ne) fail("tensor '" + ti.name + "' has too many elements");
-        total *= ne;
-        ti.ne[d] = int64_t(ne);
-      }
-      uint32_t raw_type = read<uint32_t>("tensor type");
-      const TensorTypeTraits* tr = tensor_type_traits(raw_type);
-      if (!tr) fail("tensor '" + ti.name + "' has unknown type " + std::to_string(raw_type));
-      ti.type = TensorType(raw_type);
-      if (ti.ne[0] % tr->block_elems != 0)
-        fail("tensor '" + ti.name + "' of type " + tr->name + " has rows of " + std::to_string(ti.ne[0]) +
-             " elements, not a multiple of its block size " + std::to_string(tr->block_elems));
-      ti.nbytes = total / tr->block_elems * tr->block_bytes;
-      ti.offset = read<uint64_t>("tensor offset");
-      if (ti.offset % f.alignment_ != 0)
-        fail("tensor '" + ti.name + "' offset " + std::to_string(ti.offset) + " is not aligned to " +
-             std::to_string(f.alignment_));
-      f.tensor_index_.emplace(ti.name, f.tensors_.size());
-      f.tensors_.push_back(std::move(ti));
-    }
-
-    // The data section starts at the next multiple of the alignment after the header.
+  // The data section starts at the next multiple of the alignment after the header; every tensor
+  // must lie inside it, and no two may overlap.
+  void place_tensors(GgufFile& f) {
     uint64_t data = (uint64_t(pos_) + f.alignment_ - 1) / f.alignment_ * f.alignment_;
     if (!f.tensors_.empty() && data > size_) fail("data section starts past the end of the file");
     f.data_offset_ = size_t(std::min<uint64_t>(data, size_));
@@ -241,7 +257,6 @@ class GgufParser {
       if (a->offset + a->nbytes > b->offset)
         throw Error("invalid GGUF file: tensors '" + a->name + "' and '" + b->name + "' overlap");
     }
-    return f;
   }
 
  private:

@@ -5,99 +5,19 @@
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
-#include <nlohmann/json.hpp>
 
 #include "format/error.h"
+#include "ledger/schema.h"
 
 namespace tandem::ledger {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
-
-// migrations[v] takes a ledger from schema version v to v + 1 (version 0 is an empty file).
-// A new version appends a step here (ALTER TABLE ... ADD COLUMN, new tables); steps never change.
-const char* const kMigrations[] = {
-    // 0 -> 1: the requests table. Maps and lists are JSON text; text columns stay NULL unless
-    // the configuration keeps text (LedgerOptions::store_text).
-    R"sql(
-CREATE TABLE requests (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  time_ms INTEGER NOT NULL,
-  app TEXT NOT NULL,
-  endpoint TEXT NOT NULL,
-  route TEXT NOT NULL,
-  reasons TEXT NOT NULL,            -- JSON array of strings
-  served_by TEXT NOT NULL,
-  status TEXT NOT NULL,
-  failure TEXT NOT NULL,
-  stream INTEGER NOT NULL,
-  prompt_tokens_device INTEGER NOT NULL,
-  completion_tokens_device INTEGER NOT NULL,
-  prompt_tokens_cloud INTEGER NOT NULL,
-  completion_tokens_cloud INTEGER NOT NULL,
-  prompt_tokens INTEGER NOT NULL,
-  completion_tokens INTEGER NOT NULL,
-  cost_usd REAL NOT NULL,
-  all_cloud_cost_usd REAL NOT NULL,
-  latency_ms REAL NOT NULL,
-  ttft_ms REAL,                     -- NULL when no token was produced
-  privacy_level TEXT NOT NULL,
-  data_left_device INTEGER NOT NULL,
-  pii_found TEXT NOT NULL,          -- JSON object: type -> count
-  pii_redacted TEXT NOT NULL,       -- JSON object: type -> count
-  spec_rounds INTEGER NOT NULL,
-  spec_drafted INTEGER NOT NULL,
-  spec_accepted INTEGER NOT NULL,
-  prompt_text TEXT,                 -- NULL unless ledger.store_text
-  answer_text TEXT                  -- NULL unless ledger.store_text
-);
-CREATE INDEX requests_by_time ON requests(time_ms);
-CREATE INDEX requests_by_app_time ON requests(app, time_ms);
-)sql",
-    // 1 -> 2: endpoint checks (an endpoint's model against the device's: ok or de-synced).
-    R"sql(
-CREATE TABLE endpoint_checks (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  time_ms INTEGER NOT NULL,
-  endpoint TEXT NOT NULL,
-  url TEXT NOT NULL,
-  model TEXT NOT NULL,
-  sync TEXT NOT NULL,               -- ok or de-synced
-  fingerprint TEXT NOT NULL
-);
-CREATE INDEX endpoint_checks_by_time ON endpoint_checks(time_ms);
-)sql",
-};
-constexpr int kMigrationCount = int(sizeof kMigrations / sizeof kMigrations[0]);
-static_assert(kMigrationCount == Ledger::kSchemaVersion, "one migration step per schema version");
-
-// The columns in the order of the INSERT's parameters and the SELECT's results (id first).
-constexpr const char* kColumns =
-    "time_ms, app, endpoint, route, reasons, served_by, status, failure, stream, "
-    "prompt_tokens_device, completion_tokens_device, prompt_tokens_cloud, completion_tokens_cloud, "
-    "prompt_tokens, completion_tokens, cost_usd, all_cloud_cost_usd, latency_ms, ttft_ms, "
-    "privacy_level, data_left_device, pii_found, pii_redacted, spec_rounds, spec_drafted, spec_accepted, "
-    "prompt_text, answer_text";
-constexpr int kColumnCount = 28;
 
 struct Stmt {
   sqlite3_stmt* s = nullptr;
   ~Stmt() { sqlite3_finalize(s); }
 };
-
-// Invalid UTF-8 (never expected from the gateway) becomes U+FFFD rather than failing the insert.
-std::string to_json_text(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-std::map<std::string, int> json_map(const unsigned char* text) {
-  std::map<std::string, int> m;
-  if (!text) return m;
-  const json j = json::parse(reinterpret_cast<const char*>(text), nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return m;
-  for (const auto& [k, v] : j.items())
-    if (v.is_number_integer()) m[k] = v.get<int>();
-  return m;
-}
 
 }  // namespace
 
@@ -185,7 +105,7 @@ struct Ledger::Impl {
     try {
       const int64_t version = scalar("PRAGMA user_version");
       check_version(version);
-      for (int64_t v = version; v < kSchemaVersion; ++v) exec(kMigrations[v]);
+      for (int64_t v = version; v < kSchemaVersion; ++v) exec(schema::migration_sql(int(v + 1)).c_str());
       if (version < kSchemaVersion) {
         exec(("PRAGMA application_id = " + std::to_string(kApplicationId)).c_str());
         exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
@@ -200,13 +120,7 @@ struct Ledger::Impl {
     exec("PRAGMA journal_mode = WAL");
     exec("PRAGMA synchronous = NORMAL");
 
-    const std::string sql = std::string("INSERT INTO requests (") + kColumns + ") VALUES (" +
-                            [] {
-                              std::string q;
-                              for (int i = 0; i < kColumnCount; ++i) q += i ? ",?" : "?";
-                              return q;
-                            }() +
-                            ")";
+    const std::string sql = schema::insert_sql(schema::kRequests);
     if (sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &insert, nullptr) != SQLITE_OK)
       fail("cannot prepare the insert");
   }
@@ -238,43 +152,7 @@ int64_t Ledger::insert(const Record& r) {
   sqlite3_stmt* s = m.insert;
   sqlite3_reset(s);
   sqlite3_clear_bindings(s);
-  int i = 0;
-  const auto text = [&](const std::string& v) { sqlite3_bind_text(s, ++i, v.data(), int(v.size()), SQLITE_TRANSIENT); };
-  const auto integer = [&](int64_t v) { sqlite3_bind_int64(s, ++i, v); };
-  const auto real = [&](double v) { sqlite3_bind_double(s, ++i, v); };
-  const auto opt_text = [&](const std::optional<std::string>& v) {
-    if (v && m.options.store_text) text(*v);
-    else sqlite3_bind_null(s, ++i);
-  };
-  integer(r.time_ms);
-  text(r.app);
-  text(r.endpoint);
-  text(r.route);
-  text(to_json_text(r.reasons));
-  text(r.served_by);
-  text(r.status);
-  text(r.failure);
-  integer(r.stream);
-  integer(r.prompt_tokens_device);
-  integer(r.completion_tokens_device);
-  integer(r.prompt_tokens_cloud);
-  integer(r.completion_tokens_cloud);
-  integer(r.prompt_tokens);
-  integer(r.completion_tokens);
-  real(r.cost_usd);
-  real(r.all_cloud_cost_usd);
-  real(r.latency_ms);
-  if (r.ttft_ms) real(*r.ttft_ms);
-  else sqlite3_bind_null(s, ++i);
-  text(r.privacy_level);
-  integer(r.data_left_device);
-  text(to_json_text(r.pii_found));
-  text(to_json_text(r.pii_redacted));
-  integer(r.spec_rounds);
-  integer(r.spec_drafted);
-  integer(r.spec_accepted);
-  opt_text(r.prompt_text);
-  opt_text(r.answer_text);
+  schema::bind_row(s, schema::kRequests, r, m.options.store_text);
   if (sqlite3_step(s) != SQLITE_DONE) {
     const std::string msg = sqlite3_errmsg(m.db);
     sqlite3_reset(s);
@@ -304,71 +182,19 @@ void bind_filter(sqlite3_stmt* s, const Filter& f) {
   if (f.app) sqlite3_bind_text(s, ++i, f.app->data(), int(f.app->size()), SQLITE_TRANSIENT);
 }
 
-std::string column_text(sqlite3_stmt* s, int c) {
-  const auto* p = sqlite3_column_text(s, c);
-  return p ? std::string(reinterpret_cast<const char*>(p), size_t(sqlite3_column_bytes(s, c))) : std::string();
-}
-
 }  // namespace
 
 std::vector<Record> Ledger::query(const Filter& filter) const {
   Impl& m = *impl_;
   std::lock_guard lock(m.mu);
   const std::string sql =
-      std::string("SELECT id, ") + kColumns + " FROM requests" + where_clause(filter) + " ORDER BY time_ms, id";
+      schema::select_sql(schema::kRequests) + where_clause(filter) + " ORDER BY time_ms, id";
   Stmt st;
   if (sqlite3_prepare_v2(m.db, sql.c_str(), -1, &st.s, nullptr) != SQLITE_OK) m.fail("cannot query");
   bind_filter(st.s, filter);
   std::vector<Record> out;
   int rc;
-  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
-    sqlite3_stmt* s = st.s;
-    int c = 0;
-    const auto integer = [&] { return sqlite3_column_int64(s, c++); };
-    const auto real = [&] { return sqlite3_column_double(s, c++); };
-    const auto text = [&] { return column_text(s, c++); };
-    const auto opt_text = [&]() -> std::optional<std::string> {
-      if (sqlite3_column_type(s, c) == SQLITE_NULL) return ++c, std::nullopt;
-      return text();
-    };
-    Record r;
-    r.id = integer();
-    r.time_ms = integer();
-    r.app = text();
-    r.endpoint = text();
-    r.route = text();
-    {
-      const json reasons = json::parse(text(), nullptr, false);
-      if (reasons.is_array())
-        for (const auto& v : reasons)
-          if (v.is_string()) r.reasons.push_back(v.get<std::string>());
-    }
-    r.served_by = text();
-    r.status = text();
-    r.failure = text();
-    r.stream = integer() != 0;
-    r.prompt_tokens_device = integer();
-    r.completion_tokens_device = integer();
-    r.prompt_tokens_cloud = integer();
-    r.completion_tokens_cloud = integer();
-    r.prompt_tokens = integer();
-    r.completion_tokens = integer();
-    r.cost_usd = real();
-    r.all_cloud_cost_usd = real();
-    r.latency_ms = real();
-    if (sqlite3_column_type(s, c) == SQLITE_NULL) ++c;
-    else r.ttft_ms = real();
-    r.privacy_level = text();
-    r.data_left_device = integer() != 0;
-    r.pii_found = json_map(sqlite3_column_text(s, c++));
-    r.pii_redacted = json_map(sqlite3_column_text(s, c++));
-    r.spec_rounds = integer();
-    r.spec_drafted = integer();
-    r.spec_accepted = integer();
-    r.prompt_text = opt_text();
-    r.answer_text = opt_text();
-    out.push_back(std::move(r));
-  }
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) out.push_back(schema::read_row(st.s, schema::kRequests));
   if (rc != SQLITE_DONE) m.fail("cannot read rows");
   return out;
 }
@@ -389,15 +215,9 @@ int64_t Ledger::insert_check(const EndpointCheck& c) {
   if (m.options.read_only) throw Error("ledger " + m.path + ": opened read-only, cannot insert");
   std::lock_guard lock(m.mu);
   Stmt st;
-  if (sqlite3_prepare_v2(m.db,
-                         "INSERT INTO endpoint_checks (time_ms, endpoint, url, model, sync, fingerprint) "
-                         "VALUES (?, ?, ?, ?, ?, ?)",
-                         -1, &st.s, nullptr) != SQLITE_OK)
+  if (sqlite3_prepare_v2(m.db, schema::insert_sql(schema::kEndpointChecks).c_str(), -1, &st.s, nullptr) != SQLITE_OK)
     m.fail("cannot insert an endpoint check");
-  int i = 0;
-  sqlite3_bind_int64(st.s, ++i, c.time_ms);
-  for (const std::string* v : {&c.endpoint, &c.url, &c.model, &c.sync, &c.fingerprint})
-    sqlite3_bind_text(st.s, ++i, v->data(), int(v->size()), SQLITE_TRANSIENT);
+  schema::bind_row(st.s, schema::kEndpointChecks, c, false);
   if (sqlite3_step(st.s) != SQLITE_DONE) m.fail("cannot insert an endpoint check");
   return sqlite3_last_insert_rowid(m.db);
 }
@@ -405,7 +225,7 @@ int64_t Ledger::insert_check(const EndpointCheck& c) {
 std::vector<EndpointCheck> Ledger::checks(const Filter& filter) const {
   Impl& m = *impl_;
   std::lock_guard lock(m.mu);
-  std::string sql = "SELECT id, time_ms, endpoint, url, model, sync, fingerprint FROM endpoint_checks WHERE 1";
+  std::string sql = schema::select_sql(schema::kEndpointChecks) + " WHERE 1";
   if (filter.since_ms) sql += " AND time_ms >= ?";
   if (filter.until_ms) sql += " AND time_ms < ?";
   sql += " ORDER BY time_ms, id";
@@ -416,17 +236,7 @@ std::vector<EndpointCheck> Ledger::checks(const Filter& filter) const {
   if (filter.until_ms) sqlite3_bind_int64(st.s, ++i, *filter.until_ms);
   std::vector<EndpointCheck> out;
   int rc;
-  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
-    EndpointCheck c;
-    c.id = sqlite3_column_int64(st.s, 0);
-    c.time_ms = sqlite3_column_int64(st.s, 1);
-    c.endpoint = column_text(st.s, 2);
-    c.url = column_text(st.s, 3);
-    c.model = column_text(st.s, 4);
-    c.sync = column_text(st.s, 5);
-    c.fingerprint = column_text(st.s, 6);
-    out.push_back(std::move(c));
-  }
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) out.push_back(schema::read_row(st.s, schema::kEndpointChecks));
   if (rc != SQLITE_DONE) m.fail("cannot query endpoint checks");
   return out;
 }

@@ -116,17 +116,82 @@ int64_t auto_bucket_ms(int64_t first_ms, int64_t last_ms) {
   return 7 * kDay;
 }
 
+namespace {
+
+// Each endpoint's latest check (ties: the later row).
+std::vector<EndpointCheck> latest_checks(const std::vector<EndpointCheck>& checks) {
+  std::map<std::string, EndpointCheck> latest;
+  for (const EndpointCheck& c : checks) {
+    auto [it, fresh] = latest.emplace(c.endpoint, c);
+    if (!fresh && std::tie(c.time_ms, c.id) >= std::tie(it->second.time_ms, it->second.id)) it->second = c;
+  }
+  std::vector<EndpointCheck> out;
+  for (auto& [name, c] : latest) out.push_back(std::move(c));
+  return out;
+}
+
+void count_failure(const Record& r, std::map<std::string, FailureCount>& failures) {
+  if (r.failure.empty() && r.status != "error" && r.status != "fallback") return;
+  FailureCount& f = failures[r.failure.empty() ? "unclassified" : r.failure];
+  if (r.status == "error") ++f.errors;
+  else ++f.fallbacks;
+}
+
+void count_privacy(const Record& r, Privacy& p) {
+  ++p.requests_by_level[r.privacy_level];
+  if (r.data_left_device) ++p.data_left_by_level[r.privacy_level];
+  bool any_pii = false, unredacted = false;
+  for (const auto& [type, n] : r.pii_found) {
+    p.pii_found[type] += n;
+    any_pii |= n > 0;
+    const auto red = r.pii_redacted.find(type);
+    unredacted |= n > (red == r.pii_redacted.end() ? 0 : red->second);
+  }
+  for (const auto& [type, n] : r.pii_redacted) p.pii_redacted[type] += n;
+  p.requests_with_pii += any_pii;
+  if (r.data_left_device && unredacted) {
+    ++p.requests_pii_unredacted_sent;
+    ++p.pii_unredacted_sent_by_level[r.privacy_level];
+  }
+}
+
+void count_speculation(const Record& r, Speculation& s) {
+  if (r.spec_rounds <= 0 && r.spec_drafted <= 0) return;
+  ++s.requests;
+  s.rounds += r.spec_rounds;
+  s.drafted += r.spec_drafted;
+  s.accepted += r.spec_accepted;
+}
+
+// The time series over [first_ms, last_ms] in buckets of bucket_ms (0: chosen to give at most 60).
+void build_series(const std::vector<Record>& records, int64_t bucket_ms, Report& rep) {
+  const int64_t b = bucket_ms > 0 ? bucket_ms : auto_bucket_ms(*rep.first_ms, *rep.last_ms);
+  rep.bucket_ms = b;
+  const int64_t first = floor_div(*rep.first_ms, b), last = floor_div(*rep.last_ms, b);
+  if (last - first + 1 > 10000)
+    throw Error("report: a bucket of " + std::to_string(b) + " ms cuts the window into " +
+                std::to_string(last - first + 1) + " buckets (at most 10000); pass a larger --bucket");
+  std::vector<Acc> acc(size_t(last - first + 1));
+  for (const Record& r : records) acc[size_t(floor_div(r.time_ms, b) - first)].add(r);
+  double cost = 0, cloud = 0;
+  for (size_t i = 0; i < acc.size(); ++i) {
+    Bucket bucket;
+    bucket.start_ms = (first + int64_t(i)) * b;
+    bucket.totals = acc[i].finish();
+    cost += bucket.totals.cost_usd;
+    cloud += bucket.totals.all_cloud_cost_usd;
+    bucket.cumulative_cost_usd = cost;
+    bucket.cumulative_all_cloud_cost_usd = cloud;
+    rep.series.push_back(std::move(bucket));
+  }
+}
+
+}  // namespace
+
 Report build_report(const std::vector<Record>& records, const ReportOptions& options,
                     const std::vector<EndpointCheck>& checks) {
   Report rep;
-  {
-    std::map<std::string, EndpointCheck> latest;
-    for (const EndpointCheck& c : checks) {
-      auto [it, fresh] = latest.emplace(c.endpoint, c);
-      if (!fresh && std::tie(c.time_ms, c.id) >= std::tie(it->second.time_ms, it->second.id)) it->second = c;
-    }
-    for (auto& [name, c] : latest) rep.endpoints.push_back(std::move(c));
-  }
+  rep.endpoints = latest_checks(checks);
   rep.options = options;
   Acc total;
   std::map<std::string, Acc> route, served, app, endpoint;
@@ -138,65 +203,16 @@ Report build_report(const std::vector<Record>& records, const ReportOptions& opt
     served[r.served_by].add(r);
     app[r.app].add(r);
     endpoint[r.endpoint].add(r);
-
-    if (!r.failure.empty() || r.status == "error" || r.status == "fallback") {
-      FailureCount& f = rep.failures[r.failure.empty() ? "unclassified" : r.failure];
-      if (r.status == "error") ++f.errors;
-      else ++f.fallbacks;
-    }
-
-    Privacy& p = rep.privacy;
-    ++p.requests_by_level[r.privacy_level];
-    if (r.data_left_device) ++p.data_left_by_level[r.privacy_level];
-    bool any_pii = false, unredacted = false;
-    for (const auto& [type, n] : r.pii_found) {
-      p.pii_found[type] += n;
-      any_pii |= n > 0;
-      const auto red = r.pii_redacted.find(type);
-      unredacted |= n > (red == r.pii_redacted.end() ? 0 : red->second);
-    }
-    for (const auto& [type, n] : r.pii_redacted) p.pii_redacted[type] += n;
-    p.requests_with_pii += any_pii;
-    if (r.data_left_device && unredacted) {
-      ++p.requests_pii_unredacted_sent;
-      ++p.pii_unredacted_sent_by_level[r.privacy_level];
-    }
-
-    if (r.spec_rounds > 0 || r.spec_drafted > 0) {
-      Speculation& s = rep.speculation;
-      ++s.requests;
-      s.rounds += r.spec_rounds;
-      s.drafted += r.spec_drafted;
-      s.accepted += r.spec_accepted;
-    }
+    count_failure(r, rep.failures);
+    count_privacy(r, rep.privacy);
+    count_speculation(r, rep.speculation);
   }
   rep.total = total.finish();
   rep.by_route = finish_all(route);
   rep.by_served_by = finish_all(served);
   rep.by_app = finish_all(app);
   rep.by_endpoint = finish_all(endpoint);
-
-  if (rep.first_ms) {
-    const int64_t b = options.bucket_ms > 0 ? options.bucket_ms : auto_bucket_ms(*rep.first_ms, *rep.last_ms);
-    rep.bucket_ms = b;
-    const int64_t first = floor_div(*rep.first_ms, b), last = floor_div(*rep.last_ms, b);
-    if (last - first + 1 > 10000)
-      throw Error("report: a bucket of " + std::to_string(b) + " ms cuts the window into " +
-                  std::to_string(last - first + 1) + " buckets (at most 10000); pass a larger --bucket");
-    std::vector<Acc> acc(size_t(last - first + 1));
-    for (const Record& r : records) acc[size_t(floor_div(r.time_ms, b) - first)].add(r);
-    double cost = 0, cloud = 0;
-    for (size_t i = 0; i < acc.size(); ++i) {
-      Bucket bucket;
-      bucket.start_ms = (first + int64_t(i)) * b;
-      bucket.totals = acc[i].finish();
-      cost += bucket.totals.cost_usd;
-      cloud += bucket.totals.all_cloud_cost_usd;
-      bucket.cumulative_cost_usd = cost;
-      bucket.cumulative_all_cloud_cost_usd = cloud;
-      rep.series.push_back(std::move(bucket));
-    }
-  }
+  if (rep.first_ms) build_series(records, options.bucket_ms, rep);
   return rep;
 }
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "ledger/plot_svg.h"
@@ -96,10 +97,8 @@ std::string window_text(const Report& r) {
 
 std::string label(const std::string& key) { return key.empty() ? "(none)" : key; }
 
-std::vector<Table> tables(const Report& r) {
+Table summary_table(const Report& r) {
   const Totals& t = r.total;
-  std::vector<Table> out;
-
   Table sum{"Summary", window_text(r), {"figure", "value"}, {}};
   const auto row = [&](const std::string& k, const std::string& v) { sum.rows.push_back({k, v}); };
   row("requests", count(t.requests));
@@ -117,9 +116,13 @@ std::vector<Table> tables(const Report& r) {
   row("requests with data sent off the device", count(t.data_left_device));
   row("latency P50 / P99 (ms)", ms(t.latency_ms.p50) + " / " + ms(t.latency_ms.p99));
   row("time to first token P50 / P99 (ms)", ms(t.ttft_ms.p50) + " / " + ms(t.ttft_ms.p99));
-  out.push_back(sum);
 
-  // The seed's claims beside what this ledger measured.
+  return sum;
+}
+
+// The seed's claims beside what this ledger measured.
+Table claims_table(const Report& r) {
+  const Totals& t = r.total;
   Table claims{"The seed's claims, measured", "Verdicts are about this ledger's requests only.", {"claim", "measured", "holds here"}, {}};
   const Opt sav = t.savings_pct(), p99 = t.latency_ms.p99, dshare = t.device_token_share_pct();
   claims.rows.push_back({"token cost cut 90%", "savings " + pct(sav), sav ? (*sav >= 90 ? "yes" : "no") : "-"});
@@ -127,8 +130,12 @@ std::vector<Table> tables(const Report& r) {
                          p99 ? (*p99 >= 50 && *p99 <= 400 ? "yes" : "no") : "-"});
   claims.rows.push_back({"offloading 60% halves OpEx", "device share " + pct(dshare) + ", savings " + pct(sav),
                          !dshare || !sav ? "-" : *dshare < 60 ? "n/a (less than 60% offloaded)" : *sav >= 50 ? "yes" : "no"});
-  out.push_back(claims);
 
+  return claims;
+}
+
+Table route_table(const Report& r) {
+  const Totals& t = r.total;
   Table route{"By route", "Latency and time to first token in ms over answered requests (status ok or fallback); nearest-rank percentiles.",
               {"route", "requests", "share", "device tokens", "cloud tokens", "cost", "all-cloud cost", "savings",
                "latency P50", "latency P99", "TTFT P50", "TTFT P99", "fallbacks", "errors"}, {}};
@@ -137,20 +144,30 @@ std::vector<Table> tables(const Report& r) {
                           count(g.cloud_tokens), usd(g.cost_usd), usd(g.all_cloud_cost_usd), pct(g.savings_pct()),
                           ms(g.latency_ms.p50), ms(g.latency_ms.p99), ms(g.ttft_ms.p50), ms(g.ttft_ms.p99),
                           count(g.fallbacks), count(g.errors)});
-  out.push_back(route);
 
+  return route;
+}
+
+Table served_table(const Report& r) {
+  const Totals& t = r.total;
   Table served{"By what served", "", {"served by", "requests", "share", "tokens", "device tokens", "cloud tokens", "cost", "latency P50", "latency P99"}, {}};
   for (const auto& [k, g] : r.by_served_by)
     served.rows.push_back({label(k), count(g.requests), share(g.requests, t.requests), count(g.tokens()),
                            count(g.device_tokens), count(g.cloud_tokens), usd(g.cost_usd), ms(g.latency_ms.p50),
                            ms(g.latency_ms.p99)});
-  out.push_back(served);
 
+  return served;
+}
+
+Table failure_table(const Report& r) {
   Table fail{"Fallbacks and failures", "By failure class: served by a second choice (fallback) or an error returned to the app.",
              {"class", "fallbacks", "errors"}, {}};
   for (const auto& [k, f] : r.failures) fail.rows.push_back({k, count(f.fallbacks), count(f.errors)});
-  out.push_back(fail);
 
+  return fail;
+}
+
+Table privacy_table(const Report& r) {
   Table priv{"Privacy", "Requests with PII found: " + count(r.privacy.requests_with_pii) +
                             "; sent off the device with PII not redacted: " + count(r.privacy.requests_pii_unredacted_sent) + ".",
              {"privacy level", "requests", "data sent off the device", "sent with PII not redacted"}, {}};
@@ -161,36 +178,47 @@ std::vector<Table> tables(const Report& r) {
   for (const auto& [k, n] : r.privacy.requests_by_level)
     priv.rows.push_back({label(k), count(n), count(at(r.privacy.data_left_by_level, k)),
                          count(at(r.privacy.pii_unredacted_sent_by_level, k))});
-  out.push_back(priv);
 
+  return priv;
+}
+
+Table pii_table(const Report& r) {
   Table pii{"PII found and redacted (counts by type, never values)", "", {"type", "found", "redacted"}, {}};
   std::map<std::string, std::pair<int64_t, int64_t>> types;
   for (const auto& [k, n] : r.privacy.pii_found) types[k].first = n;
   for (const auto& [k, n] : r.privacy.pii_redacted) types[k].second = n;
   for (const auto& [k, v] : types) pii.rows.push_back({k, count(v.first), count(v.second)});
-  out.push_back(pii);
 
+  return pii;
+}
+
+std::optional<Table> speculation_table(const Report& r) {
   const Speculation& s = r.speculation;
-  if (s.requests > 0) {
-    Table spec{"Speculative decoding", "", {"requests", "rounds", "drafted", "accepted", "acceptance", "accepted per round"}, {}};
-    spec.rows.push_back({count(s.requests), count(s.rounds), count(s.drafted), count(s.accepted), pct(s.acceptance_pct()),
-                         na(s.accepted_per_round(), "%.2f")});
-    out.push_back(spec);
-  }
+  if (s.requests == 0) return std::nullopt;
+  Table spec{"Speculative decoding", "", {"requests", "rounds", "drafted", "accepted", "acceptance", "accepted per round"}, {}};
+  spec.rows.push_back({count(s.requests), count(s.rounds), count(s.drafted), count(s.accepted), pct(s.acceptance_pct()),
+                       na(s.accepted_per_round(), "%.2f")});
+  return spec;
+}
 
-  if (!r.endpoints.empty()) {
-    Table eps{"Endpoints", "Each endpoint's model as last checked against the device's; de-synced: another vocabulary, so no speculation there.",
-              {"endpoint", "url", "model", "sync", "checked"}, {}};
-    for (const auto& c : r.endpoints) eps.rows.push_back({c.endpoint, c.url, c.model, c.sync, format_utc(c.time_ms)});
-    out.push_back(eps);
-  }
+std::optional<Table> endpoints_table(const Report& r) {
+  if (r.endpoints.empty()) return std::nullopt;
+  Table eps{"Endpoints", "Each endpoint's model as last checked against the device's; de-synced: another vocabulary, so no speculation there.",
+            {"endpoint", "url", "model", "sync", "checked"}, {}};
+  for (const auto& c : r.endpoints) eps.rows.push_back({c.endpoint, c.url, c.model, c.sync, format_utc(c.time_ms)});
+  return eps;
+}
 
+Table app_table(const Report& r) {
   Table app{"By app", "", {"app", "requests", "tokens", "cost", "all-cloud cost", "savings", "device token share", "data sent off"}, {}};
   for (const auto& [k, g] : r.by_app)
     app.rows.push_back({label(k), count(g.requests), count(g.tokens()), usd(g.cost_usd), usd(g.all_cloud_cost_usd),
                         pct(g.savings_pct()), pct(g.device_token_share_pct()), count(g.data_left_device)});
-  out.push_back(app);
 
+  return app;
+}
+
+Table series_table(const Report& r) {
   Table series{"Over time", "Buckets of " + fmt("%.0f", double(r.bucket_ms) / 60000.0) + " min, starting at the time shown (UTC).",
                {"bucket", "requests", "tokens", "device token share", "cost", "all-cloud cost", "cumulative cost",
                 "cumulative all-cloud", "latency P50", "latency P99"}, {}};
@@ -201,7 +229,16 @@ std::vector<Table> tables(const Report& r) {
                            usd(b.cumulative_cost_usd), usd(b.cumulative_all_cloud_cost_usd), ms(b.totals.latency_ms.p50),
                            ms(b.totals.latency_ms.p99)});
   }
-  out.push_back(series);
+  return series;
+}
+
+std::vector<Table> tables(const Report& r) {
+  std::vector<Table> out = {summary_table(r), claims_table(r), route_table(r),  served_table(r),
+                            failure_table(r), privacy_table(r), pii_table(r)};
+  for (const auto& only_when_present : {speculation_table(r), endpoints_table(r)})
+    if (only_when_present) out.push_back(*only_when_present);
+  out.push_back(app_table(r));
+  out.push_back(series_table(r));
   return out;
 }
 

@@ -76,23 +76,9 @@ void read_rope_scaling(const GgufFile& f, const std::string& a, LlamaHparams& hp
     throw Error(a + "rope.scaling.attn_factor != 1 is not supported");
 }
 
-}  // namespace
-
-std::unique_ptr<LlamaModel> LlamaModel::load(const std::string& path, const std::function<void(float)>& progress) {
-  if (progress) progress(0.f);
-  GgufFile f = GgufFile::open(path);
-  try {
-    return from_gguf(std::move(f), progress);
-  } catch (const Error& e) {
-    throw Error(path + ": " + e.what());
-  }
-}
-
-std::unique_ptr<LlamaModel> LlamaModel::from_gguf(GgufFile file, const std::function<void(float)>& progress) {
-  auto m = std::unique_ptr<LlamaModel>(new LlamaModel());
-  m->file_ = std::move(file);
-  const GgufFile& f = m->file_;
-  LlamaHparams& hp = m->hp_;
+// The hyperparameters (architecture-prefixed keys), each checked against the others.
+LlamaHparams read_hparams(const GgufFile& f) {
+  LlamaHparams hp;
   hp.arch = std::string(f.get_string("general.architecture"));
   const bool qwen2 = hp.arch == "qwen2";
   if (hp.arch != "llama" && !qwen2)
@@ -125,11 +111,60 @@ std::unique_ptr<LlamaModel> LlamaModel::from_gguf(GgufFile file, const std::func
   if (!(hp.rope_base > 1 && std::isfinite(hp.rope_base))) throw Error("rope.freq_base is out of range");
   read_rope_scaling(f, a, hp);
 
+  return hp;
+}
+
+// One block's weights; qwen2 always has Q/K/V biases, and llama.cpp's llama graph takes them (and
+// an output bias) when present.
+LlamaLayer read_layer(const GgufFile& f, const LlamaHparams& hp, int32_t i) {
+  const int64_t e = hp.n_embd, kv = hp.kv_dim(), ff = hp.n_ff;
+  const bool qwen2 = hp.arch == "qwen2";
+  auto bias = [&](const std::string& name, int64_t n, bool required) {
+    if (!required && !f.find_tensor(name)) return std::vector<float>();
+    return vector_f32(f, name, n);
+  };
+  const std::string p = "blk." + std::to_string(i) + ".";
+  LlamaLayer L;
+  L.attn_norm = vector_f32(f, p + "attn_norm.weight", e);
+  L.ffn_norm = vector_f32(f, p + "ffn_norm.weight", e);
+  L.wq = matrix(f, p + "attn_q.weight", e, e);
+  L.wk = matrix(f, p + "attn_k.weight", e, kv);
+  L.wv = matrix(f, p + "attn_v.weight", e, kv);
+  L.wo = matrix(f, p + "attn_output.weight", e, e);
+  L.w_gate = matrix(f, p + "ffn_gate.weight", e, ff);
+  L.w_up = matrix(f, p + "ffn_up.weight", e, ff);
+  L.w_down = matrix(f, p + "ffn_down.weight", ff, e);
+  L.bq = bias(p + "attn_q.bias", e, qwen2);
+  L.bk = bias(p + "attn_k.bias", kv, qwen2);
+  L.bv = bias(p + "attn_v.bias", kv, qwen2);
+  L.bo = bias(p + "attn_output.bias", e, false);
+  return L;
+}
+
+}  // namespace
+
+std::unique_ptr<LlamaModel> LlamaModel::load(const std::string& path, const std::function<void(float)>& progress) {
+  if (progress) progress(0.f);
+  GgufFile f = GgufFile::open(path);
+  try {
+    return from_gguf(std::move(f), progress);
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
+  }
+}
+
+std::unique_ptr<LlamaModel> LlamaModel::from_gguf(GgufFile file, const std::function<void(float)>& progress) {
+  auto m = std::unique_ptr<LlamaModel>(new LlamaModel());
+  m->file_ = std::move(file);
+  const GgufFile& f = m->file_;
+  m->hp_ = read_hparams(f);
+  const LlamaHparams& hp = m->hp_;
+  const std::string a = hp.arch + ".";
   const GgufTensorInfo& emb = tensor(f, "token_embd.weight");
   if (emb.n_dims != 2 || emb.ne[0] != hp.n_embd || emb.ne[1] < 1 || emb.ne[1] > (1 << 24))
     throw Error("tensor 'token_embd.weight' has shape " + emb.shape_string() + ", expected [" +
                 std::to_string(hp.n_embd) + ", n_vocab]");
-  hp.n_vocab = int32_t(emb.ne[1]);
+  m->hp_.n_vocab = int32_t(emb.ne[1]);
   if (auto nv = f.opt_int(a + "vocab_size"); nv && *nv != hp.n_vocab)
     throw Error("vocab_size " + std::to_string(*nv) + " disagrees with token_embd rows " + std::to_string(hp.n_vocab));
   if (auto toks = f.find("tokenizer.ggml.tokens"); toks && toks->count != uint64_t(hp.n_vocab))
@@ -156,31 +191,8 @@ std::unique_ptr<LlamaModel> LlamaModel::from_gguf(GgufFile file, const std::func
       if (!(x > 0)) throw Error("rope_freqs.weight holds a factor that is not positive");
   }
 
-  const int64_t e = hp.n_embd, kv = hp.kv_dim(), ff = hp.n_ff;
-  auto bias = [&](const std::string& name, int64_t n, bool required) {
-    if (!required && !f.find_tensor(name)) return std::vector<float>();
-    return vector_f32(f, name, n);
-  };
   m->layers_.resize(size_t(hp.n_layer));
-  for (int32_t i = 0; i < hp.n_layer; ++i) {
-    const std::string p = "blk." + std::to_string(i) + ".";
-    LlamaLayer& L = m->layers_[size_t(i)];
-    L.attn_norm = vector_f32(f, p + "attn_norm.weight", e);
-    L.ffn_norm = vector_f32(f, p + "ffn_norm.weight", e);
-    L.wq = matrix(f, p + "attn_q.weight", e, e);
-    L.wk = matrix(f, p + "attn_k.weight", e, kv);
-    L.wv = matrix(f, p + "attn_v.weight", e, kv);
-    L.wo = matrix(f, p + "attn_output.weight", e, e);
-    L.w_gate = matrix(f, p + "ffn_gate.weight", e, ff);
-    L.w_up = matrix(f, p + "ffn_up.weight", e, ff);
-    L.w_down = matrix(f, p + "ffn_down.weight", ff, e);
-    // qwen2 always has Q/K/V biases; llama.cpp's llama graph takes them (and an output bias)
-    // when present.
-    L.bq = bias(p + "attn_q.bias", e, qwen2);
-    L.bk = bias(p + "attn_k.bias", kv, qwen2);
-    L.bv = bias(p + "attn_v.bias", kv, qwen2);
-    L.bo = bias(p + "attn_output.bias", e, false);
-  }
+  for (int32_t i = 0; i < hp.n_layer; ++i) m->layers_[size_t(i)] = read_layer(f, hp, i);
   m->interleave_weights(progress);
   return m;
 }

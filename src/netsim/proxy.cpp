@@ -17,6 +17,7 @@
 #include <deque>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -164,7 +165,17 @@ struct Proxy::Impl {
     cv.wait(lk, [&] { return acked >= id || !running; });
   }
 
+  // The loop: each round takes in the posted changes, polls, then serves what is ready.
   void run();
+  struct Round {
+    LinkConfig link;
+    bool dark = false;
+  };
+  std::optional<Round> begin_round(uint64_t& cuts_done);  // nullopt: stopping
+  // The descriptors to poll, each connection's index in it; returns when a delayed chunk is due.
+  Clock::time_point poll_set(std::vector<pollfd>& pfds, bool is_dark);
+  void wait(std::vector<pollfd>& pfds, Clock::time_point next_due);
+  void serve(Connection& c, short client_events, short upstream_events, const LinkConfig& lk, Clock::time_point t);
   void accept_all(const LinkConfig& lk, bool is_dark);
   void start_connect(Connection& c);
   void finish_connect(Connection& c);
@@ -437,6 +448,107 @@ void Proxy::Impl::flush(Connection& c, int d, Clock::time_point now) {
   }
 }
 
+std::optional<Proxy::Impl::Round> Proxy::Impl::begin_round(uint64_t& cuts_done) {
+  Round round;
+  uint64_t seen, cuts;
+  {
+    std::lock_guard lock(mu);
+    if (stopping) return std::nullopt;
+    round.link = link;
+    round.dark = dark;
+    seen = requests;
+    cuts = cut_requests;
+  }
+  if (cuts != cuts_done) {
+    const size_t n = conns.size();
+    for (Connection& c : conns) reset(c);
+    conns.clear();
+    n_cut += n;
+    n_open -= n;
+    cuts_done = cuts;
+    std::lock_guard lock(mu);
+    last_cut = n;
+  }
+  {
+    std::lock_guard lock(mu);
+    acked = seen;
+  }
+  cv.notify_all();
+  return round;
+}
+
+Clock::time_point Proxy::Impl::poll_set(std::vector<pollfd>& pfds, bool is_dark) {
+  const Clock::time_point now = Clock::now();
+  Clock::time_point next_due = Clock::time_point::max();
+  pfds.clear();
+  pfds.push_back({wake_r, POLLIN, 0});
+  pfds.push_back({listen_fd, POLLIN, 0});
+  for (Connection& c : conns) {
+    c.pfd_client = c.pfd_upstream = -1;
+    if (is_dark) continue;  // a dark network neither delivers nor notices anything
+    if (c.upstream < 0 && !c.stalled) start_connect(c);  // accepted while dark
+    if (c.dead) continue;
+    short ev_client = 0, ev_upstream = 0;
+    if (c.stalled) {
+      ev_client = POLLRDHUP;  // only to notice that the client gave up
+    } else {
+      if (c.connecting) ev_upstream |= POLLOUT;
+      for (int d = 0; d < 2; ++d) {
+        Direction& dir = c.dir[d];
+        short& ev_from = d == kUp ? ev_client : ev_upstream;
+        short& ev_to = d == kUp ? ev_upstream : ev_client;
+        if (!dir.eof_read && dir.queued < kQueueCap && (d == kUp || c.upstream_ready())) ev_from |= POLLIN;
+        if (!dir.queue.empty() && (d == kDown || c.upstream_ready())) {
+          if (dir.queue.front().release <= now) ev_to |= POLLOUT;  // due but the socket was full
+          else next_due = std::min(next_due, dir.queue.front().release);
+        }
+      }
+    }
+    if (ev_client) {
+      c.pfd_client = int(pfds.size());
+      pfds.push_back({c.client, ev_client, 0});
+    }
+    if (ev_upstream) {
+      c.pfd_upstream = int(pfds.size());
+      pfds.push_back({c.upstream, ev_upstream, 0});
+    }
+  }
+  return next_due;
+}
+
+void Proxy::Impl::wait(std::vector<pollfd>& pfds, Clock::time_point next_due) {
+  timespec ts{}, *timeout = nullptr;
+  if (next_due != Clock::time_point::max()) {
+    const auto wait = std::max(next_due - Clock::now(), Clock::duration::zero());
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count();
+    ts.tv_sec = ns / 1000000000;
+    ts.tv_nsec = ns % 1000000000;
+    timeout = &ts;
+  }
+  if (::ppoll(pfds.data(), pfds.size(), timeout, nullptr) < 0 && errno != EINTR)
+    std::fprintf(stderr, "tandem netsim: poll failed: %s\n", std::strerror(errno));
+  if (pfds[0].revents) {
+    char drain[64];
+    while (::read(wake_r, drain, sizeof drain) > 0) {
+    }
+  }
+}
+
+void Proxy::Impl::serve(Connection& c, short client_events, short upstream_events, const LinkConfig& lk,
+                        Clock::time_point t) {
+  if (c.stalled) {
+    if (client_events) reset(c);
+    return;
+  }
+  if (c.connecting && upstream_events) finish_connect(c);
+  constexpr short kReadable = POLLIN | POLLERR | POLLHUP;
+  if (!c.dead && (client_events & kReadable) && !c.dir[kUp].eof_read) read_from(c, kUp, lk);
+  if (!c.dead && (upstream_events & kReadable) && c.upstream_ready() && !c.dir[kDown].eof_read)
+    read_from(c, kDown, lk);
+  for (int d = 0; d < 2 && !c.dead; ++d) flush(c, d, t);
+  if (!c.dead && c.dir[kUp].fin_sent && c.dir[kDown].fin_sent) close_done(c);
+}
+
 void Proxy::Impl::run() {
   uint64_t cuts_done;
   {
@@ -444,107 +556,19 @@ void Proxy::Impl::run() {
     cuts_done = cut_requests;  // cuts asked for before start() had nothing to cut
   }
   std::vector<pollfd> pfds;
-  for (;;) {
-    LinkConfig lk;
-    bool is_dark;
-    uint64_t seen, cuts;
-    {
-      std::lock_guard lock(mu);
-      if (stopping) break;
-      lk = link;
-      is_dark = dark;
-      seen = requests;
-      cuts = cut_requests;
-    }
-    if (cuts != cuts_done) {
-      const size_t n = conns.size();
-      for (Connection& c : conns) reset(c);
-      conns.clear();
-      n_cut += n;
-      n_open -= n;
-      cuts_done = cuts;
-      std::lock_guard lock(mu);
-      last_cut = n;
-    }
-    {
-      std::lock_guard lock(mu);
-      acked = seen;
-    }
-    cv.notify_all();
-
-    // What to wait for.
-    const Clock::time_point now = Clock::now();
-    Clock::time_point next_due = Clock::time_point::max();
-    pfds.clear();
-    pfds.push_back({wake_r, POLLIN, 0});
-    pfds.push_back({listen_fd, POLLIN, 0});
-    for (Connection& c : conns) {
-      c.pfd_client = c.pfd_upstream = -1;
-      if (is_dark) continue;  // a dark network neither delivers nor notices anything
-      if (c.upstream < 0 && !c.stalled) start_connect(c);  // accepted while dark
-      if (c.dead) continue;
-      short ev_client = 0, ev_upstream = 0;
-      if (c.stalled) {
-        ev_client = POLLRDHUP;  // only to notice that the client gave up
-      } else {
-        if (c.connecting) ev_upstream |= POLLOUT;
-        for (int d = 0; d < 2; ++d) {
-          Direction& dir = c.dir[d];
-          short& ev_from = d == kUp ? ev_client : ev_upstream;
-          short& ev_to = d == kUp ? ev_upstream : ev_client;
-          if (!dir.eof_read && dir.queued < kQueueCap && (d == kUp || c.upstream_ready())) ev_from |= POLLIN;
-          if (!dir.queue.empty() && (d == kDown || c.upstream_ready())) {
-            if (dir.queue.front().release <= now) ev_to |= POLLOUT;  // due but the socket was full
-            else next_due = std::min(next_due, dir.queue.front().release);
-          }
-        }
-      }
-      if (ev_client) {
-        c.pfd_client = int(pfds.size());
-        pfds.push_back({c.client, ev_client, 0});
-      }
-      if (ev_upstream) {
-        c.pfd_upstream = int(pfds.size());
-        pfds.push_back({c.upstream, ev_upstream, 0});
-      }
-    }
-    timespec ts{}, *timeout = nullptr;
-    if (next_due != Clock::time_point::max()) {
-      const auto wait = std::max(next_due - now, Clock::duration::zero());
-      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count();
-      ts.tv_sec = ns / 1000000000;
-      ts.tv_nsec = ns % 1000000000;
-      timeout = &ts;
-    }
-    if (::ppoll(pfds.data(), pfds.size(), timeout, nullptr) < 0 && errno != EINTR)
-      std::fprintf(stderr, "tandem netsim: poll failed: %s\n", std::strerror(errno));
-
-    if (pfds[0].revents) {
-      char drain[64];
-      while (::read(wake_r, drain, sizeof drain) > 0) {
-      }
-    }
-    // Connections accepted now are handled from the next iteration on.
+  while (const std::optional<Round> round = begin_round(cuts_done)) {
+    wait(pfds, poll_set(pfds, round->dark));
+    // Connections accepted now are handled from the next round on.
     const size_t n_before = conns.size();
-    if (pfds[1].revents & POLLIN) accept_all(lk, is_dark);
-    if (!is_dark) {
+    if (pfds[1].revents & POLLIN) accept_all(round->link, round->dark);
+    if (!round->dark) {
       size_t i = 0;
       const Clock::time_point t = Clock::now();
       for (auto it = conns.begin(); it != conns.end() && i < n_before; ++it, ++i) {
         Connection& c = *it;
         if (c.dead) continue;
-        const short rc = c.pfd_client >= 0 ? pfds[size_t(c.pfd_client)].revents : 0;
-        const short ru = c.pfd_upstream >= 0 ? pfds[size_t(c.pfd_upstream)].revents : 0;
-        if (c.stalled) {
-          if (rc) reset(c);
-          continue;
-        }
-        if (c.connecting && ru) finish_connect(c);
-        constexpr short kReadable = POLLIN | POLLERR | POLLHUP;
-        if (!c.dead && (rc & kReadable) && !c.dir[kUp].eof_read) read_from(c, kUp, lk);
-        if (!c.dead && (ru & kReadable) && c.upstream_ready() && !c.dir[kDown].eof_read) read_from(c, kDown, lk);
-        for (int d = 0; d < 2 && !c.dead; ++d) flush(c, d, t);
-        if (!c.dead && c.dir[kUp].fin_sent && c.dir[kDown].fin_sent) close_done(c);
+        serve(c, c.pfd_client >= 0 ? pfds[size_t(c.pfd_client)].revents : 0,
+              c.pfd_upstream >= 0 ? pfds[size_t(c.pfd_upstream)].revents : 0, round->link, t);
       }
     }
     for (auto it = conns.begin(); it != conns.end();) {

@@ -120,6 +120,85 @@ std::string mb_per_s(uint64_t bytes, double ms) {
   return buf;
 }
 
+// One GET's state: what the server said, and where its body goes (appended to the .part file
+// when the server honours the Range request, else written from the start).
+struct Attempt {
+  Attempt(const std::string& part_path, uint64_t part_size, bool no_notes, Progress& progress)
+      : part(part_path), offset(part_size), quiet(no_notes), bar(progress) {}
+
+  const std::string& part;
+  uint64_t offset;  // bytes of the .part file asked for with Range
+  bool quiet;
+  Progress& bar;
+  int status = 0;
+  std::string location, reason;
+  uint64_t total = 0, got = 0, start = 0;
+  std::ofstream out;
+  double t0 = now_ms(), last_draw = 0;
+
+  bool on_response(const httplib::Response& r) {
+    status = r.status;
+    reason = r.reason;
+    if (status >= 300 && status < 400) {
+      location = r.get_header_value("Location");
+      return false;  // stop here and follow it
+    }
+    if (status >= 400) return false;
+    if (status == 206 && offset > 0) {
+      // Content-Range: bytes START-END/TOTAL; append only if it starts where .part ends.
+      const std::string cr = r.get_header_value("Content-Range");
+      unsigned long long a = 0, b = 0, t = 0;
+      if (std::sscanf(cr.c_str(), "bytes %llu-%llu/%llu", &a, &b, &t) == 3 && a == offset) {
+        start = offset;
+        total = t;
+      }
+    }
+    if (start == 0) {
+      if (status == 206) {  // an unasked-for or misplaced range: do not trust it
+        status = 0;
+        reason = "unexpected partial content (Content-Range '" + r.get_header_value("Content-Range") + "')";
+        return false;
+      }
+      if (r.has_header("Content-Length")) total = std::stoull(r.get_header_value("Content-Length"));
+    }
+    if (offset > 0 && !quiet)
+      std::fprintf(stderr, start ? "resuming %s at %s\n" : "%s: server ignored the range, starting over\n",
+                   part.c_str(), human_bytes(offset).c_str());
+    out.open(part, start ? std::ios::binary | std::ios::app : std::ios::binary | std::ios::trunc);
+    return bool(out);
+  }
+
+  bool on_data(const char* data, size_t n) {
+    out.write(data, std::streamsize(n));
+    got += n;
+    const double t = now_ms();
+    if (total > 0 && (t - last_draw > 100 || start + got == total)) {
+      last_draw = t;
+      bar.update(double(start + got) / double(total),
+                 human_bytes(start + got) + " / " + human_bytes(total) + ", " + mb_per_s(got, t - t0));
+    }
+    return bool(out);
+  }
+
+  // Throws PullError unless the attempt fetched the whole body.
+  void require_complete(const httplib::Result& res, const Url& url) const {
+    if (status >= 300 && status < 400)
+      throw PullError("HTTP " + std::to_string(status) + " redirect without a Location from " + url.str());
+    if (status >= 400)
+      throw PullError("HTTP " + std::to_string(status) + (reason.empty() ? "" : " " + reason) + " from " + url.str());
+    if (status == 0 && !reason.empty()) throw PullError(reason + " from " + url.str());
+    if (!res || res.error() != httplib::Error::Success) {
+      const auto err = res.error();
+      if (status == 0) throw PullError("cannot connect to " + url.authority + ": " + error_text(err));
+      throw PullError("download from " + url.str() + " failed after " + human_bytes(start + got) + ": " +
+                      error_text(err) + (got > 0 ? " (run again to resume)" : ""));
+    }
+    if (total > 0 && start + got != total)
+      throw PullError("download from " + url.str() + " ended early: " + std::to_string(start + got) + " of " +
+                      std::to_string(total) + " bytes (run again to resume)");
+  }
+};
+
 // One GET of `url` into `part` (appending from its current size when the server honours the
 // Range request), following up to 10 redirects. Throws PullError; the .part file is kept on
 // connection errors so that the next run resumes it.
@@ -137,84 +216,24 @@ void fetch(Url url, const std::string& part, bool quiet) {
     httplib::Headers headers = {{"Accept-Encoding", "identity"}, {"User-Agent", "tandem-pull/0.1"}};
     if (offset > 0) headers.emplace("Range", "bytes=" + std::to_string(offset) + "-");
 
-    int status = 0;
-    std::string location, reason;
-    uint64_t total = 0, got = 0, start = 0;
-    std::ofstream out;
-    const double t0 = now_ms();
-    double last_draw = 0;
-    auto on_response = [&](const httplib::Response& r) {
-      status = r.status;
-      reason = r.reason;
-      if (status >= 300 && status < 400) {
-        location = r.get_header_value("Location");
-        return false;  // stop here and follow it
-      }
-      if (status >= 400) return false;
-      if (status == 206 && offset > 0) {
-        // Content-Range: bytes START-END/TOTAL; append only if it starts where .part ends.
-        const std::string cr = r.get_header_value("Content-Range");
-        unsigned long long a = 0, b = 0, t = 0;
-        if (std::sscanf(cr.c_str(), "bytes %llu-%llu/%llu", &a, &b, &t) == 3 && a == offset) {
-          start = offset;
-          total = t;
-        }
-      }
-      if (start == 0) {
-        if (status == 206) {  // an unasked-for or misplaced range: do not trust it
-          status = 0;
-          reason = "unexpected partial content (Content-Range '" + r.get_header_value("Content-Range") + "')";
-          return false;
-        }
-        if (r.has_header("Content-Length")) total = std::stoull(r.get_header_value("Content-Length"));
-      }
-      if (offset > 0 && !quiet)
-        std::fprintf(stderr, start ? "resuming %s at %s\n" : "%s: server ignored the range, starting over\n",
-                     part.c_str(), human_bytes(offset).c_str());
-      out.open(part, start ? std::ios::binary | std::ios::app : std::ios::binary | std::ios::trunc);
-      return bool(out);
-    };
-    auto on_data = [&](const char* data, size_t n) {
-      out.write(data, std::streamsize(n));
-      got += n;
-      const double t = now_ms();
-      if (total > 0 && (t - last_draw > 100 || start + got == total)) {
-        last_draw = t;
-        bar.update(double(start + got) / double(total),
-                   human_bytes(start + got) + " / " + human_bytes(total) + ", " + mb_per_s(got, t - t0));
-      }
-      return bool(out);
-    };
-    auto res = cli.Get(url.path, headers, on_response, on_data);
-    if (out.is_open()) out.close();
-
-    if (!location.empty()) {
-      url = resolve_location(url, location);
+    Attempt a(part, offset, quiet, bar);
+    auto res = cli.Get(
+        url.path, headers, [&](const httplib::Response& r) { return a.on_response(r); },
+        [&](const char* data, size_t n) { return a.on_data(data, n); });
+    if (a.out.is_open()) a.out.close();
+    if (!a.location.empty()) {
+      url = resolve_location(url, a.location);
       continue;
     }
-    if (status == 416 && offset > 0) {  // the range is past the end: the .part is stale, restart
+    if (a.status == 416 && offset > 0) {  // the range is past the end: the .part is stale, restart
       fs::remove(part);
       offset = 0;
       continue;
     }
-    if (status >= 300 && status < 400)
-      throw PullError("HTTP " + std::to_string(status) + " redirect without a Location from " + url.str());
-    if (status >= 400)
-      throw PullError("HTTP " + std::to_string(status) + (reason.empty() ? "" : " " + reason) + " from " + url.str());
-    if (status == 0 && !reason.empty()) throw PullError(reason + " from " + url.str());
-    if (!res || res.error() != httplib::Error::Success) {
-      const auto err = res.error();
-      if (status == 0)
-        throw PullError("cannot connect to " + url.authority + ": " + error_text(err));
-      throw PullError("download from " + url.str() + " failed after " + human_bytes(start + got) + ": " +
-                      error_text(err) + (got > 0 ? " (run again to resume)" : ""));
-    }
-    if (total > 0 && start + got != total)
-      throw PullError("download from " + url.str() + " ended early: " + std::to_string(start + got) + " of " +
-                      std::to_string(total) + " bytes (run again to resume)");
+    a.require_complete(res, url);
     if (!fs::exists(part)) std::ofstream(part, std::ios::binary);  // an empty body
-    bar.done(human_bytes(start + got) + " in " + std::to_string(int(now_ms() - t0)) + " ms, " +
-             mb_per_s(got, now_ms() - t0));
+    bar.done(human_bytes(a.start + a.got) + " in " + std::to_string(int(now_ms() - a.t0)) + " ms, " +
+             mb_per_s(a.got, now_ms() - a.t0));
     return;
   }
 }

@@ -49,6 +49,57 @@ void convert_rows(ThreadPool& pool, TensorType a, const uint8_t* in, TensorType 
   });
 }
 
+// The tensors in llama.cpp's order: by block (non-block tensors first), then by name.
+std::vector<size_t> write_order(const std::vector<GgufTensorInfo>& tensors) {
+  std::vector<size_t> order(tensors.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    int ba = block_of(tensors[a].name), bb = block_of(tensors[b].name);
+    if (ba != bb) return ba < bb;
+    return tensors[a].name < tensors[b].name;
+  });
+  return order;
+}
+
+// Declares every tensor, in `order`, with llama.cpp's per-tensor choice of type; returns the types.
+std::vector<TensorType> declare_tensors(GgufWriter& w, const GgufFile& in, const std::vector<size_t>& order,
+                                        const QuantTarget& target) {
+  const auto& tensors = in.tensors();
+  const bool has_output = in.find_tensor("output.weight") != nullptr;
+  int n_layer = 0;
+  for (const auto& t : tensors) n_layer = std::max(n_layer, block_of(t.name) + 1);
+  std::vector<TensorType> out_type(tensors.size());
+  for (size_t i : order) {
+    const auto& t = tensors[i];
+    out_type[i] = llama_quant_type(t.name, t.n_dims, t.ne[0], t.type, target, has_output, n_layer);
+    if (out_type[i] != t.type && !is_readable(t.type))
+      throw Error("tensor '" + t.name + "' has type " + std::string(type_name(t.type)) +
+                  ", which tandem quantize cannot read");
+    w.add_tensor(t.name, out_type[i], std::span<const int64_t>(t.ne, t.n_dims));
+  }
+  return out_type;
+}
+
+// One tensor as the writer's tensor `idx`: copied, or converted in chunks of about 16 MiB.
+void write_converted(GgufWriter& w, ThreadPool& pool, const GgufTensorInfo& t, TensorType to, size_t idx,
+                     std::vector<uint8_t>& buf) {
+  if (to == t.type) {
+    w.write_tensor_data(idx, t.data, t.nbytes);
+    return;
+  }
+  constexpr size_t kChunkBytes = size_t(16) << 20;
+  const size_t ne0 = size_t(t.ne[0]);
+  const size_t n_rows = size_t(t.n_elements()) / ne0;
+  const size_t in_row = row_bytes(t.type, ne0), out_row = row_bytes(to, ne0);
+  const size_t rows_per_chunk = std::max<size_t>(1, kChunkBytes / std::max(in_row, out_row));
+  for (size_t r = 0; r < n_rows; r += rows_per_chunk) {
+    const size_t n = std::min(rows_per_chunk, n_rows - r);
+    buf.resize(n * out_row);
+    convert_rows(pool, t.type, t.data + r * in_row, to, buf.data(), n, ne0);
+    w.write_tensor_part(idx, buf.data(), buf.size());
+  }
+}
+
 }  // namespace
 
 int cmd_quantize(int argc, char** argv) {
@@ -75,36 +126,15 @@ int cmd_quantize(int argc, char** argv) {
     GgufFile in = GgufFile::open(in_path);
     const auto& tensors = in.tensors();
     if (tensors.empty()) throw Error(in_path + " holds no tensors (a vocabulary-only file?)");
-
-    std::vector<size_t> order(tensors.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      int ba = block_of(tensors[a].name), bb = block_of(tensors[b].name);
-      if (ba != bb) return ba < bb;
-      return tensors[a].name < tensors[b].name;
-    });
-
-    const bool has_output = in.find_tensor("output.weight") != nullptr;
-    int n_layer = 0;
-    for (const auto& t : tensors) n_layer = std::max(n_layer, block_of(t.name) + 1);
+    const std::vector<size_t> order = write_order(tensors);
     GgufWriter w;
     for (const auto& k : in.keys()) w.copy(k, *in.find(k));
     w.set_u32("general.quantization_version", 2);
     w.set_u32("general.file_type", target.ftype);
-
-    std::vector<TensorType> out_type(tensors.size());
-    for (size_t i : order) {
-      const auto& t = tensors[i];
-      out_type[i] = llama_quant_type(t.name, t.n_dims, t.ne[0], t.type, target, has_output, n_layer);
-      if (out_type[i] != t.type && !is_readable(t.type))
-        throw Error("tensor '" + t.name + "' has type " + std::string(type_name(t.type)) +
-                    ", which tandem quantize cannot read");
-      w.add_tensor(t.name, out_type[i], std::span<const int64_t>(t.ne, t.n_dims));
-    }
+    const std::vector<TensorType> out_type = declare_tensors(w, in, order, target);
 
     ThreadPool pool(n_threads);
     w.open(out_path);
-    constexpr size_t kChunkBytes = size_t(16) << 20;
     std::vector<uint8_t> buf;
     size_t done = 0;
     uint64_t bytes_in = 0, bytes_out = 0;
@@ -118,20 +148,7 @@ int cmd_quantize(int argc, char** argv) {
       std::fprintf(stderr, "[%4zu/%4zu] %-32s %-6s -> %-6s %-16s %10s -> %s\n", done, tensors.size(),
                    t.name.c_str(), std::string(type_name(t.type)).c_str(), std::string(type_name(to)).c_str(),
                    t.shape_string().c_str(), human_bytes(t.nbytes).c_str(), human_bytes(w.tensor_nbytes(idx)).c_str());
-      if (to == t.type) {
-        w.write_tensor_data(idx, t.data, t.nbytes);
-        continue;
-      }
-      const size_t ne0 = size_t(t.ne[0]);
-      const size_t n_rows = size_t(t.n_elements()) / ne0;
-      const size_t in_row = row_bytes(t.type, ne0), out_row = row_bytes(to, ne0);
-      const size_t rows_per_chunk = std::max<size_t>(1, kChunkBytes / std::max(in_row, out_row));
-      for (size_t r = 0; r < n_rows; r += rows_per_chunk) {
-        const size_t n = std::min(rows_per_chunk, n_rows - r);
-        buf.resize(n * out_row);
-        convert_rows(pool, t.type, t.data + r * in_row, to, buf.data(), n, ne0);
-        w.write_tensor_part(idx, buf.data(), buf.size());
-      }
+      write_converted(w, pool, t, to, idx, buf);
     }
     w.finish();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

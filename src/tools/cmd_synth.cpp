@@ -173,6 +173,117 @@ struct PlannedTensor {
   std::vector<float> values = {};  // fixed contents (rope_freqs) instead of random ones
 };
 
+const Shape& find_shape(const std::string& name) {
+  for (const auto& s : kShapes)
+    if (lower(s.name) == lower(name)) return s;
+  throw Error("unknown shape '" + name + "' (known: " + shape_names() + ")");
+}
+
+// The vocabulary file's token count (its tokenizer.* keys go into the model as they are).
+int64_t vocab_size(const GgufFile& vocab, const std::string& vocab_path, const Shape& sh) {
+  const GgufValue* tokens = vocab.find("tokenizer.ggml.tokens");
+  if (!tokens || tokens->type != GgufValueType::ARRAY || tokens->elem_type != GgufValueType::STRING)
+    throw Error(vocab_path + " has no tokenizer.ggml.tokens string array; not a vocabulary");
+  const int64_t n_vocab = int64_t(tokens->count);
+  if (n_vocab != sh.n_vocab)
+    std::fprintf(stderr,
+                 "tandem synth: note: %s has %lld tokens, shape %s has %lld; the model uses %lld "
+                 "(token_embd/output rows follow the vocabulary)\n",
+                 vocab_path.c_str(), (long long)n_vocab, sh.name, (long long)sh.n_vocab, (long long)n_vocab);
+  return n_vocab;
+}
+
+void write_metadata(GgufWriter& w, const Shape& sh, int64_t n_layer, int64_t n_vocab, uint64_t seed,
+                    const QuantTarget& target, const GgufFile& vocab) {
+  const std::string arch = sh.arch, pre = arch + ".";
+  const int64_t head_dim = sh.n_embd / sh.n_head;
+  w.set_string("general.architecture", arch);
+  w.set_string("general.name", std::string(sh.model) + " (synthetic)");
+  w.set_string("general.description",
+               "tandem synth: random weights of the " + std::string(sh.name) + " shape" +
+                   (n_layer != sh.n_layer ? " cut to " + std::to_string(n_layer) + " layers" : "") + ", seed " +
+                   std::to_string(seed) + "; not a trained model");
+  w.set_u32(pre + "context_length", uint32_t(sh.n_ctx));
+  w.set_u32(pre + "embedding_length", uint32_t(sh.n_embd));
+  w.set_u32(pre + "block_count", uint32_t(n_layer));
+  w.set_u32(pre + "feed_forward_length", uint32_t(sh.n_ff));
+  w.set_u32(pre + "attention.head_count", uint32_t(sh.n_head));
+  w.set_u32(pre + "attention.head_count_kv", uint32_t(sh.n_head_kv));
+  w.set_f32(pre + "rope.freq_base", sh.rope_base);
+  w.set_f32(pre + "attention.layer_norm_rms_epsilon", sh.rms_eps);
+  if (arch == "llama") {  // llama.cpp's converter writes these for llama, not for qwen2
+    w.set_u32(pre + "rope.dimension_count", uint32_t(head_dim));
+    w.set_u32(pre + "vocab_size", uint32_t(n_vocab));
+  }
+  w.set_u32("general.file_type", target.ftype);
+  if (traits(target.type).block_elems > 1) w.set_u32("general.quantization_version", 2);
+  for (const auto& k : vocab.keys())
+    if (k.rfind("tokenizer.", 0) == 0) w.copy(k, *vocab.find(k));
+}
+
+// The tensors, in the order of llama.cpp's files.
+std::vector<PlannedTensor> plan_tensors(const Shape& sh, int64_t n_layer, int64_t n_vocab, const QuantTarget& target) {
+  const int64_t head_dim = sh.n_embd / sh.n_head, n_embd_kv = head_dim * sh.n_head_kv;
+  std::vector<PlannedTensor> plan;
+  auto weight = [&](std::string name, int64_t ne0, int64_t ne1) {
+    TensorType t = llama_quant_type(name, 2, ne0, TensorType::F32, target, !sh.tied, int(n_layer));
+    plan.push_back({std::move(name), t, {ne0, ne1}, 0.0f, 0.02f});
+  };
+  auto norm = [&](std::string name) { plan.push_back({std::move(name), TensorType::F32, {sh.n_embd}, 1.0f, 0.01f}); };
+  auto bias = [&](std::string name, int64_t n) { plan.push_back({std::move(name), TensorType::F32, {n}, 0.0f, 0.02f}); };
+  weight("token_embd.weight", sh.n_embd, n_vocab);
+  norm("output_norm.weight");
+  if (!sh.tied) weight("output.weight", sh.n_embd, n_vocab);
+  if (sh.llama3_rope.factor > 0) {
+    PlannedTensor t{"rope_freqs.weight", TensorType::F32, {head_dim / 2}, 0.0f, 0.0f};
+    t.values = llama3_rope_factors(sh.llama3_rope, sh.rope_base, head_dim);
+    plan.push_back(std::move(t));
+  }
+  for (int64_t l = 0; l < n_layer; ++l) {
+    const std::string p = "blk." + std::to_string(l) + ".";
+    weight(p + "attn_q.weight", sh.n_embd, sh.n_embd);
+    weight(p + "attn_k.weight", sh.n_embd, n_embd_kv);
+    weight(p + "attn_v.weight", sh.n_embd, n_embd_kv);
+    if (std::string(sh.arch) == "qwen2") {
+      bias(p + "attn_q.bias", sh.n_embd);
+      bias(p + "attn_k.bias", n_embd_kv);
+      bias(p + "attn_v.bias", n_embd_kv);
+    }
+    weight(p + "attn_output.weight", sh.n_embd, sh.n_embd);
+    norm(p + "attn_norm.weight");
+    weight(p + "ffn_gate.weight", sh.n_embd, sh.n_ff);
+    weight(p + "ffn_down.weight", sh.n_ff, sh.n_embd);
+    weight(p + "ffn_up.weight", sh.n_embd, sh.n_ff);
+    norm(p + "ffn_norm.weight");
+  }
+  return plan;
+}
+
+// One tensor's seeded random rows (or its fixed values), quantized, in chunks of about 8 MiB.
+void write_tensor(GgufWriter& w, ThreadPool& pool, const PlannedTensor& t, size_t ti, uint64_t seed,
+                  std::vector<uint8_t>& buf) {
+  constexpr size_t kChunkBytes = size_t(8) << 20;
+  const size_t ne0 = size_t(t.shape[0]);
+  const size_t n_rows = t.shape.size() > 1 ? size_t(t.shape[1]) : 1;
+  const size_t out_row = row_bytes(t.type, ne0);
+  const size_t rows_per_chunk = std::max<size_t>(1, kChunkBytes / std::max(out_row, ne0 * 4));
+  const float mean = t.mean, sigma = t.sigma;
+  const uint64_t tensor_seed = mix64(mix64(seed) ^ mix64(0x5eed0000ull + ti));
+  for (size_t r0 = 0; r0 < n_rows; r0 += rows_per_chunk) {
+    const size_t n = std::min(rows_per_chunk, n_rows - r0);
+    buf.resize(n * out_row);
+    pool.parallel_for(n, [&](size_t a, size_t b) {
+      std::vector<float> row(ne0);
+      for (size_t r = a; r < b; ++r) {
+        if (!t.values.empty()) std::copy(t.values.begin(), t.values.end(), row.begin());  // 1-D: one row
+        else fill_row(row.data(), ne0, mix64(tensor_seed ^ mix64(r0 + r)), mean, sigma);
+        quantize_row(t.type, row.data(), buf.data() + r * out_row, ne0);
+      }
+    });
+    w.write_tensor_part(ti, buf.data(), buf.size());
+  }
+}
+
 }  // namespace
 
 int cmd_synth(int argc, char** argv) {
@@ -197,93 +308,18 @@ int cmd_synth(int argc, char** argv) {
 
   try {
     const auto t0 = std::chrono::steady_clock::now();
-    const Shape* sh = nullptr;
-    for (const auto& s : kShapes)
-      if (lower(s.name) == lower(shape_name)) sh = &s;
-    if (!sh) throw Error("unknown shape '" + shape_name + "' (known: " + shape_names() + ")");
+    const Shape& sh = find_shape(shape_name);
     QuantTarget target;
     if (!parse_quant_target(type_str, &target))
       throw Error("unknown or unsupported --type '" + type_str + "' (use " + quant_target_names() + ")");
-
-    // The vocabulary: every tokenizer.* key of the vocabulary file.
-    if (vocab_path.empty()) vocab_path = find_vocab(*sh);
-    GgufFile vocab = GgufFile::open(vocab_path);
-    const GgufValue* tokens = vocab.find("tokenizer.ggml.tokens");
-    if (!tokens || tokens->type != GgufValueType::ARRAY || tokens->elem_type != GgufValueType::STRING)
-      throw Error(vocab_path + " has no tokenizer.ggml.tokens string array; not a vocabulary");
-    const int64_t n_vocab = int64_t(tokens->count);
-    if (n_vocab != sh->n_vocab)
-      std::fprintf(stderr,
-                   "tandem synth: note: %s has %lld tokens, shape %s has %lld; the model uses %lld "
-                   "(token_embd/output rows follow the vocabulary)\n",
-                   vocab_path.c_str(), (long long)n_vocab, sh->name, (long long)sh->n_vocab, (long long)n_vocab);
-
-    const int64_t head_dim = sh->n_embd / sh->n_head;
-    const int64_t n_embd_kv = head_dim * sh->n_head_kv;
-    const int64_t n_layer = n_layer_override > 0 ? n_layer_override : sh->n_layer;
-    const std::string arch = sh->arch;
-    const std::string pre = arch + ".";
-    const bool qkv_bias = arch == "qwen2";
+    if (vocab_path.empty()) vocab_path = find_vocab(sh);
+    const GgufFile vocab = GgufFile::open(vocab_path);
+    const int64_t n_vocab = vocab_size(vocab, vocab_path, sh);
+    const int64_t n_layer = n_layer_override > 0 ? n_layer_override : sh.n_layer;
 
     GgufWriter w;
-    w.set_string("general.architecture", arch);
-    w.set_string("general.name", std::string(sh->model) + " (synthetic)");
-    w.set_string("general.description",
-                 "tandem synth: random weights of the " + std::string(sh->name) + " shape" +
-                     (n_layer != sh->n_layer ? " cut to " + std::to_string(n_layer) + " layers" : "") + ", seed " +
-                     std::to_string(seed) + "; not a trained model");
-    w.set_u32(pre + "context_length", uint32_t(sh->n_ctx));
-    w.set_u32(pre + "embedding_length", uint32_t(sh->n_embd));
-    w.set_u32(pre + "block_count", uint32_t(n_layer));
-    w.set_u32(pre + "feed_forward_length", uint32_t(sh->n_ff));
-    w.set_u32(pre + "attention.head_count", uint32_t(sh->n_head));
-    w.set_u32(pre + "attention.head_count_kv", uint32_t(sh->n_head_kv));
-    w.set_f32(pre + "rope.freq_base", sh->rope_base);
-    w.set_f32(pre + "attention.layer_norm_rms_epsilon", sh->rms_eps);
-    if (arch == "llama") {  // llama.cpp's converter writes these for llama, not for qwen2
-      w.set_u32(pre + "rope.dimension_count", uint32_t(head_dim));
-      w.set_u32(pre + "vocab_size", uint32_t(n_vocab));
-    }
-    w.set_u32("general.file_type", target.ftype);
-    if (traits(target.type).block_elems > 1) w.set_u32("general.quantization_version", 2);
-    for (const auto& k : vocab.keys())
-      if (k.rfind("tokenizer.", 0) == 0) w.copy(k, *vocab.find(k));
-
-    // The tensors, in the order of llama.cpp's files.
-    std::vector<PlannedTensor> plan;
-    auto weight = [&](std::string name, int64_t ne0, int64_t ne1) {
-      TensorType t = llama_quant_type(name, 2, ne0, TensorType::F32, target, !sh->tied, int(n_layer));
-      plan.push_back({std::move(name), t, {ne0, ne1}, 0.0f, 0.02f});
-    };
-    auto norm = [&](std::string name) {
-      plan.push_back({std::move(name), TensorType::F32, {sh->n_embd}, 1.0f, 0.01f});
-    };
-    auto bias = [&](std::string name, int64_t n) { plan.push_back({std::move(name), TensorType::F32, {n}, 0.0f, 0.02f}); };
-    weight("token_embd.weight", sh->n_embd, n_vocab);
-    norm("output_norm.weight");
-    if (!sh->tied) weight("output.weight", sh->n_embd, n_vocab);
-    if (sh->llama3_rope.factor > 0) {
-      PlannedTensor t{"rope_freqs.weight", TensorType::F32, {head_dim / 2}, 0.0f, 0.0f};
-      t.values = llama3_rope_factors(sh->llama3_rope, sh->rope_base, head_dim);
-      plan.push_back(std::move(t));
-    }
-    for (int64_t l = 0; l < n_layer; ++l) {
-      const std::string p = "blk." + std::to_string(l) + ".";
-      weight(p + "attn_q.weight", sh->n_embd, sh->n_embd);
-      weight(p + "attn_k.weight", sh->n_embd, n_embd_kv);
-      weight(p + "attn_v.weight", sh->n_embd, n_embd_kv);
-      if (qkv_bias) {
-        bias(p + "attn_q.bias", sh->n_embd);
-        bias(p + "attn_k.bias", n_embd_kv);
-        bias(p + "attn_v.bias", n_embd_kv);
-      }
-      weight(p + "attn_output.weight", sh->n_embd, sh->n_embd);
-      norm(p + "attn_norm.weight");
-      weight(p + "ffn_gate.weight", sh->n_embd, sh->n_ff);
-      weight(p + "ffn_down.weight", sh->n_ff, sh->n_embd);
-      weight(p + "ffn_up.weight", sh->n_embd, sh->n_ff);
-      norm(p + "ffn_norm.weight");
-    }
+    write_metadata(w, sh, n_layer, n_vocab, seed, target, vocab);
+    const std::vector<PlannedTensor> plan = plan_tensors(sh, n_layer, n_vocab, target);
     uint64_t n_params = 0;
     for (const auto& t : plan) {
       w.add_tensor(t.name, t.type, t.shape);
@@ -301,40 +337,19 @@ int cmd_synth(int argc, char** argv) {
       const uint64_t done = next < plan.size() ? w.data_offset() + w.tensor_offset(next) : total;
       bar.update(double(done) / double(total), next < plan.size() ? plan[next].name : "");
     };
-    std::fprintf(stderr, "tandem synth: %s %s -> %s (%zu tensors, %s)\n", sh->name,
+    std::fprintf(stderr, "tandem synth: %s %s -> %s (%zu tensors, %s)\n", sh.name,
                  target.name, out_path.c_str(), plan.size(), human_bytes(total).c_str());
-
-    constexpr size_t kChunkBytes = size_t(8) << 20;
     std::vector<uint8_t> buf;
     for (size_t ti = 0; ti < plan.size(); ++ti) {
-      const auto& t = plan[ti];
       progress(ti);
-      const size_t ne0 = size_t(t.shape[0]);
-      const size_t n_rows = t.shape.size() > 1 ? size_t(t.shape[1]) : 1;
-      const size_t out_row = row_bytes(t.type, ne0);
-      const size_t rows_per_chunk = std::max<size_t>(1, kChunkBytes / std::max(out_row, ne0 * 4));
-      const float mean = t.mean, sigma = t.sigma;
-      const uint64_t tensor_seed = mix64(mix64(seed) ^ mix64(0x5eed0000ull + ti));
-      for (size_t r0 = 0; r0 < n_rows; r0 += rows_per_chunk) {
-        const size_t n = std::min(rows_per_chunk, n_rows - r0);
-        buf.resize(n * out_row);
-        pool.parallel_for(n, [&](size_t a, size_t b) {
-          std::vector<float> row(ne0);
-          for (size_t r = a; r < b; ++r) {
-            if (!t.values.empty()) std::copy(t.values.begin(), t.values.end(), row.begin());  // 1-D: one row
-            else fill_row(row.data(), ne0, mix64(tensor_seed ^ mix64(r0 + r)), mean, sigma);
-            quantize_row(t.type, row.data(), buf.data() + r * out_row, ne0);
-          }
-        });
-        w.write_tensor_part(ti, buf.data(), buf.size());
-      }
+      write_tensor(w, pool, plan[ti], ti, seed, buf);
     }
     progress(plan.size());
     bar.done();
     w.finish();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("tandem synth: wrote %s: %s %s, %s params, %zu tensors, vocab %s (%lld tokens), %s (%llu bytes), %.1f s\n",
-                out_path.c_str(), sh->name, target.name, with_commas(n_params).c_str(),
+                out_path.c_str(), sh.name, target.name, with_commas(n_params).c_str(),
                 plan.size(), std::filesystem::path(vocab_path).filename().string().c_str(), (long long)n_vocab,
                 human_bytes(w.file_size()).c_str(), (unsigned long long)w.file_size(), secs);
   } catch (const Error& e) {
