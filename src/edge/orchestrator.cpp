@@ -153,15 +153,7 @@ std::string device_prompt(const EdgeRequest& req, const LocalTier& local, Plan& 
 int64_t fitted_max_tokens(const EdgeRequest& req, const Plan& p, int64_t n_ctx, int default_max_tokens) {
   const int64_t asked = req.parsed.gen.max_tokens;
   const PromptFit fit = check_prompt_fits(int64_t(p.device_prompt.size()), asked, n_ctx, "the device model");
-  const char* prompt_param = req.chat ? "messages" : "prompt";
-  switch (fit.problem) {
-    case PromptFit::Fits: break;
-    case PromptFit::EmptyPrompt: throw protocol::ApiError(400, fit.message, prompt_param);
-    case PromptFit::PromptTooLong: throw protocol::ApiError(400, fit.message, prompt_param, "context_length_exceeded");
-    case PromptFit::CompletionTooLong:
-      throw protocol::ApiError(400, fit.message, req.chat ? "max_completion_tokens" : "max_tokens",
-                            "context_length_exceeded");
-  }
+  protocol::require_prompt_fits(fit, req.chat);
   return asked >= 0 ? asked : std::min<int64_t>(default_max_tokens, fit.room);
 }
 

@@ -42,6 +42,17 @@ std::optional<int64_t> exact_int64(const json& v) {
   return int64_t(d);
 }
 
+void require_prompt_fits(const PromptFit& fit, bool chat) {
+  const char* prompt_param = chat ? "messages" : "prompt";
+  switch (fit.problem) {
+    case PromptFit::Fits: return;
+    case PromptFit::EmptyPrompt: throw ApiError(400, fit.message, prompt_param);
+    case PromptFit::PromptTooLong: throw ApiError(400, fit.message, prompt_param, "context_length_exceeded");
+    case PromptFit::CompletionTooLong:
+      throw ApiError(400, fit.message, chat ? "max_completion_tokens" : "max_tokens", "context_length_exceeded");
+  }
+}
+
 namespace {
 
 // A SAX pass that only follows where it is ("draft_probs[0][1]"), to name the field whose

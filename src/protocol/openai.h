@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/generate.h"
 #include "engine/vocab.h"
 #include "protocol/generation.h"
 
@@ -24,6 +25,11 @@ struct ApiError : std::exception {
   std::string message, type, param, code;
 };
 nlohmann::json error_json(const ApiError& e);
+
+// The 400 for a prompt that does not fit the context (check_prompt_fits), naming the
+// field at fault (`messages` or `prompt`, `max_completion_tokens` or `max_tokens`); nothing
+// when it fits.
+void require_prompt_fits(const PromptFit& fit, bool chat);
 
 // A request body as JSON; anything that is not JSON, including a number too large for a double
 // (1e309), is a 400 ApiError, which names the field holding the number where it can.

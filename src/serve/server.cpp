@@ -286,19 +286,9 @@ std::shared_ptr<Job> Server::completion_job(CompletionRequest& r, bool chat, std
     job->prompt = vocab_->tokenize(*prompt_text, vocab_->add_bos());
   }
   const int64_t n_ctx = scheduler_->n_ctx(), L = int64_t(job->prompt.size());
-  if (L == 0) throw ApiError(400, "the prompt is empty (no tokens)", chat ? "messages" : "prompt");
-  if (L >= n_ctx)
-    throw ApiError(400, "the prompt has " + std::to_string(L) + " tokens; this model's context holds " +
-                            std::to_string(n_ctx) + " (prompt and completion together)",
-                   chat ? "messages" : "prompt", "context_length_exceeded");
-  if (r.gen.max_tokens < 0) {
-    r.gen.max_tokens = int32_t(chat ? n_ctx - L : std::min<int64_t>(16, n_ctx - L));
-  } else if (L + r.gen.max_tokens > n_ctx) {
-    throw ApiError(400, "this model's context holds " + std::to_string(n_ctx) + " tokens, but you asked for " +
-                            std::to_string(L + r.gen.max_tokens) + " (" + std::to_string(L) + " in the prompt, " +
-                            std::to_string(r.gen.max_tokens) + " for the completion)",
-                   chat ? "max_completion_tokens" : "max_tokens", "context_length_exceeded");
-  }
+  const PromptFit fit = check_prompt_fits(L, r.gen.max_tokens, n_ctx, "this model");
+  protocol::require_prompt_fits(fit, chat);
+  if (r.gen.max_tokens < 0) r.gen.max_tokens = int32_t(chat ? fit.room : std::min<int64_t>(16, fit.room));
   if (!r.seed_given) r.gen.sampling.seed = random_seed();
   job->gen = r.gen;
   job->user = r.user;
