@@ -1,0 +1,180 @@
+#include "engine/grammar_state.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "format/error.h"
+
+namespace tandem::grammar {
+
+bool CharClass::contains(uint32_t cp) const {
+  if (cp < 128) return (ascii[cp >> 6] >> (cp & 63)) & 1;
+  auto it = std::upper_bound(ranges.begin(), ranges.end(), cp,
+                             [](uint32_t v, const std::pair<uint32_t, uint32_t>& r) { return v < r.first; });
+  return it != ranges.begin() && cp <= std::prev(it)->second;
+}
+
+bool CharClass::intersects(uint32_t lo, uint32_t hi) const {
+  for (const auto& r : ranges)
+    if (r.first <= hi && lo <= r.second) return true;
+  return false;
+}
+
+void CharClass::finish() {
+  std::sort(ranges.begin(), ranges.end());
+  std::vector<std::pair<uint32_t, uint32_t>> merged;
+  for (const auto& r : ranges) {
+    if (!merged.empty() && r.first <= merged.back().second + 1)
+      merged.back().second = std::max(merged.back().second, r.second);
+    else
+      merged.push_back(r);
+  }
+  ranges = std::move(merged);
+  ascii = {0, 0};
+  for (const auto& r : ranges)
+    for (uint32_t c = r.first; c <= r.second && c < 128; ++c) ascii[c >> 6] |= uint64_t(1) << (c & 63);
+}
+
+StateCache::StateCache(Rules rules) : rules_(std::move(rules)) {
+  std::vector<int32_t> leaves, seen;
+  bool accept = false;
+  for (int32_t a : rules_.alts[size_t(rules_.root)]) expand(normalize(a, -1), leaves, accept, seen);
+  std::sort(leaves.begin(), leaves.end());
+  leaves.erase(std::unique(leaves.begin(), leaves.end()), leaves.end());
+  initial_ = intern(std::move(leaves), accept, 0, 0);
+}
+
+int32_t StateCache::frame(int32_t pos, int32_t parent) {
+  const uint64_t key = (uint64_t(uint32_t(pos)) << 32) | uint32_t(parent + 1);
+  auto [it, inserted] = frame_ids_.try_emplace(key, int32_t(frame_pos_.size()));
+  if (inserted) {
+    if (frame_pos_.size() >= kMaxFrames)
+      throw Error("the grammar needs more than " + std::to_string(kMaxFrames) + " parser frames (nesting too deep)");
+    frame_pos_.push_back(pos);
+    frame_parent_.push_back(parent);
+  }
+  return it->second;
+}
+
+// A position at the end of an alternative is its parent's continuation (-1: the root is done),
+// so that right recursion (x* is r ::= x r | "") does not grow the stack.
+int32_t StateCache::normalize(int32_t pos, int32_t parent) {
+  if (rules_.elements[size_t(pos)].kind == Element::End) return parent;
+  return frame(pos, parent);
+}
+
+// Adds to leaves every top frame reachable from frame f without reading input.
+void StateCache::expand(int32_t f, std::vector<int32_t>& leaves, bool& accept, std::vector<int32_t>& seen) {
+  if (f < 0) {
+    accept = true;
+    return;
+  }
+  if (std::find(seen.begin(), seen.end(), f) != seen.end()) return;  // a nullable loop: nothing new
+  seen.push_back(f);
+  const int32_t pos = frame_pos_[size_t(f)];
+  const Element e = rules_.elements[size_t(pos)];
+  if (e.kind == Element::Class) {
+    leaves.push_back(f);
+    return;
+  }
+  const int32_t cont = normalize(pos + 1, frame_parent_[size_t(f)]);
+  for (int32_t a : rules_.alts[size_t(e.value)]) expand(normalize(a, cont), leaves, accept, seen);
+}
+
+int32_t StateCache::intern(std::vector<int32_t> leaves, bool accept, uint32_t partial, uint8_t remaining) {
+  if (leaves.empty() && !accept) return kDead;
+  std::string key(leaves.size() * sizeof(int32_t) + 6, '\0');
+  if (!leaves.empty()) std::memcpy(key.data(), leaves.data(), leaves.size() * sizeof(int32_t));
+  char* tail = key.data() + leaves.size() * sizeof(int32_t);
+  tail[0] = char(accept);
+  tail[1] = char(remaining);
+  std::memcpy(tail + 2, &partial, 4);
+  auto [it, inserted] = state_ids_.try_emplace(std::move(key), int32_t(states_.size()));
+  if (!inserted) return it->second;
+  if (states_.size() >= kMaxStates) {
+    state_ids_.erase(it);
+    throw Error("the grammar needs more than " + std::to_string(kMaxStates) + " matcher states (too ambiguous)");
+  }
+  State st;
+  st.leaves = std::move(leaves);
+  st.accept = accept;
+  st.partial = partial;
+  st.remaining = remaining;
+  st.trans.reset(new int32_t[256]);
+  std::fill(st.trans.get(), st.trans.get() + 256, kUnknown);
+  states_.push_back(std::move(st));
+  return it->second;
+}
+
+int32_t StateCache::advance_code_point(int32_t s, uint32_t cp) {
+  const std::vector<int32_t> from = states_[size_t(s)].leaves;  // copy: interning may move states_
+  std::vector<int32_t> leaves, seen;
+  bool accept = false;
+  for (int32_t f : from) {
+    const int32_t pos = frame_pos_[size_t(f)];
+    if (!rules_.classes[size_t(rules_.elements[size_t(pos)].value)].contains(cp)) continue;
+    expand(normalize(pos + 1, frame_parent_[size_t(f)]), leaves, accept, seen);
+  }
+  std::sort(leaves.begin(), leaves.end());
+  leaves.erase(std::unique(leaves.begin(), leaves.end()), leaves.end());
+  return intern(std::move(leaves), accept, 0, 0);
+}
+
+// Byte b after state s: ASCII completes a code point; a lead byte or a continuation byte keeps
+// only the stacks whose class still has a code point starting with the bytes read so far.
+int32_t StateCache::compute_next(int32_t s, uint8_t b) {
+  uint32_t partial = states_[size_t(s)].partial;
+  uint8_t remaining = states_[size_t(s)].remaining;
+  int32_t result = kDead;
+  bool complete = false;
+  if (remaining == 0) {
+    if (b < 0x80) {
+      partial = b;
+      complete = true;
+    } else if ((b & 0xE0) == 0xC0) {
+      partial = b & 0x1F, remaining = 1;
+    } else if ((b & 0xF0) == 0xE0) {
+      partial = b & 0x0F, remaining = 2;
+    } else if ((b & 0xF8) == 0xF0) {
+      partial = b & 0x07, remaining = 3;
+    } else {
+      remaining = 0xFF;  // a continuation byte or 0xF8..0xFF: never valid here
+    }
+  } else if ((b & 0xC0) == 0x80) {
+    partial = (partial << 6) | (b & 0x3F);
+    complete = --remaining == 0;
+  } else {
+    remaining = 0xFF;
+  }
+  if (complete) {
+    result = advance_code_point(s, partial);
+  } else if (remaining != 0xFF) {
+    const uint32_t lo = partial << (6 * remaining);
+    const uint32_t hi = std::min(lo | ((uint32_t(1) << (6 * remaining)) - 1), kMaxCodePoint);
+    std::vector<int32_t> kept;
+    if (lo <= kMaxCodePoint)
+      for (int32_t f : states_[size_t(s)].leaves)
+        if (rules_.classes[size_t(rules_.elements[size_t(frame_pos_[size_t(f)])].value)].intersects(lo, hi))
+          kept.push_back(f);
+    result = kept.empty() ? kDead : intern(std::move(kept), false, partial, remaining);
+  }
+  states_[size_t(s)].trans[b] = result;
+  return result;
+}
+
+const TokenBitset* StateCache::cached_mask(int32_t s) const {
+  auto it = masks_.find(s);
+  return it == masks_.end() ? nullptr : &it->second;
+}
+
+void StateCache::store_mask(int32_t s, const TokenBitset& m) {
+  const size_t bytes = m.words().size() * sizeof(uint64_t) + 64;
+  if (mask_bytes_ + bytes > kMaskCacheBytes) {
+    masks_.clear();
+    mask_bytes_ = 0;
+  }
+  masks_[s] = m;
+  mask_bytes_ += bytes;
+}
+
+}  // namespace tandem::grammar
