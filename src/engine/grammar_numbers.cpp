@@ -125,7 +125,8 @@ std::string number_range(std::optional<int64_t> lo, bool lo_inc, std::optional<i
   // x < 0 part: m = -x in (max(-hi, 0), -lo].
   if (!lo || *lo < 0) {
     const bool from_hi = hi && *hi < 0;
-    const std::optional<int64_t> top = lo ? std::optional<int64_t>(-*lo) : std::nullopt;
+    std::optional<int64_t> top;
+    if (lo) top = -*lo;
     const std::string m = magnitude_range(from_hi ? -*hi : 0, from_hi ? hi_inc : false, top, lo_inc);
     if (!m.empty()) alts.push_back("\"-\" " + m);
   }

@@ -120,6 +120,17 @@ int32_t StateCache::advance_code_point(int32_t s, uint32_t cp) {
   return intern(std::move(leaves), accept, 0, 0);
 }
 
+// The second byte of a sequence decides what the lead byte could not: E0 and F0 need a large
+// enough value (else the character fits a shorter sequence), F4 a small one (<= U+10FFFF), ED
+// one below the UTF-16 surrogates. Only these leads leave partial and remaining as checked.
+static bool overlong_or_surrogate(uint32_t partial, uint8_t remaining, uint8_t b) {
+  if (remaining == 2 && partial == 0x0) return b < 0xA0;   // E0
+  if (remaining == 2 && partial == 0xD) return b >= 0xA0;  // ED
+  if (remaining == 3 && partial == 0x0) return b < 0x90;   // F0
+  if (remaining == 3 && partial == 0x4) return b >= 0x90;  // F4
+  return false;
+}
+
 // Byte b after state s: ASCII completes a code point; a lead byte or a continuation byte keeps
 // only the stacks whose class still has a code point starting with the bytes read so far.
 int32_t StateCache::compute_next(int32_t s, uint8_t b) {
@@ -131,16 +142,16 @@ int32_t StateCache::compute_next(int32_t s, uint8_t b) {
     if (b < 0x80) {
       partial = b;
       complete = true;
-    } else if ((b & 0xE0) == 0xC0) {
+    } else if ((b & 0xE0) == 0xC0 && b >= 0xC2) {  // 0xC0, 0xC1: overlong
       partial = b & 0x1F, remaining = 1;
     } else if ((b & 0xF0) == 0xE0) {
       partial = b & 0x0F, remaining = 2;
-    } else if ((b & 0xF8) == 0xF0) {
+    } else if (b >= 0xF0 && b <= 0xF4) {  // beyond 0xF4: above U+10FFFF
       partial = b & 0x07, remaining = 3;
     } else {
       remaining = 0xFF;  // a continuation byte or 0xF8..0xFF: never valid here
     }
-  } else if ((b & 0xC0) == 0x80) {
+  } else if ((b & 0xC0) == 0x80 && !overlong_or_surrogate(partial, remaining, b)) {
     partial = (partial << 6) | (b & 0x3F);
     complete = --remaining == 0;
   } else {
@@ -149,7 +160,8 @@ int32_t StateCache::compute_next(int32_t s, uint8_t b) {
   if (complete) {
     result = advance_code_point(s, partial);
   } else if (remaining != 0xFF) {
-    const uint32_t lo = partial << (6 * remaining);
+    uint32_t lo = partial << (6 * remaining);
+    if (states_[size_t(s)].remaining == 0) lo = std::max(lo, remaining == 1 ? 0x80u : remaining == 2 ? 0x800u : 0x10000u);
     const uint32_t hi = std::min(lo | ((uint32_t(1) << (6 * remaining)) - 1), kMaxCodePoint);
     std::vector<int32_t> kept;
     if (lo <= kMaxCodePoint)
