@@ -1,7 +1,5 @@
 #include "engine/grammar_check.h"
 
-#include <functional>
-
 #include "format/error.h"
 
 namespace tandem::grammar {
@@ -64,31 +62,39 @@ std::vector<bool> finishing_rules(const Defs& defs) {
 }
 
 // A rule that can reach itself through the leftmost symbols of its alternatives (skipping over
-// nullable ones), or -1.
+// nullable ones) with something after the recursive reference, or -1. A loop made only of
+// references at the ends of alternatives (as (x*)* gives) is harmless: the matcher's frames
+// collapse there, and llama.cpp accepts such grammars too.
 int32_t left_recursive_rule(const Defs& defs) {
   const std::vector<bool> nullable = nullable_rules(defs);
   std::vector<std::vector<int32_t>> edges(defs.size());
+  std::vector<std::pair<int32_t, int32_t>> inner;  // (from, to) with symbols after `to`
   for (size_t r = 0; r < defs.size(); ++r)
     for (const auto& alt : defs[r])
-      for (const Element& e : alt) {
+      for (size_t i = 0; i < alt.size(); ++i) {
+        const Element& e = alt[i];
         if (e.kind != Element::Rule) break;
         edges[r].push_back(e.value);
+        if (i + 1 < alt.size()) inner.push_back({int32_t(r), e.value});
         if (!nullable[size_t(e.value)]) break;
       }
-  std::vector<uint8_t> color(defs.size(), 0);  // 0 new, 1 on the path, 2 done
-  int32_t found = -1;
-  std::function<void(int32_t)> visit = [&](int32_t r) {
-    color[size_t(r)] = 1;
-    for (int32_t n : edges[size_t(r)]) {
-      if (found >= 0) return;
-      if (color[size_t(n)] == 1) found = n;
-      else if (color[size_t(n)] == 0) visit(n);
+  std::vector<int32_t> mark(defs.size(), -1);
+  for (size_t k = 0; k < inner.size(); ++k) {
+    const auto [from, to] = inner[k];
+    std::vector<int32_t> todo{to};
+    mark[size_t(to)] = int32_t(k);
+    while (!todo.empty()) {
+      const int32_t r = todo.back();
+      todo.pop_back();
+      if (r == from) return from;
+      for (int32_t n : edges[size_t(r)])
+        if (mark[size_t(n)] != int32_t(k)) {
+          mark[size_t(n)] = int32_t(k);
+          todo.push_back(n);
+        }
     }
-    color[size_t(r)] = 2;
-  };
-  for (size_t r = 0; r < defs.size() && found < 0; ++r)
-    if (color[r] == 0) visit(int32_t(r));
-  return found;
+  }
+  return -1;
 }
 
 }  // namespace
