@@ -271,10 +271,10 @@ std::string format_to_gbnf(std::string_view format) {
   static const std::string date = "[0-9]{4} \"-\" (\"0\" [1-9] | \"1\" [0-2]) \"-\" (\"0\" [1-9] | [12] [0-9] | \"3\" [01])";
   static const std::string time =
       "([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9] \":\" [0-5] [0-9] (\".\" [0-9]{1,6})? "
-      "(\"Z\" | [+-] ([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9])";
+      "([Zz] | [+-] ([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9])";
   if (format == "date") return date;
   if (format == "time") return time;
-  if (format == "date-time") return date + " \"T\" " + time;
+  if (format == "date-time") return date + " [Tt] " + time;
   if (format == "uuid")
     return "[0-9a-f]{8} \"-\" [0-9a-f]{4} \"-\" [0-9a-f]{4} \"-\" [0-9a-f]{4} \"-\" [0-9a-f]{12}";
   if (format == "email")

@@ -160,6 +160,7 @@ class SchemaConverter {
 
   std::string visit(const ojson& s, const std::string& name, const std::string& ptr);
   std::string visit_enum(const ojson& s, const std::string& ptr);
+  std::string visit_alternatives(const ojson& s, const char* kw, const std::string& name, const std::string& ptr);
   std::string visit_ref(const ojson& s, const std::string& ptr);
   std::string object_expr(const ojson& s, const std::string& name, const std::string& ptr);
   std::string additional_key(const std::vector<std::string>& named);
@@ -188,18 +189,8 @@ std::string SchemaConverter::visit(const ojson& s, const std::string& name, cons
   check_keywords(s, ptr);
   if (s.contains("$ref")) return visit_ref(s, ptr);
   if (s.contains("const") || s.contains("enum")) return visit_enum(s, ptr);
-  for (const char* kw : {"anyOf", "oneOf"}) {
-    if (!s.contains(kw)) continue;
-    alone(s, ptr, kw, {});
-    const ojson& list = s[kw];
-    if (!list.is_array() || list.empty()) fail(ptr + "/" + kw, "must be a non-empty array of schemas");
-    std::string out;
-    for (size_t i = 0; i < list.size(); ++i) {
-      const std::string p = ptr + "/" + kw + "/" + std::to_string(i);
-      out += (i ? " | " : "") + add_rule(name + "-" + std::to_string(i), visit(list[i], name + "-" + std::to_string(i), p));
-    }
-    return "(" + out + ")";
-  }
+  for (const char* kw : {"anyOf", "oneOf"})
+    if (s.contains(kw)) return visit_alternatives(s, kw, name, ptr);
   std::set<std::string> types = types_of(s, ptr);
   if (types.count("number")) types.erase("integer");  // numbers include the integers
   std::vector<std::string> alts;
@@ -216,6 +207,34 @@ std::string SchemaConverter::visit(const ojson& s, const std::string& name, cons
   std::string out = "(";
   for (size_t i = 0; i < alts.size(); ++i) out += (i ? " | " : "") + alts[i];
   return out + ")";
+}
+
+// anyOf / oneOf: each alternative with the keywords beside the list merged in (the schema is
+// their conjunction, so merging is exact while no keyword is on both sides); false
+// alternatives drop out.
+std::string SchemaConverter::visit_alternatives(const ojson& s, const char* kw, const std::string& name,
+                                                const std::string& ptr) {
+  if (s.contains("anyOf") && s.contains("oneOf")) fail(ptr, "'anyOf' together with 'oneOf' is not supported");
+  const ojson& list = s[kw];
+  if (!list.is_array() || list.empty()) fail(ptr + "/" + kw, "must be a non-empty array of schemas");
+  ojson siblings = ojson::object();
+  for (const auto& [k, v] : s.items())
+    if (k != kw && !kAnnotations.count(k)) siblings[k] = v;
+  std::string out;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string p = ptr + "/" + kw + "/" + std::to_string(i);
+    if (list[i].is_boolean() && !list[i].get<bool>()) continue;
+    ojson alt = list[i].is_boolean() ? ojson::object() : list[i];
+    if (!alt.is_object()) fail(p, "a schema must be an object or a boolean, not " + alt.dump());
+    for (const auto& [k, v] : siblings.items()) {
+      if (alt.contains(k)) fail(p, "'" + std::string(kw) + "' with '" + k + "' both beside it and inside an alternative is not supported");
+      alt[k] = v;
+    }
+    const std::string n = name + "-" + std::to_string(i);
+    out += (out.empty() ? "" : " | ") + add_rule(n, visit(alt, n, p));
+  }
+  if (out.empty()) fail(ptr + "/" + kw, "every alternative is the schema false: nothing matches");
+  return "(" + out + ")";
 }
 
 std::string SchemaConverter::visit_enum(const ojson& s, const std::string& ptr) {
