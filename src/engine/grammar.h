@@ -11,7 +11,7 @@
 // symbols. End-of-generation tokens are allowed exactly where the grammar may end; other tokens
 // with no text (control tokens) never are.
 //
-// A matcher's state is one integer into its grammar's state cache, so copying a matcher (or
+// A matcher's state is a few integers into its grammar's state cache, so copying a matcher (or
 // checkpoint() / rollback()) costs nothing: speculative decoding can advance a copy over draft
 // tokens and drop it. Matchers of one Grammar (and its copies) share the cache; it is locked per
 // call, so they may be used on different threads. See docs/structured-outputs.md.
@@ -30,6 +30,14 @@ class Vocab;
 namespace grammar {
 class StateCache;
 }
+
+// Where a matcher is: a state of its grammar, plus the part of a UTF-8 character read so far.
+struct GrammarCursor {
+  int32_t state = 0;
+  uint32_t partial = 0;   // bits of the character so far
+  uint8_t remaining = 0;  // continuation bytes it still needs
+  bool operator==(const GrammarCursor&) const = default;
+};
 
 // A set of token ids as a bitset.
 class TokenBitset {
@@ -106,7 +114,7 @@ class Grammar {
 
 class GrammarMatcher {
  public:
-  using Checkpoint = int32_t;
+  using Checkpoint = GrammarCursor;
 
   GrammarMatcher(const Grammar& g, std::shared_ptr<const GrammarVocab> vocab);
 
@@ -131,7 +139,7 @@ class GrammarMatcher {
  private:
   std::shared_ptr<grammar::StateCache> cache_;
   std::shared_ptr<const GrammarVocab> vocab_;
-  int32_t state_ = 0;
+  GrammarCursor state_;
 };
 
 }  // namespace tandem

@@ -106,7 +106,7 @@ GrammarMatcher::GrammarMatcher(const Grammar& g, std::shared_ptr<const GrammarVo
     : cache_(g.cache_), vocab_(std::move(vocab)) {
   if (!cache_) throw Error("grammar matcher: the grammar is empty");
   if (!vocab_) throw Error("grammar matcher: no vocabulary");
-  state_ = cache_->initial();
+  state_ = grammar::Cursor{cache_->initial(), 0, 0};
 }
 
 void GrammarMatcher::fill_mask(TokenBitset& allowed) {
@@ -118,17 +118,16 @@ void GrammarMatcher::fill_mask(TokenBitset& allowed) {
     return;
   }
   allowed.clear();
-  std::vector<int32_t> at(size_t(v.max_depth_) + 1);
+  std::vector<grammar::Cursor> at(size_t(v.max_depth_) + 1);
   at[0] = state_;
   const size_t n = v.byte_.size();
   for (size_t i = 0; i < n;) {
     const uint16_t d = v.depth_[i];
-    const int32_t s = cache_->next(at[d - 1], v.byte_[i]);
-    if (s == grammar::kDead) {
+    at[d] = at[d - 1];
+    if (!cache_->step(at[d], v.byte_[i])) {
       i = size_t(v.subtree_end_[i]);
       continue;
     }
-    at[d] = s;
     for (int32_t k = v.tok_begin_[i]; k < v.tok_begin_[i + 1]; ++k) allowed.set(v.tokens_[size_t(k)]);
     ++i;
   }
@@ -139,12 +138,10 @@ void GrammarMatcher::fill_mask(TokenBitset& allowed) {
 
 bool GrammarMatcher::accept_bytes(std::string_view bytes) {
   std::lock_guard<std::mutex> lock(cache_->mutex());
-  int32_t s = state_;
-  for (unsigned char c : bytes) {
-    s = cache_->next(s, c);
-    if (s == grammar::kDead) return false;
-  }
-  state_ = s;
+  grammar::Cursor c = state_;
+  for (unsigned char b : bytes)
+    if (!cache_->step(c, b)) return false;
+  state_ = c;
   return true;
 }
 

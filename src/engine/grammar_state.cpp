@@ -41,7 +41,7 @@ StateCache::StateCache(Rules rules) : rules_(std::move(rules)) {
   for (int32_t a : rules_.alts[size_t(rules_.root)]) expand(normalize(a, -1), leaves, accept, seen);
   std::sort(leaves.begin(), leaves.end());
   leaves.erase(std::unique(leaves.begin(), leaves.end()), leaves.end());
-  initial_ = intern(std::move(leaves), accept, 0, 0);
+  initial_ = intern(std::move(leaves), accept);
 }
 
 int32_t StateCache::frame(int32_t pos, int32_t parent) {
@@ -81,14 +81,11 @@ void StateCache::expand(int32_t f, std::vector<int32_t>& leaves, bool& accept, s
   for (int32_t a : rules_.alts[size_t(e.value)]) expand(normalize(a, cont), leaves, accept, seen);
 }
 
-int32_t StateCache::intern(std::vector<int32_t> leaves, bool accept, uint32_t partial, uint8_t remaining) {
+int32_t StateCache::intern(std::vector<int32_t> leaves, bool accept) {
   if (leaves.empty() && !accept) return kDead;
-  std::string key(leaves.size() * sizeof(int32_t) + 6, '\0');
+  std::string key(leaves.size() * sizeof(int32_t) + 1, '\0');
   if (!leaves.empty()) std::memcpy(key.data(), leaves.data(), leaves.size() * sizeof(int32_t));
-  char* tail = key.data() + leaves.size() * sizeof(int32_t);
-  tail[0] = char(accept);
-  tail[1] = char(remaining);
-  std::memcpy(tail + 2, &partial, 4);
+  key.back() = char(accept);
   auto [it, inserted] = state_ids_.try_emplace(std::move(key), int32_t(states_.size()));
   if (!inserted) return it->second;
   if (states_.size() >= kMaxStates) {
@@ -98,10 +95,7 @@ int32_t StateCache::intern(std::vector<int32_t> leaves, bool accept, uint32_t pa
   State st;
   st.leaves = std::move(leaves);
   st.accept = accept;
-  st.partial = partial;
-  st.remaining = remaining;
-  st.trans.reset(new int32_t[256]);
-  std::fill(st.trans.get(), st.trans.get() + 256, kUnknown);
+  st.ascii.fill(kUnknown);
   states_.push_back(std::move(st));
   return it->second;
 }
@@ -117,7 +111,7 @@ int32_t StateCache::advance_code_point(int32_t s, uint32_t cp) {
   }
   std::sort(leaves.begin(), leaves.end());
   leaves.erase(std::unique(leaves.begin(), leaves.end()), leaves.end());
-  return intern(std::move(leaves), accept, 0, 0);
+  return intern(std::move(leaves), accept);
 }
 
 // The second byte of a sequence decides what the lead byte could not: E0 and F0 need a large
@@ -131,61 +125,68 @@ static bool overlong_or_surrogate(uint32_t partial, uint8_t remaining, uint8_t b
   return false;
 }
 
-// Byte b after state s: ASCII completes a code point; a lead byte or a continuation byte keeps
-// only the stacks whose class still has a code point starting with the bytes read so far.
-int32_t StateCache::compute_next(int32_t s, uint8_t b) {
-  uint32_t partial = states_[size_t(s)].partial;
-  uint8_t remaining = states_[size_t(s)].remaining;
-  int32_t result = kDead;
-  bool complete = false;
-  if (remaining == 0) {
-    if (b < 0x80) {
-      partial = b;
-      complete = true;
-    } else if ((b & 0xE0) == 0xC0 && b >= 0xC2) {  // 0xC0, 0xC1: overlong
-      partial = b & 0x1F, remaining = 1;
+// A lead byte or a continuation byte: the character completes (one memoized transition), or
+// the cursor keeps its bytes while some stack's class has a character that starts with them.
+bool StateCache::step_multibyte(Cursor& c, uint8_t b) {
+  Cursor n = c;
+  if (c.remaining == 0) {
+    if (b >= 0xC2 && b <= 0xDF) {  // 0xC0, 0xC1: overlong
+      n.partial = b & 0x1F, n.remaining = 1;
     } else if ((b & 0xF0) == 0xE0) {
-      partial = b & 0x0F, remaining = 2;
+      n.partial = b & 0x0F, n.remaining = 2;
     } else if (b >= 0xF0 && b <= 0xF4) {  // beyond 0xF4: above U+10FFFF
-      partial = b & 0x07, remaining = 3;
+      n.partial = b & 0x07, n.remaining = 3;
     } else {
-      remaining = 0xFF;  // a continuation byte or 0xF8..0xFF: never valid here
+      return false;
     }
-  } else if ((b & 0xC0) == 0x80 && !overlong_or_surrogate(partial, remaining, b)) {
-    partial = (partial << 6) | (b & 0x3F);
-    complete = --remaining == 0;
   } else {
-    remaining = 0xFF;
+    if ((b & 0xC0) != 0x80 || overlong_or_surrogate(c.partial, c.remaining, b)) return false;
+    n.partial = (c.partial << 6) | (b & 0x3F);
+    if (--n.remaining == 0) {
+      const uint64_t key = (uint64_t(uint32_t(c.state)) << 21) | n.partial;
+      auto it = wide_next_.find(key);
+      const int32_t t = it != wide_next_.end() ? it->second : advance_code_point(c.state, n.partial);
+      if (it == wide_next_.end()) wide_next_.emplace(key, t);
+      if (t == kDead) return false;
+      c = Cursor{t, 0, 0};
+      return true;
+    }
   }
-  if (complete) {
-    result = advance_code_point(s, partial);
-  } else if (remaining != 0xFF) {
-    uint32_t lo = partial << (6 * remaining);
-    if (states_[size_t(s)].remaining == 0) lo = std::max(lo, remaining == 1 ? 0x80u : remaining == 2 ? 0x800u : 0x10000u);
-    const uint32_t hi = std::min(lo | ((uint32_t(1) << (6 * remaining)) - 1), kMaxCodePoint);
-    std::vector<int32_t> kept;
-    if (lo <= kMaxCodePoint)
-      for (int32_t f : states_[size_t(s)].leaves)
-        if (rules_.classes[size_t(rules_.elements[size_t(frame_pos_[size_t(f)])].value)].intersects(lo, hi))
-          kept.push_back(f);
-    result = kept.empty() ? kDead : intern(std::move(kept), false, partial, remaining);
-  }
-  states_[size_t(s)].trans[b] = result;
-  return result;
+  if (!may_complete(n)) return false;
+  c = n;
+  return true;
 }
 
-const TokenBitset* StateCache::cached_mask(int32_t s) const {
-  auto it = masks_.find(s);
+bool StateCache::may_complete(const Cursor& c) {
+  const uint64_t key = (uint64_t(uint32_t(c.state)) << 24) | (uint64_t(c.remaining) << 21) | c.partial;
+  if (auto it = viable_.find(key); it != viable_.end()) return it->second;
+  static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};  // the smallest character of each length
+  const uint32_t lo = std::max(c.partial << (6 * c.remaining), kMin[c.remaining]);
+  const uint32_t hi = std::min((c.partial << (6 * c.remaining)) | ((uint32_t(1) << (6 * c.remaining)) - 1), kMaxCodePoint);
+  bool ok = false;
+  if (lo <= hi)
+    for (int32_t f : states_[size_t(c.state)].leaves)
+      ok = ok || rules_.classes[size_t(rules_.elements[size_t(frame_pos_[size_t(f)])].value)].intersects(lo, hi);
+  viable_.emplace(key, ok);
+  return ok;
+}
+
+static uint64_t cursor_key(const Cursor& c) {
+  return (uint64_t(uint32_t(c.state)) << 24) | (uint64_t(c.remaining) << 21) | c.partial;
+}
+
+const TokenBitset* StateCache::cached_mask(const Cursor& c) const {
+  auto it = masks_.find(cursor_key(c));
   return it == masks_.end() ? nullptr : &it->second;
 }
 
-void StateCache::store_mask(int32_t s, const TokenBitset& m) {
+void StateCache::store_mask(const Cursor& c, const TokenBitset& m) {
   const size_t bytes = m.words().size() * sizeof(uint64_t) + 64;
   if (mask_bytes_ + bytes > kMaskCacheBytes) {
     masks_.clear();
     mask_bytes_ = 0;
   }
-  masks_[s] = m;
+  masks_[cursor_key(c)] = m;
   mask_bytes_ += bytes;
 }
 

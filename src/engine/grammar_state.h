@@ -1,10 +1,13 @@
 // The matcher's states, interned. A parse is a set of stacks (one per live derivation, as in
 // llama.cpp); each stack is a persistent linked list of frames (grammar position, parent frame),
 // hash-consed so that equal stacks are one frame id. A state is the sorted set of top frames (each
-// at a character class), whether the input may end here, and the part of a UTF-8 character read
-// so far. States and their byte transitions are computed once and memoized, so after warm-up a
-// step over a byte is one table lookup and a matcher's whole state is one int.
+// at a character class) and whether the input may end there. States and their transitions over
+// code points are computed once and memoized (ASCII in a table, the rest in a hash map), so after
+// warm-up a step over an ASCII byte is one table lookup. A Cursor adds the bytes of a UTF-8
+// character read so far; they are not interned, so that the many multi-byte prefixes of a large
+// vocabulary do not multiply the states.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -25,6 +28,8 @@ constexpr size_t kMaskCacheBytes = size_t(64) << 20;
 constexpr int32_t kDead = -1;
 constexpr int32_t kUnknown = -2;
 
+using Cursor = GrammarCursor;
+
 class StateCache {
  public:
   explicit StateCache(Rules rules);
@@ -33,34 +38,40 @@ class StateCache {
   const Rules& rules() const { return rules_; }
   int32_t initial() const { return initial_; }
 
-  // The state after byte b, or kDead. Caller holds the mutex.
-  int32_t next(int32_t s, uint8_t b) {
-    const int32_t t = states_[size_t(s)].trans[b];
-    return t != kUnknown ? t : compute_next(s, b);
+  // Advances c over byte b; false (c unchanged) when the grammar rejects it. Caller holds the mutex.
+  bool step(Cursor& c, uint8_t b) {
+    if (c.remaining == 0 && b < 0x80) {
+      int32_t t = states_[size_t(c.state)].ascii[b];
+      if (t == kUnknown) t = states_[size_t(c.state)].ascii[b] = advance_code_point(c.state, b);
+      if (t == kDead) return false;
+      c.state = t;
+      return true;
+    }
+    return step_multibyte(c, b);
   }
-  bool can_end(int32_t s) const { return states_[size_t(s)].accept; }
+  bool can_end(const Cursor& c) const { return c.remaining == 0 && states_[size_t(c.state)].accept; }
   // Nothing but the end may follow.
-  bool only_end(int32_t s) const { return states_[size_t(s)].accept && states_[size_t(s)].leaves.empty(); }
-  bool mid_character(int32_t s) const { return states_[size_t(s)].remaining > 0; }
+  bool only_end(const Cursor& c) const {
+    return can_end(c) && states_[size_t(c.state)].leaves.empty();
+  }
 
   // Masks computed before, by state (cleared wholesale past kMaskCacheBytes).
-  const TokenBitset* cached_mask(int32_t s) const;
-  void store_mask(int32_t s, const TokenBitset& m);
+  const TokenBitset* cached_mask(const Cursor& c) const;
+  void store_mask(const Cursor& c, const TokenBitset& m);
 
  private:
   struct State {
     std::vector<int32_t> leaves;  // frames whose position is a character class
     bool accept = false;
-    uint32_t partial = 0;   // bits of the UTF-8 character read so far
-    uint8_t remaining = 0;  // continuation bytes it still needs
-    std::unique_ptr<int32_t[]> trans;  // 256 next states (kUnknown until computed)
+    std::array<int32_t, 128> ascii;  // next state per ASCII code point (kUnknown until computed)
   };
 
   int32_t frame(int32_t pos, int32_t parent);
   int32_t normalize(int32_t pos, int32_t parent);
   void expand(int32_t f, std::vector<int32_t>& leaves, bool& accept, std::vector<int32_t>& seen);
-  int32_t intern(std::vector<int32_t> leaves, bool accept, uint32_t partial, uint8_t remaining);
-  int32_t compute_next(int32_t s, uint8_t b);
+  int32_t intern(std::vector<int32_t> leaves, bool accept);
+  bool step_multibyte(Cursor& c, uint8_t b);
+  bool may_complete(const Cursor& c);
   int32_t advance_code_point(int32_t s, uint32_t cp);
 
   Rules rules_;
@@ -69,7 +80,9 @@ class StateCache {
   std::unordered_map<uint64_t, int32_t> frame_ids_;
   std::vector<State> states_;
   std::unordered_map<std::string, int32_t> state_ids_;
-  std::unordered_map<int32_t, TokenBitset> masks_;
+  std::unordered_map<uint64_t, int32_t> wide_next_;  // (state, code point >= 128) -> state
+  std::unordered_map<uint64_t, bool> viable_;         // (state, partial character) -> may complete
+  std::unordered_map<uint64_t, TokenBitset> masks_;
   size_t mask_bytes_ = 0;
   int32_t initial_ = 0;
 };
