@@ -85,7 +85,8 @@ void bench_vocab(const std::string& path, int runs, int max_steps) {
         if (m.is_finished()) break;
         ids.clear();
         for (int32_t t = 0; t < allowed.size(); ++t)
-          if (allowed.test(t) && !vocab.is_eog(t)) ids.push_back(t);
+          if (allowed.test(t)) ids.push_back(t);
+        std::erase_if(ids, [&](int32_t t) { return vocab.is_eog(t); });
         if (ids.empty()) break;
         m.accept(f1 >= 0 && !vocab.is_eog(f1) ? f1 : ids[rng() % ids.size()]);
       }

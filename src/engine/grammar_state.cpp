@@ -35,6 +35,25 @@ void CharClass::finish() {
     for (uint32_t c = r.first; c <= r.second && c < 128; ++c) ascii[c >> 6] |= uint64_t(1) << (c & 63);
 }
 
+void FlatMap::insert(uint64_t key, int32_t value) {
+  if (2 * (size_ + 1) > keys_.size()) {  // grow to keep the load under one half
+    std::vector<uint64_t> old_keys = std::move(keys_);
+    std::vector<int32_t> old_values = std::move(values_);
+    const size_t cap = std::max<size_t>(1024, old_keys.size() * 2);
+    keys_.assign(cap, kEmpty);
+    values_.assign(cap, 0);
+    mask_ = cap - 1;
+    size_ = 0;
+    for (size_t i = 0; i < old_keys.size(); ++i)
+      if (old_keys[i] != kEmpty) insert(old_keys[i], old_values[i]);
+  }
+  size_t i = mix(key) & mask_;
+  while (keys_[i] != kEmpty && keys_[i] != key) i = (i + 1) & mask_;
+  if (keys_[i] == kEmpty) ++size_;
+  keys_[i] = key;
+  values_[i] = value;
+}
+
 StateCache::StateCache(Rules rules) : rules_(std::move(rules)) {
   std::vector<int32_t> leaves, seen;
   bool accept = false;
@@ -100,18 +119,34 @@ int32_t StateCache::intern(std::vector<int32_t> leaves, bool accept) {
   return it->second;
 }
 
+// The next state depends only on which stack tops' classes hold cp: the transition is
+// memoized by that set, so the thousands of code points a vocabulary has that behave alike
+// (every CJK character inside a JSON string) cost one expansion.
 int32_t StateCache::advance_code_point(int32_t s, uint32_t cp) {
   const std::vector<int32_t> from = states_[size_t(s)].leaves;  // copy: interning may move states_
+  std::vector<uint64_t> sig((from.size() + 63) / 64 + 1, 0);
+  sig.back() = uint64_t(uint32_t(s));
+  bool any = false;
+  for (size_t i = 0; i < from.size(); ++i)
+    if (rules_.classes[size_t(rules_.elements[size_t(frame_pos_[size_t(from[i])])].value)].contains(cp)) {
+      sig[i / 64] |= uint64_t(1) << (i % 64);
+      any = true;
+    }
+  if (!any) return kDead;
+  const std::string key(reinterpret_cast<const char*>(sig.data()), sig.size() * sizeof(uint64_t));
+  if (auto it = by_classes_.find(key); it != by_classes_.end()) return it->second;
   std::vector<int32_t> leaves, seen;
   bool accept = false;
-  for (int32_t f : from) {
-    const int32_t pos = frame_pos_[size_t(f)];
-    if (!rules_.classes[size_t(rules_.elements[size_t(pos)].value)].contains(cp)) continue;
-    expand(normalize(pos + 1, frame_parent_[size_t(f)]), leaves, accept, seen);
+  for (size_t i = 0; i < from.size(); ++i) {
+    if (!((sig[i / 64] >> (i % 64)) & 1)) continue;
+    const int32_t pos = frame_pos_[size_t(from[i])];
+    expand(normalize(pos + 1, frame_parent_[size_t(from[i])]), leaves, accept, seen);
   }
   std::sort(leaves.begin(), leaves.end());
   leaves.erase(std::unique(leaves.begin(), leaves.end()), leaves.end());
-  return intern(std::move(leaves), accept);
+  const int32_t t = intern(std::move(leaves), accept);
+  by_classes_.emplace(key, t);
+  return t;
 }
 
 // The second byte of a sequence decides what the lead byte could not: E0 and F0 need a large
@@ -144,9 +179,9 @@ bool StateCache::step_multibyte(Cursor& c, uint8_t b) {
     n.partial = (c.partial << 6) | (b & 0x3F);
     if (--n.remaining == 0) {
       const uint64_t key = (uint64_t(uint32_t(c.state)) << 21) | n.partial;
-      auto it = wide_next_.find(key);
-      const int32_t t = it != wide_next_.end() ? it->second : advance_code_point(c.state, n.partial);
-      if (it == wide_next_.end()) wide_next_.emplace(key, t);
+      const int32_t* known = wide_next_.find(key);
+      const int32_t t = known ? *known : advance_code_point(c.state, n.partial);
+      if (!known) wide_next_.insert(key, t);
       if (t == kDead) return false;
       c = Cursor{t, 0, 0};
       return true;
@@ -159,7 +194,7 @@ bool StateCache::step_multibyte(Cursor& c, uint8_t b) {
 
 bool StateCache::may_complete(const Cursor& c) {
   const uint64_t key = (uint64_t(uint32_t(c.state)) << 24) | (uint64_t(c.remaining) << 21) | c.partial;
-  if (auto it = viable_.find(key); it != viable_.end()) return it->second;
+  if (const int32_t* known = viable_.find(key)) return *known != 0;
   static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};  // the smallest character of each length
   const uint32_t lo = std::max(c.partial << (6 * c.remaining), kMin[c.remaining]);
   const uint32_t hi = std::min((c.partial << (6 * c.remaining)) | ((uint32_t(1) << (6 * c.remaining)) - 1), kMaxCodePoint);
@@ -167,7 +202,7 @@ bool StateCache::may_complete(const Cursor& c) {
   if (lo <= hi)
     for (int32_t f : states_[size_t(c.state)].leaves)
       ok = ok || rules_.classes[size_t(rules_.elements[size_t(frame_pos_[size_t(f)])].value)].intersects(lo, hi);
-  viable_.emplace(key, ok);
+  viable_.insert(key, ok);
   return ok;
 }
 

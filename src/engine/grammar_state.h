@@ -30,6 +30,31 @@ constexpr int32_t kUnknown = -2;
 
 using Cursor = GrammarCursor;
 
+// uint64 -> int32 with open addressing: the transition memos are looked up once per trie node of
+// a mask walk, so they must not chase pointers or allocate per entry.
+class FlatMap {
+ public:
+  static constexpr uint64_t kEmpty = ~uint64_t(0);
+  const int32_t* find(uint64_t key) const {
+    if (keys_.empty()) return nullptr;
+    for (size_t i = mix(key) & mask_;; i = (i + 1) & mask_) {
+      if (keys_[i] == key) return &values_[i];
+      if (keys_[i] == kEmpty) return nullptr;
+    }
+  }
+  void insert(uint64_t key, int32_t value);
+
+ private:
+  static size_t mix(uint64_t k) {
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdull;
+    return size_t(k ^ (k >> 29));
+  }
+  std::vector<uint64_t> keys_;
+  std::vector<int32_t> values_;
+  size_t mask_ = 0, size_ = 0;
+};
+
 class StateCache {
  public:
   explicit StateCache(Rules rules);
@@ -80,8 +105,9 @@ class StateCache {
   std::unordered_map<uint64_t, int32_t> frame_ids_;
   std::vector<State> states_;
   std::unordered_map<std::string, int32_t> state_ids_;
-  std::unordered_map<uint64_t, int32_t> wide_next_;  // (state, code point >= 128) -> state
-  std::unordered_map<uint64_t, bool> viable_;         // (state, partial character) -> may complete
+  FlatMap wide_next_;  // (state, code point >= 128) -> state
+  std::unordered_map<std::string, int32_t> by_classes_;  // (state, stack tops matched) -> state
+  FlatMap viable_;     // (state, partial character) -> whether it may complete
   std::unordered_map<uint64_t, TokenBitset> masks_;
   size_t mask_bytes_ = 0;
   int32_t initial_ = 0;
