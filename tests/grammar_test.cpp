@@ -104,7 +104,8 @@ TEST(Grammar, ErrorsNameTheProblemAndWhere) {
 
 // Every token the mask allows is accepted from the same state and every other one rejected,
 // on the real vocabularies, for states inside multi-byte characters and across symbols.
-void check_mask_against_tokens(const std::string& vocab_file, const std::string& gbnf, const std::string& path) {
+void check_mask_against_tokens(const std::string& vocab_file, const std::string& gbnf, const std::string& path,
+                               size_t stride = 1) {
   const GgufFile f = GgufFile::open(vocab_file);
   const Vocab vocab = Vocab::from_gguf(f);
   auto gv = GrammarVocab::build(vocab);
@@ -112,6 +113,10 @@ void check_mask_against_tokens(const std::string& vocab_file, const std::string&
   GrammarMatcher m(g, gv);
   TokenBitset allowed;
   for (size_t step = 0; step <= path.size(); ++step) {
+    if (step % stride != 0 && step + 3 < path.size()) {
+      ASSERT_TRUE(m.accept_bytes(path.substr(step, 1))) << step;
+      continue;
+    }
     m.fill_mask(allowed);
     int32_t n_allowed = 0;
     for (int32_t t = 0; t < vocab.n_tokens(); ++t) {
@@ -140,6 +145,28 @@ TEST(Grammar, MaskMatchesTokenByTokenBpe) {
   const std::string v = test::shared_dir() + "/reference/vocab/ggml-vocab-qwen2.gguf";
   TANDEM_REQUIRE_FILE(v);
   check_mask_against_tokens(v, kMixedGrammar, kMixedPath);
+}
+
+// Long counted repetitions: states with more copies left than a token has bytes share a mask
+// (StateCache::saturate); it must still be exactly right, near the end of the count too.
+void check_counted(const std::string& vocab_file, char c) {
+  const GgufFile f = GgufFile::open(vocab_file);
+  const int32_t longest = GrammarVocab::build(Vocab::from_gguf(f))->max_token_bytes();
+  const int n = 2 * longest + 10;  // far more copies than a token has bytes, then the end
+  const std::string gbnf = "root ::= \"\\\"\" [a-z ]{0," + std::to_string(n) + "} \"\\\"\"\n";
+  check_mask_against_tokens(vocab_file, gbnf, "\"" + std::string(size_t(n), c) + "\"", size_t(longest / 3 + 1));
+}
+
+TEST(Grammar, MaskOfLongCountedRepetitionSpm) {
+  const std::string v = test::shared_dir() + "/reference/vocab/ggml-vocab-llama-spm.gguf";
+  TANDEM_REQUIRE_FILE(v);
+  check_counted(v, 'a');
+}
+
+TEST(Grammar, MaskOfLongCountedRepetitionBpe) {
+  const std::string v = test::shared_dir() + "/reference/vocab/ggml-vocab-llama-bpe.gguf";
+  TANDEM_REQUIRE_FILE(v);
+  check_counted(v, 'b');
 }
 
 TEST(Grammar, TokensSpanningSymbolsAndForcedTokens) {

@@ -70,6 +70,7 @@ class GrammarVocab {
 
   int32_t n_tokens() const { return n_tokens_; }
   size_t n_nodes() const { return byte_.size(); }
+  int32_t max_token_bytes() const { return max_depth_; }
   const std::vector<int32_t>& eog_tokens() const { return eog_; }
   const std::string& piece(int32_t token) const { return pieces_[size_t(token)]; }
 

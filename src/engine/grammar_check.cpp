@@ -126,11 +126,13 @@ Rules check_and_flatten(ParsedGrammar g, std::string_view text) {
   }
   Rules& out = g.rules;
   out.alts.assign(n, {});
+  out.links.resize(n);
   for (size_t r = 0; r < n; ++r)
     for (const auto& alt : g.defs[r]) {
       out.alts[r].push_back(int32_t(out.elements.size()));
       out.elements.insert(out.elements.end(), alt.begin(), alt.end());
       out.elements.push_back(Element{});
+      out.rule_of.resize(out.elements.size(), int32_t(r));
     }
   return std::move(out);
 }

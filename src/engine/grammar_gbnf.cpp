@@ -216,11 +216,16 @@ Seq GbnfParser::repeat(int32_t rule, const Element& x, int min, int max) {
     out.push_back(Element{Element::Rule, s});
   } else if (max > min) {  // o_k ::= x o_(k-1) | "", o_1 ::= x | ""
     int32_t inner = -1;
+    const int32_t chain = int32_t(g_.rules.chains.size());
+    g_.rules.chains.emplace_back();
     for (int k = 1; k <= max - min; ++k) {
       const int32_t o = new_helper(base);
       Seq first{x};
       if (inner >= 0) first.push_back(Element{Element::Rule, inner});
       g_.defs[size_t(o)] = {std::move(first), Seq{}};
+      if (g_.rules.links.size() <= size_t(o)) g_.rules.links.resize(size_t(o) + 1);
+      g_.rules.links[size_t(o)] = ChainLink{chain, k};
+      g_.rules.chains[size_t(chain)].push_back(o);
       inner = o;
       count(3);
     }

@@ -113,13 +113,14 @@ void GrammarMatcher::fill_mask(TokenBitset& allowed) {
   const GrammarVocab& v = *vocab_;
   if (allowed.size() != v.n_tokens_) allowed = TokenBitset(v.n_tokens_);
   std::lock_guard<std::mutex> lock(cache_->mutex());
-  if (const TokenBitset* m = cache_->cached_mask(state_); m && m->size() == v.n_tokens_) {
+  const grammar::Cursor key{cache_->saturate(state_.state, v.max_depth_), state_.partial, state_.remaining};
+  if (const TokenBitset* m = cache_->cached_mask(key); m && m->size() == v.n_tokens_) {
     allowed = *m;
     return;
   }
   allowed.clear();
   std::vector<grammar::Cursor> at(size_t(v.max_depth_) + 1);
-  at[0] = state_;
+  at[0] = key;
   const size_t n = v.byte_.size();
   for (size_t i = 0; i < n;) {
     const uint16_t d = v.depth_[i];
@@ -133,7 +134,7 @@ void GrammarMatcher::fill_mask(TokenBitset& allowed) {
   }
   if (cache_->can_end(state_))
     for (int32_t t : v.eog_) allowed.set(t);
-  cache_->store_mask(state_, allowed);
+  cache_->store_mask(key, allowed);
 }
 
 bool GrammarMatcher::accept_bytes(std::string_view bytes) {

@@ -28,12 +28,23 @@ struct Element {
   int32_t value = 0;  // Rule: rule index; Class: index into classes
 };
 
+// x{m,n} leaves n - m optional copies of x as a chain of rules o_k ::= x o_(k-1) | "" (o_1 ::=
+// x | ""); a rule of such a chain knows its chain and k, so that the matcher can treat every
+// o_k with more copies left than a token has bytes alike (grammar_state.cpp, saturate).
+struct ChainLink {
+  int32_t chain = -1;  // index into Rules::chains, -1: not part of a chain
+  int32_t k = 0;
+};
+
 struct Rules {
   std::vector<Element> elements;          // every alternative's symbols followed by an End
   std::vector<std::vector<int32_t>> alts;  // per rule: the element index where each alternative starts
   std::vector<std::string> names;          // per rule, for messages (generated helpers: name-N)
   std::vector<CharClass> classes;
   int32_t root = -1;
+  std::vector<ChainLink> links;              // per rule
+  std::vector<std::vector<int32_t>> chains;  // per chain: its rules, chains[c][k - 1] is o_k
+  std::vector<int32_t> rule_of;              // per element: the rule it belongs to
 };
 
 }  // namespace tandem::grammar

@@ -210,6 +210,36 @@ static uint64_t cursor_key(const Cursor& c) {
   return (uint64_t(uint32_t(c.state)) << 24) | (uint64_t(c.remaining) << 21) | c.partial;
 }
 
+int32_t StateCache::saturate_frame(int32_t f, int32_t max_len) {
+  if (f < 0) return f;
+  const uint64_t key = (uint64_t(1) << 62) | (uint64_t(uint32_t(f)) << 16) | uint32_t(max_len);
+  if (const int32_t* known = saturated_.find(key)) return *known;
+  const int32_t parent = saturate_frame(frame_parent_[size_t(f)], max_len);
+  int32_t pos = frame_pos_[size_t(f)];
+  const int32_t rule = rules_.rule_of[size_t(pos)];
+  const ChainLink link = rules_.links[size_t(rule)];
+  if (link.chain >= 0 && link.k > max_len + 1) {  // the same offset in o_(max_len + 1)
+    const int32_t to = rules_.chains[size_t(link.chain)][size_t(max_len)];
+    pos = rules_.alts[size_t(to)][0] + (pos - rules_.alts[size_t(rule)][0]);
+  }
+  const int32_t out = frame(pos, parent);
+  saturated_.insert(key, out);
+  return out;
+}
+
+int32_t StateCache::saturate(int32_t s, int32_t max_len) {
+  if (rules_.chains.empty()) return s;
+  const uint64_t key = (uint64_t(uint32_t(s)) << 16) | uint32_t(max_len);
+  if (const int32_t* known = saturated_.find(key)) return *known;
+  std::vector<int32_t> leaves;
+  for (int32_t f : states_[size_t(s)].leaves) leaves.push_back(saturate_frame(f, max_len));
+  std::sort(leaves.begin(), leaves.end());
+  leaves.erase(std::unique(leaves.begin(), leaves.end()), leaves.end());
+  const int32_t out = intern(std::move(leaves), states_[size_t(s)].accept);
+  saturated_.insert(key, out);
+  return out;
+}
+
 const TokenBitset* StateCache::cached_mask(const Cursor& c) const {
   auto it = masks_.find(cursor_key(c));
   return it == masks_.end() ? nullptr : &it->second;

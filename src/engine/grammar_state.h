@@ -80,6 +80,11 @@ class StateCache {
     return can_end(c) && states_[size_t(c.state)].leaves.empty();
   }
 
+  // A state that every token of at most max_len bytes moves through exactly as through s: each
+  // chain rule o_k with k > max_len in its stacks becomes o_(max_len + 1). States that differ
+  // only in such counts (a string with 500 or 400 characters left) share one mask.
+  int32_t saturate(int32_t s, int32_t max_len);
+
   // Masks computed before, by state (cleared wholesale past kMaskCacheBytes).
   const TokenBitset* cached_mask(const Cursor& c) const;
   void store_mask(const Cursor& c, const TokenBitset& m);
@@ -92,6 +97,7 @@ class StateCache {
   };
 
   int32_t frame(int32_t pos, int32_t parent);
+  int32_t saturate_frame(int32_t f, int32_t max_len);
   int32_t normalize(int32_t pos, int32_t parent);
   void expand(int32_t f, std::vector<int32_t>& leaves, bool& accept, std::vector<int32_t>& seen);
   int32_t intern(std::vector<int32_t> leaves, bool accept);
@@ -108,6 +114,7 @@ class StateCache {
   FlatMap wide_next_;  // (state, code point >= 128) -> state
   std::unordered_map<std::string, int32_t> by_classes_;  // (state, stack tops matched) -> state
   FlatMap viable_;     // (state, partial character) -> whether it may complete
+  FlatMap saturated_;  // (state or frame, max_len) -> saturated state or frame
   std::unordered_map<uint64_t, TokenBitset> masks_;
   size_t mask_bytes_ = 0;
   int32_t initial_ = 0;
