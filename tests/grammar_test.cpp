@@ -215,7 +215,8 @@ TEST(Grammar, SchemaErrorsNameKeywordAndPointer) {
   EXPECT_NE(err(R"({"$ref":"http://example.com/s.json"})").find("only references inside the schema"), std::string::npos);
   EXPECT_NE(err(R"({"type":"string","format":"uri"})").find("unsupported format \"uri\""), std::string::npos);
   EXPECT_NE(err(R"({"type":"string","pattern":"^(?=a)b$"})").find("lookaround"), std::string::npos);
-  EXPECT_NE(err(R"({"type":"number","minimum":0.5})").find("whole-number bounds"), std::string::npos);
+  EXPECT_NE(err(R"({"type":"number","minimum":1.1,"maximum":1.5})").find("same whole part"), std::string::npos);
+  EXPECT_NE(err(R"({"type":"number","minimum":1e-7})").find("only plain decimals"), std::string::npos);
   EXPECT_NE(err(R"({"type":"array","minItems":3,"maxItems":2})").find("maxItems < minItems"), std::string::npos);
   // Recursion without a base case: every node needs a next node.
   EXPECT_NE(err(R"({"$defs":{"n":{"type":"object","properties":{"next":{"$ref":"#/$defs/n"}},"required":["next"],
@@ -229,6 +230,18 @@ TEST(Grammar, SchemaErrorsNameKeywordAndPointer) {
   for (int i = 0; i < 100; ++i) deep += "{\"items\":";
   deep += "{}" + std::string(100, '}');
   EXPECT_NE(err(deep).find("nested more than 64"), std::string::npos);
+}
+
+TEST(Grammar, NumberBoundsWithFractions) {
+  const Grammar g = Grammar::from_json_schema(R"({"type":"number","minimum":-1.5,"exclusiveMaximum":2.25})");
+  for (const char* ok : {"-1.5", "-1.49", "-1", "0", "0.0001", "2", "2.2", "2.249", "1.999"}) EXPECT_TRUE(matches(g, ok)) << ok;
+  for (const char* bad : {"-1.51", "-2", "2.25", "2.250", "2.3", "3", "1e2"}) EXPECT_FALSE(matches(g, bad)) << bad;
+  const Grammar pos = Grammar::from_json_schema(R"({"type":"number","exclusiveMinimum":0})");
+  EXPECT_TRUE(matches(pos, "0.5"));
+  EXPECT_TRUE(matches(pos, "12"));
+  EXPECT_FALSE(matches(pos, "0"));
+  EXPECT_FALSE(matches(pos, "0.000"));
+  EXPECT_FALSE(matches(pos, "-0.5"));
 }
 
 TEST(Grammar, SchemaConstructs) {

@@ -536,12 +536,9 @@ std::string SchemaConverter::numeric_expr(const ojson& s, const std::string& ptr
       if (hi.v) b = int64_t(hi.inclusive ? std::floor(*hi.v) : std::ceil(*hi.v) - 1);
       return integer_range(a, b);
     }
-    for (const Bound* b : {&lo, &hi})
-      if (b->v && *b->v != std::floor(*b->v))
-        fail(ptr, "a number bound of " + ojson(*b->v).dump() + ": only whole-number bounds are supported for numbers");
-    std::optional<int64_t> a, b;
-    if (lo.v) a = int64_t(*lo.v);
-    if (hi.v) b = int64_t(*hi.v);
+    std::optional<Decimal> a, b;
+    if (lo.v) a = Decimal::parse(ojson(*lo.v).dump());
+    if (hi.v) b = Decimal::parse(ojson(*hi.v).dump());
     return number_range(a, lo.inclusive, b, hi.inclusive);
   } catch (const Error& e) {
     if (std::string(e.what()).rfind("schema at", 0) == 0) throw;

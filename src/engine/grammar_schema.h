@@ -19,9 +19,17 @@ std::string gbnf_literal(std::string_view s);
 constexpr int kMaxDigits = 16;
 std::string integer_range(std::optional<int64_t> lo, std::optional<int64_t> hi);
 
-// GBNF for JSON numbers x with lo < x (or <=) and x < hi (or <=), the bounds whole numbers;
-// without an exponent. Throws Error when the range is empty.
-std::string number_range(std::optional<int64_t> lo, bool lo_inclusive, std::optional<int64_t> hi,
+// A plain decimal bound (no exponent): sign, whole part, fraction digits without trailing zeros.
+struct Decimal {
+  bool negative = false;
+  int64_t whole = 0;
+  std::string frac;
+  static Decimal parse(const std::string& text);  // "-1.50" -> {true, 1, "5"}; throws Error
+};
+
+// GBNF for JSON numbers x with lo < x (or <=) and x < hi (or <=), without an exponent. Throws
+// Error when the range is empty or both bounds have the same whole part and a fraction.
+std::string number_range(const std::optional<Decimal>& lo, bool lo_inclusive, const std::optional<Decimal>& hi,
                          bool hi_inclusive);
 
 // GBNF for the content (between the quotes) of a JSON string whose value matches the regular
