@@ -123,30 +123,52 @@ int32_t StateCache::intern(std::vector<int32_t> leaves, bool accept) {
 // memoized by that set, so the thousands of code points a vocabulary has that behave alike
 // (every CJK character inside a JSON string) cost one expansion.
 int32_t StateCache::advance_code_point(int32_t s, uint32_t cp) {
-  const std::vector<int32_t> from = states_[size_t(s)].leaves;  // copy: interning may move states_
-  std::vector<uint64_t> sig((from.size() + 63) / 64 + 1, 0);
+  const size_t n = states_[size_t(s)].leaves.size();
+  if (n <= 64) {  // the common case: the set fits one word, looked up without allocating
+    uint64_t sig = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const int32_t pos = frame_pos_[size_t(states_[size_t(s)].leaves[i])];
+      if (rules_.classes[size_t(rules_.elements[size_t(pos)].value)].contains(cp)) sig |= uint64_t(1) << i;
+    }
+    if (sig == 0) return kDead;
+    for (const auto& [known, t] : states_[size_t(s)].by_classes)
+      if (known == sig) return t;
+    const int32_t t = expand_matched(s, [sig](size_t i) { return (sig >> i) & 1; });
+    states_[size_t(s)].by_classes.push_back({sig, t});
+    return t;
+  }
+  std::vector<uint64_t> sig((n + 63) / 64 + 1, 0);
   sig.back() = uint64_t(uint32_t(s));
   bool any = false;
-  for (size_t i = 0; i < from.size(); ++i)
-    if (rules_.classes[size_t(rules_.elements[size_t(frame_pos_[size_t(from[i])])].value)].contains(cp)) {
+  for (size_t i = 0; i < n; ++i) {
+    const int32_t pos = frame_pos_[size_t(states_[size_t(s)].leaves[i])];
+    if (rules_.classes[size_t(rules_.elements[size_t(pos)].value)].contains(cp)) {
       sig[i / 64] |= uint64_t(1) << (i % 64);
       any = true;
     }
+  }
   if (!any) return kDead;
   const std::string key(reinterpret_cast<const char*>(sig.data()), sig.size() * sizeof(uint64_t));
   if (auto it = by_classes_.find(key); it != by_classes_.end()) return it->second;
+  const int32_t t = expand_matched(s, [&sig](size_t i) { return (sig[i / 64] >> (i % 64)) & 1; });
+  by_classes_.emplace(key, t);
+  return t;
+}
+
+// The state after the stack tops of s that `matched` selects read their character.
+template <class Matched>
+int32_t StateCache::expand_matched(int32_t s, Matched matched) {
+  const std::vector<int32_t> from = states_[size_t(s)].leaves;  // copy: interning may move states_
   std::vector<int32_t> leaves, seen;
   bool accept = false;
   for (size_t i = 0; i < from.size(); ++i) {
-    if (!((sig[i / 64] >> (i % 64)) & 1)) continue;
+    if (!matched(i)) continue;
     const int32_t pos = frame_pos_[size_t(from[i])];
     expand(normalize(pos + 1, frame_parent_[size_t(from[i])]), leaves, accept, seen);
   }
   std::sort(leaves.begin(), leaves.end());
   leaves.erase(std::unique(leaves.begin(), leaves.end()), leaves.end());
-  const int32_t t = intern(std::move(leaves), accept);
-  by_classes_.emplace(key, t);
-  return t;
+  return intern(std::move(leaves), accept);
 }
 
 // The second byte of a sequence decides what the lead byte could not: E0 and F0 need a large

@@ -94,6 +94,7 @@ class StateCache {
     std::vector<int32_t> leaves;  // frames whose position is a character class
     bool accept = false;
     std::array<int32_t, 128> ascii;  // next state per ASCII code point (kUnknown until computed)
+    std::vector<std::pair<uint64_t, int32_t>> by_classes;  // (stack tops matched, up to 64) -> next
   };
 
   int32_t frame(int32_t pos, int32_t parent);
@@ -104,6 +105,8 @@ class StateCache {
   bool step_multibyte(Cursor& c, uint8_t b);
   bool may_complete(const Cursor& c);
   int32_t advance_code_point(int32_t s, uint32_t cp);
+  template <class Matched>
+  int32_t expand_matched(int32_t s, Matched matched);
 
   Rules rules_;
   std::mutex mu_;
@@ -112,7 +115,7 @@ class StateCache {
   std::vector<State> states_;
   std::unordered_map<std::string, int32_t> state_ids_;
   FlatMap wide_next_;  // (state, code point >= 128) -> state
-  std::unordered_map<std::string, int32_t> by_classes_;  // (state, stack tops matched) -> state
+  std::unordered_map<std::string, int32_t> by_classes_;  // (state, stack tops matched, > 64) -> state
   FlatMap viable_;     // (state, partial character) -> whether it may complete
   FlatMap saturated_;  // (state or frame, max_len) -> saturated state or frame
   std::unordered_map<uint64_t, TokenBitset> masks_;
