@@ -17,6 +17,8 @@ PKGS=(
   libsqlite3-dev           # the device's request ledger (src/ledger)
   libtomlplusplus-dev      # TOML parser for tandem edge's configuration file
   libphonenumber-dev       # phone number validation (Parse + IsValidNumber) in the PII detector
+  json-schema-test-suite   # the official JSON Schema Test Suite: oracle for the schema -> grammar converter
+  python3-fastjsonschema   # an independent JSON Schema validator for constrained outputs (tests)
   chromium                 # the browser that tests/webui/check.mjs drives through the edge web UI
 )
 missing=()

@@ -113,6 +113,21 @@ TANDEM_API int32_t tandem_session_len(const tandem_session* session);
 /* Empties the sequence and resets the sampler (history and seed); returns 0 or negative. */
 TANDEM_API int tandem_session_reset(tandem_session* session);
 
+/* ---- structured output (docs/structured-outputs.md) ---- */
+
+/* Constrains what the session generates to the GBNF grammar gbnf (llama.cpp's format), from now
+ * on: tandem_generate and tandem_sample only pick tokens that keep the output inside the grammar,
+ * and end-of-generation only where the grammar may end. tandem_generate starts the grammar over
+ * for each call; tandem_sample advances it with every token it returns (tandem_session_reset
+ * starts it over). NULL removes the constraint. Returns 0, or negative with the reason (line and
+ * column of a syntax error, left recursion, a grammar that can never end) in err; the session's
+ * previous constraint then stays. */
+TANDEM_API int tandem_session_set_grammar(tandem_session* session, const char* gbnf, char* err, size_t err_size);
+/* The same for JSON that follows a JSON Schema (the supported subset; an unsupported keyword is an
+ * error naming it). The output is compact JSON with properties in schema order. */
+TANDEM_API int tandem_session_set_json_schema(tandem_session* session, const char* schema_json, char* err,
+                                              size_t err_size);
+
 #ifdef __cplusplus
 }
 #endif

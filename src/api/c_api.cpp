@@ -8,11 +8,13 @@
 #include <exception>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/context.h"
 #include "engine/generate.h"
+#include "engine/grammar.h"
 #include "engine/sampler.h"
 #include "engine/vocab.h"
 #include "format/error.h"
@@ -29,6 +31,20 @@ struct tandem_session {
   std::unique_ptr<tandem::Context> ctx;
   std::unique_ptr<tandem::Sampler> sampler;
   std::string piece;  // the callback's NUL-terminated copy of a token's text
+  // Output constraint (tandem_session_set_grammar / _set_json_schema); the vocabulary's trie is
+  // built once, on first use.
+  std::optional<tandem::Grammar> grammar;
+  std::optional<tandem::GrammarMatcher> matcher;
+  std::shared_ptr<const tandem::GrammarVocab> grammar_vocab;
+  tandem::TokenBitset allowed;
+  std::vector<float> masked;
+
+  void restart_grammar() {
+    matcher.reset();
+    if (!grammar) return;
+    if (!grammar_vocab) grammar_vocab = tandem::GrammarVocab::build(model->vocab);
+    matcher.emplace(*grammar, grammar_vocab);
+  }
 };
 
 namespace {
@@ -241,6 +257,8 @@ int tandem_generate(tandem_session* session, const char* prompt, int32_t n_predi
     const std::vector<int32_t> tokens = vocab.tokenize(prompt, vocab.add_bos());
     tandem::GenerateOptions opt;
     opt.n_predict = n_predict;
+    session->restart_grammar();
+    opt.grammar = session->matcher ? &*session->matcher : nullptr;
     tandem::TokenCallback on_token;
     if (cb)
       on_token = [&](int32_t tok, std::string_view piece) {
@@ -275,7 +293,17 @@ int32_t tandem_sample(tandem_session* session, const float* logits) {
   if (!logits) return fail(nullptr, 0, "tandem_sample: logits is NULL"), TANDEM_ERROR;
   int32_t tok = TANDEM_ERROR;
   guarded(nullptr, 0, [&] {
-    tok = session->sampler->sample(logits);
+    if (session->matcher) {
+      tandem::GrammarMatcher& m = *session->matcher;
+      m.fill_mask(session->allowed);
+      if (session->allowed.first() < 0) throw tandem::Error("the grammar is complete: no token may follow");
+      session->masked.assign(logits, logits + session->sampler->n_vocab());
+      tandem::mask_logits(session->allowed, session->masked.data());
+      tok = session->sampler->sample(session->masked.data());
+      if (!session->model->vocab.is_eog(tok)) m.accept(tok);
+    } else {
+      tok = session->sampler->sample(logits);
+    }
     session->sampler->accept(tok);
   });
   return tok;
@@ -296,9 +324,36 @@ int tandem_session_reset(tandem_session* session) {
   return guarded(nullptr, 0, [&] {
            session->ctx->kv().clear(0);
            session->sampler->reset();
+           session->restart_grammar();
          })
              ? 0
              : -1;
+}
+
+// ---- structured output ----
+
+static int set_constraint(tandem_session* session, const char* text, bool schema, char* err, size_t err_size) {
+  clear_error(err, err_size);
+  const char* fn = schema ? "tandem_session_set_json_schema" : "tandem_session_set_grammar";
+  if (!session) return fail(err, err_size, std::string(fn) + ": session is NULL"), -1;
+  return guarded(err, err_size, [&] {
+           if (!text) {
+             session->grammar.reset();
+           } else {
+             session->grammar = schema ? tandem::Grammar::from_json_schema(text) : tandem::Grammar::from_gbnf(text);
+           }
+           session->restart_grammar();
+         })
+             ? 0
+             : -1;
+}
+
+int tandem_session_set_grammar(tandem_session* session, const char* gbnf, char* err, size_t err_size) {
+  return set_constraint(session, gbnf, false, err, err_size);
+}
+
+int tandem_session_set_json_schema(tandem_session* session, const char* schema_json, char* err, size_t err_size) {
+  return set_constraint(session, schema_json, true, err, err_size);
 }
 
 }  // extern "C"

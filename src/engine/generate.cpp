@@ -11,6 +11,27 @@ namespace {
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
+
+// The next token under a grammar: forced, or sampled among the allowed ones; -1 when the grammar
+// is complete and the vocabulary has no end-of-generation token to say so.
+int32_t next_constrained(GrammarMatcher& g, Sampler& sampler, const float* logits, TokenBitset& allowed,
+                         std::vector<float>& masked, GenerateResult& r) {
+  const auto t0 = std::chrono::steady_clock::now();
+  g.fill_mask(allowed);
+  const int32_t forced = g.forced_token(allowed);
+  r.grammar_ms += ms_since(t0);
+  if (forced >= 0) {
+    ++r.forced_tokens;
+    return forced;
+  }
+  if (allowed.first() < 0) {
+    if (g.can_end()) return -1;
+    throw Error("no token of the vocabulary can continue the grammar here");
+  }
+  masked.assign(logits, logits + sampler.n_vocab());
+  mask_logits(allowed, masked.data());
+  return sampler.sample(masked.data());
+}
 }  // namespace
 
 double GenerateResult::decode_tokens_per_s() const {
@@ -54,12 +75,16 @@ GenerateResult generate(Context& ctx, const Vocab& vocab, Sampler& sampler, std:
   const float* logits = ctx.eval(opt.seq, prompt);
   r.prefill_ms = ms_since(t0);
   t0 = std::chrono::steady_clock::now();
+  TokenBitset allowed;
+  std::vector<float> masked;
   for (int32_t i = 0; i < opt.n_predict; ++i) {
-    const int32_t tok = sampler.sample(logits);
-    if (opt.stop_at_eog && vocab.is_eog(tok)) {
+    const int32_t tok = opt.grammar ? next_constrained(*opt.grammar, sampler, logits, allowed, masked, r)
+                                    : sampler.sample(logits);
+    if (tok < 0 || ((opt.stop_at_eog || opt.grammar) && vocab.is_eog(tok))) {
       r.finish_reason = "stop";
       break;
     }
+    if (opt.grammar && !opt.grammar->accept(tok)) throw Error("the grammar rejected a token it allowed");
     sampler.accept(tok);
     r.tokens.push_back(tok);
     const std::string_view piece = vocab.piece(tok);

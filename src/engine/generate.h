@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/context.h"
+#include "engine/grammar.h"
 #include "engine/sampler.h"
 #include "engine/vocab.h"
 
@@ -17,6 +18,10 @@ struct GenerateOptions {
   int32_t n_predict = 128;  // tokens to generate at most
   int32_t seq = 0;          // sequence of the context to use (cleared first)
   bool stop_at_eog = true;  // stop at end-of-generation tokens (not emitted)
+  // When set, only tokens this matcher allows are sampled, and generation ends where the grammar
+  // does (end-of-generation is allowed only there; a finished grammar always stops). A token
+  // the grammar forces is taken without sampling. The matcher is advanced over the output.
+  GrammarMatcher* grammar = nullptr;
 };
 
 struct GenerateResult {
@@ -24,6 +29,8 @@ struct GenerateResult {
   std::string text;                 // their text
   std::string finish_reason;        // "length", "stop" (end of generation) or "cancelled"
   double prefill_ms = 0, decode_ms = 0;
+  int32_t forced_tokens = 0;  // tokens the grammar forced (appended without sampling)
+  double grammar_ms = 0;      // time spent computing token masks (part of decode_ms)
   double decode_tokens_per_s() const;
 };
 

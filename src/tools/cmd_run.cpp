@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
 
 #include "engine/chat_template.h"
 #include "engine/context.h"
 #include "engine/generate.h"
+#include "engine/grammar.h"
 #include "engine/sampler.h"
 #include "engine/vocab.h"
 #include "format/error.h"
@@ -100,6 +102,8 @@ struct RunOptions {
   std::string system_prompt, chat_template;
   std::vector<std::string> lora_args;
   SpeculativeArgs spec;
+  std::string json_schema_file, grammar_file;
+  std::optional<Grammar> grammar;  // from one of the two files
 };
 
 static void add_run_options(CLI::App& app, RunOptions& o) {
@@ -130,6 +134,9 @@ static void add_run_options(CLI::App& app, RunOptions& o) {
   app.add_option("--chat-template", o.chat_template,
                  "with --chat: a built-in template name or a Jinja template to recognize (default: the model's)");
   app.add_option("--lora", o.lora_args, "LoRA adapter FILE[:SCALE] (GGUF; repeatable; scale default 1)");
+  app.add_option("--json-schema", o.json_schema_file,
+                 "constrain the output to JSON that follows the JSON Schema in FILE (docs/structured-outputs.md)");
+  app.add_option("--grammar", o.grammar_file, "constrain the output to the GBNF grammar in FILE");
   SpeculativeArgs& spec = o.spec;
   app.add_option("--verify-url", spec.url,
                  "speculative decoding: this model drafts, the tandem serve at URL verifies (its model's output)");
@@ -147,15 +154,32 @@ static void add_run_options(CLI::App& app, RunOptions& o) {
       ->capture_default_str();
 }
 
+static std::string read_text_file(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(std::string("cannot read ") + what + " '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// --json-schema / --grammar, compiled before the model is loaded so that a bad one fails fast.
+static void load_grammar(RunOptions& o) {
+  if (!o.json_schema_file.empty() && !o.grammar_file.empty()) throw Error("give --json-schema or --grammar, not both");
+  if (o.json_schema_file.empty() && o.grammar_file.empty()) return;
+  if (!o.spec.url.empty()) throw Error("--json-schema and --grammar do not work with --verify-url");
+  try {
+    o.grammar = o.grammar_file.empty()
+                    ? Grammar::from_json_schema(read_text_file(o.json_schema_file, "JSON Schema file"))
+                    : Grammar::from_gbnf(read_text_file(o.grammar_file, "grammar file"));
+  } catch (const Error& e) {
+    throw Error((o.grammar_file.empty() ? o.json_schema_file : o.grammar_file) + ": " + e.what());
+  }
+}
+
 // Reads the prompt file and checks what can be checked before the model is loaded.
 static void complete_options(RunOptions& o) {
-  if (!o.prompt_file.empty()) {
-    std::ifstream in(o.prompt_file, std::ios::binary);
-    if (!in) throw Error("cannot read prompt file '" + o.prompt_file + "'");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    o.prompt = ss.str();
-  }
+  if (!o.prompt_file.empty()) o.prompt = read_text_file(o.prompt_file, "prompt file");
+  load_grammar(o);
   if (o.n_predict < 0 || o.n_predict > (1 << 20))
     throw Error("-n " + std::to_string(o.n_predict) + " is out of range [0, 1048576]");
   o.sp.seed = o.seed >= 0 ? uint64_t(o.seed) : std::random_device{}();
@@ -300,6 +324,11 @@ static void run_plain(const RunOptions& o, LoadedRun& l) {
   GenerateOptions opt;
   opt.n_predict = o.n_predict;
   opt.stop_at_eog = !o.ignore_eos;
+  std::optional<GrammarMatcher> matcher;
+  if (o.grammar) {
+    matcher.emplace(*o.grammar, GrammarVocab::build(l.vocab));
+    opt.grammar = &*matcher;
+  }
   echo_prompt(o);
   const GenerateResult r = generate(ctx, l.vocab, sampler, l.prompt_tokens, opt, o.json ? nullptr : print_piece);
   if (!o.json) std::fputc('\n', stdout);
@@ -314,6 +343,10 @@ static void run_plain(const RunOptions& o, LoadedRun& l) {
                     {"decode_ms", r.decode_ms},
                     {"prefill_tokens_per_s", prefill_tps},
                     {"decode_tokens_per_s", r.decode_tokens_per_s()}};
+    if (o.grammar) {
+      j["timings"]["grammar_ms"] = r.grammar_ms;
+      j["timings"]["forced_tokens"] = r.forced_tokens;
+    }
     print_json(j);
   } else if (!o.quiet) {
     std::fprintf(stderr, "\nprompt %zu tokens in %.1f ms (%.1f tok/s), generated %zu tokens at %.1f tok/s (%s)\n",
