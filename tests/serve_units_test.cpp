@@ -395,6 +395,61 @@ TEST(ServeProtocol, VerifyFields) {
   EXPECT_EQ(param(json{{"tokens", {1}}, {"secret", 1}}), "secret");
 }
 
+// Both sides of /v1/verify speak through protocol/verify_wire: what the client writes, the
+// server reads back unchanged, and the server's answers read back as written.
+TEST(ServeProtocol, VerifyWireRoundTrips) {
+  VerifyRequest q;
+  q.session = "s-1";
+  q.n_past = 7;
+  q.past_hash = 0x0123456789abcdefull;
+  q.tokens = {5};
+  q.draft = {3, 4};
+  q.draft_probs = {{{3, 0.5f}, {9, 0.25f}}, {{4, 1.0f}}};
+  q.sampling.temperature = 0.8f;
+  q.sampling.top_k = 40;
+  q.sampling.top_p = 0.9f;
+  q.seed_given = true;
+  q.sampling.seed = ~uint64_t(0);  // beyond INT64_MAX: sent as the same bits
+  q.top_logprobs = 2;
+  const VerifyRequest r = parse_verify_request(verify_request_json(q), 512, 8);
+  EXPECT_EQ(r.session, q.session);
+  EXPECT_EQ(r.n_past, q.n_past);
+  EXPECT_EQ(r.past_hash, q.past_hash);
+  EXPECT_EQ(r.tokens, q.tokens);
+  EXPECT_EQ(r.draft, q.draft);
+  EXPECT_EQ(r.draft_probs, q.draft_probs);
+  EXPECT_FLOAT_EQ(r.sampling.temperature, 0.8f);
+  EXPECT_EQ(r.sampling.top_k, 40);
+  EXPECT_FLOAT_EQ(r.sampling.top_p, 0.9f);
+  EXPECT_TRUE(r.seed_given);
+  EXPECT_EQ(r.sampling.seed, q.sampling.seed);
+  EXPECT_EQ(r.top_logprobs, 2);
+  // Greedy sends no sampling fields and no probabilities; a new session no hash.
+  const json greedy = verify_request_json(VerifyRequest{.tokens = {1}, .draft = {2}});
+  EXPECT_FALSE(greedy.contains("temperature") || greedy.contains("draft_probs") || greedy.contains("session") ||
+               greedy.contains("past_hash") || greedy.contains("seed"))
+      << greedy;
+
+  const std::vector<TokenLogprob> lps = {{3, -0.5f, {{3, -0.5f, {}}, {8, -1.5f, {}}}}, {4, -0.25f, {}}};
+  const VerifyVerdict v = parse_verify_answer(verify_answer_json({"s-1", "m", 1, 4, 9, 0xabcull, &lps}));
+  EXPECT_EQ(v.session, "s-1");
+  EXPECT_EQ(v.accepted, 1);
+  EXPECT_EQ(v.token, 4);
+  EXPECT_EQ(v.n_past, 9);
+  EXPECT_EQ(v.past_hash, hash_hex(0xabc));
+  ASSERT_EQ(v.logprobs.size(), 2u);
+  EXPECT_EQ(v.logprobs[0].top.size(), 2u);
+  EXPECT_EQ(v.logprobs[0].top[1].token, 8);
+  EXPECT_THROW(parse_verify_answer(json{{"session", "s"}, {"accepted", 1.5}}), std::exception);
+
+  const VerifyConflict c = parse_verify_conflict(
+      verify_conflict_json(ApiError(409, "stale", "session", "session_stale"), "s-1", 12, 0xfeedull));
+  EXPECT_EQ(c.code, "session_stale");
+  EXPECT_EQ(c.n_past, 12);
+  EXPECT_EQ(c.past_hash, hash_hex(0xfeed));
+  EXPECT_EQ(parse_verify_conflict(json("not an object")).code, "");
+}
+
 TEST(ServeProtocol, ErrorObjectShape) {
   const json j = error_json(ApiError(400, "bad thing", "max_tokens", "invalid_value"));
   EXPECT_EQ(j["error"]["message"], "bad thing");

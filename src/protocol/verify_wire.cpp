@@ -1,6 +1,7 @@
 #include "protocol/verify_wire.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "protocol/request_fields.h"
 #include "protocol/token_hash.h"
@@ -108,6 +109,80 @@ json verify_conflict_json(const ApiError& e, const std::string& session, uint64_
   json body = error_json(e);
   body["session"] = {{"id", session}, {"n_past", n_past}, {"past_hash", hash_hex(past_hash)}};
   return body;
+}
+
+json verify_request_json(const VerifyRequest& r) {
+  json j = {{"n_past", r.n_past}, {"tokens", r.tokens}, {"draft", r.draft}};
+  if (!r.model.empty()) j["model"] = r.model;
+  if (r.session) j["session"] = *r.session;
+  if (r.past_hash) j["past_hash"] = hash_hex(*r.past_hash);
+  const SamplerParams& sp = r.sampling;
+  if (sp.temperature > 0) {
+    j["temperature"] = sp.temperature;
+    if (sp.top_k > 0) j["top_k"] = sp.top_k;
+    if (sp.top_p < 1) j["top_p"] = sp.top_p;
+    if (sp.min_p > 0) j["min_p"] = sp.min_p;
+    if (!r.draft.empty()) {
+      json probs = json::array();
+      for (const auto& q : r.draft_probs) {
+        json row = json::array();
+        for (const auto& [t, p] : q) row.push_back({t, p});
+        probs.push_back(std::move(row));
+      }
+      j["draft_probs"] = std::move(probs);
+    }
+  }
+  if (r.seed_given) j["seed"] = int64_t(sp.seed);  // JSON integers are signed 64-bit there; same bits
+  if (r.top_logprobs >= 0) j["logprobs"] = r.top_logprobs;
+  return j;
+}
+
+namespace {
+
+// An integer field, range-checked before it is narrowed (converting a float beyond the range is
+// undefined); anything else makes the answer malformed.
+int64_t int_field(const json& o, const char* key, int64_t lo = INT32_MIN, int64_t hi = INT32_MAX) {
+  const std::optional<int64_t> v = exact_int64(o.at(key));
+  if (!v || *v < lo || *v > hi) throw std::invalid_argument(std::string("'") + key + "' is not an integer in range");
+  return *v;
+}
+
+TokenLogprob read_logprob(const json& e) {
+  TokenLogprob t{int32_t(int_field(e, "token", 0)), e.at("logprob").get<float>(), {}};
+  for (const auto& a : e.at("top")) {
+    const std::optional<int64_t> id = exact_int64(a.at(0));
+    if (!id || *id < 0 || *id > INT32_MAX) throw std::invalid_argument("a top token id out of range");
+    t.top.push_back({int32_t(*id), a.at(1).get<float>(), {}});
+  }
+  return t;
+}
+
+}  // namespace
+
+VerifyVerdict parse_verify_answer(const json& body) {
+  VerifyVerdict v;
+  v.session = body.at("session").get<std::string>();
+  v.accepted = int32_t(int_field(body, "accepted"));
+  v.token = int32_t(int_field(body, "token"));
+  v.n_past = int_field(body, "n_past", 0, INT64_MAX);
+  v.past_hash = body.at("past_hash").get<std::string>();
+  if (auto it = body.find("logprobs"); it != body.end() && it->is_array()) {
+    for (const auto& e : *it) v.logprobs.push_back(read_logprob(e));
+    if (v.logprobs.size() != size_t(v.accepted) + 1) v.logprobs.clear();  // not ours to guess
+  }
+  return v;
+}
+
+VerifyConflict parse_verify_conflict(const json& body) {
+  VerifyConflict c;
+  if (!body.is_object()) return c;
+  if (auto e = body.find("error"); e != body.end() && e->is_object())
+    if (auto code = e->find("code"); code != e->end() && code->is_string()) c.code = code->get<std::string>();
+  if (auto s = body.find("session"); s != body.end() && s->is_object()) {
+    if (s->contains("n_past")) c.n_past = exact_int64((*s)["n_past"]).value_or(0);
+    if (auto h = s->find("past_hash"); h != s->end() && h->is_string()) c.past_hash = h->get<std::string>();
+  }
+  return c;
 }
 
 }  // namespace tandem::protocol

@@ -10,6 +10,7 @@
 #include "format/error.h"
 #include "protocol/openai.h"
 #include "protocol/token_hash.h"
+#include "protocol/verify_wire.h"
 
 namespace tandem::verify {
 
@@ -142,29 +143,23 @@ void VerifyClient::end_session(const std::string& session) {
 }
 
 std::string VerifyClient::request_body(const VerifyCall& c) {
-  json j = {{"n_past", c.n_past}, {"tokens", c.tokens}, {"draft", c.draft}};
+  protocol::VerifyRequest q;
   if (!c.session.empty()) {
-    j["session"] = c.session;
-    j["past_hash"] = protocol::hash_hex(c.past_hash);
+    q.session = c.session;
+    q.past_hash = c.past_hash;
   }
-  if (c.temperature > 0) {
-    j["temperature"] = c.temperature;
-    if (c.top_k > 0) j["top_k"] = c.top_k;
-    if (c.top_p < 1) j["top_p"] = c.top_p;
-    if (c.min_p > 0) j["min_p"] = c.min_p;
-    if (!c.draft.empty()) {
-      json probs = json::array();
-      for (const auto& q : c.draft_probs) {
-        json row = json::array();
-        for (const auto& [t, p] : q) row.push_back({t, p});
-        probs.push_back(std::move(row));
-      }
-      j["draft_probs"] = std::move(probs);
-    }
-  }
-  if (c.seed) j["seed"] = int64_t(*c.seed);  // JSON integers are signed 64-bit there; same bits
-  if (c.top_logprobs >= 0) j["logprobs"] = c.top_logprobs;
-  return j.dump();
+  q.n_past = c.n_past;
+  q.tokens = c.tokens;
+  q.draft = c.draft;
+  q.draft_probs = c.draft_probs;
+  q.sampling.temperature = c.temperature;
+  q.sampling.top_k = c.top_k;
+  q.sampling.top_p = c.top_p;
+  q.sampling.min_p = c.min_p;
+  q.seed_given = c.seed.has_value();
+  q.sampling.seed = c.seed.value_or(0);
+  q.top_logprobs = c.top_logprobs;
+  return protocol::verify_request_json(q).dump();
 }
 
 VerifyReply VerifyClient::verify(const VerifyCall& call) {
@@ -191,23 +186,13 @@ VerifyReply VerifyClient::verify(const VerifyCall& call) {
   const json j = json::parse(r->body, nullptr, false);
   if (r->status == 200) {
     try {
-      out.session = j.at("session").get<std::string>();
-      out.accepted = int32_t(int_at(j, "accepted"));
-      out.token = int32_t(int_at(j, "token"));
-      out.n_past = int_at(j, "n_past", 0, INT64_MAX);
-      out.past_hash = j.at("past_hash").get<std::string>();
-      if (call.top_logprobs >= 0 && j.contains("logprobs") && j["logprobs"].is_array()) {
-        for (const auto& e : j["logprobs"]) {
-          protocol::TokenLogprob t{int32_t(int_at(e, "token")), e.at("logprob").get<float>(), {}};
-          for (const auto& a : e.at("top")) {
-            const std::optional<int64_t> id = protocol::exact_int64(a.at(0));
-            if (!id || *id < 0 || *id > INT32_MAX) throw std::invalid_argument("a top token id out of range");
-            t.top.push_back({int32_t(*id), a.at(1).get<float>(), {}});
-          }
-          out.logprobs.push_back(std::move(t));
-        }
-        if (out.logprobs.size() != size_t(out.accepted) + 1) out.logprobs.clear();  // not ours to guess
-      }
+      protocol::VerifyVerdict v = protocol::parse_verify_answer(j);
+      out.session = std::move(v.session);
+      out.accepted = v.accepted;
+      out.token = v.token;
+      out.n_past = v.n_past;
+      out.past_hash = std::move(v.past_hash);
+      if (call.top_logprobs >= 0) out.logprobs = std::move(v.logprobs);
       out.kind = out.accepted >= 0 && size_t(out.accepted) <= call.draft.size() && out.token >= 0
                      ? VerifyReply::Kind::Ok
                      : VerifyReply::Kind::Fatal;
@@ -220,18 +205,12 @@ VerifyReply VerifyClient::verify(const VerifyCall& call) {
   }
   out.message = error_message(j, r->body);
   if (r->status == 409) {
-    const std::string code = j.is_object() && j.contains("error") && j["error"].is_object() &&
-                                     j["error"].contains("code") && j["error"]["code"].is_string()
-                                 ? j["error"]["code"].get<std::string>()
-                                 : "";
-    out.kind = code == "session_busy"    ? VerifyReply::Kind::Busy
-               : code == "session_stale" ? VerifyReply::Kind::SessionStale
-                                         : VerifyReply::Kind::SessionUnknown;
-    if (j.is_object() && j.contains("session") && j["session"].is_object()) {
-      const json& s = j["session"];
-      if (s.contains("n_past")) out.server_n_past = protocol::exact_int64(s["n_past"]).value_or(out.server_n_past);
-      if (s.contains("past_hash") && s["past_hash"].is_string()) out.server_past_hash = s["past_hash"].get<std::string>();
-    }
+    const protocol::VerifyConflict c = protocol::parse_verify_conflict(j);
+    out.kind = c.code == "session_busy"    ? VerifyReply::Kind::Busy
+               : c.code == "session_stale" ? VerifyReply::Kind::SessionStale
+                                           : VerifyReply::Kind::SessionUnknown;
+    out.server_n_past = c.n_past;
+    out.server_past_hash = c.past_hash;
     return out;
   }
   if (r->status == 429 || r->status >= 500) {
