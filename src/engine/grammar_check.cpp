@@ -81,16 +81,16 @@ int32_t left_recursive_rule(const Defs& defs) {
   std::vector<int32_t> mark(defs.size(), -1);
   for (size_t k = 0; k < inner.size(); ++k) {
     const auto [from, to] = inner[k];
-    std::vector<int32_t> todo{to};
+    std::vector<int32_t> pending{to};
     mark[size_t(to)] = int32_t(k);
-    while (!todo.empty()) {
-      const int32_t r = todo.back();
-      todo.pop_back();
+    while (!pending.empty()) {
+      const int32_t r = pending.back();
+      pending.pop_back();
       if (r == from) return from;
       for (int32_t n : edges[size_t(r)])
         if (mark[size_t(n)] != int32_t(k)) {
           mark[size_t(n)] = int32_t(k);
-          todo.push_back(n);
+          pending.push_back(n);
         }
     }
   }
@@ -109,11 +109,11 @@ Rules check_and_flatten(ParsedGrammar g, std::string_view text) {
                 "' can reach itself before reading a character");
   const std::vector<bool> finishes = finishing_rules(g.defs);
   std::vector<bool> reached(n, false);
-  std::vector<int32_t> todo{g.rules.root};
+  std::vector<int32_t> pending{g.rules.root};
   reached[size_t(g.rules.root)] = true;
-  while (!todo.empty()) {
-    const int32_t r = todo.back();
-    todo.pop_back();
+  while (!pending.empty()) {
+    const int32_t r = pending.back();
+    pending.pop_back();
     if (!finishes[size_t(r)])
       throw Error(where(g.def_at[size_t(r)]) + ": the grammar can never end: rule '" + g.rules.names[size_t(r)] +
                   "' has no alternative that finishes (it always recurses)");
@@ -121,7 +121,7 @@ Rules check_and_flatten(ParsedGrammar g, std::string_view text) {
       for (const Element& e : alt)
         if (e.kind == Element::Rule && !reached[size_t(e.value)]) {
           reached[size_t(e.value)] = true;
-          todo.push_back(e.value);
+          pending.push_back(e.value);
         }
   }
   Rules& out = g.rules;
