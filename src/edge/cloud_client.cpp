@@ -64,6 +64,19 @@ void split_url(const std::string& url, std::string* origin, std::string* prefix)
   *prefix = slash == std::string::npos ? "" : url.substr(slash);
 }
 
+// A client for the endpoint's origin (its path prefix into *prefix); nullptr with *error set
+// when its TLS settings cannot be loaded.
+std::unique_ptr<httplib::Client> endpoint_client(const EndpointConfig& ep, std::string* origin, std::string* prefix,
+                                                 std::string* error) {
+  split_url(ep.url, origin, prefix);
+  try {
+    return http::make_http_client(*origin, ep.tls);
+  } catch (const Error& e) {
+    *error = e.what();
+    return nullptr;
+  }
+}
+
 std::optional<int64_t> parse_retry_after(const std::string& v) {
   if (v.empty()) return std::nullopt;
   try {
@@ -202,13 +215,9 @@ CloudResult call_cloud(const CloudCall& call) {
   CloudResult r;
   const EndpointConfig& ep = *call.endpoint;
   std::string origin, prefix;
-  split_url(ep.url, &origin, &prefix);
-  std::unique_ptr<httplib::Client> client;
-  try {
-    client = http::make_http_client(origin, ep.tls);
-  } catch (const Error& e) {
+  const auto client = endpoint_client(ep, &origin, &prefix, &r.error_message);
+  if (!client) {
     r.failure = Failure::Connection;
-    r.error_message = e.what();
     return r;
   }
   httplib::Client& cli = *client;
@@ -241,14 +250,8 @@ CloudResult call_cloud(const CloudCall& call) {
 
 json fetch_model_info(const EndpointConfig& ep, const std::string& api_key, int timeout_ms, std::string* error) {
   std::string origin, prefix;
-  split_url(ep.url, &origin, &prefix);
-  std::unique_ptr<httplib::Client> client;
-  try {
-    client = http::make_http_client(origin, ep.tls);
-  } catch (const Error& e) {
-    *error = e.what();
-    return nullptr;
-  }
+  const auto client = endpoint_client(ep, &origin, &prefix, error);
+  if (!client) return nullptr;
   httplib::Client& cli = *client;
   const auto to = std::chrono::milliseconds(timeout_ms);
   cli.set_connection_timeout(to);
