@@ -291,9 +291,11 @@ void SpeculativeSession::extend_draft(Run& run, Draft& d, int k, bool guess_firs
 
 VerifyCall SpeculativeSession::make_call(const Run& run, const Draft& d, bool prompt_only) const {
   VerifyCall c;
-  c.session = run.session;
   c.n_past = run.session.empty() ? 0 : run.n_past;
-  c.past_hash = protocol::token_hash(run.ctx.data(), size_t(c.n_past));
+  if (!run.session.empty()) {
+    c.session = run.session;
+    c.past_hash = protocol::token_hash(run.ctx.data(), size_t(c.n_past));
+  }
   const size_t end = prompt_only ? run.prompt_len : run.ctx.size();
   c.tokens.assign(run.ctx.begin() + c.n_past, run.ctx.begin() + ptrdiff_t(end));
   if (!prompt_only) {
@@ -301,11 +303,9 @@ VerifyCall SpeculativeSession::make_call(const Run& run, const Draft& d, bool pr
     if (run.sampling()) c.draft_probs = d.q;
   }
   if (run.sampling()) {
-    c.temperature = run.sp.temperature;
-    c.top_k = run.sp.top_k;
-    c.top_p = run.sp.top_p;
-    c.min_p = run.sp.min_p;
-    c.seed = round_seed(run.sp.seed, run.round);
+    c.sampling = run.sp;
+    c.sampling.seed = round_seed(run.sp.seed, run.round);
+    c.seed_given = true;
   }
   if (run.on_logprob) c.top_logprobs = run.top_logprobs;
   return c;

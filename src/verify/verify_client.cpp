@@ -142,29 +142,9 @@ void VerifyClient::end_session(const std::string& session) {
   http_->Delete(prefix_ + "/v1/verify/" + session);
 }
 
-std::string VerifyClient::request_body(const VerifyCall& c) {
-  protocol::VerifyRequest q;
-  if (!c.session.empty()) {
-    q.session = c.session;
-    q.past_hash = c.past_hash;
-  }
-  q.n_past = c.n_past;
-  q.tokens = c.tokens;
-  q.draft = c.draft;
-  q.draft_probs = c.draft_probs;
-  q.sampling.temperature = c.temperature;
-  q.sampling.top_k = c.top_k;
-  q.sampling.top_p = c.top_p;
-  q.sampling.min_p = c.min_p;
-  q.seed_given = c.seed.has_value();
-  q.sampling.seed = c.seed.value_or(0);
-  q.top_logprobs = c.top_logprobs;
-  return protocol::verify_request_json(q).dump();
-}
-
 VerifyReply VerifyClient::verify(const VerifyCall& call) {
   VerifyReply out;
-  const std::string body = request_body(call);
+  const std::string body = protocol::verify_request_json(call).dump();
   last_sent_ = last_received_ = 0;
   const auto t0 = std::chrono::steady_clock::now();
   http::clear_tls_errors();

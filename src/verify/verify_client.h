@@ -14,6 +14,7 @@
 #include "http/client_tls.h"
 #include "protocol/generation.h"
 #include "protocol/rejection.h"
+#include "protocol/verify_wire.h"
 
 namespace httplib {
 class Client;
@@ -41,19 +42,10 @@ struct ServerModel {
   std::string vocab_fingerprint;
 };
 
-// One POST /v1/verify.
-struct VerifyCall {
-  std::string session;          // empty: start a new session
-  int64_t n_past = 0;           // tokens the server holds (with their hash)
-  uint64_t past_hash = 0;
-  std::vector<int32_t> tokens;  // context after n_past (at least 1)
-  std::vector<int32_t> draft;
-  std::vector<SparseDist> draft_probs;  // sampling: one per draft token
-  float temperature = 0, top_p = 1, min_p = 0;
-  int32_t top_k = 0;
-  std::optional<uint64_t> seed;
-  int top_logprobs = -1;  // >= 0: ask for the target's log-probabilities of the tokens returned
-};
+// One POST /v1/verify: the wire format's request (protocol/verify_wire.h). A session that
+// exists has `session` and the hash of its n_past tokens; sampling sends `sampling` with
+// seed_given and one draft_probs entry per draft token.
+using VerifyCall = protocol::VerifyRequest;
 
 struct VerifyReply {
   enum class Kind {
@@ -108,9 +100,6 @@ class VerifyClient {
   const ClientConfig& config() const { return cfg_; }
   uint64_t bytes_sent() const { return bytes_sent_; }
   uint64_t bytes_received() const { return bytes_received_; }
-
-  // The JSON body of a call (exposed for tests and for counting bytes).
-  static std::string request_body(const VerifyCall& call);
 
  private:
   void make_client();
