@@ -12,27 +12,25 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// The next token under a grammar: forced, or sampled among the allowed ones; -1 when the grammar
-// is complete and the vocabulary has no end-of-generation token to say so.
-int32_t next_constrained(GrammarMatcher& g, Sampler& sampler, const float* logits, TokenBitset& allowed,
-                         std::vector<float>& masked, GenerateResult& r) {
+}  // namespace
+
+int32_t next_constrained(GrammarMatcher& g, Sampler& sampler, const float* logits, GrammarStep& step) {
   const auto t0 = std::chrono::steady_clock::now();
-  g.fill_mask(allowed);
-  const int32_t forced = g.forced_token(allowed);
-  r.grammar_ms += ms_since(t0);
+  g.fill_mask(step.allowed);
+  const int32_t forced = g.forced_token(step.allowed);
+  step.grammar_ms += ms_since(t0);
   if (forced >= 0) {
-    ++r.forced_tokens;
+    ++step.forced_tokens;
     return forced;
   }
-  if (allowed.first() < 0) {
+  if (step.allowed.first() < 0) {
     if (g.can_end()) return -1;
     throw Error("no token of the vocabulary can continue the grammar here");
   }
-  masked.assign(logits, logits + sampler.n_vocab());
-  mask_logits(allowed, masked.data());
-  return sampler.sample(masked.data());
+  step.masked.assign(logits, logits + sampler.n_vocab());
+  mask_logits(step.allowed, step.masked.data());
+  return sampler.sample(step.masked.data());
 }
-}  // namespace
 
 double GenerateResult::decode_tokens_per_s() const {
   // The first generated token comes out of the prefill; each later one costs a decode step.
@@ -75,10 +73,9 @@ GenerateResult generate(Context& ctx, const Vocab& vocab, Sampler& sampler, std:
   const float* logits = ctx.eval(opt.seq, prompt);
   r.prefill_ms = ms_since(t0);
   t0 = std::chrono::steady_clock::now();
-  TokenBitset allowed;
-  std::vector<float> masked;
+  GrammarStep step;
   for (int32_t i = 0; i < opt.n_predict; ++i) {
-    const int32_t tok = opt.grammar ? next_constrained(*opt.grammar, sampler, logits, allowed, masked, r)
+    const int32_t tok = opt.grammar ? next_constrained(*opt.grammar, sampler, logits, step)
                                     : sampler.sample(logits);
     if (tok < 0 || ((opt.stop_at_eog || opt.grammar) && vocab.is_eog(tok))) {
       r.finish_reason = "stop";
@@ -96,6 +93,8 @@ GenerateResult generate(Context& ctx, const Vocab& vocab, Sampler& sampler, std:
     if (i + 1 < opt.n_predict) logits = ctx.eval(opt.seq, std::span<const int32_t>(&tok, 1));
   }
   r.decode_ms = ms_since(t0);
+  r.forced_tokens = step.forced_tokens;
+  r.grammar_ms = step.grammar_ms;
   return r;
 }
 

@@ -46,6 +46,21 @@ struct PromptFit {
 };
 PromptFit check_prompt_fits(int64_t prompt_tokens, int64_t max_tokens, int64_t n_ctx, std::string_view model);
 
+// The buffers and counters of choosing tokens under a grammar, one per sequence (the buffers are
+// sized on the first step and reused after).
+struct GrammarStep {
+  TokenBitset allowed;
+  std::vector<float> masked;
+  int32_t forced_tokens = 0;  // tokens the grammar forced (taken without sampling)
+  double grammar_ms = 0;      // time spent computing token masks
+};
+
+// The next token under a grammar: the one it forces, or one sampled among the tokens it allows
+// (the sampler sees -inf for the others); -1 when the grammar is complete and the vocabulary has
+// no end-of-generation token to say so. Does not advance the matcher or the sampler. Throws Error
+// when no token of the vocabulary can continue the grammar.
+int32_t next_constrained(GrammarMatcher& g, Sampler& sampler, const float* logits, GrammarStep& step);
+
 // Called with each token and its text as it is generated; return false to stop.
 using TokenCallback = std::function<bool(int32_t token, std::string_view piece)>;
 

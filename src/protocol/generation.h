@@ -10,6 +10,7 @@
 
 #include "engine/sampler.h"
 #include "engine/vocab.h"
+#include "protocol/output_constraint.h"
 
 namespace tandem::protocol {
 
@@ -19,6 +20,7 @@ struct GenerationParams {
   std::vector<std::string> stop;
   int top_logprobs = -1;  // -1: no logprobs; else the number of alternatives per token (0..20)
   bool ignore_eos = false;
+  OutputConstraint constraint;  // the output's grammar, when the request asks for one
 };
 
 // One alternative to a generated token: its id (-1 when only its text is known: another

@@ -191,10 +191,10 @@ const std::set<std::string>& accepted_request_fields(bool chat) {
   static const std::set<std::string> common = {
       "model", "max_tokens", "temperature", "top_p", "top_k", "min_p", "repeat_penalty", "repeat_last_n", "seed",
       "stop", "stream", "stream_options", "n", "presence_penalty", "frequency_penalty", "logit_bias", "user",
-      "session", "ignore_eos", "logprobs"};
+      "session", "ignore_eos", "logprobs", "response_format", "json_schema", "grammar"};
   static const std::set<std::string> for_chat = [] {
     std::set<std::string> k = common;
-    k.insert({"messages", "max_completion_tokens", "top_logprobs", "response_format", "tools", "tool_choice",
+    k.insert({"messages", "max_completion_tokens", "top_logprobs", "tools", "tool_choice",
               "parallel_tool_calls", "store", "metadata", "service_tier"});
     return k;
   }();
@@ -220,15 +220,12 @@ CompletionRequest parse_completion_request(const json& body, bool chat, int32_t 
   int64_t max_tokens = get_int(body, "max_tokens", -1, 0, INT32_MAX);
   if (chat) max_tokens = get_int(body, "max_completion_tokens", max_tokens, 0, INT32_MAX);
   r.gen.max_tokens = int32_t(max_tokens);
+  r.gen.constraint = parse_output_constraint(body);
 
   if (chat) {
     if (get_bool(body, "logprobs", false)) r.gen.top_logprobs = int(get_int(body, "top_logprobs", 0, 0, 20));
     else if (body.contains("top_logprobs") && !body["top_logprobs"].is_null())
       bad("top_logprobs", "'top_logprobs' needs 'logprobs': true");
-    if (auto it = body.find("response_format"); it != body.end() && !it->is_null()) {
-      if (!it->is_object() || get_string(*it, "type") != "text")
-        bad("response_format", "only response_format {\"type\": \"text\"} is supported", "unsupported_parameter");
-    }
     for (const char* k : {"tools", "tool_choice"})
       if (auto it = body.find(k); it != body.end() && !it->is_null() && !(it->is_array() && it->empty()) &&
                                   !(it->is_string() && it->get<std::string>() == "none"))

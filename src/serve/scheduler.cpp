@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <span>
 
 #include "format/error.h"
@@ -54,6 +55,8 @@ struct Scheduler::Slot {
   std::vector<TokenOrder> pending_orders;
   size_t logits_tail = 0;
   std::unique_ptr<Sampler> sampler;
+  std::optional<GrammarMatcher> grammar;  // the output's constraint, when the job has one
+  GrammarStep grammar_step;
   std::unique_ptr<protocol::TextStream> text;
   int32_t n_generated = 0;
   Clock::time_point t_last_token;
@@ -252,6 +255,7 @@ void Scheduler::start_completion(Slot& s) {
   s.logits_tail = 1;
   s.sampler = std::make_unique<Sampler>(job.gen.sampling, ctx_->n_vocab());
   for (int32_t t : p) s.sampler->accept(t);  // the repetition penalty's history, as generate() does
+  start_grammar(s, job.gen.constraint);
   s.text = std::make_unique<protocol::TextStream>(job.gen.stop);
   s.text->hold(job.held_text);
   s.n_generated = 0;
@@ -360,11 +364,32 @@ bool Scheduler::step() {
   return true;
 }
 
+void Scheduler::start_grammar(Slot& s, const protocol::OutputConstraint& c) {
+  s.grammar.reset();
+  s.grammar_step.forced_tokens = 0;
+  s.grammar_step.grammar_ms = 0;
+  if (!c.active()) return;
+  if (!grammar_vocab_) grammar_vocab_ = GrammarVocab::build(vocab_);  // once, on first use
+  s.grammar.emplace(*c.grammar, grammar_vocab_);
+}
+
 void Scheduler::after_logits(Slot& s) {
   Job& job = *s.job;
   const float* row = ctx_->logits(s.logits_row);
+  if (s.grammar) {
+    // End-of-generation comes only where the grammar may end, and then it always ends.
+    const int32_t tok = next_constrained(*s.grammar, *s.sampler, row, s.grammar_step);
+    if (tok < 0 || vocab_.is_eog(tok)) return finish_completion(s, "stop");
+    if (!s.grammar->accept(tok)) throw Error("the grammar rejected a token it allowed");
+    return emit_token(s, tok, row);
+  }
   const int32_t tok = s.sampler->sample(row);
   if (!job.gen.ignore_eos && vocab_.is_eog(tok)) return finish_completion(s, "stop");
+  emit_token(s, tok, row);
+}
+
+void Scheduler::emit_token(Slot& s, int32_t tok, const float* row) {
+  Job& job = *s.job;
   s.sampler->accept(tok);
   ++s.n_generated;
   metrics_.generated_tokens++;
@@ -377,7 +402,8 @@ void Scheduler::after_logits(Slot& s) {
   e.tokens.push_back(job.gen.top_logprobs >= 0 ? protocol::token_logprob(row, ctx_->n_vocab(), tok, job.gen.top_logprobs)
                                                : protocol::TokenLogprob{tok, 0, {}});
   job.push(std::move(e));
-  if (s.text->stopped()) return finish_completion(s, "stop");
+  // A finished grammar allows only end-of-generation: stop now rather than spend a step on it.
+  if (s.text->stopped() || (s.grammar && s.grammar->is_finished())) return finish_completion(s, "stop");
   if (s.n_generated >= job.gen.max_tokens || s.tokens.size() >= size_t(n_ctx_)) return finish_completion(s, "length");
   s.pending.assign(1, tok);
   s.pending_orders.assign(1, TokenOrder::Step);
@@ -467,6 +493,7 @@ void Scheduler::release(Slot& s) {
   s.pending.clear();
   s.pending_orders.clear();
   s.sampler.reset();
+  s.grammar.reset();
   s.text.reset();
   s.taken = 0;
   s.logits_row = -1;

@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "engine/context.h"
+#include "engine/generate.h"
+#include "engine/grammar.h"
 #include "engine/vocab.h"
 #include "serve/generation_service.h"
 #include "serve/job.h"
@@ -64,7 +66,9 @@ class Scheduler final : public GenerationService {
   bool step();
   void start_completion(Slot& s);
   void start_verify(Slot& s);
+  void start_grammar(Slot& s, const protocol::OutputConstraint& c);
   void after_logits(Slot& s);
+  void emit_token(Slot& s, int32_t tok, const float* row);
   void finish_completion(Slot& s, const char* reason);
   void finish_verify(Slot& s);
   void fail(Slot& s, int status, const std::string& message);
@@ -78,6 +82,7 @@ class Scheduler final : public GenerationService {
   int32_t n_ctx_;
   bool order_sensitive_;
   std::unique_ptr<Context> ctx_;
+  std::shared_ptr<const GrammarVocab> grammar_vocab_;  // built on the first constrained job
   std::vector<std::unique_ptr<Slot>> slots_;
   std::vector<BatchToken> batch_;
   uint64_t tick_ = 0;
