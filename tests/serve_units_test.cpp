@@ -424,6 +424,30 @@ TEST(ServeProtocol, VerifyWireRoundTrips) {
   EXPECT_TRUE(r.seed_given);
   EXPECT_EQ(r.sampling.seed, q.sampling.seed);
   EXPECT_EQ(r.top_logprobs, 2);
+  EXPECT_FALSE(r.grammar);
+  // A grammar travels as its GBNF, with the position its output starts at, on a session's first
+  // call only.
+  VerifyRequest g{.tokens = {1, 2, 3}};
+  g.grammar = Grammar::from_json_schema(R"({"enum": ["red", "green"]})");
+  g.grammar_start = 3;
+  const json gj = verify_request_json(g);
+  const VerifyRequest gr = parse_verify_request(gj, 512, 8);
+  ASSERT_TRUE(gr.grammar);
+  EXPECT_EQ(gr.grammar->gbnf(), g.grammar->gbnf());
+  EXPECT_EQ(gr.grammar_start, 3);
+  auto param_of = [](const json& body) {
+    try {
+      parse_verify_request(body, 512, 8);
+    } catch (const ApiError& e) {
+      return e.param;
+    }
+    return std::string("(accepted)");
+  };
+  EXPECT_EQ(param_of(json{{"tokens", {1}}, {"grammar", "root ::= ( \"a\""}}), "grammar");
+  EXPECT_EQ(param_of(json{{"tokens", {1}}, {"grammar", 5}}), "grammar");
+  EXPECT_EQ(param_of(json{{"tokens", {1}}, {"grammar", "root ::= \"a\""}, {"grammar_start", -1}}), "grammar_start");
+  EXPECT_EQ(param_of(json{{"tokens", {1}}, {"grammar_start", 1}}), "grammar_start");
+  EXPECT_EQ(param_of(json{{"tokens", {1}}, {"session", "s"}, {"n_past", 1}, {"grammar", "root ::= \"a\""}}), "grammar");
   // Greedy sends no sampling fields and no probabilities; a new session no hash.
   const json greedy = verify_request_json(VerifyRequest{.tokens = {1}, .draft = {2}});
   EXPECT_FALSE(greedy.contains("temperature") || greedy.contains("draft_probs") || greedy.contains("session") ||

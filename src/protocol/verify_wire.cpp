@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "protocol/output_constraint.h"
 #include "protocol/request_fields.h"
 #include "protocol/token_hash.h"
 
@@ -11,10 +12,30 @@ namespace tandem::protocol {
 using nlohmann::json;
 using namespace request_fields;
 
+namespace {
+
+// "grammar" and "grammar_start": only on the call that opens a session (the session keeps them).
+void parse_verify_grammar(const json& body, VerifyRequest& r) {
+  auto g = body.find("grammar");
+  const bool given = g != body.end() && !g->is_null() && *g != "";
+  if (!given) {
+    if (body.contains("grammar_start") && !body["grammar_start"].is_null())
+      bad("grammar_start", "'grammar_start' needs a 'grammar'");
+    return;
+  }
+  if (!g->is_string()) bad_type("grammar", *g, "a string (GBNF)");
+  if (r.session)
+    bad("grammar", "'grammar' is sent only by the call that opens a session (without 'session'): the session keeps it");
+  r.grammar = gbnf_constraint(g->get<std::string>(), "grammar").grammar;
+  r.grammar_start = get_int(body, "grammar_start", 0, 0, INT32_MAX);
+}
+
+}  // namespace
+
 VerifyRequest parse_verify_request(const json& body, int32_t n_vocab, int32_t max_draft) {
   if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object", "", "invalid_json");
   check_fields(body, {"model", "session", "n_past", "past_hash", "tokens", "draft", "draft_probs", "temperature",
-                      "top_k", "top_p", "min_p", "seed", "logprobs"});
+                      "top_k", "top_p", "min_p", "seed", "logprobs", "grammar", "grammar_start"});
   VerifyRequest r;
   r.model = get_string(body, "model");
   if (auto it = body.find("session"); it != body.end() && !it->is_null()) {
@@ -87,6 +108,7 @@ VerifyRequest parse_verify_request(const json& body, int32_t n_vocab, int32_t ma
   } else if (has_probs && !(it->is_array() && (it->empty() || r.draft.empty() || sp.temperature <= 0))) {
     bad_type("draft_probs", *it, "an array");
   }
+  parse_verify_grammar(body, r);
   return r;
 }
 
@@ -134,6 +156,10 @@ json verify_request_json(const VerifyRequest& r) {
   }
   if (r.seed_given) j["seed"] = int64_t(sp.seed);  // JSON integers are signed 64-bit there; same bits
   if (r.top_logprobs >= 0) j["logprobs"] = r.top_logprobs;
+  if (r.grammar) {
+    j["grammar"] = r.grammar->gbnf();
+    if (r.grammar_start > 0) j["grammar_start"] = r.grammar_start;
+  }
   return j;
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/grammar.h"
 #include "engine/sampler.h"
 #include "protocol/generation.h"
 #include "protocol/openai.h"
@@ -29,8 +30,13 @@ struct VerifyRequest {
   SamplerParams sampling;
   bool seed_given = false;
   int top_logprobs = -1;  // "logprobs": N: the target's log-probabilities of the tokens returned
+  // The output's grammar, sent (as GBNF, Grammar::gbnf()) by the call that opens a session only:
+  // the session keeps it. Tokens at positions before grammar_start (the prompt) are not under it.
+  std::optional<Grammar> grammar;
+  int64_t grammar_start = 0;
 };
 
+// A grammar is compiled here: one that does not compile is a 400 naming `grammar`.
 VerifyRequest parse_verify_request(const nlohmann::json& body, int32_t n_vocab, int32_t max_draft);
 
 // The draft tokens accepted, the target's own token after them, and the tokens the session holds

@@ -9,10 +9,12 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "engine/grammar.h"
 #include "engine/sampler.h"
 #include "protocol/generation.h"
 #include "protocol/rejection.h"
@@ -29,6 +31,10 @@ struct VerifyInput {
   SamplerParams sampling;
   bool seeded = false;  // sampling.seed seeds this call's draws; else the session's generator
   int top_logprobs = -1;  // >= 0: report the accepted and the server's tokens' log-probabilities
+  // With a session grammar: its state after `tokens` (checked against it by the caller) and
+  // after each of them.
+  std::optional<GrammarMatcher> grammar;
+  std::vector<GrammarMatcher::Checkpoint> grammar_states;
 };
 
 struct VerifyResult {

@@ -283,12 +283,14 @@ void Scheduler::start_verify(Slot& s) {
   }
   s.user.clear();
   const auto& in = job.verify;
-  const bool fresh = ses.tokens.empty();
+  // A new session's tokens are its prompt, up to where a grammar's output begins: the tokens
+  // after that (ones the grammar forced) are computed as generated tokens, as a completion would.
+  const size_t prompt_len =
+      !ses.tokens.empty() ? 0 : ses.grammar ? std::min(in.tokens.size(), ses.grammar_start) : in.tokens.size();
   s.pending = in.tokens;
   s.pending.insert(s.pending.end(), in.draft.begin(), in.draft.end());
   s.pending_orders.clear();
-  for (size_t i = 0; i < in.tokens.size(); ++i)
-    s.pending_orders.push_back(fresh ? prompt_token_order(i, in.tokens.size()) : TokenOrder::Step);
+  for (size_t i = 0; i < prompt_len; ++i) s.pending_orders.push_back(prompt_token_order(i, prompt_len));
   s.pending_orders.resize(s.pending.size(), TokenOrder::Step);
   s.logits_tail = in.draft.size() + 1;
   job.prompt_tokens = int32_t(in.tokens.size());
@@ -422,29 +424,47 @@ void Scheduler::finish_completion(Slot& s, const char* reason) {
   held->push(std::move(e));
 }
 
-void Scheduler::finish_verify(Slot& s) {
-  Job& job = *s.job;
-  const VerifyInput& in = job.verify;
-  VerifySession& ses = *in.session;
-  const size_t k = in.draft.size();
-  protocol::VerifyOutcome out;
-  if (in.sampling.temperature <= 0) {
-    std::vector<int32_t> best(k + 1);
-    for (size_t j = 0; j <= k; ++j) best[j] = argmax(ctx_->logits(s.logits_row + int32_t(j)), ctx_->n_vocab());
-    out = protocol::verify_greedy(in.draft, best);
-  } else {
-    Sampler target(in.sampling, ctx_->n_vocab());
-    std::vector<protocol::SparseDist> p(k + 1);
-    for (size_t j = 0; j <= k; ++j) {
-      target.sample(ctx_->logits(s.logits_row + int32_t(j)));
-      const auto d = target.last_distribution();
-      p[j].assign(d.begin(), d.end());
+protocol::VerifyOutcome Scheduler::verify_outcome(Slot& s, std::vector<GrammarMatcher::Checkpoint>& draft_states) {
+  const VerifyInput& in = s.job->verify;
+  const VerifySession& ses = *in.session;
+  const size_t k = in.draft.size(), first = ses.tokens.size() + in.tokens.size();  // draft[0]'s position
+  const int32_t n_vocab = ctx_->n_vocab();
+  const bool greedy = in.sampling.temperature <= 0;
+  std::optional<GrammarMatcher> g = in.grammar;
+  Sampler target(in.sampling, n_vocab);
+  GrammarStep step;
+  std::vector<int32_t> best(k + 1, -1);
+  std::vector<protocol::SparseDist> p(k + 1);
+  // The target's choice at each position, masked where the grammar applies, up to the first
+  // draft token that is rejected for sure (greedy: not the argmax; either: refused by the
+  // grammar). Later positions are never looked at.
+  size_t j = 0;
+  for (;; ++j) {
+    const float* row = ctx_->logits(s.logits_row + int32_t(j));
+    const bool constrained = g && first + j >= ses.grammar_start;
+    const int32_t forced_before = step.forced_tokens;
+    const int32_t tok = constrained ? next_constrained(*g, target, row, step) : greedy ? argmax(row, n_vocab) : target.sample(row);
+    if (tok < 0) throw Error("the grammar is complete and the vocabulary has no end-of-generation token");
+    if (greedy) best[j] = tok;
+    else if (step.forced_tokens != forced_before) p[j].assign(1, {tok, 1.f});
+    else p[j].assign(target.last_distribution().begin(), target.last_distribution().end());
+    if (j == k || (greedy && in.draft[j] != tok)) break;
+    if (constrained && !g->accept(in.draft[j])) {
+      if (greedy) throw Error("the grammar rejected a token it allowed");
+      break;
     }
-    Rng seeded(in.sampling.seed);
-    out = protocol::verify_sampled(in.draft, p, in.draft_probs, in.seeded ? seeded : ses.rng);
+    if (g) draft_states.push_back(g->checkpoint());
   }
+  if (greedy) return protocol::verify_greedy(std::span(in.draft).first(j), std::span(best).first(j + 1));
+  Rng seeded(in.sampling.seed);
+  return protocol::verify_sampled(in.draft, p, in.draft_probs, in.seeded ? seeded : in.session->rng);
+}
+
+size_t Scheduler::keep_verified(Slot& s, int32_t accepted, const std::vector<GrammarMatcher::Checkpoint>& draft_states) {
+  const VerifyInput& in = s.job->verify;
+  VerifySession& ses = *in.session;
   // Keep the context and the accepted draft tokens; drop the rest.
-  const size_t base = ses.tokens.size(), keep = base + in.tokens.size() + size_t(out.accepted);
+  const size_t base = ses.tokens.size(), n_in = in.tokens.size(), keep = base + n_in + size_t(accepted);
   ctx_->truncate(s.seq, int32_t(keep));
   s.tokens.resize(keep);
   s.orders.resize(keep);
@@ -457,11 +477,23 @@ void Scheduler::finish_verify(Slot& s) {
     ses.tokens.push_back(s.tokens[pos]);
     ses.orders.push_back(s.orders[pos]);
     ses.prefix_hash.push_back(protocol::token_hash_step(ses.prefix_hash.back(), s.tokens[pos]));
+    if (ses.grammar)
+      ses.grammar_states.push_back(pos - base < n_in ? in.grammar_states[pos - base] : draft_states[pos - base - n_in]);
   }
   ++ses.generation;
   s.session_id = ses.id;
   s.session_gen = ses.generation;
-  job.verify_result = VerifyResult{out.accepted, out.token, keep, ses.prefix_hash.back(), {}};
+  return keep;
+}
+
+void Scheduler::finish_verify(Slot& s) {
+  Job& job = *s.job;
+  const VerifyInput& in = job.verify;
+  const size_t k = in.draft.size();
+  std::vector<GrammarMatcher::Checkpoint> draft_states;
+  const protocol::VerifyOutcome out = verify_outcome(s, draft_states);
+  const size_t keep = keep_verified(s, out.accepted, draft_states);
+  job.verify_result = VerifyResult{out.accepted, out.token, keep, in.session->prefix_hash.back(), {}};
   if (in.top_logprobs >= 0)
     for (int32_t j = 0; j <= out.accepted; ++j)
       job.verify_result.logprobs.push_back(protocol::token_logprob(ctx_->logits(s.logits_row + j), ctx_->n_vocab(),

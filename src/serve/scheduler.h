@@ -71,6 +71,12 @@ class Scheduler final : public GenerationService {
   void emit_token(Slot& s, int32_t tok, const float* row);
   void finish_completion(Slot& s, const char* reason);
   void finish_verify(Slot& s);
+  // The rejection rule over a verify call's logits (masked by the session's grammar, if any);
+  // draft_states gets the grammar's state after each draft token it allows.
+  protocol::VerifyOutcome verify_outcome(Slot& s, std::vector<GrammarMatcher::Checkpoint>& draft_states);
+  // Keeps the call's context and accepted draft tokens in the session (KV rows, hashes, grammar
+  // states); returns how many tokens it holds.
+  size_t keep_verified(Slot& s, int32_t accepted, const std::vector<GrammarMatcher::Checkpoint>& draft_states);
   void fail(Slot& s, int status, const std::string& message);
   void release(Slot& s);
   void publish_gauges();

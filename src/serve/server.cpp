@@ -386,6 +386,11 @@ void Server::handle_verify(const httplib::Request& req, httplib::Response& res) 
     }
   } else {
     ses = sessions_->create(owner);
+    if (r.grammar) {
+      ses->grammar.emplace(*r.grammar, grammar_vocab());
+      ses->grammar_start = size_t(r.grammar_start);
+      ses->grammar_states.assign(1, ses->grammar->checkpoint());
+    }
   }
   // From here the session is ours until released; a new session whose first call fails is dropped.
   struct Release {
@@ -419,6 +424,7 @@ void Server::handle_verify(const httplib::Request& req, httplib::Response& res) 
   job->verify.sampling = r.sampling;
   job->verify.seeded = r.seed_given;
   job->verify.top_logprobs = r.top_logprobs;
+  if (ses->grammar) advance_verify_grammar(*ses, job->verify);
   submit(job);
   StreamEvent e;
   while (!job->pop(&e, std::chrono::milliseconds(1000)) || !e.final) {
@@ -429,6 +435,28 @@ void Server::handle_verify(const httplib::Request& req, httplib::Response& res) 
   send_json(res, 200,
             protocol::verify_answer_json({ses->id, cfg_.model_id, v.accepted, v.token, v.n_past, v.hash,
                                           r.top_logprobs >= 0 ? &v.logprobs : nullptr}));
+}
+
+
+std::shared_ptr<const GrammarVocab> Server::grammar_vocab() {
+  std::call_once(grammar_vocab_once_, [this] { grammar_vocab_ = GrammarVocab::build(*vocab_); });
+  return grammar_vocab_;
+}
+
+void Server::advance_verify_grammar(const VerifySession& ses, VerifyInput& in) {
+  GrammarMatcher m = *ses.grammar;
+  m.rollback(ses.grammar_states.back());
+  in.grammar_states.reserve(in.tokens.size());
+  for (size_t i = 0; i < in.tokens.size(); ++i) {
+    const size_t pos = ses.tokens.size() + i;
+    if (pos >= ses.grammar_start && !m.accept(in.tokens[i]))
+      throw ApiError(400,
+                     "tokens[" + std::to_string(i) + "] (" + std::to_string(in.tokens[i]) +
+                         ") is not allowed by the session's grammar at position " + std::to_string(pos),
+                     "tokens", "invalid_token");
+    in.grammar_states.push_back(m.checkpoint());
+  }
+  in.grammar = m;
 }
 
 }  // namespace tandem::serve

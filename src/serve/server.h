@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -92,6 +93,11 @@ class Server {
                          const protocol::CompletionRequest& r, bool chat, const std::string& prompt_text);
   bool stream_completion(CompletionStream& st, http::SseWriter& sse);  // false: the client went away
   void handle_verify(const httplib::Request& req, httplib::Response& res);
+  // The session grammar's state after the call's context tokens (those from its grammar_start on
+  // must be allowed: else a 400 naming `tokens`), into the job.
+  void advance_verify_grammar(const VerifySession& ses, VerifyInput& in);
+  // Built on the first session with a grammar.
+  std::shared_ptr<const GrammarVocab> grammar_vocab();
   void handle_models(const httplib::Request& req, httplib::Response& res);
   // Queues a job, or throws 429 (queue full) / 503 (draining).
   void submit(const std::shared_ptr<Job>& job);
@@ -106,6 +112,8 @@ class Server {
   std::vector<std::array<uint8_t, 32>> key_hashes_;
   Metrics metrics_;
   std::unique_ptr<SessionStore> sessions_;
+  std::once_flag grammar_vocab_once_;
+  std::shared_ptr<const GrammarVocab> grammar_vocab_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<http::GuardedHttpServer> http_;
   std::atomic<bool> draining_{false};

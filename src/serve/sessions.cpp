@@ -26,6 +26,7 @@ void VerifySession::truncate(size_t n, size_t row_elems) {
   prefix_hash.resize(n + 1);
   k.resize(n * row_elems);
   v.resize(n * row_elems);
+  if (grammar) grammar_states.resize(n + 1);
   ++generation;
 }
 

@@ -10,9 +10,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "engine/grammar.h"
 #include "engine/sampler.h"
 #include "model/forward.h"
 #include "protocol/token_hash.h"
@@ -32,8 +34,17 @@ struct VerifySession {
   std::vector<uint16_t> k, v;        // KV rows, [pos][layer][kv_dim] fp16
   uint64_t generation = 0;           // bumped whenever tokens change (slot affinity)
   Rng rng;                           // draws of calls that give no seed (randomly seeded)
+  // The output's grammar, when the session has one: tokens at positions from grammar_start on
+  // are under it, and grammar_states[i] is its state after tokens[0, i) (so that cutting the
+  // session back also rewinds the grammar).
+  std::optional<GrammarMatcher> grammar;
+  size_t grammar_start = 0;
+  std::vector<GrammarMatcher::Checkpoint> grammar_states;
 
-  size_t bytes() const { return (k.capacity() + v.capacity()) * 2 + tokens.capacity() * 13; }
+  size_t bytes() const {
+    return (k.capacity() + v.capacity()) * 2 + tokens.capacity() * 13 +
+           grammar_states.capacity() * sizeof(GrammarMatcher::Checkpoint);
+  }
   void truncate(size_t n, size_t row_elems);  // keeps tokens[0, n)
 };
 
