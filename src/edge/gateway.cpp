@@ -356,7 +356,7 @@ std::shared_ptr<EdgeRequest> Gateway::read_request(const httplib::Request& http_
   if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object", "", "invalid_type");
   const Extensions x = take_extensions(body, header_extensions(http_req));
   if (chat) apply_system_prompt(body, cfg_.system_prompt);
-  req->parsed = protocol::parse_completion_request(body, chat, local_->vocab().n_tokens());
+  req->parsed = protocol::parse_completion_request(body, chat, local_->vocab().n_tokens(), http_req.body);
   req->model = req->parsed.model.empty() ? cfg_.model_id : req->parsed.model;
   body.erase("model");
   req->body = body;
