@@ -134,7 +134,7 @@ SpeculativeResult VerifySpeculativeRunner::run(const SpeculativeRequest& req) {
                 req.on_logprobs(protocol::with_text(std::span<const protocol::TokenLogprob>(&t, 1), *vocab_));
               })
             : verify::LogprobCallback(),
-        std::max(0, req.gen.top_logprobs));
+        std::max(0, req.gen.top_logprobs), req.gen.constraint.active() ? &*req.gen.constraint.grammar : nullptr);
   } catch (const std::exception&) {
     // The server refused a call it will never accept: before any text the gateway falls back,
     // after some it continues on the device from that text.

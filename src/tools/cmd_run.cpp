@@ -71,6 +71,7 @@ static nlohmann::json stats_json(const verify::SpeculativeGeneration& r, const v
       {"network_ms", st.network_ms},
       {"verify_ms", st.verify_ms},
       {"device_only_ms", st.device_only_ms},
+      {"forced_tokens", st.forced},
       {"ahead_drafted", st.ahead_drafted},
       {"ahead_kept", st.ahead_kept},
       {"ahead_discarded", st.ahead_discarded},
@@ -166,7 +167,6 @@ static std::string read_text_file(const std::string& path, const char* what) {
 static void load_grammar(RunOptions& o) {
   if (!o.json_schema_file.empty() && !o.grammar_file.empty()) throw Error("give --json-schema or --grammar, not both");
   if (o.json_schema_file.empty() && o.grammar_file.empty()) return;
-  if (!o.spec.url.empty()) throw Error("--json-schema and --grammar do not work with --verify-url");
   try {
     o.grammar = o.grammar_file.empty()
                     ? Grammar::from_json_schema(read_text_file(o.json_schema_file, "JSON Schema file"))
@@ -280,7 +280,8 @@ static void print_speculative_summary(const verify::SpeculativeGeneration& r) {
 static void run_speculative(const RunOptions& o, const LoadedRun& l) {
   verify::SpeculativeSession session(*l.model, l.vocab, speculative_config(o, l));
   echo_prompt(o);
-  const auto r = session.generate(l.prompt_tokens, o.sp, o.n_predict, o.json ? nullptr : print_piece, !o.ignore_eos);
+  const auto r = session.generate(l.prompt_tokens, o.sp, o.n_predict, o.json ? nullptr : print_piece, !o.ignore_eos,
+                                  {}, 0, o.grammar ? &*o.grammar : nullptr);
   session.close();
   if (o.json) {
     const SamplerParams& sp = o.sp;

@@ -123,4 +123,25 @@ DraftPick pick_draft_token(const float* logits, Sampler& sampler, size_t max_ent
   return pick;
 }
 
+int32_t forced_next(GrammarMatcher& g, GrammarStep& step) {
+  g.fill_mask(step.allowed);
+  return g.forced_token(step.allowed);
+}
+
+DraftPick pick_constrained_draft_token(GrammarMatcher& g, GrammarStep& step, const float* logits, Sampler& sampler,
+                                       size_t max_entries, SparseDist& q, bool want_confidence) {
+  const int32_t forced = forced_next(g, step);
+  if (forced >= 0) {
+    q.assign(1, {forced, 1.f});
+    return DraftPick{forced, 1.f};
+  }
+  if (step.allowed.first() < 0) {
+    if (g.can_end()) return DraftPick{};
+    throw Error("no token of the vocabulary can continue the grammar here");
+  }
+  step.masked.assign(logits, logits + sampler.n_vocab());
+  mask_logits(step.allowed, step.masked.data());
+  return pick_draft_token(step.masked.data(), sampler, max_entries, q, want_confidence);
+}
+
 }  // namespace tandem::verify

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "engine/context.h"
+#include "engine/generate.h"
+#include "engine/grammar.h"
 #include "engine/sampler.h"
 #include "protocol/rejection.h"
 
@@ -51,6 +53,15 @@ struct DraftPick {
 // needs it (confidence is then 1).
 DraftPick pick_draft_token(const float* logits, Sampler& sampler, size_t max_entries, SparseDist& q,
                            bool want_confidence = true);
+
+// The token the grammar forces next (what next_constrained would take without sampling), or -1.
+int32_t forced_next(GrammarMatcher& g, GrammarStep& step);
+
+// pick_draft_token among the tokens the grammar allows: a forced token is drafted with q = {x: 1}
+// (the server's distribution there is the same); token -1 when the grammar is complete and
+// the vocabulary has no end-of-generation token.
+DraftPick pick_constrained_draft_token(GrammarMatcher& g, GrammarStep& step, const float* logits, Sampler& sampler,
+                                       size_t max_entries, SparseDist& q, bool want_confidence = true);
 
 // The top probability of softmax(logits) (temperature 1).
 float top_probability(const float* logits, int32_t n_vocab);

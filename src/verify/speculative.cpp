@@ -51,6 +51,9 @@ struct SpeculativeSession::Run {
   Draft ahead;                // drafted while a call was on the wire: [guess of its token, next draft...]
   std::vector<int32_t> line;  // scratch: the tokens after ctx the drafter is asked about
   SparseDist q;               // scratch: one draft token's distribution
+  const Grammar* grammar_def = nullptr;   // the output's grammar (sent when a session opens)
+  std::optional<GrammarMatcher> grammar;  // its state after ctx
+  GrammarStep step;                       // scratch: masks
   bool sampling() const { return sp.temperature > 0; }
   size_t generated() const { return result.tokens.size(); }
 };
@@ -126,7 +129,7 @@ struct SpeculativeSession::RoundStart {
 SpeculativeGeneration SpeculativeSession::generate(std::span<const int32_t> prompt, const SamplerParams& sampling,
                                                    int32_t max_tokens, const TokenCallback& on_token,
                                                    bool stop_at_eog, const LogprobCallback& on_logprob,
-                                                   int top_logprobs) {
+                                                   int top_logprobs, const Grammar* grammar) {
   validate(sampling);
   if (sampling.repeat_penalty != 1.f && sampling.repeat_last_n != 0)
     throw Error("speculative decoding cannot apply a repetition penalty (the verify protocol has none)");
@@ -142,7 +145,13 @@ SpeculativeGeneration SpeculativeSession::generate(std::span<const int32_t> prom
   run.on_token = on_token ? &on_token : nullptr;
   run.on_logprob = on_logprob ? &on_logprob : nullptr;
   run.top_logprobs = std::max(0, top_logprobs);
+  if (grammar) {
+    if (!grammar_vocab_) grammar_vocab_ = GrammarVocab::build(vocab_);
+    run.grammar_def = grammar;
+    run.grammar.emplace(*grammar, grammar_vocab_);
+  }
   start_run(run, prompt);
+  append_forced(run);
   while (!run.done) {
     if (run.degraded) {
       run_device_only(run);
@@ -243,6 +252,7 @@ void SpeculativeSession::accept_round(Run& run, const VerifyCall& call, const Ve
     run.draft.clear();
   }
   run.ahead.clear();
+  append_forced(run);
 }
 
 void SpeculativeSession::finish_run(Run& run, double total_ms) {
@@ -271,13 +281,21 @@ int SpeculativeSession::k_limit(const Run& run) const {
 void SpeculativeSession::extend_draft(Run& run, Draft& d, int k, bool guess_first,
                                       const std::future<VerifyReply>* stop_when_ready) {
   const auto t0 = Clock::now();
-  while (d.tokens.size() < size_t(k)) {
+  // Under a grammar: its state after the line, drafting nothing past its end.
+  std::optional<GrammarMatcher> g = run.grammar;
+  bool ended = false;
+  if (g)
+    for (int32_t t : run.line) ended = ended || vocab_.is_eog(t) || !g->accept(t);
+  while (d.tokens.size() < size_t(k) && !ended && !(g && g->is_finished())) {
     if (stop_when_ready && stop_when_ready->wait_for(std::chrono::seconds(0)) == std::future_status::ready) break;
     if (run.ctx.size() + run.line.size() > size_t(drafter_.n_ctx())) break;
     double step_ms = -1;
     const float* logits = drafter_.logits_after(run.ctx, run.line, &step_ms);
     if (step_ms >= 0) policy_.observe_draft_step(step_ms);
-    const DraftPick pick = pick_draft_token(logits, *run.sampler, cfg_.max_q_entries, run.q, cfg_.min_prob > 0);
+    const DraftPick pick =
+        g ? pick_constrained_draft_token(*g, run.step, logits, *run.sampler, cfg_.max_q_entries, run.q, cfg_.min_prob > 0)
+          : pick_draft_token(logits, *run.sampler, cfg_.max_q_entries, run.q, cfg_.min_prob > 0);
+    if (pick.token < 0) break;
     // The first real draft token is always proposed; later ones only when the draft is sure.
     const size_t real = d.tokens.size() - (guess_first && !d.tokens.empty() ? 1 : 0);
     const bool is_guess = guess_first && d.tokens.empty();
@@ -285,6 +303,7 @@ void SpeculativeSession::extend_draft(Run& run, Draft& d, int k, bool guess_firs
     d.tokens.push_back(pick.token);
     d.q.push_back(run.q);
     run.line.push_back(pick.token);
+    if (g) ended = vocab_.is_eog(pick.token) || !g->accept(pick.token);
   }
   run.result.stats.draft_ms += ms_since(t0);
 }
@@ -308,6 +327,10 @@ VerifyCall SpeculativeSession::make_call(const Run& run, const Draft& d, bool pr
     c.seed_given = true;
   }
   if (run.on_logprob) c.top_logprobs = run.top_logprobs;
+  if (run.grammar_def && !c.session) {  // a new session: it keeps the grammar
+    c.grammar = *run.grammar_def;
+    c.grammar_start = int64_t(run.prompt_len);
+  }
   return c;
 }
 
@@ -315,10 +338,12 @@ bool SpeculativeSession::exchange(Run& run, VerifyCall& call, VerifyReply& r) {
   int attempts = 0;
   bool first = true;
   for (;;) {
-    if (run.session.empty() && run.ctx.size() > run.prompt_len) {
+    if (run.session.empty() && run.ctx.size() > run.prompt_len && !run.grammar) {
       // A new session after a lost one. The prompt goes first, alone, and the generated tokens
       // follow in the next call: the server then evaluates them as it did the first time (the
       // prompt as a prompt, later tokens as single steps), so float targets give the same bits.
+      // (A session with a grammar needs no such call: its grammar_start tells the server where
+      // the prompt ends.)
       const VerifyCall prime = make_call(run, {}, true);
       const VerifyReply p = send(run, prime, false);
       if (p.kind != VerifyReply::Kind::Ok) {
@@ -443,11 +468,14 @@ bool SpeculativeSession::commit(Run& run, std::span<const int32_t> tokens) {
   for (size_t i = 0; i < tokens.size(); ++i) {
     const int32_t t = tokens[i];
     if (run.done) break;
-    if (run.stop_at_eog && vocab_.is_eog(t)) {
+    // Under a grammar, end-of-generation comes only where it may end, and always ends it.
+    if ((run.stop_at_eog || run.grammar) && vocab_.is_eog(t)) {
       run.result.finish_reason = "stop";
       run.done = true;
       break;
     }
+    if (run.grammar && !run.grammar->accept(t))
+      throw Error("the verify server answered token " + std::to_string(t) + ", which the grammar does not allow");
     run.ctx.push_back(t);
     run.result.tokens.push_back(t);
     if (run.on_logprob && run.round_logprobs) (*run.on_logprob)((*run.round_logprobs)[i]);
@@ -456,12 +484,35 @@ bool SpeculativeSession::commit(Run& run, std::span<const int32_t> tokens) {
     if (run.on_token && !(*run.on_token)(t, piece)) {
       run.result.finish_reason = "cancelled";
       run.done = true;
+    } else if (run.grammar && run.grammar->is_finished()) {
+      run.result.finish_reason = "stop";
+      run.done = true;
     } else if (run.generated() >= size_t(run.max_tokens) || run.ctx.size() >= run.limit) {
       run.result.finish_reason = "length";
       run.done = true;
     }
   }
   return !run.done;
+}
+
+void SpeculativeSession::append_forced(Run& run) {
+  while (run.grammar && !run.done) {
+    const int32_t t = forced_next(*run.grammar, run.step);
+    if (t < 0) return;
+    std::vector<protocol::TokenLogprob> own;
+    if (run.on_logprob)
+      own.push_back(protocol::token_logprob(drafter_.logits_after(run.ctx, {}), drafter_.n_vocab(), t, run.top_logprobs));
+    run.round_logprobs = run.on_logprob ? &own : nullptr;
+    if (!vocab_.is_eog(t)) ++run.result.stats.forced;
+    commit(run, std::span<const int32_t>(&t, 1));
+    run.round_logprobs = nullptr;
+    if (!run.draft.tokens.empty() && run.draft.tokens.front() == t) {
+      run.draft.tokens.erase(run.draft.tokens.begin());
+      run.draft.q.erase(run.draft.q.begin());
+    } else {
+      run.draft.clear();
+    }
+  }
 }
 
 void SpeculativeSession::degrade(Run& run, const std::string& why) {
@@ -478,7 +529,12 @@ void SpeculativeSession::run_device_only(Run& run) {
   run.line.clear();
   while (!run.done) {
     const float* logits = drafter_.logits_after(run.ctx, run.line);
-    const int32_t t = run.sampler->sample(logits);
+    const int32_t t = run.grammar ? next_constrained(*run.grammar, *run.sampler, logits, run.step)
+                                  : run.sampler->sample(logits);
+    if (t < 0) {  // the grammar is complete, and the vocabulary has no token to say so
+      run.result.finish_reason = "stop";
+      break;
+    }
     std::vector<protocol::TokenLogprob> own;
     if (run.on_logprob) own.push_back(protocol::token_logprob(logits, drafter_.n_vocab(), t, run.top_logprobs));
     run.round_logprobs = run.on_logprob ? &own : nullptr;

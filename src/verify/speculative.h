@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "engine/generate.h"
+#include "engine/grammar.h"
 #include "engine/sampler.h"
 #include "engine/vocab.h"
 #include "model/llama_model.h"
@@ -67,6 +68,7 @@ struct SpeculativeStats {
   int64_t timeouts = 0;
   int64_t reconnects = 0;
   int64_t sessions_restarted = 0;  // lost sessions rebuilt by resending the context
+  int64_t forced = 0;           // tokens the grammar forced, appended without a verify call
   int64_t ahead_drafted = 0;    // tokens drafted while a call was on the wire
   int64_t ahead_kept = 0;       // of those, used as the next round's draft (incl. the guessed token)
   int64_t ahead_discarded = 0;
@@ -112,9 +114,14 @@ class SpeculativeSession {
   // top_k, top_p, min_p, seed (a repetition penalty is refused: the server's rejection rule does
   // not apply one). Throws Error on a vocabulary mismatch or a request the server rejects.
   // on_logprob (optional): each token's log-probability and top_logprobs alternatives.
+  // grammar (optional): the output is the target's under this grammar (docs/structured-outputs.md):
+  // the server verifies under it, the draft model drafts under it, a token it forces is appended
+  // here without a verify call (it reaches the server as context of the next one; its
+  // log-probability is the draft model's), and generation stops where the grammar ends.
   SpeculativeGeneration generate(std::span<const int32_t> prompt, const SamplerParams& sampling, int32_t max_tokens,
                                  const TokenCallback& on_token = {}, bool stop_at_eog = true,
-                                 const LogprobCallback& on_logprob = {}, int top_logprobs = 0);
+                                 const LogprobCallback& on_logprob = {}, int top_logprobs = 0,
+                                 const Grammar* grammar = nullptr);
 
   // Expected tokens/s of speculation, the cloud alone and the device alone, now.
   Estimate estimate() const;
@@ -160,6 +167,9 @@ class SpeculativeSession {
   // Appends tokens to the output (stopping at end of generation, max_tokens, the context, or
   // when the callback says so); false once the generation is done.
   bool commit(Run& run, std::span<const int32_t> tokens);
+  // Appends the tokens the grammar forces next (no verify call), dropping them from the front of
+  // the next draft.
+  void append_forced(Run& run);
   void degrade(Run& run, const std::string& why);
   void run_device_only(Run& run);
 
@@ -170,6 +180,7 @@ class SpeculativeSession {
   Drafter drafter_;
   DraftPolicy policy_;
   std::string fingerprint_;  // the draft's vocabulary fingerprint
+  std::shared_ptr<const GrammarVocab> grammar_vocab_;  // built on the first constrained generation
   ServerModel server_;
   bool connected_ = false;
   std::string last_session_;
