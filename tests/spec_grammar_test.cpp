@@ -198,6 +198,30 @@ TEST(SpecGrammar, ForcedTokensCostNoVerifyCall) {
               (long long)st.cloud_forward_passes);
 }
 
+// A server that drops every session after its call: each call starts a new session with the whole
+// context and the grammar again (its start at the prompt's end), and the output stays exact.
+TEST(SpecGrammar, LostSessionsAreRebuiltUnderTheGrammarExactly) {
+  REQUIRE_SPEC_MODELS();
+  ServeFixture s("stories260K-f32.gguf", [](serve::ServerConfig& c) {
+    spec_server(c);
+    c.session_budget_bytes = 1;
+  });
+  auto cfg = spec_config(s.port);
+  cfg.draft_max = 3;
+  cfg.adaptive = false;
+  verify::SpeculativeSession session(*draft_model().model, *draft_model().vocab, cfg);
+  for (const char* sch : {kSchemas[0], kSchemas[3]}) {
+    const Grammar g = Grammar::from_json_schema(sch);
+    const std::vector<int32_t> prompt = prompt_tokens("The little dog");
+    const auto r = session.generate(prompt, SamplerParams{}, 120, {}, true, {}, 0, &g);
+    EXPECT_EQ(r.tokens, engine_constrained_greedy(prompt, g, 120));
+    EXPECT_EQ(r.finish_reason, "stop");
+    EXPECT_EQ(r.degraded_from, -1) << r.degraded_reason;
+    EXPECT_GT(r.stats.sessions_restarted, 0);
+    EXPECT_EQ(r.stats.sessions_restarted + 1, r.stats.rounds) << "every call after the first found its session gone";
+  }
+}
+
 namespace {
 
 // The target's distribution over the sentences of a finite grammar when sampling with sp: every
