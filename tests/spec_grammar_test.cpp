@@ -178,6 +178,11 @@ TEST(SpecGrammar, ForcedTokensCostNoVerifyCall) {
   REQUIRE_SPEC_MODELS();
   ServeFixture s("stories260K-f32.gguf", spec_server);
   auto cfg = spec_config(s.port);
+  // Fixed rounds, so that which forced tokens fall inside a draft (sent as drafts) and which
+  // after a round's answer (appended here) does not depend on timing.
+  cfg.draft_max = 4;
+  cfg.adaptive = false;
+  cfg.pipeline = false;
   verify::SpeculativeSession session(*draft_model().model, *draft_model().vocab, cfg);
   const Grammar g = Grammar::from_json_schema(kForcedRunsSchema);
   const std::vector<int32_t> prompt = prompt_tokens("Once upon a time");
@@ -224,12 +229,11 @@ TEST(SpecGrammar, LostSessionsAreRebuiltUnderTheGrammarExactly) {
 
 namespace {
 
-// The target's distribution over the sentences of a finite grammar when sampling with sp: every
+// A model's distribution over the sentences of a finite grammar when sampling with sp: every
 // path of tokens the grammar allows, each step's probability the sampler's over the masked logits
 // (a forced token: 1), summed per text. Paths below 1e-9 are dropped.
-std::map<std::string, double> target_sentence_distribution(const std::vector<int32_t>& prompt, const Grammar& g,
-                                                           const SamplerParams& sp) {
-  const LoadedModel& m = target_model();
+std::map<std::string, double> sentence_distribution(const LoadedModel& m, const std::vector<int32_t>& prompt,
+                                                    const Grammar& g, const SamplerParams& sp) {
   ContextParams cp;
   cp.n_ctx = 256;
   cp.n_threads = 1;
@@ -289,7 +293,8 @@ int32_t first_token_where(const Vocab& vocab, const std::function<bool(const std
 }  // namespace
 
 // Sampled speculation under an enum: the frequency of each value over seeded runs must match the
-// target's own masked distribution (chi-square, p = 0.001).
+// target's own masked distribution (chi-square, p = 0.001), which the draft model's masked
+// distribution would fail. Fixed rounds and seeds: the test is deterministic.
 TEST(SpecGrammar, SampledChoicesFollowTheTargetsMaskedDistribution) {
   REQUIRE_SPEC_MODELS();
   ServeFixture s("stories260K-f32.gguf", spec_server);
@@ -298,14 +303,17 @@ TEST(SpecGrammar, SampledChoicesFollowTheTargetsMaskedDistribution) {
   const std::vector<int32_t> prompt = prompt_tokens("Lily saw a ball. The ball was");
   SamplerParams sp;
   sp.temperature = 1.5f;
-  const std::map<std::string, double> want = target_sentence_distribution(prompt, g, sp);
+  const std::map<std::string, double> want = sentence_distribution(target_model(), prompt, g, sp);
+  const std::map<std::string, double> drafts = sentence_distribution(draft_model(), prompt, g, sp);
   double total = 0;
   for (const auto& [text, p] : want) total += p;
   ASSERT_NEAR(total, 1.0, 1e-3);
   auto cfg = spec_config(s.port);
   cfg.draft_max = 4;
+  cfg.adaptive = false;  // fixed rounds: the seeded runs draw the same every time
+  cfg.pipeline = false;
   verify::SpeculativeSession session(*draft_model().model, *draft_model().vocab, cfg);
-  const int runs = kSanitized ? 150 : 400;
+  const int runs = kSanitized ? 300 : 400;
   std::map<std::string, int> seen;
   for (int i = 0; i < runs; ++i) {
     sp.seed = uint64_t(1000 + i);
@@ -314,30 +322,37 @@ TEST(SpecGrammar, SampledChoicesFollowTheTargetsMaskedDistribution) {
     ASSERT_TRUE(want.count(r.text)) << "not a sentence of the grammar (or one of probability < 1e-9): " << r.text;
     ++seen[r.text];
   }
-  // Values expected fewer than 5 times share one bin.
-  double chi2 = 0, rare_expected = 0;
+  // Values expected fewer than 5 times share one bin. The draft model's own distribution, scored
+  // the same way (its chi-square's mean above the degrees of freedom), shows that the test can
+  // tell it from the target's.
+  double chi2 = 0, draft_chi2 = 0, rare_expected = 0, rare_draft = 0;
   int rare_seen = 0, bins = 0;
   std::string table;
+  auto score = [&](double seen_n, double draft_n, double expected) {
+    chi2 += (seen_n - expected) * (seen_n - expected) / expected;
+    draft_chi2 += (draft_n - expected) * (draft_n - expected) / expected;
+    ++bins;
+  };
   for (const auto& [text, p] : want) {
-    const double expected = p * runs;
-    table += text + ": expected " + std::to_string(expected) + ", seen " + std::to_string(seen[text]) + "\n";
-    if (expected < 5) {
+    const double expected = p * runs, draft_n = (drafts.count(text) ? drafts.at(text) : 0.0) * runs;
+    table += text + ": expected " + std::to_string(expected) + ", seen " + std::to_string(seen[text]) +
+             ", the draft's " + std::to_string(draft_n) + "\n";
+    if (expected >= 5) {
+      score(seen[text], draft_n, expected);
+    } else {
       rare_expected += expected;
+      rare_draft += draft_n;
       rare_seen += seen[text];
-      continue;
     }
-    chi2 += (seen[text] - expected) * (seen[text] - expected) / expected;
-    ++bins;
   }
-  if (rare_expected > 0) {
-    chi2 += (rare_seen - rare_expected) * (rare_seen - rare_expected) / std::max(rare_expected, 1.0);
-    ++bins;
-  }
+  if (rare_expected > 0) score(rare_seen, rare_draft, std::max(rare_expected, 1.0));
   ASSERT_GE(bins, 3) << "the distribution is too peaked to test anything:\n" << table;
   // Chi-square critical values at p = 0.001 for 2..6 degrees of freedom.
   const double critical[] = {0, 0, 13.82, 16.27, 18.47, 20.52, 22.46};
-  EXPECT_LT(chi2, critical[std::min(bins - 1, 6)]) << table;
-  std::printf("%s chi2 %.2f over %d bins\n", table.c_str(), chi2, bins);
+  const double limit = critical[std::min(bins - 1, 6)];
+  EXPECT_LT(chi2, limit) << table;
+  EXPECT_GT(draft_chi2, limit) << "the draft's distribution would pass too:\n" << table;
+  std::printf("%s chi2 %.2f over %d bins (the draft's distribution: %.2f)\n", table.c_str(), chi2, bins, draft_chi2);
 }
 
 // /v1/verify with a grammar, call by call: a malformed grammar is a 400 naming `grammar` (no
