@@ -26,21 +26,40 @@ OutputConstraint compiled(const char* kind, const std::string& field, Make make)
   return c;
 }
 
-OutputConstraint from_schema(const json& schema, const std::string& field) {
+// The schema's text with its keys in the order the request wrote them: json keeps an object's keys
+// sorted, but a schema's property order is the order the output writes them in. `field` is the
+// schema's dotted path in the body; without the body's text (or should the two parses differ, as
+// duplicate keys can make them), the sorted form.
+std::string schema_text(const json& schema, const std::string& field, std::string_view raw_body) {
+  if (raw_body.empty() || !schema.is_object()) return schema.dump();
+  const auto doc = nlohmann::ordered_json::parse(raw_body, nullptr, /*allow_exceptions=*/false);
+  const nlohmann::ordered_json* at = &doc;
+  for (size_t pos = 0; pos <= field.size();) {
+    const size_t dot = std::min(field.find('.', pos), field.size());
+    if (!at->is_object()) return schema.dump();
+    const auto it = at->find(field.substr(pos, dot - pos));
+    if (it == at->end()) return schema.dump();
+    at = &*it;
+    pos = dot + 1;
+  }
+  return json(*at) == schema ? at->dump() : schema.dump();
+}
+
+OutputConstraint from_schema(const json& schema, const std::string& field, std::string_view raw_body) {
   if (!schema.is_object() && !schema.is_boolean()) bad_type(field, schema, "a JSON Schema (an object)");
-  const std::string text = schema.dump();
+  const std::string text = schema_text(schema, field, raw_body);
   return compiled("json_schema", field, [&] { return Grammar::from_json_schema(text); });
 }
 
 // OpenAI's {"type": "text" | "json_object" | "json_schema", ...}; llama-server's json_object may
 // carry a "schema" too.
-OutputConstraint from_response_format(const json& rf) {
+OutputConstraint from_response_format(const json& rf, std::string_view raw_body) {
   if (!rf.is_object()) bad_type("response_format", rf, "an object");
   const std::string type = get_string(rf, "type");
   if (type == "text") return {};
   if (type == "json_object") {
     if (auto s = rf.find("schema"); s != rf.end() && !s->is_null()) {
-      OutputConstraint c = from_schema(*s, "response_format.schema");
+      OutputConstraint c = from_schema(*s, "response_format.schema", raw_body);
       c.kind = "json_object";
       return c;
     }
@@ -54,7 +73,7 @@ OutputConstraint from_response_format(const json& rf) {
         "missing_required_parameter");
   if (!js->is_object()) bad_type("response_format.json_schema", *js, "an object");
   if (auto s = js->find("schema"); s != js->end() && !s->is_null())
-    return from_schema(*s, "response_format.json_schema.schema");
+    return from_schema(*s, "response_format.json_schema.schema", raw_body);
   // No schema: any JSON object, as the name alone promises nothing more.
   OutputConstraint c = compiled("json_schema", "response_format", [] { return Grammar::any_json_object(); });
   return c;
@@ -66,7 +85,7 @@ OutputConstraint gbnf_constraint(const std::string& gbnf, const std::string& fie
   return compiled("grammar", field, [&] { return Grammar::from_gbnf(gbnf); });
 }
 
-OutputConstraint parse_output_constraint(const json& body) {
+OutputConstraint parse_output_constraint(const json& body, std::string_view raw_body) {
   const json* given[3] = {nullptr, nullptr, nullptr};
   const char* names[3] = {"response_format", "json_schema", "grammar"};
   int n = 0;
@@ -83,8 +102,8 @@ OutputConstraint parse_output_constraint(const json& body) {
   if (n > 1)
     bad(given[0] ? "response_format" : "json_schema",
         "give one of 'response_format', 'json_schema' and 'grammar', not several", "conflicting_parameters");
-  if (given[0]) return from_response_format(*given[0]);
-  if (given[1]) return from_schema(*given[1], "json_schema");
+  if (given[0]) return from_response_format(*given[0], raw_body);
+  if (given[1]) return from_schema(*given[1], "json_schema", raw_body);
   if (given[2]) {
     if (!given[2]->is_string()) bad_type("grammar", *given[2], "a string (GBNF)");
     return gbnf_constraint(given[2]->get<std::string>(), "grammar");
