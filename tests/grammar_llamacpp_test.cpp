@@ -113,7 +113,7 @@ TEST(GrammarLlamaCpp, RefusedGrammarsNameTheProblem) {
       {"syntax-error.gbnf", "line 1, column 14"},
       {"undefined-rule.gbnf", "rule 'b' is not defined"},
       {"left-recursion.gbnf", "left recursion: rule 'expr'"},
-      {"never-ends.gbnf", "can never end"},
+      {"never-ends.gbnf", "line 1, column 1: the grammar can never end"},
   };
   for (const auto& [file, message] : cases) {
     std::string what;
