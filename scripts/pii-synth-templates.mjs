@@ -1,0 +1,142 @@
+// Sentence templates of make-pii-synth-set.mjs. Slots: {P} given name + surname, {G} given name,
+// {S} surname, {p} {g} the same in lower case (PERSON); {A} street line, {L} a town that locates a
+// person (ADDRESS); {c} a town that does not, {Z} a postcode (unlabelled); {B} date of birth,
+// {D} date; {V} version, {N} order/build/ticket number, {X} product, {K} company, {T} time,
+// {H} commit hash, {I} a version shaped like an IP address (unlabelled). A template starting
+// with ~ is chat: a third of its messages are written all in lower case.
+
+const EN_PII = [
+  'My name is {P} and I need help with my account.', '~hi, this is {G} from the front desk', '~{G} said the printer is broken again',
+  'Please forward this to {P}.', 'Can you ask {G} to call me back?', 'I had lunch with {P} yesterday.',
+  'Dear {P}, thank you for your order.', 'Best regards,\n{P}', '~thanks {g}!', '~ping {g} about the deploy',
+  'Mr. {S} will join the meeting at {T}.', 'Ms. {S} approved the budget.', 'Dr. {S} is on call tonight.',
+  '{P} is our new team lead.', 'The contract was signed by {P} and {P}.', '~my sister {G} lives in {L} now',
+  'I live at {A}, {Z} {c}.', 'Ship it to {A}, {c} {Z}.', 'Our new address is {A}.', '~we moved to {L} last year',
+  "I'm based in {L}.", '~i grew up in {L} but now i live in {L}', 'Send the keys to {P}, {A}.', "I'm from {L}, originally.",
+  'I was born on {B}.', 'Date of birth: {B}', 'Patient: {P}, DOB {B}', "{P}'s birthday is {B}.",
+  'The appointment is on {D}.', 'Name: {P}\nAddress: {A}\n{Z} {c}', '~{g} and {g} are coming to the party',
+  'Tell {G} that the report is ready.', 'Invite {P} to the review.', "I'm meeting {G} {S} at the station.",
+  'Happy birthday, {G}!', 'Congratulations to {P} on the promotion.', 'Who is {P}?', 'Thanks, {G}. I will check.',
+  "{G}'s laptop needs a new battery.", 'According to {P}, the numbers are fine.', '~met {p} at the gym today',
+  'Please contact {P} at the reception.', 'Hey {G}, are you free tomorrow?', 'We stayed with {G} in {L} for a week.',
+  'Our office moved, my desk is now at {A}.', '~can you pick me up at {A}?', 'Deliver to: {A}, {Z} {c}',
+];
+const EN_CLEAN = [
+  'Version {V} fixes the memory leak.', 'Build {N} failed on the release branch.', 'Order {N} was shipped on time.',
+  'Upgrade to {V} before Friday.', 'The {X} is back in stock.', '{K} reported strong results this quarter.',
+  'Ticket {N}: login page times out after {T}.', 'Commit {H} broke the tests.', 'Set the version to {I} in the manifest.',
+  '~can someone review the PR for {V}?', 'The standup moves to {T} tomorrow.', 'Is {c} worth visiting in spring?',
+  'What is the population of {c}?', 'Please restart the server after installing {V}.', 'Invoice {N} is overdue.',
+  'The new {X} has a better battery.', 'Release Notes for {V}', 'Meeting Agenda: Budget, Hiring, Roadmap',
+  '~lol that build took forever', 'Press Enter to continue.', 'The Board meets on Monday.', 'Use Python 3.12 with Node 20.',
+  'Download the Windows installer from the Downloads page.', 'Amazon Web Services raised prices again.',
+  'The weather in {c} will be rainy.', 'Our {c} office closes at {T} on Fridays.', 'Tracking number {N} shows no update.',
+];
+export const CLEAN_SHARED = [
+  'docker pull nginx:{V}', 'npm install react@{V}', 'ERROR 500 at {T} (request {N})', 'SKU {N} / lot {N}',
+  'Chrome {I} on Windows 11', 'Kernel {V}-generic, build {N}', 'git checkout {H} && make -j8', 'Firmware {I} released',
+];
+
+const DE_PII = [
+  'Ich heiße {P} und habe eine Frage zur Rechnung.', '~hi, hier ist {G}', 'Mein Name ist {P}.', 'Frau {S} ist heute nicht im Büro.',
+  'Herr {S} ruft morgen zurück.', 'Kannst du {G} fragen, ob das passt?', 'Viele Grüße\n{P}', 'Liebe {G}, danke für alles!',
+  'Ich wohne in der {A}, {Z} {c}.', 'Meine Adresse: {A}, {Z} {c}', '~wir sind nach {L} gezogen', 'Ich komme aus {L}.',
+  'Ich lebe seit drei Jahren in {L}.', 'Geboren am {B} in {c}.', 'Geburtsdatum: {B}', 'Der Termin ist am {D}.',
+  '{P} hat den Vertrag unterschrieben.', 'Gestern habe ich mit {G} telefoniert.', '~sag {g} bitte bescheid',
+  'Bitte schick das Paket an {P}, {A}, {Z} {c}.', 'Dr. {S} hat heute Sprechstunde.', '{G} und {G} kommen auch.',
+  'Wir haben {G} {S} eingestellt.', 'Laut {P} ist alles in Ordnung.', 'Meine Schwester {G} wohnt jetzt in {L}.',
+];
+const DE_CLEAN = [
+  'Version {V} behebt den Fehler beim Login.', 'Bestellung {N} wurde versandt.', 'Der Build {N} ist fehlgeschlagen.',
+  'Bitte auf {V} aktualisieren.', 'Das {X} ist wieder verfügbar.', '{K} hat neue Zahlen veröffentlicht.',
+  'Die Besprechung beginnt um {T} Uhr.', 'Wie ist das Wetter in {c}?', 'Rechnungsnummer {N} ist offen.',
+  'Das Update {I} ist ab sofort verfügbar.', 'Neue Funktionen in Version {V}', '~kann jemand den PR reviewen?',
+];
+const FR_PII = [
+  "Je m'appelle {P} et j'ai un souci avec ma commande.", '~salut, c\'est {G}', 'Madame {S} est absente aujourd\'hui.',
+  'Monsieur {S} vous rappellera demain.', 'Demande à {G} de m\'envoyer le fichier.', 'Cordialement,\n{P}',
+  "J'habite au {A}, {Z} {c}.", 'Mon adresse : {A}, {Z} {c}', "~on a déménagé à {L}", "J'habite à {L} depuis deux ans.",
+  'Je suis né le {B} à {c}.', 'Date de naissance : {B}', 'Le rendez-vous est le {D}.', '{P} a signé le contrat.',
+  "J'ai déjeuné avec {P} hier.", 'Merci {G} pour ton aide !', 'Ma collègue {G} vit à {L}.', '{G} et {G} arrivent ce soir.',
+  'Envoyez le colis à {P}, {A}, {Z} {c}.', 'Selon {P}, tout est prêt.', 'Bonjour {G}, tu es libre demain ?',
+];
+const FR_CLEAN = [
+  'La version {V} corrige le bug.', 'La commande {N} a été expédiée.', 'Le build {N} a échoué.', 'Mettez à jour vers {V}.',
+  'Le {X} est de nouveau disponible.', '{K} a publié ses résultats.', 'La réunion commence à {T}.', 'Quel temps fait-il à {c} ?',
+  'Facture {N} en attente.', '~qqn peut relire la PR ?',
+];
+const ES_PII = [
+  'Me llamo {P} y tengo un problema con mi pedido.', '~hola, soy {G}', 'La señora {S} no está hoy.', 'El señor {S} llamará mañana.',
+  'Pregúntale a {G} si puede venir.', 'Saludos,\n{P}', 'Vivo en {A}, {Z} {c}.', 'Mi dirección es {A}, {Z} {c}.',
+  '~nos mudamos a {L} el año pasado', 'Vivo en {L} desde 2019.', 'Soy de {L}.', 'Nací el {B} en {c}.', 'Fecha de nacimiento: {B}',
+  'La cita es el {D}.', '{P} firmó el contrato.', 'Ayer comí con {P}.', 'Gracias, {G}!', 'Mi hermana {G} vive en {L}.',
+  '{G} y {G} llegan mañana.', 'Envía el paquete a {P}, {A}, {Z} {c}.', 'Según {P}, todo está listo.',
+];
+const ES_CLEAN = [
+  'La versión {V} corrige el error.', 'El pedido {N} fue enviado.', 'La compilación {N} falló.', 'Actualiza a {V}.',
+  'El {X} vuelve a estar disponible.', '{K} publicó sus resultados.', 'La reunión empieza a las {T}.', '¿Qué tiempo hace en {c}?',
+  'Factura {N} pendiente.',
+];
+const IT_PII = [
+  'Mi chiamo {P} e ho un problema con il mio ordine.', '~ciao, sono {G}', 'La signora {S} oggi non c\'è.', 'Il signor {S} richiamerà domani.',
+  'Chiedi a {G} se può venire.', 'Cordiali saluti,\n{P}', 'Abito in {A}, {Z} {c}.', 'Il mio indirizzo è {A}, {Z} {c}.',
+  '~ci siamo trasferiti a {L}', 'Vivo a {L} da tre anni.', 'Sono nato il {B} a {c}.', 'Data di nascita: {B}', "L'appuntamento è il {D}.",
+  '{P} ha firmato il contratto.', 'Ieri ho pranzato con {P}.', 'Grazie {G}!', 'Mia sorella {G} vive a {L}.',
+];
+const IT_CLEAN = [
+  'La versione {V} risolve il problema.', "L'ordine {N} è stato spedito.", 'La build {N} è fallita.', 'Aggiorna a {V}.',
+  'Il {X} è di nuovo disponibile.', '{K} ha pubblicato i risultati.', 'La riunione inizia alle {T}.', 'Che tempo fa a {c}?',
+];
+const NL_PII = [
+  'Mijn naam is {P} en ik heb een vraag.', '~hoi, met {G}', 'Mevrouw {S} is vandaag afwezig.', 'Meneer {S} belt morgen terug.',
+  'Vraag {G} even of dat lukt.', 'Met vriendelijke groet,\n{P}', 'Ik woon op {A}, {Z} {c}.', 'Mijn adres is {A}, {Z} {c}.',
+  '~we zijn verhuisd naar {L}', 'Ik woon sinds kort in {L}.', 'Ik kom uit {L}.', 'Geboren op {B} in {c}.', 'Geboortedatum: {B}',
+  'De afspraak is op {D}.', '{P} heeft het contract getekend.', 'Gisteren heb ik met {P} gegeten.', 'Bedankt {G}!',
+];
+const NL_CLEAN = [
+  'Versie {V} lost de fout op.', 'Bestelling {N} is verzonden.', 'Build {N} is mislukt.', 'Update naar {V}.',
+  'De {X} is weer op voorraad.', '{K} heeft de cijfers gepubliceerd.', 'De vergadering begint om {T}.', 'Wat voor weer is het in {c}?',
+];
+const PT_PII = [
+  'Meu nome é {P} e tenho uma dúvida.', '~oi, aqui é {G}', 'A senhora {S} não está hoje.', 'O senhor {S} vai ligar amanhã.',
+  'Pergunte ao {G} se ele pode vir.', 'Atenciosamente,\n{P}', 'Moro na {A}, {Z} {c}.', 'Meu endereço é {A}, {Z} {c}.',
+  '~a gente se mudou para {L}', 'Moro em {L} há dois anos.', 'Sou de {L}.', 'Nasci em {B} em {c}.', 'Data de nascimento: {B}',
+  'A consulta é no dia {D}.', '{P} assinou o contrato.', 'Ontem almocei com {P}.', 'Obrigado, {G}!',
+];
+const PT_CLEAN = [
+  'A versão {V} corrige o erro.', 'O pedido {N} foi enviado.', 'O build {N} falhou.', 'Atualize para {V}.',
+  'O {X} voltou ao estoque.', '{K} publicou os resultados.', 'A reunião começa às {T}.', 'Como está o tempo em {c}?',
+];
+const PL_PII = [
+  'Nazywam się {P} i mam pytanie.', '~cześć, tu {G}', 'Pani {S} jest dziś nieobecna.', 'Pan {S} oddzwoni jutro.',
+  'Zapytaj {G}, czy może przyjść.', 'Pozdrawiam,\n{P}', 'Mieszkam przy {A}, {Z} {c}.', 'Mój adres to {A}, {Z} {c}.',
+  '~przeprowadziliśmy się do {L}', 'Mieszkam w {L} od roku.', 'Jestem z {L}.', 'Urodziłem się {B} w {c}.', 'Data urodzenia: {B}',
+  'Wizyta jest {D}.', '{P} podpisał umowę.', 'Dzięki, {G}!',
+];
+const PL_CLEAN = [
+  'Wersja {V} naprawia błąd.', 'Zamówienie {N} zostało wysłane.', 'Build {N} się nie powiódł.', 'Zaktualizuj do {V}.',
+  '{X} jest znowu dostępny.', '{K} opublikował wyniki.', 'Spotkanie zaczyna się o {T}.', 'Jaka jest pogoda w {c}?',
+];
+const TR_PII = [
+  'Benim adım {P}, bir sorum var.', '~selam, ben {G}', '{S} Hanım bugün ofiste değil.', '{S} Bey yarın arayacak.',
+  'Saygılarımla,\n{P}', 'Adresim: {A}, {Z} {c}', '~{L} şehrine taşındık', "{L}'da yaşıyorum.", 'Doğum tarihim {B}.',
+  'Doğum tarihi: {B}', 'Randevu {D} tarihinde.', '{P} sözleşmeyi imzaladı.', 'Teşekkürler {G}!', 'Merhaba {G}, yarın müsait misin?',
+];
+const TR_CLEAN = [
+  'Sürüm {V} hatayı düzeltiyor.', 'Sipariş {N} kargoya verildi.', 'Derleme {N} başarısız oldu.', '{V} sürümüne güncelleyin.',
+  '{K} sonuçlarını açıkladı.', 'Toplantı {T} saatinde başlıyor.', '{c} hava durumu nasıl?',
+];
+// Names of Japanese, Chinese and Indian origin in English sentences.
+const ASIAN_PII = [
+  'My name is {P}.', '~hi, {G} here', 'Please ask {G} {S} to review this.', 'Mr. {S} will call you.', 'Ms. {S} approved it.',
+  'Regards,\n{P}', 'I met {P} at the conference.', '{P} joined the team in March.', 'I live in {L}.', '~we moved to {L} in 2020',
+  'Thanks, {G}!', 'Send it to {P}, {A}.', '{G} and {G} will present.', '~{g} is out sick today',
+];
+
+export const TEMPLATES = {
+  en: { pii: EN_PII, clean: EN_CLEAN }, gb: { pii: EN_PII.slice(0, 30), clean: EN_CLEAN.slice(0, 8) },
+  in: { pii: ASIAN_PII, clean: [] }, ja: { pii: ASIAN_PII, clean: [] }, zh: { pii: ASIAN_PII, clean: [] },
+  de: { pii: DE_PII, clean: DE_CLEAN }, fr: { pii: FR_PII, clean: FR_CLEAN }, es: { pii: ES_PII, clean: ES_CLEAN },
+  it: { pii: IT_PII, clean: IT_CLEAN }, nl: { pii: NL_PII, clean: NL_CLEAN }, pt: { pii: PT_PII, clean: PT_CLEAN },
+  pl: { pii: PL_PII, clean: PL_CLEAN }, tr: { pii: TR_PII, clean: TR_CLEAN },
+};
