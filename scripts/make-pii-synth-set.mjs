@@ -15,7 +15,7 @@
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
-import { TEMPLATES, CLEAN_SHARED } from './pii-synth-templates.mjs';
+import { TEMPLATES, CLEAN_SHARED, FRAMES } from './pii-synth-templates.mjs';
 
 const root = process.argv[2] || '/tmp/piidata';
 const require = createRequire(path.join(root, 'node_modules', 'x.js'));
@@ -143,8 +143,19 @@ const SLOT_VALUES = {
   K: (l) => [faker(LANGS[l].locale).company.name(), null],
   T: () => [`${rint(0, 23)}:${pad(rint(0, 59))}`, null],
   H: () => [faker('en_US').git.commitSha({ length: 7 }), null],
+  R: () => [properNoun(), null],
+  r: () => [properNoun().toLowerCase(), null],
+  s: (l) => [nameOf(l, 'surname').toLowerCase(), 'PERSON'],
+  l: (l) => [town(l).toLowerCase(), 'ADDRESS'],
   I: () => [`${rint(1, 20)}.${rint(0, 9)}.${rint(0, 9)}.${rint(0, 99)}`, null],  // a version shaped like an IP
 };
+function properNoun() {
+  const f = faker('en_US');
+  const made = () => cap(f.word.noun()) + pick(['', 'ly', 'ify', 'DB', 'Hub', 'io', ' Cloud', ' Pro', 'Lab']);
+  return pick([() => f.vehicle.manufacturer(), () => f.vehicle.model(), () => f.airline.airline().name, () => f.company.name(),
+    () => f.commerce.productName(), () => f.book.title(), () => f.food.dish(), () => f.science.chemicalElement().name,
+    () => f.animal.dog(), () => f.location.country(), made, made, made])();
+}
 function rint(a, b) { return a + Math.floor(rand() * (b - a + 1)); }
 
 // Fills a template: {X} slots become values; labelled ones become entities at byte offsets.
@@ -177,7 +188,29 @@ function generate(split, perTemplate) {
       }
     }
   }
-  return out;
+  // Frames: cue + slot + ending, a third of the time in lower case, the first letter capitalised
+  // half of the other times.
+  for (const [lang, f] of Object.entries(FRAMES)) {
+    for (const [kind, slots] of [['person', ['{P}', '{G}', '{g}', '{p}', '{P}']], ['place', ['{L}', '{l}']], ['elsewhere', ['{c}']]]) {
+      for (const cue of f[kind]) {
+        if ((split === 'dev') !== (fnv(lang + cue) % 4 === 0)) continue;
+        for (let i = 0; i < perTemplate; ++i) {
+          let t = `${cue} ${pick(slots)}${pick(f.end)}`;
+          if (chance(0.5)) t = cap(t);
+          out.push(fill(t, lang, chance(0.33)));
+        }
+      }
+    }
+  }
+  // Two messages joined, of any languages: names and places in more contexts than one template.
+  const joined = [];
+  for (let i = 0; i < out.length * 0.4; ++i) {
+    const a = pick(out), b = pick(out), sep = pick([' ', '\n', ' ', '\n\n']);
+    const shift = Buffer.byteLength(a.text + sep);
+    joined.push({ text: a.text + sep + b.text,
+      entities: [...a.entities, ...b.entities.map((e) => ({ ...e, start: e.start + shift, end: e.end + shift }))] });
+  }
+  return [...out, ...joined];
 }
 
 fs.mkdirSync(path.join(outDir, 'train'), { recursive: true });

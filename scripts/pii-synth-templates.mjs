@@ -2,7 +2,8 @@
 // {S} surname, {p} {g} the same in lower case (PERSON); {A} street line, {L} a town that locates a
 // person (ADDRESS); {c} a town that does not, {Z} a postcode (unlabelled); {B} date of birth,
 // {D} date; {V} version, {N} order/build/ticket number, {X} product, {K} company, {T} time,
-// {H} commit hash, {I} a version shaped like an IP address (unlabelled). A template starting
+// {H} commit hash, {I} a version shaped like an IP address, {R} a capitalised name of no person
+// (a brand, car, airline, book, dish, element, dog breed, country, made-up product) (unlabelled). A template starting
 // with ~ is chat: a third of its messages are written all in lower case.
 
 const EN_PII = [
@@ -19,6 +20,8 @@ const EN_PII = [
   'Happy birthday, {G}!', 'Congratulations to {P} on the promotion.', 'Who is {P}?', 'Thanks, {G}. I will check.',
   "{G}'s laptop needs a new battery.", 'According to {P}, the numbers are fine.', '~met {p} at the gym today',
   'Please contact {P} at the reception.', 'Hey {G}, are you free tomorrow?', 'We stayed with {G} in {L} for a week.',
+  '{P} and I will be late.', '~{g} {s} is in the lobby', '~just talked to {g}, all good', '~{g} says hi', 'Lunch with {G} and {G}?',
+  '{S} will take over the project.', '~i live in {l} now', '~moving to {l} next month!', 'Coffee with {P} tomorrow.', '~is {g} around?',
   'Our office moved, my desk is now at {A}.', '~can you pick me up at {A}?', 'Deliver to: {A}, {Z} {c}',
 ];
 const EN_CLEAN = [
@@ -32,7 +35,23 @@ const EN_CLEAN = [
   'Download the Windows installer from the Downloads page.', 'Amazon Web Services raised prices again.',
   'The weather in {c} will be rainy.', 'Our {c} office closes at {T} on Fridays.', 'Tracking number {N} shows no update.',
 ];
-export const CLEAN_SHARED = [
+// Things that are not people in the places of people, and towns that locate no one.
+const EN_NOT_PERSON = [
+  'Ask {R} support about the refund.', 'I emailed {R} yesterday but got no answer.', '{R} said the outage is fixed.',
+  'Thanks to {R} for sponsoring the meetup.', 'We switched from {R} to {R} last month.', 'Invite {R} to the channel.',
+  '~has anyone tried {R}?', 'Meeting with {R} at {T} about the contract.', 'Can you forward this to {R}?', "{R}'s new release looks great.",
+  'Hi team, {R} is down again.', 'Regards,\nThe {R} Team', 'Dear {R} customer, your order {N} has shipped.', 'I love {R}.',
+  'Reminder: {R} renewal is due.', 'We are hiring at {R}!', 'Flights to {c} are cheaper in May.', 'Notes from the {R} workshop',
+  '{R} and {R} are partners now.', 'My favourite is {R}.', 'I bought a {R} last week.', '~{r} keeps crashing on my laptop',
+  'The {c} branch reported record sales.', 'Read chapter 3 of {R} before Monday.', 'I ordered the {R} with fries.',
+];
+const OTHER_NOT_PERSON = [
+  'Frag mal beim {R} Support nach.', 'Ich habe {R} gestern geschrieben.', '{R} hat das Update veröffentlicht.', 'Danke an {R} für das Sponsoring.',
+  'Demande au support {R}.', "J'ai écrit à {R} hier.", '{R} a publié la mise à jour.', 'Merci à {R} pour le soutien.',
+  'Pregunta al soporte de {R}.', 'Le escribí a {R} ayer.', '{R} publicó la actualización.', 'Gracias a {R} por el patrocinio.',
+  'Chiedi al supporto di {R}.', 'Vraag het even aan {R} support.', 'Pergunte ao suporte da {R}.', 'Zapytaj wsparcie {R}.', '{R} destek ekibine sor.',
+];
+export const CLEAN_SHARED = [...EN_NOT_PERSON, ...OTHER_NOT_PERSON,
   'docker pull nginx:{V}', 'npm install react@{V}', 'ERROR 500 at {T} (request {N})', 'SKU {N} / lot {N}',
   'Chrome {I} on Windows 11', 'Kernel {V}-generic, build {N}', 'git checkout {H} && make -j8', 'Firmware {I} released',
 ];
@@ -139,4 +158,73 @@ export const TEMPLATES = {
   de: { pii: DE_PII, clean: DE_CLEAN }, fr: { pii: FR_PII, clean: FR_CLEAN }, es: { pii: ES_PII, clean: ES_CLEAN },
   it: { pii: IT_PII, clean: IT_CLEAN }, nl: { pii: NL_PII, clean: NL_CLEAN }, pt: { pii: PT_PII, clean: PT_CLEAN },
   pl: { pii: PL_PII, clean: PL_CLEAN }, tr: { pii: TR_PII, clean: TR_CLEAN },
+};
+
+// Frames: a cue before a slot and an ending after it, combined freely (each cue is in train or
+// dev as a whole, so dev's cues are unseen). person: before a name; place: before a town that
+// locates someone; elsewhere: before a town that does not.
+export const FRAMES = {
+  en: {
+    person: ['I talked to', 'this is', 'my name is', 'ask', 'tell', 'cc', 'ping', 'say hi to', "I'm meeting", 'call', 'my colleague',
+      'my boss', 'our neighbour', 'I was with', 'a message from', 'signed by', 'thanks', 'hi', 'hello', 'dear', 'my friend', 'I hired',
+      'we invited', 'please welcome', 'the patient is', 'contact person:', 'my husband', 'my daughter', 'remind', 'I saw'],
+    place: ['I live in', 'we moved to', "I'm based in", 'she lives in', 'we relocated to', 'I grew up in', "I'm from", 'currently living in',
+      'just moved to', 'my home is in', 'our house is in', 'my parents live in', 'I was born in', 'we settled in', 'I stay in', 'my flat is in'],
+    elsewhere: ['the weather in', 'flights to', 'the conference in', 'the population of', 'a hotel in', 'news from', 'the train to',
+      'the stadium in', 'a report on', 'prices in'],
+    end: ['', '.', '!', '?', ' today.', ' now.', ' about the invoice.', ' tomorrow at 5.', ' since 2019.', ', thanks.', ' with my family.', ' next week.'],
+  },
+  de: {
+    person: ['ich habe mit', 'hier ist', 'ich heiße', 'frag', 'sag', 'mein Kollege', 'meine Chefin', 'unser Nachbar', 'eine Nachricht von',
+      'danke', 'hallo', 'liebe', 'mein Freund', 'wir haben', 'bitte begrüßt', 'meine Tochter', 'erinnere'],
+    place: ['ich wohne in', 'wir sind nach', 'ich lebe in', 'sie wohnt in', 'ich komme aus', 'ich bin in', 'meine Eltern wohnen in',
+      'wir ziehen nach', 'ich bin geboren in', 'unser Haus steht in'],
+    elsewhere: ['das Wetter in', 'Flüge nach', 'die Konferenz in', 'ein Hotel in', 'Nachrichten aus', 'der Zug nach'],
+    end: ['', '.', '!', '?', ' heute.', ' gezogen.', ' seit 2019.', ', danke.', ' mit meiner Familie.', ' nächste Woche.'],
+  },
+  fr: {
+    person: ["j'ai parlé à", "c'est", "je m'appelle", 'demande à', 'dis à', 'mon collègue', 'ma cheffe', 'notre voisin', 'un message de',
+      'merci', 'bonjour', 'chère', 'mon ami', 'nous avons invité', 'ma fille', 'rappelle à'],
+    place: ["j'habite à", 'nous avons déménagé à', 'je vis à', 'elle habite à', 'je viens de', 'je suis né à', 'mes parents vivent à',
+      'on s\'installe à', 'notre maison est à'],
+    elsewhere: ['la météo à', 'les vols pour', 'la conférence à', 'un hôtel à', 'les nouvelles de', 'le train pour'],
+    end: ['', '.', ' !', ' ?', " aujourd'hui.", ' depuis 2019.', ', merci.', ' avec ma famille.', ' la semaine prochaine.'],
+  },
+  es: {
+    person: ['hablé con', 'soy', 'me llamo', 'pregúntale a', 'dile a', 'mi compañero', 'mi jefa', 'nuestro vecino', 'un mensaje de',
+      'gracias', 'hola', 'querida', 'mi amigo', 'invitamos a', 'mi hija', 'recuérdale a'],
+    place: ['vivo en', 'nos mudamos a', 'ella vive en', 'soy de', 'nací en', 'mis padres viven en', 'me instalé en', 'nuestra casa está en'],
+    elsewhere: ['el tiempo en', 'vuelos a', 'la conferencia en', 'un hotel en', 'noticias de', 'el tren a'],
+    end: ['', '.', '!', '?', ' hoy.', ' desde 2019.', ', gracias.', ' con mi familia.', ' la próxima semana.'],
+  },
+  it: {
+    person: ['ho parlato con', 'sono', 'mi chiamo', 'chiedi a', 'di\' a', 'il mio collega', 'la mia capa', 'un messaggio da', 'grazie', 'ciao', 'cara', 'mia figlia'],
+    place: ['abito a', 'ci siamo trasferiti a', 'vivo a', 'lei vive a', 'sono di', 'sono nato a', 'i miei genitori vivono a'],
+    elsewhere: ['il meteo a', 'voli per', 'la conferenza a', 'un albergo a', 'notizie da'],
+    end: ['', '.', '!', '?', ' oggi.', ' dal 2019.', ', grazie.', ' con la mia famiglia.'],
+  },
+  nl: {
+    person: ['ik sprak met', 'met', 'mijn naam is', 'vraag', 'zeg tegen', 'mijn collega', 'mijn baas', 'een bericht van', 'bedankt', 'hoi', 'beste', 'mijn dochter'],
+    place: ['ik woon in', 'we zijn verhuisd naar', 'zij woont in', 'ik kom uit', 'ik ben geboren in', 'mijn ouders wonen in'],
+    elsewhere: ['het weer in', 'vluchten naar', 'de conferentie in', 'een hotel in', 'nieuws uit'],
+    end: ['', '.', '!', '?', ' vandaag.', ' sinds 2019.', ', bedankt.', ' met mijn gezin.'],
+  },
+  pt: {
+    person: ['falei com', 'aqui é', 'meu nome é', 'pergunte ao', 'diga ao', 'meu colega', 'minha chefe', 'uma mensagem de', 'obrigado', 'oi', 'querida', 'minha filha'],
+    place: ['moro em', 'nos mudamos para', 'ela mora em', 'sou de', 'nasci em', 'meus pais moram em'],
+    elsewhere: ['o tempo em', 'voos para', 'a conferência em', 'um hotel em', 'notícias de'],
+    end: ['', '.', '!', '?', ' hoje.', ' desde 2019.', ', obrigado.', ' com minha família.'],
+  },
+  pl: {
+    person: ['rozmawiałem z', 'tu', 'nazywam się', 'zapytaj', 'powiedz', 'mój kolega', 'moja szefowa', 'wiadomość od', 'dzięki', 'cześć', 'droga'],
+    place: ['mieszkam w', 'przeprowadziliśmy się do', 'ona mieszka w', 'jestem z', 'urodziłem się w'],
+    elsewhere: ['pogoda w', 'loty do', 'konferencja w', 'hotel w'],
+    end: ['', '.', '!', '?', ' dzisiaj.', ' od 2019.', ', dzięki.'],
+  },
+  tr: {
+    person: ['benim adım', 'ben', 'sor', 'iş arkadaşım', 'müdürüm', 'teşekkürler', 'merhaba', 'sevgili', 'arkadaşım'],
+    place: ['yaşadığım şehir', 'taşındığımız yer', 'memleketim', 'doğduğum yer'],
+    elsewhere: ['hava durumu', 'uçuşlar', 'konferans yeri'],
+    end: ['', '.', '!', '?', ' bugün.', ', teşekkürler.'],
+  },
 };

@@ -6,6 +6,7 @@
 
 #include "privacy/normalize.h"
 #include "privacy/recognizers.h"
+#include "privacy/tagger.h"
 
 namespace tandem::privacy {
 
@@ -102,6 +103,13 @@ std::vector<Finding> Detector::candidates(std::string_view raw, std::optional<Cl
   check();
   detail::find_persons(text, out);
   check();
+  if (options_.use_tagger) {
+    // The tagger adds the persons and places it is sure of to the recognizers' (it learned from
+    // them where they are right, not yet where they are wrong, so it does not remove any).
+    for (const Finding& f : tag_entities(builtin_tagger_model(), text, out))
+      if (f.confidence >= options_.tagger_min_confidence) out.push_back(f);
+    check();
+  }
   std::vector<Finding> wanted_only;
   for (Finding f : out) {
     if (!wanted(f.type)) continue;
