@@ -15,7 +15,7 @@
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
-import { TEMPLATES, CLEAN_SHARED, FRAMES } from './pii-synth-templates.mjs';
+import { TEMPLATES, CLEAN_SHARED, FRAMES, AFTER } from './pii-synth-templates.mjs';
 
 const root = process.argv[2] || '/tmp/piidata';
 const require = createRequire(path.join(root, 'node_modules', 'x.js'));
@@ -199,6 +199,14 @@ function generate(split, perTemplate) {
           if (chance(0.5)) t = cap(t);
           out.push(fill(t, lang, chance(0.33)));
         }
+      }
+    }
+  }
+  for (const [lang, a] of Object.entries(AFTER)) {
+    for (const [kind, slots] of [['person', ['{P}', '{G}', '{g}', '{p}', '{P}', '{G} {S}']], ['place', ['{L}', '{l}']]]) {
+      for (const rest of a[kind]) {
+        if ((split === 'dev') !== (fnv(lang + rest) % 4 === 0)) continue;
+        for (let i = 0; i < perTemplate; ++i) out.push(fill(`${pick(slots)} ${rest}${pick(['', '.', '!', ' today.', ', thanks'])}`, lang, chance(0.33)));
       }
     }
   }

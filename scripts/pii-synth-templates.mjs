@@ -228,3 +228,19 @@ export const FRAMES = {
     end: ['', '.', '!', '?', ' bugün.', ', teşekkürler.'],
   },
 };
+
+// Slot first: what follows a name or a place.
+export const AFTER = {
+  en: { person: ['called', 'said the build is green', 'wrote back', 'is sick today', 'will be late', 'sent the file', 'is on leave',
+    'asked about the invoice', 'and I are going', 'has the keys', 'lives next door', 'booked the room', 'needs a ride', 'was promoted'],
+    place: ['is where I live now', 'is home for us', 'is where my parents live', 'is where I grew up'] },
+  de: { person: ['hat angerufen', 'hat geschrieben', 'ist heute krank', 'kommt später', 'hat die Datei geschickt', 'ist im Urlaub', 'hat die Schlüssel'],
+    place: ['ist jetzt unser Zuhause', 'ist meine Heimatstadt'] },
+  fr: { person: ['a appelé', 'a répondu', 'est malade', 'sera en retard', 'a envoyé le fichier', 'est en congé'], place: ['est ma ville natale'] },
+  es: { person: ['llamó', 'escribió', 'está enfermo', 'llegará tarde', 'mandó el archivo', 'está de vacaciones'], place: ['es mi ciudad natal'] },
+  it: { person: ['ha chiamato', 'ha scritto', 'è malato', 'arriva tardi'], place: ['è la mia città'] },
+  nl: { person: ['belde', 'schreef terug', 'is ziek', 'komt later'], place: ['is mijn woonplaats'] },
+  pt: { person: ['ligou', 'escreveu', 'está doente', 'vai chegar tarde'], place: ['é a minha cidade'] },
+  pl: { person: ['dzwonił', 'napisał', 'jest chory', 'spóźni się'], place: ['to moje miasto'] },
+  tr: { person: ['aradı', 'yazdı', 'bugün hasta', 'geç kalacak'], place: ['benim memleketim'] },
+};

@@ -104,8 +104,9 @@ std::vector<Finding> Detector::candidates(std::string_view raw, std::optional<Cl
   detail::find_persons(text, out);
   check();
   if (options_.use_tagger) {
-    // The tagger adds the persons and places it is sure of to the recognizers' (it learned from
-    // them where they are right, not yet where they are wrong, so it does not remove any).
+    // The tagger adds the persons and places it is sure of to the recognizers'. It does not
+    // remove theirs: its O on a recognizer's name is not sure enough (on hand-written messages
+    // it would drop "my father, Edmund Whitaker" and "We just relocated to Melbourne").
     for (const Finding& f : tag_entities(builtin_tagger_model(), text, out))
       if (f.confidence >= options_.tagger_min_confidence) out.push_back(f);
     check();

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <unordered_set>
 
 #include "format/error.h"
 #include "privacy/lexicon.h"
@@ -21,8 +22,8 @@ extern const std::string_view kList_tagger;  // the generated pii_data.cpp
 namespace {
 
 constexpr std::string_view kTagNames = "O,B-PER,I-PER,B-LOC,I-LOC";
-// Margins over O of the averaged perceptron run to ~150 (in training updates); divided by this
-// they give confidences that spread over 0.5..1 (0.6 at a margin of ~20).
+// Margins between tags' scores of the averaged perceptron run to ~150 (in training updates);
+// divided by this they give confidences that spread over 0.5..1 (0.6 at a margin of ~20).
 constexpr double kMarginScale = 50;
 constexpr uint32_t kFnvBasis = 0x811c9dc5u, kFnvPrime = 0x01000193u;
 
@@ -55,6 +56,17 @@ std::string shape_of(std::string_view w) {
     if (out.size() >= 6) break;
   }
   return out;
+}
+
+// The writer's words (I, my, we, ich, mon, mi, ik, meu, mój, ben, ...): a place in a sentence
+// with one of them is more often where the writer lives than one in a sentence without.
+bool first_person(std::string_view lower) {
+  static const std::unordered_set<std::string_view> words = {
+      "i", "i'm", "me", "my", "we", "us", "our", "ich", "mich", "mir", "mein", "meine", "meiner", "wir", "uns", "unser",
+      "unsere", "je", "j", "moi", "nous", "mon", "ma", "mes", "notre", "nos", "yo", "mi", "mis", "nosotros", "nuestra",
+      "nuestro", "io", "noi", "mio", "mia", "miei", "nostro", "nostra", "ik", "wij", "mijn", "onze", "ons", "eu", "nós",
+      "meu", "minha", "nosso", "nossa", "ja", "mój", "moja", "moje", "nasz", "nasza", "ben", "biz", "benim", "bizim"};
+  return words.count(lower) > 0;
 }
 
 bool ends_sentence(std::string_view tok) { return tok == "." || tok == "!" || tok == "?" || tok == ":" || tok == "\n" || tok == ";"; }
@@ -159,6 +171,7 @@ std::vector<std::vector<uint32_t>> token_features(std::string_view text, const s
       if (c >= '1' && c <= '9') c = '0';
   }
   std::vector<std::vector<uint32_t>> out(n);
+  bool writer = false;  // a first-person word earlier in this sentence
   for (size_t i = 0; i < n; ++i) {
     const TokenText &t = tt[i + 2], &p1 = tt[i + 1], &p2 = tt[i], &n1 = tt[i + 3], &n2 = tt[i + 4];
     out[i].reserve(48);
@@ -186,6 +199,12 @@ std::vector<std::vector<uint32_t>> token_features(std::string_view text, const s
     }
     const bool start = i == 0 || ends_sentence(p1.lower);
     if (start) f.add("ss", t.shape);
+    if (start && p1.lower != ":") writer = false;
+    if (writer) {
+      f.add("fp", t.shape);
+      f.add("fpw-1", p1.lower);
+    }
+    writer = writer || first_person(t.lower);
     knowledge_features(t, f);
     TokenText none;
     const TokenText& prev_word = i > 0 && p1.word ? p1 : none;
@@ -226,11 +245,16 @@ std::vector<Tag> tag_tokens(const TaggerModel& model, const std::vector<std::vec
     int best = 0;
     for (int k = 1; k < kTagCount; ++k)
       if (tag_allowed(before, Tag(k)) && score[k] > score[best]) best = k;
-    if (margins) (*margins)[i] = (score[best] - score[0]) * model.scale;
+    int second = -1;
+    for (int k = 0; k < kTagCount; ++k)
+      if (k != best && tag_allowed(before, Tag(k)) && (second < 0 || score[k] > score[second])) second = k;
+    if (margins) (*margins)[i] = (score[best] - score[best == 0 ? second : 0]) * model.scale;
     tags.push_back(Tag(best));
   }
   return tags;
 }
+
+double confidence_of_margin(double margin) { return 1 / (1 + std::exp(-margin / kMarginScale)); }
 
 std::vector<Finding> tag_entities(const TaggerModel& model, std::string_view text, const std::vector<Finding>& rules) {
   const std::vector<Token> tokens = tokenize(text);
@@ -253,9 +277,8 @@ std::vector<Finding> tag_entities(const TaggerModel& model, std::string_view tex
     while (a <= b && !is_word(a)) ++a;
     while (b > a && !is_word(b)) --b;
     if (a > b || !is_word(a)) continue;
-    // The first token's margin over O, as a probability: how sure the tagger is a span starts here.
-    const double confidence = 1 / (1 + std::exp(-margins[first] / kMarginScale));
-    out.push_back({person ? PiiType::Person : PiiType::Address, tokens[a].start, tokens[b].end, confidence});
+    // The first token's margin over O: how sure the tagger is that a span starts here.
+    out.push_back({person ? PiiType::Person : PiiType::Address, tokens[a].start, tokens[b].end, confidence_of_margin(margins[first])});
   }
   return out;
 }
@@ -306,14 +329,14 @@ std::string format_tagger_model(const TaggerModel& m) {
     const int16_t* w = &m.weights[b * kTagCount];
     if (std::all_of(w, w + kTagCount, [](int16_t x) { return x == 0; })) continue;
     body += std::to_string(b);
-    for (int k = 0; k < kTagCount; ++k) body += " " + std::to_string(w[k]);
+    for (int k = 0; k < kTagCount; ++k) body.append(1, ' ').append(std::to_string(w[k]));
     body += "\n";
     ++rows;
   }
   char header[160];
   std::snprintf(header, sizeof header, "pii-tagger 1 bits=%u tags=%s scale=%.9g rows=%zu\n", m.bits,
                 std::string(kTagNames).c_str(), m.scale, rows);
-  return header + body;
+  return std::string(header).append(body);
 }
 
 const TaggerModel& builtin_tagger_model() {

@@ -57,11 +57,12 @@ void previous_tag_features(Tag before, Tag before2, unsigned bits, std::vector<u
 bool tag_allowed(Tag before, Tag tag);
 
 // Greedy decoding: the best allowed tag of each token in turn; `margins` (if given) gets each
-// token's score of its tag less that of O.
+// token's score of its tag less that of O (for O: less that of the best other allowed tag).
 std::vector<Tag> tag_tokens(const TaggerModel& model, const std::vector<std::vector<uint32_t>>& features,
                             std::vector<double>* margins = nullptr);
 
-// PERSON and ADDRESS findings of the tagged text (spans from a B- token to the last I- token).
+// PERSON and ADDRESS findings of the tagged text: spans from a B- token to the last I- token,
+// trimmed to words, with a confidence from the first token's margin over O.
 std::vector<Finding> tag_entities(const TaggerModel& model, std::string_view text, const std::vector<Finding>& rules);
 
 }  // namespace tandem::privacy
