@@ -73,16 +73,25 @@ bool ends_sentence(std::string_view tok) { return tok == "." || tok == "!" || to
 
 // A word's first `n` code points (or last ones).
 std::string_view affix(std::string_view w, size_t n, bool suffix) {
-  std::vector<size_t> starts;
-  for (size_t i = 0; i < w.size();) { starts.push_back(i); next_cp(w, i); }
-  if (starts.size() <= n) return w;
-  return suffix ? w.substr(starts[starts.size() - n]) : w.substr(0, starts[n]);
+  auto lead = [&](size_t i) { return (static_cast<uint8_t>(w[i]) & 0xC0) != 0x80; };
+  if (suffix) {
+    size_t i = w.size();
+    for (size_t k = 0; k < n && i > 0; ++k)
+      do --i; while (i > 0 && !lead(i));
+    return w.substr(i);
+  }
+  size_t i = 0;
+  for (size_t k = 0; k < n && i < w.size(); ++k)
+    do ++i; while (i < w.size() && !lead(i));
+  return w.substr(0, i);
 }
 
 struct TokenText {
   std::string lower;  // "<s>" / "</s>" beyond the text; "\n" for a line break
   std::string shape;
-  bool word = false;
+  bool word = false;     // starts with a letter or digit
+  bool letters = false;  // has a letter
+  bool given = false, surname = false;
 };
 
 class FeatureSink {
@@ -102,13 +111,15 @@ class FeatureSink {
 
 // Lists, word model and rule candidates: what is known of the word beyond its letters.
 void knowledge_features(const TokenText& t, FeatureSink& f) {
-  if (!t.word || t.shape.find('x') == std::string::npos) return;
-  const bool given = detail::is_given_name(t.lower), surname = detail::is_surname(t.lower);
-  if (given) f.add("gn");
-  if (surname) f.add("sn");
-  if (detail::is_place(t.lower)) f.add("pl");
+  if (!t.letters) return;
+  const bool place = detail::is_place(t.lower);
+  if (t.given) f.add("gn");
+  if (t.surname) f.add("sn");
+  if (place) f.add("pl");
   if (detail::is_common_word(t.lower)) f.add("cw");
-  if (given || surname) f.add("nm", t.shape);
+  if (t.given || t.surname) f.add("nm", t.shape);
+  // The word model speaks for the words no list knows (and is the costliest feature).
+  if (t.given || t.surname || t.lower.size() < 3) return;
   const detail::WordClass wc = detail::classify_word(t.lower);
   const char* bin = wc.word < 0.05 ? "0" : wc.word < 0.2 ? "1" : wc.word < 0.5 ? "2" : wc.word < 0.8 ? "3" : "4";
   f.add("wm", bin);
@@ -116,15 +127,21 @@ void knowledge_features(const TokenText& t, FeatureSink& f) {
   if (wc.word < 0.5) f.add("wmk", wc.name > wc.place ? "n" : "p");
 }
 
-void rule_features(const Token& tok, const std::vector<Finding>& rules, FeatureSink& f) {
+// The candidates that cover each token (type, confidence, first or last token of it): found per
+// candidate by binary search over the tokens, since a long text has thousands of both.
+void rule_features(const std::vector<Token>& tokens, const std::vector<Finding>& rules, unsigned bits,
+                   std::vector<std::vector<uint32_t>>& out) {
   for (const Finding& r : rules) {
-    if (r.end <= tok.start || r.start >= tok.end) continue;
+    auto it = std::lower_bound(tokens.begin(), tokens.end(), r.start, [](const Token& t, size_t pos) { return t.end <= pos; });
     const std::string_view type = pii_type_name(r.type);
     const char bin[2] = {char('0' + std::clamp(int(r.confidence * 10), 0, 9)), 0};
-    f.add("r", type, bin);
-    f.add("r", type);
-    if (r.start >= tok.start) f.add("rb", type);
-    if (r.end <= tok.end) f.add("re", type);
+    for (; it != tokens.end() && it->start < r.end; ++it) {
+      FeatureSink f(bits, out[size_t(it - tokens.begin())]);
+      f.add("r", type, bin);
+      f.add("r", type);
+      if (r.start >= it->start) f.add("rb", type);
+      if (r.end <= it->end) f.add("re", type);
+    }
   }
 }
 
@@ -166,6 +183,9 @@ std::vector<std::vector<uint32_t>> token_features(std::string_view text, const s
     t.shape = shape_of(w);
     t.word = word_cp([&] { size_t k = 0; return next_cp(w, k); }());
     t.lower = t.word ? detail::lower_word(w) : std::string(w);
+    t.letters = t.word && t.shape.find_first_of("Xx") != std::string::npos;
+    t.given = t.letters && detail::is_given_name(t.lower);
+    t.surname = t.letters && detail::is_surname(t.lower);
     // Digits as 0: numbers say what they are by their shape and neighbours, not their value.
     for (char& c : t.lower)
       if (c >= '1' && c <= '9') c = '0';
@@ -209,10 +229,10 @@ std::vector<std::vector<uint32_t>> token_features(std::string_view text, const s
     TokenText none;
     const TokenText& prev_word = i > 0 && p1.word ? p1 : none;
     const TokenText& next_word = i + 1 < n && n1.word ? n1 : none;
-    if (prev_word.word && (detail::is_given_name(prev_word.lower) || detail::is_surname(prev_word.lower))) f.add("nm-1", t.shape);
-    if (next_word.word && detail::is_surname(next_word.lower)) f.add("sn+1", t.shape);
-    rule_features(tokens[i], rules, f);
+    if (prev_word.given || prev_word.surname) f.add("nm-1", t.shape);
+    if (next_word.surname) f.add("sn+1", t.shape);
   }
+  rule_features(tokens, rules, bits, out);
   return out;
 }
 
