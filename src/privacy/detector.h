@@ -32,7 +32,7 @@ struct DetectorOptions {
   // its features) finds them with at least tagger_min_confidence; false: the recognizers alone
   // (what the tagger is trained beside).
   bool use_tagger = true;
-  double tagger_min_confidence = 0.55;
+  double tagger_min_confidence = 0.6;
 };
 
 class Detector {

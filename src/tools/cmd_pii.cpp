@@ -94,6 +94,8 @@ int cmd_pii(int argc, char** argv) {
   train_cmd->add_option("--epochs", training.epochs, "passes over the data")->check(CLI::Range(1, 100));
   train_cmd->add_option("--bits", training.bits, "feature hash bits")->check(CLI::Range(8, 22));
   train_cmd->add_option("--dropout", training.dropout, "probability of leaving a feature out of a training step")->check(CLI::Range(0.0, 0.9));
+  double tagger_min = privacy::DetectorOptions{}.tagger_min_confidence;
+  app.add_option("--tagger-min-confidence", tagger_min, "keep the tagger's persons and places from this confidence (0..1)");
   bool rules_only = false;
   app.add_flag("--rules-only", rules_only, "PERSON and ADDRESS as the recognizers score them, without the token tagger");
   CLI11_PARSE(app, argc, argv);
@@ -101,6 +103,7 @@ int cmd_pii(int argc, char** argv) {
   privacy::DetectorOptions opts;
   opts.min_confidence = min_conf;
   opts.use_tagger = !rules_only;
+  opts.tagger_min_confidence = tagger_min;
   try {
     if (*train_cmd) return train(train_sets, train_out, training);
     if (*detect) {
