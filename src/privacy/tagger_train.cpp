@@ -41,15 +41,20 @@ struct Perceptron {
       u[size_t(f) * kTagCount + tag] += steps * delta;
     }
   }
-  int best(const std::vector<uint32_t>& feats, Tag before) const {
+  // The best allowed tag, and the best allowed one other than `gold` (the rival to beat).
+  std::pair<int, int> best_and_rival(const std::vector<uint32_t>& feats, Tag before, int gold) const {
     double score[kTagCount] = {};
     for (uint32_t f : feats)
       for (int k = 0; k < kTagCount; ++k) score[k] += w[size_t(f) * kTagCount + k];
-    int top = 0;
+    int top = 0, rival = -1;
     for (int k = 1; k < kTagCount; ++k)
       if (tag_allowed(before, Tag(k)) && score[k] > score[top]) top = k;
-    return top;
+    for (int k = 0; k < kTagCount; ++k)
+      if (k != gold && tag_allowed(before, Tag(k)) && (rival < 0 || score[k] > score[rival])) rival = k;
+    margin_ = rival < 0 ? 1e9 : score[gold] - score[rival];
+    return {top, rival};
   }
+  mutable double margin_ = 0;
 };
 
 }  // namespace
@@ -73,13 +78,15 @@ TaggerModel train_tagger(const std::vector<TaggerExample>& examples, const Tagge
         for (uint32_t f : ex.features[i])
           if (options.dropout <= 0 || drop(rng) >= options.dropout) feats.push_back(f);
         previous_tag_features(before, before2, options.bits, feats);
-        const int guess = p.best(feats, before);
-        if (guess != int(ex.gold[i])) {
-          p.update(feats, int(ex.gold[i]), 1);
-          p.update(feats, guess, -1);
-        } else {
-          ++right;
+        const int gold = int(ex.gold[i]);
+        const auto [guess, rival] = p.best_and_rival(feats, before, gold);
+        // Updated also when right by less than a margin: weights that separate the examples
+        // only just would flip when averaged.
+        if (p.margin_ < 1) {
+          p.update(feats, gold, 1);
+          p.update(feats, rival, -1);
         }
+        right += guess == gold;
         ++total;
         p.steps += 1;
         before2 = before;
