@@ -2,7 +2,7 @@
 // {S} surname, {p} {g} the same in lower case (PERSON); {A} street line, {L} a town that locates a
 // person (ADDRESS); {c} a town that does not, {Z} a postcode (unlabelled); {B} date of birth,
 // {D} date; {V} version, {N} order/build/ticket number, {X} product, {K} company, {T} time,
-// {H} commit hash, {I} a version shaped like an IP address, {R} a capitalised name of no person
+// {H} commit hash, {M} {m} a month (also in lower case), {I} a version shaped like an IP address, {R} a capitalised name of no person
 // (a brand, car, airline, book, dish, element, dog breed, country, made-up product) (unlabelled). A template starting
 // with ~ is chat: a third of its messages are written all in lower case.
 
@@ -51,7 +51,10 @@ const OTHER_NOT_PERSON = [
   'Pregunta al soporte de {R}.', 'Le escribí a {R} ayer.', '{R} publicó la actualización.', 'Gracias a {R} por el patrocinio.',
   'Chiedi al supporto di {R}.', 'Vraag het even aan {R} support.', 'Pergunte ao suporte da {R}.', 'Zapytaj wsparcie {R}.', '{R} destek ekibine sor.',
 ];
-export const CLEAN_SHARED = [...EN_NOT_PERSON, ...OTHER_NOT_PERSON,
+// Months and weekdays, some of them also names (April, May, June, August), in places of names.
+const EN_CALENDAR = ['{M} is always our busiest month.', '{M} showers bring flowers.', 'See you in {M}!', 'The {M} release is delayed.',
+  '{M} and {M} are the quietest months.', 'Sales in {M} were up.', '~{m} was a rough month tbh', 'Budget review: {M}, {M} and {M}.'];
+export const CLEAN_SHARED = [...EN_NOT_PERSON, ...OTHER_NOT_PERSON, ...EN_CALENDAR,
   'docker pull nginx:{V}', 'npm install react@{V}', 'ERROR 500 at {T} (request {N})', 'SKU {N} / lot {N}',
   'Chrome {I} on Windows 11', 'Kernel {V}-generic, build {N}', 'git checkout {H} && make -j8', 'Firmware {I} released',
 ];
@@ -65,7 +68,7 @@ const DE_PII = [
   'Bitte schick das Paket an {P}, {A}, {Z} {c}.', 'Dr. {S} hat heute Sprechstunde.', '{G} und {G} kommen auch.',
   'Wir haben {G} {S} eingestellt.', 'Laut {P} ist alles in Ordnung.', 'Meine Schwester {G} wohnt jetzt in {L}.',
 ];
-const DE_CLEAN = [
+const DE_CLEAN = ['Im {M} ist hier wenig los.', '{M} und {M} sind ruhige Monate.',
   'Version {V} behebt den Fehler beim Login.', 'Bestellung {N} wurde versandt.', 'Der Build {N} ist fehlgeschlagen.',
   'Bitte auf {V} aktualisieren.', 'Das {X} ist wieder verfügbar.', '{K} hat neue Zahlen veröffentlicht.',
   'Die Besprechung beginnt um {T} Uhr.', 'Wie ist das Wetter in {c}?', 'Rechnungsnummer {N} ist offen.',
@@ -79,7 +82,7 @@ const FR_PII = [
   "J'ai déjeuné avec {P} hier.", 'Merci {G} pour ton aide !', 'Ma collègue {G} vit à {L}.', '{G} et {G} arrivent ce soir.',
   'Envoyez le colis à {P}, {A}, {Z} {c}.', 'Selon {P}, tout est prêt.', 'Bonjour {G}, tu es libre demain ?',
 ];
-const FR_CLEAN = [
+const FR_CLEAN = ['En {M}, le bureau est fermé.',
   'La version {V} corrige le bug.', 'La commande {N} a été expédiée.', 'Le build {N} a échoué.', 'Mettez à jour vers {V}.',
   'Le {X} est de nouveau disponible.', '{K} a publié ses résultats.', 'La réunion commence à {T}.', 'Quel temps fait-il à {c} ?',
   'Facture {N} en attente.', '~qqn peut relire la PR ?',
@@ -91,7 +94,7 @@ const ES_PII = [
   'La cita es el {D}.', '{P} firmó el contrato.', 'Ayer comí con {P}.', 'Gracias, {G}!', 'Mi hermana {G} vive en {L}.',
   '{G} y {G} llegan mañana.', 'Envía el paquete a {P}, {A}, {Z} {c}.', 'Según {P}, todo está listo.',
 ];
-const ES_CLEAN = [
+const ES_CLEAN = ['En {M} la oficina cierra.',
   'La versión {V} corrige el error.', 'El pedido {N} fue enviado.', 'La compilación {N} falló.', 'Actualiza a {V}.',
   'El {X} vuelve a estar disponible.', '{K} publicó sus resultados.', 'La reunión empieza a las {T}.', '¿Qué tiempo hace en {c}?',
   'Factura {N} pendiente.',
@@ -152,7 +155,7 @@ const ASIAN_PII = [
   'Thanks, {G}!', 'Send it to {P}, {A}.', '{G} and {G} will present.', '~{g} is out sick today',
 ];
 
-export const TEMPLATES = {
+const T = {
   en: { pii: EN_PII, clean: EN_CLEAN }, gb: { pii: EN_PII.slice(0, 30), clean: EN_CLEAN.slice(0, 8) },
   in: { pii: ASIAN_PII, clean: [] }, ja: { pii: ASIAN_PII, clean: [] }, zh: { pii: ASIAN_PII, clean: [] },
   de: { pii: DE_PII, clean: DE_CLEAN }, fr: { pii: FR_PII, clean: FR_CLEAN }, es: { pii: ES_PII, clean: ES_CLEAN },
@@ -244,3 +247,60 @@ export const AFTER = {
   pl: { person: ['dzwonił', 'napisał', 'jest chory', 'spóźni się'], place: ['to moje miasto'] },
   tr: { person: ['aradı', 'yazdı', 'bugün hasta', 'geç kalacak'], place: ['benim memleketim'] },
 };
+
+// Longer messages of everyday errands (support, HR, health, shipping, travel, family), added to
+// each language's templates.
+export const ERRANDS = {
+  en: [
+    'Hi support, my account is under {P} and the invoice went to the old address, {A}. Could you update it?',
+    'Quick update: {G} from accounting will cover for me while I visit my parents in {L}.',
+    'The parcel for {P} was left at {A} instead of the neighbour.', 'Booking reference {N} is for two guests: {P} and {P}.',
+    'I moved from {L} to {L} in the summer, please change my billing address to {A}.',
+    '~hey, {g} here. running late, the train from {c} is delayed', 'My son {G} has a fever, can Dr. {S} see him today?',
+    'For the visa form: born {B} in {c}, currently residing at {A}.', 'Please add {P} to the shared drive, she starts on Monday.',
+    "We're hosting the party at our place, {A}. {G} will bring the drinks.", 'Pickup: {A}. Recipient: {P}. Notes: ring twice.',
+    '~omg {g} just got engaged!!', 'Can someone cover my shift? I have to drive to {L} to see my grandmother.',
+    'Our landlord, Mr. {S}, says the heating will be fixed on {D}.', 'Emergency contact: {P} (sister).',
+    'Reminder for {G}: the dentist appointment is on {D} at {T}.', 'The meeting with {K} moved to {T}; {P} will present.',
+    'I used to live in {L}, then {L}, now I am back home.', "I'm {P}, the new tenant on the second floor.",
+    'Release {V} is out. Thanks to everyone who tested the beta!', 'Ticket {N} is blocked until {K} replies.',
+    'The {X} I ordered arrived broken, order {N}.', 'Version {V} of the app crashes on login, build {N}.',
+    'Flight {N} to {c} departs at {T}.', 'Please review the changes in {H} before the release of {V}.',
+  ],
+  de: [
+    'Hallo, ich bin {P} und wohne seit März in der {A}. Die Post kommt noch an die alte Adresse.',
+    'Kurze Info: {G} vertritt mich, ich bin bei meinen Eltern in {L}.', 'Das Paket für {P} liegt bei den Nachbarn, {A}.',
+    '~hey, {g} hier, bin gleich da', 'Mein Sohn {G} hat Fieber, hat Frau Dr. {S} heute einen Termin frei?',
+    'Wir sind von {L} nach {L} gezogen, bitte ändern Sie meine Rechnungsadresse auf {A}.', 'Notfallkontakt: {P} (Bruder).',
+    'Unser Vermieter, Herr {S}, sagt, die Heizung wird am {D} repariert.', 'Version {V} stürzt beim Start ab, Build {N}.',
+    'Der Flug {N} nach {c} startet um {T}.', 'Das bestellte {X} kam kaputt an, Bestellung {N}.',
+  ],
+  fr: [
+    "Bonjour, je suis {P} et j'habite au {A} depuis mars. Le courrier arrive encore à l'ancienne adresse.",
+    'Petite info : {G} me remplace, je suis chez mes parents à {L}.', 'Le colis pour {P} a été laissé au {A}.',
+    '~coucou, c\'est {g}, j\'arrive', 'Mon fils {G} a de la fièvre, le docteur {S} peut-il le voir ?', 'Contact en cas d\'urgence : {P} (sœur).',
+    'Nous avons quitté {L} pour {L}, merci de mettre à jour mon adresse : {A}.', 'La version {V} plante au démarrage, build {N}.',
+    'Le vol {N} pour {c} part à {T}.',
+  ],
+  es: [
+    'Hola, soy {P} y vivo en {A} desde marzo. Las cartas siguen llegando a la dirección antigua.',
+    'Aviso: {G} me cubre, estoy con mis padres en {L}.', 'El paquete para {P} lo dejaron en {A}.', '~hola, soy {g}, ya llego',
+    'Mi hijo {G} tiene fiebre, ¿puede verlo la doctora {S} hoy?', 'Contacto de emergencia: {P} (hermano).',
+    'Nos mudamos de {L} a {L}, por favor cambien mi dirección a {A}.', 'La versión {V} falla al iniciar, compilación {N}.',
+    'El vuelo {N} a {c} sale a las {T}.',
+  ],
+  it: ['Ciao, sono {P} e abito in {A} da marzo.', 'Il pacco per {P} è stato lasciato in {A}.', 'Mio figlio {G} ha la febbre, il dottor {S} può vederlo oggi?',
+    'Ci siamo trasferiti da {L} a {L}.', 'La versione {V} si blocca all\'avvio, build {N}.'],
+  nl: ['Hallo, ik ben {P} en ik woon sinds maart op {A}.', 'Het pakket voor {P} ligt bij de buren op {A}.', 'Mijn zoon {G} heeft koorts, kan dokter {S} vandaag kijken?',
+    'We zijn van {L} naar {L} verhuisd.', 'Versie {V} crasht bij het opstarten, build {N}.'],
+  pt: ['Olá, sou {P} e moro na {A} desde março.', 'A encomenda para {P} ficou na {A}.', 'Meu filho {G} está com febre, a doutora {S} pode atendê-lo hoje?',
+    'Nos mudamos de {L} para {L}.', 'A versão {V} trava ao iniciar, build {N}.'],
+  pl: ['Dzień dobry, jestem {P} i od marca mieszkam przy {A}.', 'Paczka dla {P} została przy {A}.', 'Mój syn {G} ma gorączkę, czy doktor {S} może go dziś przyjąć?',
+    'Przeprowadziliśmy się z {L} do {L}.', 'Wersja {V} zawiesza się przy starcie, build {N}.'],
+  tr: ['Merhaba, ben {P}, mart ayından beri {A} adresinde oturuyorum.', '{P} için gelen paket {A} adresine bırakıldı.', 'Oğlum {G} ateşlendi, Dr. {S} bugün bakabilir mi?',
+    'Sürüm {V} açılışta çöküyor, derleme {N}.'],
+};
+
+for (const [lang, list] of Object.entries(ERRANDS)) T[lang].pii = [...T[lang].pii, ...list];
+for (const lang of ['ja', 'zh', 'in']) T[lang].pii = [...T[lang].pii, ...ERRANDS.en.slice(0, 12)];
+export const TEMPLATES = T;

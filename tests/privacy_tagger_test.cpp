@@ -117,16 +117,16 @@ TEST(PrivacyTagger, TrainingIsDeterministicAndLearnsItsData) {
 }
 
 TEST(PrivacySynthSet, DevPartStaysAtTheReachedLevels) {
-  // Templates and cues the tagger never trained on. Reached: 79.7% of the messages with personal
-  // data flagged (the recognizers alone: 62.8%), 10.6% of the clean ones (the same as alone),
-  // PERSON recall 0.762, ADDRESS 0.537; held less about one message's margin.
+  // Templates and cues the tagger never trained on. Reached: 80.2% of the messages with personal
+  // data flagged (the recognizers alone: 69.0%), 9.5% of the clean ones (alone: 7.1%), PERSON
+  // recall 0.752, ADDRESS 0.614; held less about one message's margin.
   auto set = load_labelled_set(tandem::test::source_dir() + "/tests/data/pii-synth/dev");
   ASSERT_GE(set.size(), 600u);
   EvalReport rep = evaluate(tandem::test::shared_detector(), set);
-  EXPECT_GE(double(rep.with_pii_flagged) / rep.with_pii, 0.79);
-  EXPECT_LE(double(rep.clean_flagged) / rep.clean, 0.115);
-  EXPECT_GE(rep.per_type[PiiType::Person].recall(), 0.75);
-  EXPECT_GE(rep.per_type[PiiType::Address].recall(), 0.52);
+  EXPECT_GE(double(rep.with_pii_flagged) / rep.with_pii, 0.795);
+  EXPECT_LE(double(rep.clean_flagged) / rep.clean, 0.10);
+  EXPECT_GE(rep.per_type[PiiType::Person].recall(), 0.745);
+  EXPECT_GE(rep.per_type[PiiType::Address].recall(), 0.60);
   for (PiiType t : all_pii_types()) {
     const Score& s = rep.per_type[t];
     if (is_structured(t) && s.tp + s.fn > 0) {
