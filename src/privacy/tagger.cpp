@@ -109,7 +109,7 @@ class FeatureSink {
   std::vector<uint32_t>& out_;
 };
 
-// Lists, word model and rule candidates: what is known of the word beyond its letters.
+// The lists and the word model: what is known of the word beyond its letters.
 void knowledge_features(const TokenText& t, FeatureSink& f) {
   if (!t.letters) return;
   const bool place = detail::is_place(t.lower);
