@@ -1,5 +1,7 @@
 #include "protocol/output_constraint.h"
 
+#include <algorithm>
+
 #include "format/error.h"
 #include "protocol/openai.h"
 #include "protocol/request_fields.h"
