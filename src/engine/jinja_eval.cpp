@@ -75,7 +75,9 @@ ValueList iterate(const Value& v) {
 size_t value_length(const Value& v) {
   switch (v.kind()) {
     case Value::Kind::Undefined: return 0;
-    case Value::Kind::List: return v.items().size();
+    case Value::Kind::List:
+      if (v.list_data().is_generator) fail("object of type 'generator' has no len()");
+      return v.items().size();
     case Value::Kind::Dict: return v.dict_data().entries.size();
     case Value::Kind::String: return utf8_chars(v.as_string()).size();
     default: fail("object of type '" + v.type_name() + "' has no len()");

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "engine/jinja_eval.h"
+#include "engine/jinja_text.h"
 
 namespace tandem::jinja {
 
@@ -34,7 +35,11 @@ Value arithmetic(const std::string& op, const Value& a, const Value& b) {
   if (a.is_undefined()) a.fail_undefined();
   if (b.is_undefined()) b.fail_undefined();
   if (op == "+") {
-    if (a.is_string() && b.is_string()) return Value(a.as_string() + b.as_string());
+    if (a.is_string() && b.is_string()) {
+      if (!a.is_markup() && !b.is_markup()) return Value(a.as_string() + b.as_string());
+      auto safe = [](const Value& v) { return v.is_markup() ? v.as_string() : html_escape(v.as_string()); };
+      return Value::markup(safe(a) + safe(b));
+    }
     if (a.is_list() && b.is_list()) {
       ValueList items = a.items();
       items.insert(items.end(), b.items().begin(), b.items().end());
@@ -198,6 +203,7 @@ Value Renderer::get_item(const Value& obj, const Value& key) {
   if (obj.is_dict()) {
     if (const Value* v = obj.dict_data().find(key)) return *v;
   } else if ((obj.is_list() || obj.is_string()) && (key.is_int() || key.is_bool())) {
+    if (obj.is_list() && obj.list_data().is_generator) fail("'generator' object is not subscriptable");
     int64_t i = key.as_int();
     if (obj.is_list()) {
       const int64_t n = int64_t(obj.items().size());

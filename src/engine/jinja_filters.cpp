@@ -19,8 +19,10 @@ Value f_upper(Renderer&, const Value& v, Args&) { return Value(ascii_upper(v.str
 Value f_lower(Renderer&, const Value& v, Args&) { return Value(ascii_lower(v.str())); }
 Value f_capitalize(Renderer&, const Value& v, Args&) { return Value(py_capitalize(v.str())); }
 Value f_title(Renderer&, const Value& v, Args&) { return Value(jinja_title(v.str())); }
-Value f_safe(Renderer&, const Value& v, Args&) { return Value(v.str()); }
-Value f_escape(Renderer&, const Value& v, Args&) { return Value(html_escape(v.str())); }
+Value f_safe(Renderer&, const Value& v, Args&) { return Value::markup(v.str()); }
+Value f_escape(Renderer&, const Value& v, Args&) {
+  return v.is_markup() ? v : Value::markup(html_escape(v.str()));
+}
 Value f_length(Renderer&, const Value& v, Args&) { return Value(value_length(v)); }
 Value f_list(Renderer&, const Value& v, Args&) { return Value::list(iterate(v)); }
 
@@ -134,13 +136,14 @@ Value select_impl(Renderer& r, const Value& v, Args& a, bool by_attr, bool keep_
   test_args.pos.assign(a.pos.begin() + long(next), a.pos.end());
   test_args.kw = a.kw;
   ValueList out;
+  if (!v.truthy()) return Value::generator({});  // jinja2 checks `if seq:` first
   for (const Value& item : iterate(v)) {
     const Value x = by_attr ? attribute_of(r, item, attribute) : item;
     Args ta = test_args;
     const bool ok = test.empty() ? x.truthy() : r.apply_test(test, x, ta);
     if (ok == keep_when) out.push_back(item);
   }
-  return Value::list(std::move(out));
+  return Value::generator(std::move(out));
 }
 
 Value f_select(Renderer& r, const Value& v, Args& a) { return select_impl(r, v, a, false, true); }
@@ -150,6 +153,7 @@ Value f_rejectattr(Renderer& r, const Value& v, Args& a) { return select_impl(r,
 
 Value f_map(Renderer& r, const Value& v, Args& a) {
   ValueList out;
+  if (!v.truthy()) return Value::generator({});  // jinja2 checks `if value:` first
   const Value attribute = a.take(size_t(-1), "attribute");
   if (!attribute.is_undefined()) {
     const Value fallback = a.take(size_t(-1), "default");
@@ -157,7 +161,7 @@ Value f_map(Renderer& r, const Value& v, Args& a) {
       Value x = attribute_of(r, item, attribute);
       out.push_back(x.is_undefined() && !fallback.is_undefined() ? fallback : x);
     }
-    return Value::list(std::move(out));
+    return Value::generator(std::move(out));
   }
   if (a.pos.empty()) fail("map requires a filter name or attribute=");
   const std::string filter = a.pos[0].str();
@@ -168,7 +172,7 @@ Value f_map(Renderer& r, const Value& v, Args& a) {
     Args copy = fa;
     out.push_back(r.apply_filter(filter, item, copy));
   }
-  return Value::list(std::move(out));
+  return Value::generator(std::move(out));
 }
 
 // The sort key of jinja2's sort / unique / dictsort / min / max: strings lower-cased unless

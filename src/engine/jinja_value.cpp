@@ -28,6 +28,12 @@ Value Value::list(ValueList items, bool tuple) {
   return v;
 }
 
+Value Value::generator(ValueList items) {
+  Value v = list(std::move(items));
+  v.list_->is_generator = true;
+  return v;
+}
+
 Value Value::dict(bool is_namespace) {
   Value v(Kind::Dict);
   v.dict_ = std::make_shared<DictData>();
@@ -73,7 +79,7 @@ bool Value::truthy() const {
     case Kind::Int: return int_ != 0;
     case Kind::Float: return float_ != 0;
     case Kind::String: return !str_.empty();
-    case Kind::List: return !list_->items.empty();
+    case Kind::List: return list_->is_generator || !list_->items.empty();
     case Kind::Dict: return !dict_->entries.empty();
     case Kind::Function: return true;
   }
@@ -159,6 +165,7 @@ std::string Value::repr() const {
   switch (kind_) {
     case Kind::String: return repr_string(str_);
     case Kind::List: {
+      if (list_->is_generator) return "<generator object>";
       std::string out = list_->is_tuple ? "(" : "[";
       for (size_t i = 0; i < list_->items.size(); ++i) out += (i ? ", " : "") + list_->items[i].repr();
       if (list_->is_tuple && list_->items.size() == 1) out += ",";
@@ -326,6 +333,7 @@ void json_value(std::string& out, const Value& v, const JsonStyle& st, int depth
     }
     case Value::Kind::String: json_string(out, v.as_string(), st.ensure_ascii); return;
     case Value::Kind::List: {
+      if (v.list_data().is_generator) throw Error("Object of type generator is not JSON serializable");
       if (v.items().empty()) { out += "[]"; return; }
       out += '[';
       for (size_t i = 0; i < v.items().size(); ++i) {

@@ -28,6 +28,9 @@ using ValueList = std::vector<Value>;
 struct ListData {
   ValueList items;
   bool is_tuple = false;
+  // Set for what jinja2 gives as a generator (map, select, ...): iterable, but with no len(),
+  // no indexing and no JSON form.
+  bool is_generator = false;
 };
 
 struct DictData {
@@ -60,7 +63,16 @@ class Value {
   Value(std::string s) : kind_(Kind::String), str_(std::move(s)) {}
   Value(std::string_view s) : kind_(Kind::String), str_(s) {}
   Value(const char* s) : kind_(Kind::String), str_(s) {}
+  // A string marked safe (markupsafe's Markup, from the safe and escape filters): `+` with a
+  // plain string HTML-escapes the plain one, as Python does.
+  static Value markup(std::string s) {
+    Value v(std::move(s));
+    v.int_ = 1;
+    return v;
+  }
+  bool is_markup() const { return kind_ == Kind::String && int_ == 1; }
   static Value list(ValueList items = {}, bool tuple = false);
+  static Value generator(ValueList items);
   static Value dict(bool is_namespace = false);
   static Value function(Function f);
   static Value from_json(const nlohmann::ordered_json& j);
