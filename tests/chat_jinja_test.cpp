@@ -11,8 +11,11 @@
 #include <map>
 #include <sstream>
 
+#include "engine/chat_template.h"
 #include "engine/jinja.h"
 #include "format/error.h"
+#include "format/gguf.h"
+#include "format/gguf_writer.h"
 
 using namespace tandem;
 using json = nlohmann::ordered_json;
@@ -154,4 +157,61 @@ TEST(ChatJinja, ErrorsNameTheLine) {
   EXPECT_NE(error_of("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}").find("nested too deeply"), std::string::npos);
   // Undefined is printable, iterable and falsy, as jinja2's default Undefined.
   EXPECT_EQ(render("[{{ x }}]{% for i in x %}no{% endfor %}{{ x is defined }}{{ x|length }}"), "[]False0");
+}
+
+namespace {
+
+// A GGUF holding only a vocabulary (with BOS / EOS ids) and a chat template.
+std::vector<uint8_t> gguf_with_template(const std::string& chat_template) {
+  GgufWriter w;
+  w.set_string_array("tokenizer.ggml.tokens", std::vector<std::string>{"<unk>", "<|bos|>", "<|eot|>", "a"});
+  w.set_u32("tokenizer.ggml.bos_token_id", 1);
+  w.set_u32("tokenizer.ggml.eos_token_id", 2);
+  w.set_string("tokenizer.chat_template", chat_template);
+  std::vector<uint8_t> bytes;
+  w.open(&bytes);
+  w.finish();
+  return bytes;
+}
+
+}  // namespace
+
+TEST(ChatJinja, ModelsOwnTemplateIsRenderedByTheInterpreter) {
+  // Llama 3.1's real template: the interpreter renders it with the model's BOS / EOS texts,
+  // including the date preamble and the trimmed contents that no built-in template writes.
+  const std::string source = read_file(kTemplates / "meta-llama-Llama-3.1-8B-Instruct.jinja");
+  const auto bytes = gguf_with_template(source);
+  const GgufFile f = GgufFile::parse(bytes.data(), bytes.size());
+  const ChatTemplate t = ChatTemplate::from_gguf(f);
+  EXPECT_TRUE(t.is_jinja());
+  EXPECT_EQ(t.name(), "llama3");
+  EXPECT_EQ(t.bos_text(), "<|bos|>");
+  const std::vector<ChatMessage> conv = {{"system", "Be brief."}, {"user", " Hi "}};
+  const std::string got = t.apply(conv, true);
+  json ctx = {{"messages", json::array({{{"role", "system"}, {"content", "Be brief."}}, {{"role", "user"}, {"content", " Hi "}}})},
+              {"add_generation_prompt", true},
+              {"bos_token", "<|bos|>"},
+              {"eos_token", "<|eot|>"}};
+  EXPECT_EQ(got, render_jinja(source, ctx, std::time(nullptr)));
+  EXPECT_TRUE(got.starts_with("<|bos|><|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\n"))
+      << got;
+  EXPECT_TRUE(got.ends_with("<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"))
+      << got;
+
+  // Gemma 2's template refuses a system message: its raise_exception is the error, with its line.
+  const auto gemma = gguf_with_template(read_file(kTemplates / "google-gemma-2-2b-it.jinja"));
+  const ChatTemplate g = ChatTemplate::from_gguf(GgufFile::parse(gemma.data(), gemma.size()));
+  try {
+    g.apply(conv, true);
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "template error at line 1: System role not supported");
+  }
+
+  // A template the interpreter cannot parse falls back to the built-in template llama.cpp's
+  // markers recognize in it.
+  const auto broken = gguf_with_template("{% for m in messages %}<|im_start|>{{ m.role }\n{% endfor %}");
+  const ChatTemplate b = ChatTemplate::from_gguf(GgufFile::parse(broken.data(), broken.size()));
+  EXPECT_FALSE(b.is_jinja());
+  EXPECT_EQ(b.name(), "chatml");
 }

@@ -113,10 +113,11 @@ TEST(Cli, ChatRendersTheTemplateAndTokenizesWithOneBos) {
   EXPECT_EQ(nlohmann::json::parse(plain)["prompt_tokens"], j["prompt_tokens"]);
   std::remove(file.c_str());
 
-  // A Jinja override is recognized by its markers.
+  // A Jinja override is run by the Jinja interpreter; it is named by llama.cpp's detection.
   ASSERT_EQ(test::run_command(bin() + " run -m " + m +
-                                  " --chat -p Hi --chat-template '{% for m in messages %}<|im_start|>{{ m.role }}{% "
-                                  "endfor %}' -n 2 --temp 0 --json -q",
+                                  " --chat -p Hi --chat-template '{% for m in messages %}<|im_start|>{{ m.role }}\n{{ "
+                                  "m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>"
+                                  "assistant\n{% endif %}' -n 2 --temp 0 --json -q",
                               &out),
             0)
       << out;
