@@ -88,6 +88,26 @@ TEST(ChatJinja, MatchesPythonJinja2OnEveryRealTemplate) {
               errors_expected, templates_passed, template_ok.size());
 }
 
+TEST(ChatJinja, MatchesPythonJinja2OnTheLanguagesCorners) {
+  const auto out = std::filesystem::temp_directory_path() / ("jinja_snippets_" + std::to_string(::getpid()) + ".json");
+  const std::string cmd =
+      "python3 '" + std::string(TANDEM_SOURCE_DIR) + "/tests/jinja_reference.py' --snippets '" + out.string() + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "python3 tests/jinja_reference.py failed (python3-jinja2 installed?)";
+  const json cases = json::parse(read_file(out));
+  std::filesystem::remove(out);
+  ASSERT_GE(cases.size(), 80u);
+  for (const auto& c : cases) {
+    const std::string source = c["template"];
+    try {
+      const std::string got = render_jinja(source, c["context"], kFixedNow);
+      if (c.contains("expected")) EXPECT_EQ(got, c["expected"].get<std::string>()) << source;
+      else ADD_FAILURE() << source << "\njinja2 raised " << c["error"] << " but the interpreter rendered: " << got;
+    } catch (const Error& e) {
+      EXPECT_TRUE(c.contains("error")) << source << "\n" << e.what();
+    }
+  }
+}
+
 TEST(ChatJinja, WhitespaceControlAsHuggingFaceConfiguresIt) {
   // trim_blocks: the newline after a block tag goes; lstrip_blocks: indentation before it goes.
   EXPECT_EQ(render("{% if true %}\n  a\n{% endif %}\nb"), "  a\nb");

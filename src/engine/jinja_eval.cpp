@@ -76,7 +76,7 @@ size_t value_length(const Value& v) {
   switch (v.kind()) {
     case Value::Kind::Undefined: return 0;
     case Value::Kind::List:
-      if (v.list_data().is_generator) fail("object of type 'generator' has no len()");
+      if (v.list_data().is_generator()) fail("object of type 'generator' has no len()");
       return v.items().size();
     case Value::Kind::Dict: return v.dict_data().entries.size();
     case Value::Kind::String: return utf8_chars(v.as_string()).size();
@@ -160,43 +160,66 @@ Value loop_object(const ValueList& items, size_t i) {
 
 }  // namespace
 
+namespace {
+
+// Restores the renderer's current scope when a loop body or macro call ends, thrown or not.
+class ScopeGuard {
+ public:
+  ScopeGuard(std::shared_ptr<Scope>& slot, std::shared_ptr<Scope> inner) : slot_(slot), saved_(slot) {
+    slot_ = std::move(inner);
+  }
+  ~ScopeGuard() { slot_ = std::move(saved_); }
+  ScopeGuard(const ScopeGuard&) = delete;
+  ScopeGuard& operator=(const ScopeGuard&) = delete;
+
+ private:
+  std::shared_ptr<Scope>& slot_;
+  std::shared_ptr<Scope> saved_;
+};
+
+std::shared_ptr<Scope> child_scope(const std::shared_ptr<Scope>& parent) {
+  auto s = std::make_shared<Scope>();
+  s->parent = parent;
+  return s;
+}
+
+}  // namespace
+
+void Renderer::bind_targets(const std::vector<std::string>& targets, const Value& item) {
+  if (targets.size() == 1) {
+    scope_->set(targets[0], item);
+    return;
+  }
+  if (!item.is_list() && !item.is_string() && !item.is_dict())
+    fail("cannot unpack non-iterable " + item.type_name() + " object");
+  const ValueList parts = iterate(item);
+  if (parts.size() != targets.size())
+    fail("cannot unpack " + std::to_string(parts.size()) + " values into " + std::to_string(targets.size()) + " names");
+  for (size_t k = 0; k < parts.size(); ++k) scope_->set(targets[k], parts[k]);
+}
+
+// Each iteration runs in a fresh scope under the loop's enclosing one, as in jinja2: a `set` in
+// the body lasts for that iteration only.
 void Renderer::exec_for(const Node& n, std::string& out) {
   const Value seq = eval(*n.expr);
-  ValueList all = iterate(seq);
-  auto outer = scope_;
-  scope_ = std::make_shared<Scope>();
-  scope_->parent = outer;
-  auto bind = [&](const Value& item) {
-    if (n.targets.size() == 1) {
-      scope_->set(n.targets[0], item);
-      return;
-    }
-    const ValueList parts = iterate(item);
-    if (parts.size() != n.targets.size())
-      fail("cannot unpack " + std::to_string(parts.size()) + " values into " + std::to_string(n.targets.size()) + " names");
-    for (size_t k = 0; k < parts.size(); ++k) scope_->set(n.targets[k], parts[k]);
-  };
+  const std::shared_ptr<Scope> outer = scope_;
   ValueList items;
   if (n.cond) {
-    for (const Value& item : all) {
-      bind(item);
+    for (const Value& item : iterate(seq)) {
+      ScopeGuard guard(scope_, child_scope(outer));
+      bind_targets(n.targets, item);
       if (eval(*n.cond).truthy()) items.push_back(item);
     }
   } else {
-    items = std::move(all);
+    items = iterate(seq);
   }
-  try {
-    for (size_t i = 0; i < items.size(); ++i) {
-      bind(items[i]);
-      scope_->set("loop", loop_object(items, i));
-      if (exec(n.body, out) == Flow::Break) break;
-    }
-    if (items.empty()) exec(n.else_body, out);
-  } catch (...) {
-    scope_ = outer;
-    throw;
+  for (size_t i = 0; i < items.size(); ++i) {
+    ScopeGuard guard(scope_, child_scope(outer));
+    bind_targets(n.targets, items[i]);
+    scope_->set("loop", loop_object(items, i));
+    if (exec(n.body, out) == Flow::Break) break;
   }
-  scope_ = outer;
+  if (items.empty()) exec(n.else_body, out);
 }
 
 void Renderer::exec_set(const Node& n) {
@@ -251,10 +274,7 @@ Value Renderer::make_macro(const Node& n, const std::string& name) {
 }
 
 Value Renderer::call_macro(const Node& n, const std::weak_ptr<Scope>& defining, CallArgs& args) {
-  if (++depth_ > kMaxCallDepth) {
-    depth_ = 0;
-    fail("macro calls nested too deeply (recursion?)");
-  }
+  if (depth_ >= kMaxCallDepth) fail("macro calls nested too deeply (recursion?)");
   auto parent = defining.lock();
   auto frame = std::make_shared<Scope>();
   frame->parent = parent ? parent : globals_;
@@ -270,23 +290,19 @@ Value Renderer::call_macro(const Node& n, const std::weak_ptr<Scope>& defining, 
     if (is_param || k == "caller") frame->set(k, v);
     else kwargs.dict_data().set(Value(k), v);
   }
-  auto saved = scope_;
-  scope_ = frame;
+  ++depth_;
+  struct DepthGuard {
+    int& d;
+    ~DepthGuard() { --d; }
+  } depth_guard{depth_};
+  ScopeGuard guard(scope_, frame);
   std::string out;
-  try {
-    for (const auto& p : n.params)
-      if (!frame->find_local(p.name))
-        frame->set(p.name, p.default_value ? eval(*p.default_value) : Value::undefined(p.name));
-    frame->set("varargs", Value::list(std::move(varargs)));
-    frame->set("kwargs", kwargs);
-    exec(n.body, out);
-  } catch (...) {
-    scope_ = saved;
-    --depth_;
-    throw;
-  }
-  scope_ = saved;
-  --depth_;
+  for (const auto& p : n.params)
+    if (!frame->find_local(p.name))
+      frame->set(p.name, p.default_value ? eval(*p.default_value) : Value::undefined(p.name));
+  frame->set("varargs", Value::list(std::move(varargs), true));
+  frame->set("kwargs", kwargs);
+  exec(n.body, out);
   return Value(std::move(out));
 }
 

@@ -61,6 +61,7 @@ class Renderer {
   Flow exec_node(const Node& n, std::string& out);
   Flow exec_if(const Node& n, std::string& out);
   void exec_for(const Node& n, std::string& out);
+  void bind_targets(const std::vector<std::string>& targets, const Value& item);
   void exec_set(const Node& n);
   void exec_set_block(const Node& n);
   void exec_macro(const Node& n);

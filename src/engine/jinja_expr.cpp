@@ -203,7 +203,8 @@ Value Renderer::get_item(const Value& obj, const Value& key) {
   if (obj.is_dict()) {
     if (const Value* v = obj.dict_data().find(key)) return *v;
   } else if ((obj.is_list() || obj.is_string()) && (key.is_int() || key.is_bool())) {
-    if (obj.is_list() && obj.list_data().is_generator) fail("'generator' object is not subscriptable");
+    // jinja2's getitem: a value Python cannot index gives undefined, not an error.
+    if (obj.is_list() && !obj.list_data().iter_type.empty()) return Value::undefined("[" + key.str() + "]");
     int64_t i = key.as_int();
     if (obj.is_list()) {
       const int64_t n = int64_t(obj.items().size());
@@ -239,7 +240,8 @@ Value Renderer::slice(const Value& obj, const Expr& e) {
     for (int64_t i : idx) s += chars[size_t(i)];
     return Value(std::move(s));
   }
-  if (!obj.is_list()) fail("'" + obj.type_name() + "' object is not subscriptable");
+  // jinja2 compiles a slice to Python's own obj[a:b:c]: only lists and strings take one.
+  if (!obj.is_list() || !obj.list_data().iter_type.empty()) fail("'" + obj.type_name() + "' object is not subscriptable");
   slice_bounds(int64_t(obj.items().size()), parts[0], parts[1], parts[2], idx);
   ValueList items;
   for (int64_t i : idx) items.push_back(obj.items()[size_t(i)]);

@@ -15,8 +15,8 @@ namespace {
 using Args = CallArgs;
 
 Value f_string(Renderer&, const Value& v, Args&) { return v.is_string() ? v : Value(v.str()); }
-Value f_upper(Renderer&, const Value& v, Args&) { return Value(ascii_upper(v.str())); }
-Value f_lower(Renderer&, const Value& v, Args&) { return Value(ascii_lower(v.str())); }
+Value f_upper(Renderer&, const Value& v, Args&) { return Value(text_upper(v.str())); }
+Value f_lower(Renderer&, const Value& v, Args&) { return Value(text_lower(v.str())); }
 Value f_capitalize(Renderer&, const Value& v, Args&) { return Value(py_capitalize(v.str())); }
 Value f_title(Renderer&, const Value& v, Args&) { return Value(jinja_title(v.str())); }
 Value f_safe(Renderer&, const Value& v, Args&) { return Value::markup(v.str()); }
@@ -122,7 +122,7 @@ Value f_items(Renderer&, const Value& v, Args&) {
   if (!v.is_dict()) fail("can only get item pairs from a mapping");
   ValueList pairs;
   for (const auto& [k, val] : v.dict_data().entries) pairs.push_back(Value::list({k, val}, true));
-  return Value::list(std::move(pairs));
+  return Value::generator(std::move(pairs));
 }
 
 // select / reject / selectattr / rejectattr.
@@ -178,7 +178,7 @@ Value f_map(Renderer& r, const Value& v, Args& a) {
 // The sort key of jinja2's sort / unique / dictsort / min / max: strings lower-cased unless
 // case_sensitive.
 Value sort_key(const Value& v, bool case_sensitive) {
-  return v.is_string() && !case_sensitive ? Value(ascii_lower(v.as_string())) : v;
+  return v.is_string() && !case_sensitive ? Value(text_lower(v.as_string())) : v;
 }
 
 Value f_unique(Renderer& r, const Value& v, Args& a) {
@@ -204,7 +204,7 @@ Value f_reverse(Renderer&, const Value& v, Args&) {
   }
   ValueList items = iterate(v);
   std::reverse(items.begin(), items.end());
-  return Value::list(std::move(items));
+  return Value::generator(std::move(items));  // Python's reversed(): an iterator
 }
 
 Value f_sort(Renderer& r, const Value& v, Args& a) {

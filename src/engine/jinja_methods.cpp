@@ -61,8 +61,8 @@ Value m_replace(Renderer&, const Value& s, CallArgs& a) {
   const std::string o = a.take(0, "old").str(), n = a.take(1, "new").str();
   return Value(py_replace(s.as_string(), o, n, a.take(2, "count", Value(-1)).as_int()));
 }
-Value m_upper(Renderer&, const Value& s, CallArgs&) { return Value(ascii_upper(s.as_string())); }
-Value m_lower(Renderer&, const Value& s, CallArgs&) { return Value(ascii_lower(s.as_string())); }
+Value m_upper(Renderer&, const Value& s, CallArgs&) { return Value(text_upper(s.as_string())); }
+Value m_lower(Renderer&, const Value& s, CallArgs&) { return Value(text_lower(s.as_string())); }
 Value m_title(Renderer&, const Value& s, CallArgs&) { return Value(py_title(s.as_string())); }
 Value m_capitalize(Renderer&, const Value& s, CallArgs&) { return Value(py_capitalize(s.as_string())); }
 
@@ -148,13 +148,13 @@ Value m_format(Renderer& r, const Value& s, CallArgs& a) {
 Value m_items(Renderer&, const Value& d, CallArgs&) {
   ValueList pairs;
   for (const auto& [k, v] : d.dict_data().entries) pairs.push_back(Value::list({k, v}, true));
-  return Value::list(std::move(pairs));
+  return Value::dict_view("dict_items", std::move(pairs));
 }
-Value m_keys(Renderer&, const Value& d, CallArgs&) { return Value::list(iterate(d)); }
+Value m_keys(Renderer&, const Value& d, CallArgs&) { return Value::dict_view("dict_keys", iterate(d)); }
 Value m_values(Renderer&, const Value& d, CallArgs&) {
   ValueList vals;
   for (const auto& [k, v] : d.dict_data().entries) vals.push_back(v);
-  return Value::list(std::move(vals));
+  return Value::dict_view("dict_values", std::move(vals));
 }
 Value m_get(Renderer&, const Value& d, CallArgs& a) {
   const Value* v = d.dict_data().find(a.take(0, "key"));

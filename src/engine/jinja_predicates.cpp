@@ -26,7 +26,10 @@ bool t_callable(Renderer&, const Value& v, Args&) { return v.is_callable(); }
 bool t_iterable(Renderer&, const Value& v, Args&) {
   return v.is_string() || v.is_list() || v.is_dict() || v.is_undefined();
 }
-bool t_sequence(Renderer& r, const Value& v, Args& a) { return t_iterable(r, v, a); }
+// Python: len() and __getitem__ (not generators or dict views).
+bool t_sequence(Renderer& r, const Value& v, Args& a) {
+  return t_iterable(r, v, a) && !(v.is_list() && !v.list_data().iter_type.empty());
+}
 
 int64_t integer_of(const Value& v, const char* test) {
   if (v.is_undefined()) v.fail_undefined();
@@ -69,8 +72,8 @@ bool t_sameas(Renderer&, const Value& v, Args& a) {
   return values_equal(v, o);
 }
 
-bool t_lower(Renderer&, const Value& v, Args&) { return ascii_lower(v.str()) == v.str(); }
-bool t_upper(Renderer&, const Value& v, Args&) { return ascii_upper(v.str()) == v.str(); }
+bool t_lower(Renderer&, const Value& v, Args&) { return text_lower(v.str()) == v.str(); }
+bool t_upper(Renderer&, const Value& v, Args&) { return text_upper(v.str()) == v.str(); }
 bool t_escaped(Renderer&, const Value&, Args&) { return false; }
 bool t_filter(Renderer&, const Value& v, Args&) { return v.is_string() && find_filter(v.as_string()) != nullptr; }
 bool t_test(Renderer&, const Value& v, Args&) { return v.is_string() && find_test(v.as_string()) != nullptr; }

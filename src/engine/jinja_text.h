@@ -1,5 +1,6 @@
-// Python's str operations that Jinja filters and string methods are made of. Case mapping and
-// whitespace are ASCII (what chat templates need); everything else keeps UTF-8 bytes intact.
+// Python's str operations that Jinja filters and string methods are made of, on UTF-8 text.
+// Case mapping covers ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic (and ß to SS);
+// whitespace is ASCII's.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -9,8 +10,8 @@
 
 namespace tandem::jinja {
 
-std::string ascii_upper(std::string s);
-std::string ascii_lower(std::string s);
+std::string text_upper(std::string s);
+std::string text_lower(std::string s);
 std::string py_capitalize(const std::string& s);  // str.capitalize()
 std::string py_title(const std::string& s);       // str.title()
 std::string jinja_title(const std::string& s);    // the title filter (words split at spaces, -, (, {, [, <)

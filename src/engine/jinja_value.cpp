@@ -30,7 +30,13 @@ Value Value::list(ValueList items, bool tuple) {
 
 Value Value::generator(ValueList items) {
   Value v = list(std::move(items));
-  v.list_->is_generator = true;
+  v.list_->iter_type = "generator";
+  return v;
+}
+
+Value Value::dict_view(const char* type, ValueList items) {
+  Value v = list(std::move(items));
+  v.list_->iter_type = type;
   return v;
 }
 
@@ -79,7 +85,7 @@ bool Value::truthy() const {
     case Kind::Int: return int_ != 0;
     case Kind::Float: return float_ != 0;
     case Kind::String: return !str_.empty();
-    case Kind::List: return list_->is_generator || !list_->items.empty();
+    case Kind::List: return list_->is_generator() || !list_->items.empty();
     case Kind::Dict: return !dict_->entries.empty();
     case Kind::Function: return true;
   }
@@ -165,11 +171,11 @@ std::string Value::repr() const {
   switch (kind_) {
     case Kind::String: return repr_string(str_);
     case Kind::List: {
-      if (list_->is_generator) return "<generator object>";
-      std::string out = list_->is_tuple ? "(" : "[";
+      if (list_->is_generator()) return "<generator object>";
+      std::string out = list_->iter_type + (list_->is_tuple ? "(" : list_->iter_type.empty() ? "[" : "([");
       for (size_t i = 0; i < list_->items.size(); ++i) out += (i ? ", " : "") + list_->items[i].repr();
       if (list_->is_tuple && list_->items.size() == 1) out += ",";
-      return out + (list_->is_tuple ? ")" : "]");
+      return out + (list_->is_tuple ? ")" : list_->iter_type.empty() ? "]" : "])");
     }
     case Kind::Dict: {
       std::string out = dict_->is_namespace ? "<Namespace {" : "{";
@@ -190,6 +196,7 @@ std::string Value::type_name() const {
   static constexpr const char* kNames[] = {"undefined", "NoneType", "bool", "int",     "float",
                                            "str",       "list",     "dict", "function"};
   if (kind_ == Kind::List && list_->is_tuple) return "tuple";
+  if (kind_ == Kind::List && !list_->iter_type.empty()) return list_->iter_type;
   return kNames[int(kind_)];
 }
 
@@ -333,7 +340,8 @@ void json_value(std::string& out, const Value& v, const JsonStyle& st, int depth
     }
     case Value::Kind::String: json_string(out, v.as_string(), st.ensure_ascii); return;
     case Value::Kind::List: {
-      if (v.list_data().is_generator) throw Error("Object of type generator is not JSON serializable");
+      if (!v.list_data().iter_type.empty())
+        throw Error("Object of type " + v.list_data().iter_type + " is not JSON serializable");
       if (v.items().empty()) { out += "[]"; return; }
       out += '[';
       for (size_t i = 0; i < v.items().size(); ++i) {

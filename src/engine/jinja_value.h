@@ -28,9 +28,11 @@ using ValueList = std::vector<Value>;
 struct ListData {
   ValueList items;
   bool is_tuple = false;
-  // Set for what jinja2 gives as a generator (map, select, ...): iterable, but with no len(),
-  // no indexing and no JSON form.
-  bool is_generator = false;
+  // Python's type when this is not a plain list: "generator" (what map, select, ... give:
+  // iterable, but no len(), no indexing, no JSON form) or a dict view ("dict_items",
+  // "dict_keys", "dict_values": a len(), but no indexing and no JSON form).
+  std::string iter_type;
+  bool is_generator() const { return iter_type == "generator"; }
 };
 
 struct DictData {
@@ -73,6 +75,7 @@ class Value {
   bool is_markup() const { return kind_ == Kind::String && int_ == 1; }
   static Value list(ValueList items = {}, bool tuple = false);
   static Value generator(ValueList items);
+  static Value dict_view(const char* type, ValueList items);
   static Value dict(bool is_namespace = false);
   static Value function(Function f);
   static Value from_json(const nlohmann::ordered_json& j);
