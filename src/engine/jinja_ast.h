@@ -26,7 +26,9 @@ struct Expr {
     Filter,     // args[0] | name(args[1:], kwargs); args[0] is null inside a filter block
     Test,       // args[0] is [not] name(args[1:], kwargs)
     Unary,      // name is "-", "+" or "not"
-    Binary,     // args[0] name args[1]; name: + - * / // % ** ~ == != < <= > >= in "not in"
+    Binary,     // args[0] name args[1]; name: + - * / // % ** ~
+    Compare,    // args[0] ops[0] args[1] ops[1] args[2] ...: Python's chained comparison; ops:
+                // == != < <= > >= in "not in"
     And,
     Or,
     Cond,       // args[0] if args[1] else args[2] (args[2] may be null)
@@ -36,6 +38,7 @@ struct Expr {
   Value value;
   std::string name;
   bool negated = false;  // `is not`
+  std::vector<std::string> ops;  // Compare
   std::vector<ExprPtr> args;
   std::vector<std::pair<std::string, ExprPtr>> kwargs;
 };

@@ -143,7 +143,7 @@ Value loop_object(const ValueList& items, size_t i) {
   Value loop = Value::dict();
   auto& d = loop.dict_data();
   const size_t n = items.size();
-  d.entries.reserve(11);
+  d.entries.reserve(12);
   d.entries.emplace_back(Value("index"), Value(i + 1));
   d.entries.emplace_back(Value("index0"), Value(i));
   d.entries.emplace_back(Value("revindex"), Value(n - i));
@@ -155,6 +155,10 @@ Value loop_object(const ValueList& items, size_t i) {
   d.entries.emplace_back(Value("depth0"), Value(0));
   d.entries.emplace_back(Value("previtem"), i > 0 ? items[i - 1] : Value::undefined("loop.previtem"));
   d.entries.emplace_back(Value("nextitem"), i + 1 < n ? items[i + 1] : Value::undefined("loop.nextitem"));
+  d.entries.emplace_back(Value("cycle"), Value::function([i](Renderer&, CallArgs& a) -> Value {
+    if (a.pos.empty()) throw Error("no items for cycling given");
+    return a.pos[i % a.pos.size()];
+  }));
   return loop;
 }
 

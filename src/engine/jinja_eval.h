@@ -70,6 +70,7 @@ class Renderer {
   Value make_macro(const Node& n, const std::string& name);
   Value call_macro(const Node& n, const std::weak_ptr<Scope>& defining, CallArgs& args);
   Value eval_binary(const Expr& e);
+  Value eval_compare(const Expr& e);
   Value eval_call(const Expr& e);
   Value eval_filter_chain(const Expr& e, Value input);
   CallArgs eval_args(const Expr& e, size_t first);
@@ -85,6 +86,10 @@ class Renderer {
 ValueList iterate(const Value& v);
 // Python's len(); throws Error for values without one.
 size_t value_length(const Value& v);
+
+// Python's printf-style `fmt % args`: %s %r %d %i %f %e %g %x %o %c %% with flags, width and
+// precision. Throws Error for a bad format or a wrong number of arguments.
+std::string percent_format(const std::string& fmt, const ValueList& args);
 
 // Builtins (jinja_filters.cpp, jinja_predicates.cpp, jinja_methods.cpp): nullptr if unknown.
 using FilterFn = Value (*)(Renderer&, const Value&, CallArgs&);

@@ -46,6 +46,10 @@ Value arithmetic(const std::string& op, const Value& a, const Value& b) {
       return Value::list(std::move(items));
     }
   }
+  if (op == "%" && a.is_string()) {
+    const bool many = b.is_list() && b.list_data().is_tuple;
+    return Value(percent_format(a.as_string(), many ? b.items() : ValueList{b}));
+  }
   if (op == "*") {
     if ((a.is_string() || a.is_list()) && (b.is_int() || b.is_bool())) return repeat(a, b.as_int());
     if ((b.is_string() || b.is_list()) && (a.is_int() || a.is_bool())) return repeat(b, a.as_int());
@@ -147,6 +151,7 @@ Value Renderer::eval(const Expr& e) {
       return v.is_float() ? Value(-v.as_double()) : Value(-v.as_int());
     }
     case K::Binary: return eval_binary(e);
+    case K::Compare: return eval_compare(e);
     case K::And: {
       Value a = eval(*e.args[0]);
       return a.truthy() ? eval(*e.args[1]) : a;
@@ -165,17 +170,29 @@ Value Renderer::eval(const Expr& e) {
 Value Renderer::eval_binary(const Expr& e) {
   const Value a = eval(*e.args[0]);
   const Value b = eval(*e.args[1]);
-  const std::string& op = e.name;
-  if (op == "~") return Value(a.str() + b.str());
-  if (op == "==") return Value(values_equal(a, b));
-  if (op == "!=") return Value(!values_equal(a, b));
-  if (op == "<") return Value(value_less(a, b));
-  if (op == ">") return Value(value_less(b, a));
-  if (op == "<=") return Value(!value_less(b, a));
-  if (op == ">=") return Value(!value_less(a, b));
-  if (op == "in") return Value(contains(b, a));
-  if (op == "not in") return Value(!contains(b, a));
-  return arithmetic(op, a, b);
+  if (e.name == "~") return Value(a.str() + b.str());
+  return arithmetic(e.name, a, b);
+}
+
+// a < b < c is a < b and b < c, each operand evaluated once, stopping at the first false.
+Value Renderer::eval_compare(const Expr& e) {
+  Value left = eval(*e.args[0]);
+  for (size_t i = 0; i < e.ops.size(); ++i) {
+    Value right = eval(*e.args[i + 1]);
+    const std::string& op = e.ops[i];
+    bool ok;
+    if (op == "==") ok = values_equal(left, right);
+    else if (op == "!=") ok = !values_equal(left, right);
+    else if (op == "<") ok = value_less(left, right);
+    else if (op == ">") ok = value_less(right, left);
+    else if (op == "<=") ok = !value_less(right, left);
+    else if (op == ">=") ok = !value_less(left, right);
+    else if (op == "in") ok = contains(right, left);
+    else ok = !contains(right, left);
+    if (!ok) return Value(false);
+    left = std::move(right);
+  }
+  return Value(true);
 }
 
 Value Renderer::eval_call(const Expr& e) {

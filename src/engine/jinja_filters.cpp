@@ -308,6 +308,12 @@ Value f_batch(Renderer&, const Value& v, Args& a) {
 
 Value f_attr(Renderer& r, const Value& v, Args& a) { return r.get_attr(v, a.take(0, "name").str()); }
 
+// `"%s: %d"|format(a, b)`: Python's % formatting.
+Value f_format(Renderer&, const Value& v, Args& a) {
+  if (!a.kw.empty()) fail("format with keyword arguments is not supported");
+  return Value(percent_format(v.str(), a.pos));
+}
+
 Value f_wordcount(Renderer&, const Value& v, Args&) {
   size_t n = 0;
   bool in_word = false;
@@ -325,7 +331,7 @@ FilterFn find_filter(std::string_view name) {
   static const std::map<std::string_view, FilterFn> kFilters = {
       {"abs", f_abs},         {"attr", f_attr},           {"batch", f_batch},         {"capitalize", f_capitalize},
       {"count", f_length},    {"d", f_default},           {"default", f_default},     {"dictsort", f_dictsort},
-      {"e", f_escape},        {"escape", f_escape},       {"first", f_first},         {"float", f_float},
+      {"e", f_escape},        {"escape", f_escape},       {"first", f_first},         {"float", f_float},       {"format", f_format},
       {"indent", f_indent},   {"int", f_int},             {"items", f_items},         {"join", f_join},
       {"last", f_last},       {"length", f_length},       {"list", f_list},           {"lower", f_lower},
       {"map", f_map},         {"max", f_max},             {"min", f_min},             {"reject", f_reject},

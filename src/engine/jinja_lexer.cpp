@@ -57,6 +57,7 @@ class Lexer {
   void emit_text(std::string text, char open_marker, bool block_or_comment);
   void lex_comment();
   void lex_tag(bool block);
+  bool lex_raw();
   bool at_tag_end(bool block, int depth);
   void lex_string();
   void lex_number();
@@ -154,8 +155,53 @@ bool Lexer::at_tag_end(bool block, int depth) {
   return true;
 }
 
+// {% raw %}...{% endraw %}: the text between is template data, tags and all.
+bool Lexer::lex_raw() {
+  size_t p = pos_;
+  while (p < src_.size() && is_space(src_[p])) ++p;
+  if (src_.compare(p, 3, "raw") != 0) return false;
+  p += 3;
+  while (p < src_.size() && is_space(src_[p])) ++p;
+  const bool strip_after = p < src_.size() && src_[p] == '-';
+  if (strip_after) ++p;
+  if (src_.compare(p, 2, "%}") != 0) return false;
+  p += 2;
+  size_t search = p;
+  while (true) {
+    const size_t open = src_.find("{%", search);
+    if (open == std::string::npos) fail(line_, "missing '{% endraw %}'");
+    size_t q = open + 2;
+    const bool strip_before = q < src_.size() && src_[q] == '-';
+    if (q < src_.size() && (src_[q] == '-' || src_[q] == '+')) ++q;
+    while (q < src_.size() && is_space(src_[q])) ++q;
+    if (src_.compare(q, 6, "endraw") != 0) {
+      search = open + 2;
+      continue;
+    }
+    q += 6;
+    while (q < src_.size() && is_space(src_[q])) ++q;
+    const char marker = q < src_.size() && (src_[q] == '-' || src_[q] == '+') ? src_[q++] : 0;
+    if (src_.compare(q, 2, "%}") != 0) fail(line_, "expected '%}' after endraw");
+    std::string text = src_.substr(p, open - p);
+    if (strip_after) {
+      size_t b = 0;
+      while (b < text.size() && is_space(text[b])) ++b;
+      text.erase(0, b);
+    }
+    if (strip_before)
+      while (!text.empty() && is_space(text.back())) text.pop_back();
+    for (size_t i = pos_; i < q + 2; ++i) line_ += src_[i] == '\n';
+    if (!text.empty()) out_.push_back({TokenKind::Text, std::move(text), line_});
+    pos_ = q + 2;
+    strip_next_ = marker == '-';
+    trim_newline_ = marker == 0;
+    return true;
+  }
+}
+
 void Lexer::lex_tag(bool block) {
   const int start = line_;
+  if (block && lex_raw()) return;
   out_.push_back({block ? TokenKind::BlockBegin : TokenKind::VarBegin, "", line_});
   int depth = 0;
   static const char* kOps2[] = {"//", "**", "==", "!=", "<=", ">="};

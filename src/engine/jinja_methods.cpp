@@ -1,6 +1,8 @@
 // Methods of strings, dicts and lists that templates call (the ones Python's sandboxed,
 // immutable jinja2 environment allows: a method that would modify a list or dict is an error),
 // and the globals of Hugging Face's chat template environment.
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 #include "engine/jinja_eval.h"
@@ -195,6 +197,62 @@ constexpr const char* kMutators[] = {"append", "extend", "insert", "pop", "remov
                                      "reverse", "update", "setdefault", "popitem"};
 
 }  // namespace
+
+namespace {
+
+// One % conversion: flags, width, precision, then the conversion character.
+std::string format_one(const std::string& spec, char conv, const Value& v) {
+  if (conv == 's' || conv == 'r') {
+    const std::string text = conv == 's' ? v.str() : v.repr();
+    const bool left = spec.find('-') != std::string::npos;
+    size_t width = 0, p = spec.find_first_of("123456789");
+    const size_t dot = spec.find('.');
+    std::string body = text;
+    if (dot != std::string::npos) body = text.substr(0, size_t(std::atoi(spec.c_str() + dot + 1)));
+    if (p != std::string::npos && (dot == std::string::npos || p < dot)) width = size_t(std::atoi(spec.c_str() + p));
+    const size_t n = utf8_chars(body).size();
+    const std::string pad(width > n ? width - n : 0, ' ');
+    return left ? body + pad : pad + body;
+  }
+  if (!v.is_number()) fail(std::string("%") + conv + " format: a real number is required, not " + v.type_name());
+  char buf[128];
+  const std::string f = "%" + spec;
+  if (conv == 'd' || conv == 'i' || conv == 'x' || conv == 'X' || conv == 'o' || conv == 'c') {
+    const long long i = v.is_float() ? (long long)v.as_double() : (long long)v.as_int();
+    std::snprintf(buf, sizeof buf, (f + "ll" + (conv == 'i' ? 'd' : conv)).c_str(), i);
+  } else {
+    std::snprintf(buf, sizeof buf, (f + conv).c_str(), v.as_double());
+  }
+  return buf;
+}
+
+}  // namespace
+
+std::string percent_format(const std::string& fmt, const ValueList& args) {
+  std::string out;
+  size_t next = 0;
+  for (size_t i = 0; i < fmt.size(); ++i) {
+    if (fmt[i] != '%') {
+      out += fmt[i];
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < fmt.size() && std::string_view("-+ #0123456789.").find(fmt[j]) != std::string_view::npos) ++j;
+    if (j >= fmt.size()) fail("incomplete format");
+    const char conv = fmt[j];
+    if (conv == '%') {
+      out += '%';
+    } else if (std::string_view("srdifFeEgGxXoc").find(conv) != std::string_view::npos) {
+      if (next >= args.size()) fail("not enough arguments for format string");
+      out += format_one(fmt.substr(i + 1, j - i - 1), conv, args[next++]);
+    } else {
+      fail(std::string("unsupported format character '") + conv + "'");
+    }
+    i = j;
+  }
+  if (next < args.size()) fail("not all arguments converted during string formatting");
+  return out;
+}
 
 Value find_method(const Value& obj, const std::string& name) {
   for (const auto& m : kMethods)

@@ -356,22 +356,26 @@ ExprPtr Parser::parse_not() {
 }
 
 ExprPtr Parser::parse_compare() {
-  ExprPtr e = parse_math1();
+  const int line = cur().line;
+  ExprPtr first = parse_math1();
+  ExprPtr cmp = make(K::Compare, line);
   while (true) {
-    const int line = cur().line;
     if (cur().kind == TokenKind::Operator &&
         (is_op("==") || is_op("!=") || is_op("<") || is_op("<=") || is_op(">") || is_op(">="))) {
-      std::string op = next().value;
-      e = binary(std::move(op), std::move(e), parse_math1(), line);
+      cmp->ops.push_back(next().value);
     } else if (skip_name("in")) {
-      e = binary("in", std::move(e), parse_math1(), line);
+      cmp->ops.push_back("in");
     } else if (is_name("not") && peek().kind == TokenKind::Name && peek().value == "in") {
       i_ += 2;
-      e = binary("not in", std::move(e), parse_math1(), line);
+      cmp->ops.push_back("not in");
     } else {
-      return e;
+      break;
     }
+    cmp->args.push_back(parse_math1());
   }
+  if (cmp->ops.empty()) return first;
+  cmp->args.insert(cmp->args.begin(), std::move(first));
+  return cmp;
 }
 
 ExprPtr Parser::parse_math1() {
