@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "format/gguf_writer.h"
 #include "test_util.h"
 
 using namespace tandem;
@@ -148,4 +149,23 @@ TEST(Cli, ChatWithoutATemplateGivesClearErrors) {
   std::string out;
   ASSERT_EQ(test::run_command(bin() + " info " + m + " --no-tensors", &out), 0) << out;
   EXPECT_NE(out.find("chat template: none"), std::string::npos) << out;
+}
+
+TEST(Cli, InfoTellsHowTheChatTemplateIsRendered) {
+  auto info_of = [](const std::string& chat_template) {
+    GgufWriter w;
+    w.set_string("tokenizer.chat_template", chat_template);
+    const std::string file = test::temp_path("info_template.gguf");
+    w.open(file);
+    w.finish();
+    std::string out;
+    EXPECT_EQ(test::run_command(bin() + " info " + file + " --no-tensors", &out), 0) << out;
+    std::remove(file.c_str());
+    return out;
+  };
+  const std::string jinja = info_of(
+      "{% for m in messages %}<|start_header_id|>{{ m.role }}<|end_header_id|>{{ m.content }}{% endfor %}");
+  EXPECT_NE(jinja.find("chat template: llama3 (Jinja, run by the interpreter)"), std::string::npos) << jinja;
+  const std::string broken = info_of("{% for m in messages %}<|im_start|>{{ m.role }");
+  EXPECT_NE(broken.find("chat template: chatml (built-in)"), std::string::npos) << broken;
 }
