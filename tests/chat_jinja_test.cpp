@@ -175,6 +175,19 @@ TEST(ChatJinja, ErrorsNameTheLine) {
   EXPECT_NE(error_of("{% frobnicate %}").find("unknown tag 'frobnicate'"), std::string::npos);
   EXPECT_NE(error_of("{{ 1 |nosuchfilter }}").find("no filter named 'nosuchfilter'"), std::string::npos);
   EXPECT_NE(error_of("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}").find("nested too deeply"), std::string::npos);
+  // Hostile templates are errors, not stack overflows or exhausted memory.
+  EXPECT_NE(error_of("{{ " + std::string(1000, '(') + "1" + std::string(1000, ')') + " }}").find("nested too deeply"),
+            std::string::npos);
+  std::string chain = "{{ 1";
+  for (int i = 0; i < 1000; ++i) chain += " + 1";
+  EXPECT_NE(error_of(chain + " }}").find("nested too deeply"), std::string::npos);
+  std::string ifs;
+  for (int i = 0; i < 300; ++i) ifs += "{% if 1 %}";
+  EXPECT_NE(error_of(ifs).find("nested too deeply"), std::string::npos);
+  EXPECT_NE(error_of("{{ 'x' * 1000000000 }}").find("more than 64 MB"), std::string::npos);
+  EXPECT_NE(error_of("{% set ns = namespace(s='xxxxxxxx') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}")
+                .find("more than 64 MB"),
+            std::string::npos);
   // Undefined is printable, iterable and falsy, as jinja2's default Undefined.
   EXPECT_EQ(render("[{{ x }}]{% for i in x %}no{% endfor %}{{ x is defined }}{{ x|length }}"), "[]False0");
 }

@@ -39,6 +39,7 @@ struct Expr {
   std::string name;
   bool negated = false;  // `is not`
   std::vector<std::string> ops;  // Compare
+  int depth = 1;                 // of the tree under this node (bounded by the parser)
   std::vector<ExprPtr> args;
   std::vector<std::pair<std::string, ExprPtr>> kwargs;
 };

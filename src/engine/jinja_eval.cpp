@@ -16,6 +16,14 @@ constexpr std::string_view kErrorPrefix = "template error at line ";
 
 }  // namespace
 
+void check_size(size_t bytes) {
+  if (bytes > kMaxTextBytes) fail("the template renders more than " + std::to_string(kMaxTextBytes >> 20) + " MB");
+}
+
+void Renderer::step() {
+  if (++steps_ > kMaxSteps) fail("the template runs more than " + std::to_string(kMaxSteps) + " loop iterations and macro calls");
+}
+
 Value CallArgs::take(size_t i, std::string_view name, Value fallback) {
   if (used_.size() < pos.size() + kw.size()) used_.resize(pos.size() + kw.size(), false);
   for (size_t k = 0; k < kw.size(); ++k)
@@ -112,7 +120,10 @@ Renderer::Flow Renderer::exec_node(const Node& n, std::string& out) {
   try {
     switch (n.kind) {
       case Node::Kind::Text: out += n.text; break;
-      case Node::Kind::Output: out += eval(*n.expr).str(); break;
+      case Node::Kind::Output:
+        out += eval(*n.expr).str();
+        check_size(out.size());
+        break;
       case Node::Kind::If: return exec_if(n, out);
       case Node::Kind::For: exec_for(n, out); break;
       case Node::Kind::Set: exec_set(n); break;
@@ -218,6 +229,7 @@ void Renderer::exec_for(const Node& n, std::string& out) {
     items = iterate(seq);
   }
   for (size_t i = 0; i < items.size(); ++i) {
+    step();
     ScopeGuard guard(scope_, child_scope(outer));
     bind_targets(n.targets, items[i]);
     scope_->set("loop", loop_object(items, i));
@@ -279,6 +291,7 @@ Value Renderer::make_macro(const Node& n, const std::string& name) {
 
 Value Renderer::call_macro(const Node& n, const std::weak_ptr<Scope>& defining, CallArgs& args) {
   if (depth_ >= kMaxCallDepth) fail("macro calls nested too deeply (recursion?)");
+  step();
   auto parent = defining.lock();
   auto frame = std::make_shared<Scope>();
   frame->parent = parent ? parent : globals_;

@@ -15,6 +15,13 @@
 
 namespace tandem::jinja {
 
+// Bounds on one render, so that a hostile template is an Error rather than a hang or an
+// exhausted memory: text values and the output, and loop iterations plus macro calls.
+constexpr size_t kMaxTextBytes = size_t(64) << 20;
+constexpr int64_t kMaxSteps = 1'000'000;
+// Throws Error if a text (or list) of this size would pass kMaxTextBytes.
+void check_size(size_t bytes);
+
 struct CallArgs {
   std::vector<Value> pos;
   std::vector<std::pair<std::string, Value>> kw;
@@ -78,7 +85,9 @@ class Renderer {
 
   std::shared_ptr<Scope> globals_, scope_;
   std::time_t now_;
-  int depth_ = 0;  // macro call depth, bounded so that runaway recursion is an Error
+  int depth_ = 0;      // macro call depth, bounded so that runaway recursion is an Error
+  int64_t steps_ = 0;  // loop iterations and macro calls so far (kMaxSteps)
+  void step();
 };
 
 // Iterating a value as Python's for does: list items, dict keys, string characters; undefined

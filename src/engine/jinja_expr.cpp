@@ -21,6 +21,8 @@ int64_t floor_div(int64_t a, int64_t b) {
 }
 
 Value repeat(const Value& seq, int64_t n) {
+  const size_t unit = seq.is_string() ? seq.as_string().size() : seq.items().size() * sizeof(Value);
+  if (n > 0 && unit > 0) check_size(unit > kMaxTextBytes ? unit : unit * size_t(std::min<int64_t>(n, int64_t(kMaxTextBytes) + 1)));
   if (seq.is_string()) {
     std::string s;
     for (int64_t i = 0; i < n; ++i) s += seq.as_string();
@@ -36,11 +38,13 @@ Value arithmetic(const std::string& op, const Value& a, const Value& b) {
   if (b.is_undefined()) b.fail_undefined();
   if (op == "+") {
     if (a.is_string() && b.is_string()) {
+      check_size(a.as_string().size() + b.as_string().size());
       if (!a.is_markup() && !b.is_markup()) return Value(a.as_string() + b.as_string());
       auto safe = [](const Value& v) { return v.is_markup() ? v.as_string() : html_escape(v.as_string()); };
       return Value::markup(safe(a) + safe(b));
     }
     if (a.is_list() && b.is_list()) {
+      check_size((a.items().size() + b.items().size()) * sizeof(Value));
       ValueList items = a.items();
       items.insert(items.end(), b.items().begin(), b.items().end());
       return Value::list(std::move(items));
@@ -170,7 +174,12 @@ Value Renderer::eval(const Expr& e) {
 Value Renderer::eval_binary(const Expr& e) {
   const Value a = eval(*e.args[0]);
   const Value b = eval(*e.args[1]);
-  if (e.name == "~") return Value(a.str() + b.str());
+  if (e.name == "~") {
+    std::string s = a.str();
+    const std::string t = b.str();
+    check_size(s.size() + t.size());
+    return Value(s + t);
+  }
   return arithmetic(e.name, a, b);
 }
 

@@ -1,5 +1,6 @@
 #include "engine/jinja_parser.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <initializer_list>
 
@@ -11,6 +12,8 @@ namespace tandem::jinja {
 namespace {
 
 using K = Expr::Kind;
+
+constexpr int kMaxExprDepth = 300;
 
 ExprPtr make(K kind, int line, std::string name = {}) {
   auto e = std::make_unique<Expr>();
@@ -110,15 +113,47 @@ class Parser {
   ExprPtr parse_subscript(ExprPtr obj);
   ExprPtr parse_collection(K kind, std::string_view close);
   void parse_call_args(Expr& call);
+  // Records a node's depth (chains such as a + b + c + ... or x|f|g|... grow the tree without
+  // recursing in the parser) and bounds it, as DepthLimit bounds the parser's own recursion.
+  ExprPtr deepen(ExprPtr e) const {
+    int d = 0;
+    for (const auto& a : e->args)
+      if (a) d = std::max(d, a->depth);
+    for (const auto& [k, v] : e->kwargs) d = std::max(d, v->depth);
+    e->depth = d + 1;
+    if (e->depth > kMaxExprDepth) fail("expression nested too deeply");
+    return e;
+  }
   ExprPtr binary(std::string op, ExprPtr a, ExprPtr b, int line) {
     ExprPtr e = make(K::Binary, line, std::move(op));
     e->args.push_back(std::move(a));
     e->args.push_back(std::move(b));
-    return e;
+    return deepen(std::move(e));
   }
 
   std::vector<Token> t_;
   size_t i_ = 0;
+  int depth_ = 0;  // nesting of statements and sub-expressions, bounded (see DepthLimit)
+};
+
+// Bounds the parser's (and so the evaluator's) recursion, so that a template of nested brackets
+// or blocks is an Error rather than a stack overflow. Real templates nest a few levels.
+constexpr int kMaxNesting = 200;
+
+class DepthLimit {
+ public:
+  DepthLimit(int& depth, int line) : depth_(depth) {
+    if (++depth_ > kMaxNesting) {
+      --depth_;
+      throw Error("template syntax error at line " + std::to_string(line) + ": nested too deeply");
+    }
+  }
+  ~DepthLimit() { --depth_; }
+  DepthLimit(const DepthLimit&) = delete;
+  DepthLimit& operator=(const DepthLimit&) = delete;
+
+ private:
+  int& depth_;
 };
 
 Body Parser::parse_body(std::initializer_list<std::string_view> end_tags) {
@@ -161,6 +196,7 @@ void Parser::end_tag(std::string_view name) {
 
 std::unique_ptr<Node> Parser::parse_statement() {
   const int line = cur().line;
+  DepthLimit limit(depth_, line);
   if (cur().kind != TokenKind::Name) fail("expected a statement name, got " + describe());
   const std::string tag = next().value;
   if (tag == "if") return parse_if(line);
@@ -317,7 +353,7 @@ ExprPtr Parser::parse_expr(bool with_cond) {
     c->args.push_back(std::move(e));
     c->args.push_back(parse_or());
     c->args.push_back(skip_name("else") ? parse_expr() : nullptr);
-    e = std::move(c);
+    e = deepen(std::move(c));
   }
   return e;
 }
@@ -329,7 +365,7 @@ ExprPtr Parser::parse_or() {
     ExprPtr o = make(K::Or, line);
     o->args.push_back(std::move(e));
     o->args.push_back(parse_and());
-    e = std::move(o);
+    e = deepen(std::move(o));
   }
   return e;
 }
@@ -341,12 +377,13 @@ ExprPtr Parser::parse_and() {
     ExprPtr a = make(K::And, line);
     a->args.push_back(std::move(e));
     a->args.push_back(parse_not());
-    e = std::move(a);
+    e = deepen(std::move(a));
   }
   return e;
 }
 
 ExprPtr Parser::parse_not() {
+  DepthLimit limit(depth_, cur().line);
   if (is_name("not")) {
     ExprPtr n = make(K::Unary, next().line, "not");
     n->args.push_back(parse_not());
@@ -375,7 +412,7 @@ ExprPtr Parser::parse_compare() {
   }
   if (cmp->ops.empty()) return first;
   cmp->args.insert(cmp->args.begin(), std::move(first));
-  return cmp;
+  return deepen(std::move(cmp));
 }
 
 ExprPtr Parser::parse_math1() {
@@ -415,6 +452,7 @@ ExprPtr Parser::parse_pow() {
 }
 
 ExprPtr Parser::parse_unary(bool with_filter) {
+  DepthLimit limit(depth_, cur().line);
   ExprPtr e;
   if (is_op("-") || is_op("+")) {
     const Token op = next();
@@ -494,19 +532,19 @@ ExprPtr Parser::parse_postfix(ExprPtr e) {
         index->value = Value(int64_t(std::strtoll(next().value.c_str(), nullptr, 10)));
         item->args.push_back(std::move(e));
         item->args.push_back(std::move(index));
-        e = std::move(item);
+        e = deepen(std::move(item));
         continue;
       }
       ExprPtr a = make(K::Attr, line, expect_name());
       a->args.push_back(std::move(e));
-      e = std::move(a);
+      e = deepen(std::move(a));
     } else if (skip_op("[")) {
       e = parse_subscript(std::move(e));
     } else if (is_op("(")) {
       ExprPtr c = make(K::Call, line);
       c->args.push_back(std::move(e));
       parse_call_args(*c);
-      e = std::move(c);
+      e = deepen(std::move(c));
     } else {
       return e;
     }
@@ -531,10 +569,10 @@ ExprPtr Parser::parse_subscript(ExprPtr obj) {
   if (!slice) {
     if (!parts[0]) fail("expected a subscript");
     e->args.push_back(std::move(parts[0]));
-    return e;
+    return deepen(std::move(e));
   }
   for (auto& p : parts) e->args.push_back(std::move(p));
-  return e;
+  return deepen(std::move(e));
 }
 
 void Parser::parse_call_args(Expr& call) {
@@ -565,7 +603,7 @@ ExprPtr Parser::parse_filter_expr(ExprPtr e) {
       ExprPtr c = make(K::Call, cur().line);
       c->args.push_back(std::move(e));
       parse_call_args(*c);
-      e = std::move(c);
+      e = deepen(std::move(c));
     } else {
       return e;
     }
@@ -579,7 +617,7 @@ ExprPtr Parser::parse_filter(ExprPtr input) {
   ExprPtr f = make(K::Filter, line, std::move(name));
   f->args.push_back(std::move(input));
   if (is_op("(")) parse_call_args(*f);
-  return f;
+  return deepen(std::move(f));
 }
 
 ExprPtr Parser::parse_test(ExprPtr input) {
@@ -598,7 +636,7 @@ ExprPtr Parser::parse_test(ExprPtr input) {
              !is_name("else") && !is_name("or") && !is_name("and")) {
     t->args.push_back(parse_postfix(parse_primary()));
   }
-  return t;
+  return deepen(std::move(t));
 }
 
 }  // namespace
