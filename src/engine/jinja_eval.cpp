@@ -151,25 +151,22 @@ Renderer::Flow Renderer::exec_if(const Node& n, std::string& out) {
 namespace {
 
 Value loop_object(const ValueList& items, size_t i) {
+  // The keys are made once: a loop makes one of these per iteration.
+  static const Value kKeys[] = {"index", "index0", "revindex", "revindex0", "first", "last",
+                                "length", "depth", "depth0", "previtem", "nextitem", "cycle"};
   Value loop = Value::dict();
   auto& d = loop.dict_data();
   const size_t n = items.size();
   d.entries.reserve(12);
-  d.entries.emplace_back(Value("index"), Value(i + 1));
-  d.entries.emplace_back(Value("index0"), Value(i));
-  d.entries.emplace_back(Value("revindex"), Value(n - i));
-  d.entries.emplace_back(Value("revindex0"), Value(n - i - 1));
-  d.entries.emplace_back(Value("first"), Value(i == 0));
-  d.entries.emplace_back(Value("last"), Value(i + 1 == n));
-  d.entries.emplace_back(Value("length"), Value(n));
-  d.entries.emplace_back(Value("depth"), Value(1));
-  d.entries.emplace_back(Value("depth0"), Value(0));
-  d.entries.emplace_back(Value("previtem"), i > 0 ? items[i - 1] : Value::undefined("loop.previtem"));
-  d.entries.emplace_back(Value("nextitem"), i + 1 < n ? items[i + 1] : Value::undefined("loop.nextitem"));
-  d.entries.emplace_back(Value("cycle"), Value::function([i](Renderer&, CallArgs& a) -> Value {
-    if (a.pos.empty()) throw Error("no items for cycling given");
-    return a.pos[i % a.pos.size()];
-  }));
+  const Value values[] = {Value(i + 1), Value(i), Value(n - i), Value(n - i - 1), Value(i == 0), Value(i + 1 == n),
+                          Value(n), Value(1), Value(0),
+                          i > 0 ? items[i - 1] : Value::undefined("loop.previtem"),
+                          i + 1 < n ? items[i + 1] : Value::undefined("loop.nextitem"),
+                          Value::function([i](Renderer&, CallArgs& a) -> Value {
+                            if (a.pos.empty()) throw Error("no items for cycling given");
+                            return a.pos[i % a.pos.size()];
+                          })};
+  for (size_t k = 0; k < 12; ++k) d.entries.emplace_back(kKeys[k], values[k]);
   return loop;
 }
 

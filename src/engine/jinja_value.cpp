@@ -28,6 +28,11 @@ Value Value::list(ValueList items, bool tuple) {
   return v;
 }
 
+const std::string& Value::empty_string() {
+  static const std::string empty;
+  return empty;
+}
+
 Value Value::generator(ValueList items) {
   Value v = list(std::move(items));
   v.list_->iter_type = "generator";
@@ -84,7 +89,7 @@ bool Value::truthy() const {
     case Kind::Bool:
     case Kind::Int: return int_ != 0;
     case Kind::Float: return float_ != 0;
-    case Kind::String: return !str_.empty();
+    case Kind::String: return !as_string().empty();
     case Kind::List: return list_->is_generator() || !list_->items.empty();
     case Kind::Dict: return !dict_->entries.empty();
     case Kind::Function: return true;
@@ -162,14 +167,14 @@ std::string Value::str() const {
     case Kind::Bool: return int_ ? "True" : "False";
     case Kind::Int: return std::to_string(int_);
     case Kind::Float: return python_float_repr(float_);
-    case Kind::String: return str_;
+    case Kind::String: return as_string();
     default: return repr();
   }
 }
 
 std::string Value::repr() const {
   switch (kind_) {
-    case Kind::String: return repr_string(str_);
+    case Kind::String: return repr_string(as_string());
     case Kind::List: {
       if (list_->is_generator()) return "<generator object>";
       std::string out = list_->iter_type + (list_->is_tuple ? "(" : list_->iter_type.empty() ? "[" : "([");
@@ -201,7 +206,8 @@ std::string Value::type_name() const {
 }
 
 void Value::fail_undefined() const {
-  throw Error(str_.empty() ? "a value is undefined" : "'" + str_ + "' is undefined");
+  const std::string& name = as_string();
+  throw Error(name.empty() ? "a value is undefined" : "'" + name + "' is undefined");
 }
 
 bool values_equal(const Value& a, const Value& b) {

@@ -53,7 +53,7 @@ class Value {
   Value() = default;  // undefined
   static Value undefined(std::string name = {}) {
     Value v;
-    v.str_ = std::move(name);
+    v.str_ = std::make_shared<const std::string>(std::move(name));
     return v;
   }
   static Value none() { return Value(Kind::None); }
@@ -62,9 +62,9 @@ class Value {
   Value(int64_t v) : kind_(Kind::Int), int_(v) {}
   Value(size_t v) : kind_(Kind::Int), int_(int64_t(v)) {}
   Value(double v) : kind_(Kind::Float), float_(v) {}
-  Value(std::string s) : kind_(Kind::String), str_(std::move(s)) {}
-  Value(std::string_view s) : kind_(Kind::String), str_(s) {}
-  Value(const char* s) : kind_(Kind::String), str_(s) {}
+  Value(std::string s) : kind_(Kind::String), str_(std::make_shared<const std::string>(std::move(s))) {}
+  Value(std::string_view s) : kind_(Kind::String), str_(std::make_shared<const std::string>(s)) {}
+  Value(const char* s) : kind_(Kind::String), str_(std::make_shared<const std::string>(s)) {}
   // A string marked safe (markupsafe's Markup, from the safe and escape filters): `+` with a
   // plain string HTML-escapes the plain one, as Python does.
   static Value markup(std::string s) {
@@ -95,9 +95,9 @@ class Value {
   bool as_bool() const { return int_ != 0; }
   int64_t as_int() const { return int_; }
   double as_double() const { return kind_ == Kind::Float ? float_ : double(int_); }
-  const std::string& as_string() const { return str_; }
+  const std::string& as_string() const { return str_ ? *str_ : empty_string(); }
   // The undefined value's name, for error messages.
-  const std::string& undefined_name() const { return str_; }
+  const std::string& undefined_name() const { return as_string(); }
   ListData& list_data() const { return *list_; }
   const ValueList& items() const { return list_->items; }
   DictData& dict_data() const { return *dict_; }
@@ -119,7 +119,8 @@ class Value {
   Kind kind_ = Kind::Undefined;
   int64_t int_ = 0;
   double float_ = 0;
-  std::string str_;
+  static const std::string& empty_string();
+  std::shared_ptr<const std::string> str_;  // shared: values are copied often, strings never change
   std::shared_ptr<ListData> list_;
   std::shared_ptr<DictData> dict_;
   std::shared_ptr<Function> fn_;
