@@ -72,6 +72,21 @@ TOOL_CALL = {"id": "call12345", "type": "function",
              "function": {"name": "get_weather", "arguments": {"city": "Paris", "days": 2}}}
 
 
+NESTED_TOOLS = [
+    {"type": "function", "function": {
+        "name": "book_trip",
+        "description": "Book a trip ✈️ — flights and hotels 😀.",
+        "parameters": {"type": "object", "properties": {
+            "travellers": {"type": "array", "items": {"type": "object", "properties": {
+                "name": {"type": "string"}, "age": {"type": "integer", "minimum": 0}}}},
+            "flexible": {"type": "boolean", "default": False},
+            "budget": {"type": ["number", "null"], "default": None, "multipleOf": 0.01},
+            "dates": {"type": "object", "properties": {"from": {"type": "string", "format": "date"},
+                                                       "to": {"type": "string", "format": "date"}}}},
+            "required": ["travellers"]}}},
+]
+
+
 def conversations():
     sys_user = [{"role": "system", "content": "You are a helpful assistant."},
                 {"role": "user", "content": "Hello! What can you do?"}]
@@ -115,6 +130,14 @@ def conversations():
                                      "builtin_tools": ["brave_search", "wolfram_alpha"],
                                      "documents": [{"title": "Doc A", "text": "Alpha text."},
                                                    {"title": "Doc B", "text": "Beta text."}]}),
+        ("emoji_nested_tools", {"messages": [
+            {"role": "system", "content": "Plan trips. 🌍"},
+            {"role": "user", "content": "Book for Zoë (34) 😀, budget 1234.5"},
+            {"role": "assistant", "content": "", "tool_calls": [{"id": "abcdef123", "type": "function", "function": {
+                "name": "book_trip", "arguments": {"travellers": [{"name": "Zoë", "age": 34}], "budget": 1234.5,
+                                                   "flexible": True, "dates": None}}}]},
+            {"role": "tool", "tool_call_id": "abcdef123", "content": "booked ✅"}],
+            "tools": NESTED_TOOLS, "add_generation_prompt": True}),
         ("user_only_no_prompt", {"messages": [{"role": "user", "content": "Just one."}], "add_generation_prompt": False}),
     ]
 
@@ -215,6 +238,11 @@ SNIPPETS = [
     "{{ '%s %s' % (1,) }}",
     "{% for x in l %}{{ loop.cycle('odd', 'even') }} {% endfor %}",
     "a {% raw %}{{ not evaluated }} {% if %}{% endraw %} b\n{% raw -%}   x  {%- endraw %}|{% raw %}\nline{% endraw %}\nend",
+    "x\n    {# indented comment #}\n    {% if t %}  y  {% endif %}  \n    {{ n }}\n\t{% for i in l %}{{ i }}{% endfor %}\n",
+    "a {% if t %}b{% endif %}   \nc {%+ if t %}d{% endif +%}\ne{% if t -%}\n\n\n   f{%- endif %}\n\n",
+    "line1\r\n  {% if t %}\r\nline2\r\n  {% endif %}\r\nline3\r\n",
+    "{% macro m() -%}\n  body\n{%- endmacro %}\n[{{ m() }}]\n{% set x -%}\n  v\n{% endset %}[{{ x }}]",
+    "{%- set a = 1 -%}\n\n{{- a -}}\n\n{#- c -#}\n\n{{ a }}",
     "{% if %}{% endif %}",
     "{{ 1 + }}",
     "{% for x in l %}",
