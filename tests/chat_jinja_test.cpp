@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "engine/chat_template.h"
 #include "engine/jinja.h"
@@ -247,4 +248,27 @@ TEST(ChatJinja, ModelsOwnTemplateIsRenderedByTheInterpreter) {
   const ChatTemplate b = ChatTemplate::from_gguf(GgufFile::parse(broken.data(), broken.size()));
   EXPECT_FALSE(b.is_jinja());
   EXPECT_EQ(b.name(), "chatml");
+}
+
+// The servers render one parsed template from several request threads at once: a render only
+// reads the template, so every thread gets the same text (and TSan sees no race).
+TEST(ChatJinja, EngineRendersOneTemplateFromManyThreads) {
+  const std::string source = read_file(kTemplates / "Qwen-Qwen3-0.6B.jinja");
+  const JinjaTemplate tmpl(source);
+  const json ctx = {{"messages", json::array({{{"role", "system"}, {"content", "sys"}},
+                                              {{"role", "user"}, {"content", "hi"}},
+                                              {{"role", "assistant"}, {"content", "yo"}},
+                                              {{"role", "user"}, {"content", "again"}}})},
+                    {"tools", json::array({{{"type", "function"}, {"function", {{"name", "f"}, {"parameters", json::object()}}}}})},
+                    {"add_generation_prompt", true}};
+  const std::string expected = tmpl.render(ctx, kFixedNow);
+  ASSERT_NE(expected.find("<|im_start|>assistant\n"), std::string::npos);
+  std::vector<std::string> got(4);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < got.size(); ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) got[t] = tmpl.render(ctx, kFixedNow);
+    });
+  for (auto& th : threads) th.join();
+  for (const auto& g : got) EXPECT_EQ(g, expected);
 }
