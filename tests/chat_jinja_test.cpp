@@ -189,6 +189,12 @@ TEST(ChatJinja, ErrorsNameTheLine) {
   EXPECT_NE(error_of("{% set ns = namespace(s='xxxxxxxx') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}")
                 .find("more than 64 MB"),
             std::string::npos);
+  // Ints are 64-bit: where Python would grow a bigger int, an error (never a wrapped value).
+  EXPECT_NE(error_of("{{ 2 ** 64 }}").find("integer overflow"), std::string::npos);
+  EXPECT_NE(error_of("{{ 9223372036854775807 + 1 }}").find("integer overflow"), std::string::npos);
+  EXPECT_NE(error_of("{{ -173908 ** 77 }}").find("integer overflow"), std::string::npos);
+  EXPECT_EQ(render("{{ 2 ** 62 }} {{ (-2) ** 63 }} {{ 1 ** 9000000000000 }}"), "4611686018427387904 -9223372036854775808 1");
+  EXPECT_NE(error_of("{{ 1e300|int }}").find("integer overflow"), std::string::npos);
   // Undefined is printable, iterable and falsy, as jinja2's default Undefined.
   EXPECT_EQ(render("[{{ x }}]{% for i in x %}no{% endfor %}{{ x is defined }}{{ x|length }}"), "[]False0");
 }

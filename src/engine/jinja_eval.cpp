@@ -16,10 +16,6 @@ constexpr std::string_view kErrorPrefix = "template error at line ";
 
 }  // namespace
 
-void check_size(size_t bytes) {
-  if (bytes > kMaxTextBytes) fail("the template renders more than " + std::to_string(kMaxTextBytes >> 20) + " MB");
-}
-
 void Renderer::step() {
   if (++steps_ > kMaxSteps) fail("the template runs more than " + std::to_string(kMaxSteps) + " loop iterations and macro calls");
 }

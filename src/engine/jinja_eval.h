@@ -15,12 +15,9 @@
 
 namespace tandem::jinja {
 
-// Bounds on one render, so that a hostile template is an Error rather than a hang or an
-// exhausted memory: text values and the output, and loop iterations plus macro calls.
-constexpr size_t kMaxTextBytes = size_t(64) << 20;
+// Bounds on one render (with kMaxTextBytes, jinja_value.h), so that a hostile template is an
+// Error rather than a hang: loop iterations plus macro calls.
 constexpr int64_t kMaxSteps = 1'000'000;
-// Throws Error if a text (or list) of this size would pass kMaxTextBytes.
-void check_size(size_t bytes);
 
 struct CallArgs {
   std::vector<Value> pos;
@@ -96,8 +93,8 @@ ValueList iterate(const Value& v);
 // Python's len(); throws Error for values without one.
 size_t value_length(const Value& v);
 
-// Python's printf-style `fmt % args`: %s %r %d %i %f %e %g %x %o %c %% with flags, width and
-// precision. Throws Error for a bad format or a wrong number of arguments.
+// Python's printf-style `fmt % args`: %s %r %d %i %f %e %g %x %o %% with flags, width and
+// precision (up to 3 digits each). Throws Error for a bad format or a wrong number of arguments.
 std::string percent_format(const std::string& fmt, const ValueList& args);
 
 // Builtins (jinja_filters.cpp, jinja_predicates.cpp, jinja_methods.cpp): nullptr if unknown.

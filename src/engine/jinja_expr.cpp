@@ -14,7 +14,39 @@ namespace {
   fail("unsupported operand type(s) for " + op + ": '" + a.type_name() + "' and '" + b.type_name() + "'");
 }
 
+int64_t add_int(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) fail_int_overflow();
+  return r;
+}
+
+int64_t sub_int(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_sub_overflow(a, b, &r)) fail_int_overflow();
+  return r;
+}
+
+int64_t mul_int(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) fail_int_overflow();
+  return r;
+}
+
+// base ** exp for exp >= 0, by squaring.
+int64_t pow_int(int64_t base, int64_t exp) {
+  if (base == 0 || base == 1) return exp == 0 ? 1 : base;
+  if (base == -1) return exp % 2 == 0 ? 1 : -1;
+  int64_t r = 1;
+  while (exp > 0) {
+    if (exp & 1) r = mul_int(r, base);
+    exp >>= 1;
+    if (exp > 0) base = mul_int(base, base);
+  }
+  return r;
+}
+
 int64_t floor_div(int64_t a, int64_t b) {
+  if (a == INT64_MIN && b == -1) fail_int_overflow();
   int64_t q = a / b;
   if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
   return q;
@@ -62,9 +94,9 @@ Value arithmetic(const std::string& op, const Value& a, const Value& b) {
   const bool ints = !a.is_float() && !b.is_float();
   const int64_t x = a.as_int(), y = b.as_int();
   const double dx = a.as_double(), dy = b.as_double();
-  if (op == "+") return ints ? Value(x + y) : Value(dx + dy);
-  if (op == "-") return ints ? Value(x - y) : Value(dx - dy);
-  if (op == "*") return ints ? Value(x * y) : Value(dx * dy);
+  if (op == "+") return ints ? Value(add_int(x, y)) : Value(dx + dy);
+  if (op == "-") return ints ? Value(sub_int(x, y)) : Value(dx - dy);
+  if (op == "*") return ints ? Value(mul_int(x, y)) : Value(dx * dy);
   if (op == "/") {
     if (dy == 0) fail("division by zero");
     return Value(dx / dy);
@@ -72,17 +104,18 @@ Value arithmetic(const std::string& op, const Value& a, const Value& b) {
   if (op == "//" || op == "%") {
     if (ints ? y == 0 : dy == 0) fail(op == "%" ? "modulo by zero" : "integer division or modulo by zero");
     if (op == "//") return ints ? Value(floor_div(x, y)) : Value(std::floor(dx / dy));
-    if (ints) return Value(x - floor_div(x, y) * y);
+    if (ints) {
+      if (y == -1) return Value(0);
+      int64_t m = x % y;
+      if (m != 0 && ((m < 0) != (y < 0))) m += y;
+      return Value(m);
+    }
     double m = std::fmod(dx, dy);
     if (m != 0 && ((m < 0) != (dy < 0))) m += dy;
     return Value(m);
   }
   if (op == "**") {
-    if (ints && y >= 0) {
-      int64_t r = 1;
-      for (int64_t i = 0; i < y; ++i) r *= x;
-      return Value(r);
-    }
+    if (ints && y >= 0) return Value(pow_int(x, y));
     return Value(std::pow(dx, dy));
   }
   unsupported(op, a, b);
@@ -152,7 +185,7 @@ Value Renderer::eval(const Expr& e) {
       if (v.is_undefined()) v.fail_undefined();
       if (!v.is_number()) fail("bad operand type for unary " + e.name + ": '" + v.type_name() + "'");
       if (e.name == "+") return v.is_float() ? v : Value(v.as_int());
-      return v.is_float() ? Value(-v.as_double()) : Value(-v.as_int());
+      return v.is_float() ? Value(-v.as_double()) : Value(sub_int(0, v.as_int()));
     }
     case K::Binary: return eval_binary(e);
     case K::Compare: return eval_compare(e);

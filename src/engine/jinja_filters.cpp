@@ -72,6 +72,7 @@ Value f_join(Renderer& r, const Value& v, Args& a) {
     if (!first) out += sep;
     first = false;
     out += (attribute.is_none() ? item : attribute_of(r, item, attribute)).str();
+    check_size(out.size());
   }
   return Value(std::move(out));
 }
@@ -89,7 +90,7 @@ Value f_tojson(Renderer&, const Value& v, Args& a) {
   const Value separators = a.take(2, "separators", Value::none());
   st.sort_keys = a.take(3, "sort_keys", Value(false)).truthy();
   if (indent.is_string()) st.indent_text = indent.as_string();
-  else if (!indent.is_none()) st.indent = int(std::max<int64_t>(indent.as_int(), 0));
+  else if (!indent.is_none()) st.indent = int(std::clamp<int64_t>(indent.as_int(), 0, int64_t(kMaxTextBytes)));
   if (st.indent >= 0 || indent.is_string()) st.item_sep = ",";
   if (separators.is_list() && separators.items().size() == 2) {
     st.item_sep = separators.items()[0].str();
@@ -101,10 +102,10 @@ Value f_tojson(Renderer&, const Value& v, Args& a) {
 Value f_int(Renderer&, const Value& v, Args& a) {
   const Value fallback = a.take(0, "default", Value(0));
   if (v.is_int() || v.is_bool()) return Value(v.as_int());
-  if (v.is_float()) return std::isfinite(v.as_double()) ? Value(int64_t(v.as_double())) : fallback;
+  if (v.is_float()) return std::isfinite(v.as_double()) ? Value(double_to_int(v.as_double())) : fallback;
   if (v.is_string()) {
     if (auto i = parse_py_int(v.as_string())) return Value(*i);
-    if (auto d = parse_py_float(v.as_string()); d && std::isfinite(*d)) return Value(int64_t(*d));
+    if (auto d = parse_py_float(v.as_string()); d && std::isfinite(*d)) return Value(double_to_int(*d));
   }
   return fallback;
 }
@@ -237,8 +238,10 @@ Value f_indent(Renderer&, const Value& v, Args& a) {
   const Value width = a.take(0, "width", Value(4));
   const bool first = a.take(1, "first", Value(false)).truthy();
   const bool blank = a.take(2, "blank", Value(false)).truthy();
+  check_size(width.is_string() ? 0 : size_t(std::max<int64_t>(width.as_int(), 0)));
   const std::string pad = width.is_string() ? width.as_string() : std::string(size_t(std::max<int64_t>(width.as_int(), 0)), ' ');
   std::vector<std::string> lines = py_splitlines(v.str() + "\n");
+  check_size(v.str().size() + lines.size() * pad.size());
   std::string out;
   for (size_t i = 0; i < lines.size(); ++i) {
     if (i) out += "\n" + std::string(blank || !lines[i].empty() ? pad : "");
@@ -259,7 +262,10 @@ Value f_round(Renderer&, const Value& v, Args& a) {
 
 Value f_abs(Renderer&, const Value& v, Args&) {
   if (v.is_float()) return Value(std::fabs(v.as_double()));
-  if (v.is_int() || v.is_bool()) return Value(v.as_int() < 0 ? -v.as_int() : v.as_int());
+  if (v.is_int() || v.is_bool()) {
+    if (v.as_int() == INT64_MIN) fail_int_overflow();
+    return Value(v.as_int() < 0 ? -v.as_int() : v.as_int());
+  }
   fail("bad operand type for abs(): '" + v.type_name() + "'");
 }
 

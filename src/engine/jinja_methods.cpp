@@ -99,6 +99,7 @@ Value m_join(Renderer&, const Value& s, CallArgs& a) {
     if (!first) out += s.as_string();
     first = false;
     out += v.as_string();
+    check_size(out.size());
   }
   return Value(std::move(out));
 }
@@ -142,6 +143,7 @@ Value m_format(Renderer& r, const Value& s, CallArgs& a) {
     if (v.is_undefined()) fail("format: no argument for field '{" + field + "}'");
     (void)r;
     out += v.str();
+    check_size(out.size());
     i = close;
   }
   return Value(std::move(out));
@@ -200,6 +202,23 @@ constexpr const char* kMutators[] = {"append", "extend", "insert", "pop", "remov
 
 namespace {
 
+// flags, then an optional width, then an optional '.' and precision (at most 3 digits each).
+bool valid_spec(std::string_view spec) {
+  size_t i = 0;
+  while (i < spec.size() && std::string_view("-+ #0").find(spec[i]) != std::string_view::npos) ++i;
+  auto digits = [&] {
+    const size_t b = i;
+    while (i < spec.size() && spec[i] >= '0' && spec[i] <= '9') ++i;
+    return i - b <= 3;
+  };
+  if (!digits()) return false;
+  if (i < spec.size() && spec[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  return i == spec.size();
+}
+
 // One % conversion: flags, width, precision, then the conversion character.
 std::string format_one(const std::string& spec, char conv, const Value& v) {
   if (conv == 's' || conv == 'r') {
@@ -208,22 +227,25 @@ std::string format_one(const std::string& spec, char conv, const Value& v) {
     size_t width = 0, p = spec.find_first_of("123456789");
     const size_t dot = spec.find('.');
     std::string body = text;
-    if (dot != std::string::npos) body = text.substr(0, size_t(std::atoi(spec.c_str() + dot + 1)));
-    if (p != std::string::npos && (dot == std::string::npos || p < dot)) width = size_t(std::atoi(spec.c_str() + p));
+    if (dot != std::string::npos) body = text.substr(0, size_t(std::max(0LL, std::atoll(spec.c_str() + dot + 1))));
+    if (p != std::string::npos && (dot == std::string::npos || p < dot)) width = size_t(std::atoll(spec.c_str() + p));
+    check_size(width);
     const size_t n = utf8_chars(body).size();
     const std::string pad(width > n ? width - n : 0, ' ');
     return left ? body + pad : pad + body;
   }
   if (!v.is_number()) fail(std::string("%") + conv + " format: a real number is required, not " + v.type_name());
-  char buf[128];
+  char buf[256] = {};
   const std::string f = "%" + spec;
-  if (conv == 'd' || conv == 'i' || conv == 'x' || conv == 'X' || conv == 'o' || conv == 'c') {
-    const long long i = v.is_float() ? (long long)v.as_double() : (long long)v.as_int();
-    std::snprintf(buf, sizeof buf, (f + "ll" + (conv == 'i' ? 'd' : conv)).c_str(), i);
+  int n;
+  if (conv == 'd' || conv == 'i' || conv == 'x' || conv == 'X' || conv == 'o') {
+    const long long i = v.is_float() ? (long long)double_to_int(v.as_double()) : (long long)v.as_int();
+    n = std::snprintf(buf, sizeof buf, (f + "ll" + (conv == 'i' ? 'd' : conv)).c_str(), i);
   } else {
-    std::snprintf(buf, sizeof buf, (f + conv).c_str(), v.as_double());
+    n = std::snprintf(buf, sizeof buf, (f + conv).c_str(), v.as_double());
   }
-  return buf;
+  if (n < 0 || size_t(n) >= sizeof buf) fail("%" + spec + conv + ": the formatted number is too long");
+  return std::string(buf, size_t(n));
 }
 
 }  // namespace
@@ -242,9 +264,11 @@ std::string percent_format(const std::string& fmt, const ValueList& args) {
     const char conv = fmt[j];
     if (conv == '%') {
       out += '%';
-    } else if (std::string_view("srdifFeEgGxXoc").find(conv) != std::string_view::npos) {
+    } else if (std::string_view("srdifFeEgGxXo").find(conv) != std::string_view::npos) {
+      if (!valid_spec(std::string_view(fmt).substr(i + 1, j - i - 1))) fail("unsupported format specification");
       if (next >= args.size()) fail("not enough arguments for format string");
       out += format_one(fmt.substr(i + 1, j - i - 1), conv, args[next++]);
+      check_size(out.size());
     } else {
       fail(std::string("unsupported format character '") + conv + "'");
     }
@@ -285,9 +309,10 @@ Value g_range(Renderer&, CallArgs& a) {
   }
   if (step == 0) fail("range() arg 3 must not be zero");
   ValueList out;
-  for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
+  for (int64_t i = start; step > 0 ? i < stop : i > stop;) {
     out.emplace_back(i);
     if (out.size() > 1000000) fail("range() too large");
+    if (__builtin_add_overflow(i, step, &i)) break;
   }
   return Value::list(std::move(out));
 }

@@ -42,7 +42,7 @@ bool t_even(Renderer&, const Value& v, Args&) { return integer_of(v, "even") % 2
 bool t_divisibleby(Renderer&, const Value& v, Args& a) {
   const int64_t d = integer_of(a.take(0, "num"), "divisibleby");
   if (d == 0) throw Error("integer division or modulo by zero");
-  return integer_of(v, "divisibleby") % d == 0;
+  return d == -1 || integer_of(v, "divisibleby") % d == 0;
 }
 
 bool t_eq(Renderer&, const Value& v, Args& a) { return values_equal(v, a.take(0, "other")); }

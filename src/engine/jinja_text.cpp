@@ -1,5 +1,9 @@
 #include "engine/jinja_text.h"
 
+#include <algorithm>
+
+#include "engine/jinja_value.h"
+
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
@@ -191,6 +195,12 @@ std::string py_strip(const std::string& s, const std::string* chars, bool left, 
 }
 
 std::string py_replace(const std::string& s, const std::string& old_text, const std::string& new_text, int64_t count) {
+  size_t hits = old_text.empty() ? s.size() + 1 : 0;
+  for (size_t p = old_text.empty() ? std::string::npos : s.find(old_text); p != std::string::npos;
+       p = s.find(old_text, p + old_text.size()))
+    ++hits;
+  if (count >= 0) hits = std::min(hits, size_t(count));
+  check_size(s.size() + hits * new_text.size());
   std::string out;
   if (old_text.empty()) {
     int64_t done = 0;

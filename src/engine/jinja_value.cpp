@@ -178,7 +178,10 @@ std::string Value::repr() const {
     case Kind::List: {
       if (list_->is_generator()) return "<generator object>";
       std::string out = list_->iter_type + (list_->is_tuple ? "(" : list_->iter_type.empty() ? "[" : "([");
-      for (size_t i = 0; i < list_->items.size(); ++i) out += (i ? ", " : "") + list_->items[i].repr();
+      for (size_t i = 0; i < list_->items.size(); ++i) {
+        out += (i ? ", " : "") + list_->items[i].repr();
+        check_size(out.size());
+      }
       if (list_->is_tuple && list_->items.size() == 1) out += ",";
       return out + (list_->is_tuple ? ")" : list_->iter_type.empty() ? "]" : "])");
     }
@@ -187,6 +190,7 @@ std::string Value::repr() const {
       bool first = true;
       for (const auto& [k, v] : dict_->entries) {
         out += (first ? "" : ", ") + k.repr() + ": " + v.repr();
+        check_size(out.size());
         first = false;
       }
       return out + (dict_->is_namespace ? "}>" : "}");
@@ -208,6 +212,20 @@ std::string Value::type_name() const {
 void Value::fail_undefined() const {
   const std::string& name = as_string();
   throw Error(name.empty() ? "a value is undefined" : "'" + name + "' is undefined");
+}
+
+void check_size(size_t bytes) {
+  if (bytes > kMaxTextBytes) throw Error("the template renders more than " + std::to_string(kMaxTextBytes >> 20) + " MB");
+}
+
+void fail_int_overflow() { throw Error("integer overflow: ints beyond 64 bits are not supported"); }
+
+int64_t double_to_int(double d) {
+  if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) {
+    if (std::isnan(d)) throw Error("cannot convert float NaN to integer");
+    fail_int_overflow();
+  }
+  return int64_t(d);
 }
 
 bool values_equal(const Value& a, const Value& b) {
@@ -332,6 +350,7 @@ void json_value(std::string& out, const Value& v, const JsonStyle& st, int depth
   const bool pretty = st.indent >= 0 || !st.indent_text.empty();
   const std::string unit = st.indent_text.empty() ? std::string(size_t(std::max(st.indent, 0)), ' ') : st.indent_text;
   auto newline = [&](int d) {
+    check_size(out.size() + 1 + unit.size() * size_t(d));
     out += '\n';
     for (int i = 0; i < d; ++i) out += unit;
   };
@@ -354,6 +373,7 @@ void json_value(std::string& out, const Value& v, const JsonStyle& st, int depth
         if (i) out += st.item_sep;
         if (pretty) newline(depth + 1);
         json_value(out, v.items()[i], st, depth + 1);
+        check_size(out.size());
       }
       if (pretty) newline(depth);
       out += ']';
@@ -373,6 +393,7 @@ void json_value(std::string& out, const Value& v, const JsonStyle& st, int depth
         json_string(out, json_key(k), st.ensure_ascii);
         out += st.key_sep;
         json_value(out, val, st, depth + 1);
+        check_size(out.size());
       }
       if (pretty) newline(depth);
       out += '}';

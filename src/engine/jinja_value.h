@@ -126,6 +126,16 @@ class Value {
   std::shared_ptr<Function> fn_;
 };
 
+// The largest text (or list, in bytes) a render makes: a hostile template is an Error rather
+// than exhausted memory. check_size throws Error for a size beyond it.
+constexpr size_t kMaxTextBytes = size_t(64) << 20;
+void check_size(size_t bytes);
+
+// Python's ints are unbounded; here they are 64-bit, and a result beyond that is an Error.
+[[noreturn]] void fail_int_overflow();
+// int(d) of a finite double, or fail_int_overflow() if it does not fit 64 bits.
+int64_t double_to_int(double d);
+
 // Python's ==: 1 == 1.0 == True, deep on lists and dicts.
 bool values_equal(const Value& a, const Value& b);
 // Python's < for numbers, strings and lists; throws Error for other pairs.
