@@ -306,8 +306,8 @@ ChatTemplate ChatTemplate::from_gguf(const GgufFile& f) {
     try {
       return from_name_or_source(v->str);
     } catch (const Error& e) {
-      throw Error(std::string("the model's chat template (tokenizer.chat_template) is not one tandem renders (") +
-                  e.what() + "); pass --chat-template NAME with one of: " + known_list());
+      throw Error(std::string("the model's chat template (tokenizer.chat_template) cannot be rendered: ") + e.what() +
+                  "; pass --chat-template NAME");
     }
   }();
   t.with_special_texts_of(f);
