@@ -19,6 +19,7 @@ PKGS=(
   libphonenumber-dev       # phone number validation (Parse + IsValidNumber) in the PII detector
   json-schema-test-suite   # the official JSON Schema Test Suite: oracle for the schema -> grammar converter
   python3-fastjsonschema   # an independent JSON Schema validator for constrained outputs (tests)
+  python3-jinja2           # Python's jinja2: oracle for the chat template interpreter (tests/jinja_reference.py)
   chromium                 # the browser that tests/webui/check.mjs drives through the edge web UI
 )
 missing=()

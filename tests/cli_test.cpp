@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "format/gguf_writer.h"
 #include "test_util.h"
 
 using namespace tandem;
@@ -113,10 +114,11 @@ TEST(Cli, ChatRendersTheTemplateAndTokenizesWithOneBos) {
   EXPECT_EQ(nlohmann::json::parse(plain)["prompt_tokens"], j["prompt_tokens"]);
   std::remove(file.c_str());
 
-  // A Jinja override is recognized by its markers.
+  // A Jinja override is run by the Jinja interpreter; it is named by llama.cpp's detection.
   ASSERT_EQ(test::run_command(bin() + " run -m " + m +
-                                  " --chat -p Hi --chat-template '{% for m in messages %}<|im_start|>{{ m.role }}{% "
-                                  "endfor %}' -n 2 --temp 0 --json -q",
+                                  " --chat -p Hi --chat-template '{% for m in messages %}<|im_start|>{{ m.role }}\n{{ "
+                                  "m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>"
+                                  "assistant\n{% endif %}' -n 2 --temp 0 --json -q",
                               &out),
             0)
       << out;
@@ -147,4 +149,23 @@ TEST(Cli, ChatWithoutATemplateGivesClearErrors) {
   std::string out;
   ASSERT_EQ(test::run_command(bin() + " info " + m + " --no-tensors", &out), 0) << out;
   EXPECT_NE(out.find("chat template: none"), std::string::npos) << out;
+}
+
+TEST(Cli, InfoTellsHowTheChatTemplateIsRendered) {
+  auto info_of = [](const std::string& chat_template) {
+    GgufWriter w;
+    w.set_string("tokenizer.chat_template", chat_template);
+    const std::string file = test::temp_path("info_template.gguf");
+    w.open(file);
+    w.finish();
+    std::string out;
+    EXPECT_EQ(test::run_command(bin() + " info " + file + " --no-tensors", &out), 0) << out;
+    std::remove(file.c_str());
+    return out;
+  };
+  const std::string jinja = info_of(
+      "{% for m in messages %}<|start_header_id|>{{ m.role }}<|end_header_id|>{{ m.content }}{% endfor %}");
+  EXPECT_NE(jinja.find("chat template: llama3 (Jinja, run by the interpreter)"), std::string::npos) << jinja;
+  const std::string broken = info_of("{% for m in messages %}<|im_start|>{{ m.role }");
+  EXPECT_NE(broken.find("chat template: chatml (built-in)"), std::string::npos) << broken;
 }

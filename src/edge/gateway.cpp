@@ -122,6 +122,7 @@ Gateway::Gateway(EdgeConfig cfg, GatewayHooks hooks) : cfg_(std::move(cfg)) {
     app_keys_.emplace_back(k, a.name);
   }
   local_ = std::make_unique<LocalTier>(cfg_);
+  fidelity_ = check_device_fidelity(cfg_, local_->model());
   DeviceMonitor::Source src = DeviceMonitor::Source::Sysfs;
   std::optional<Timeline> timeline;
   if (cfg_.state_source == "timeline") {
@@ -259,6 +260,7 @@ json Gateway::health() const {
   return {{"status", "ok"},
           {"device_model", local_->model_id()},
           {"device_lora", serve::loras_json(local_->loras())},
+          {"device_fidelity", fidelity_ ? fidelity_json(*fidelity_) : json(nullptr)},
           {"vocab_fingerprint", local_->vocab_fingerprint()},
           {"device", to_json(device_->current())},
           {"device_source", device_->source_name()},

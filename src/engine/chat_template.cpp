@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "engine/jinja.h"
 #include "format/error.h"
 #include "format/gguf.h"
 
@@ -226,20 +227,52 @@ std::string ChatTemplate::detect(std::string_view name_or_source) {
   return detect_from_source(name_or_source);
 }
 
+namespace {
+
+bool looks_like_jinja(std::string_view s) {
+  return s.find("{{") != std::string_view::npos || s.find("{%") != std::string_view::npos;
+}
+
+std::string shown_source(std::string_view source) {
+  std::string shown(source.substr(0, 60));
+  for (char& c : shown)
+    if (c == '\n' || c == '\r') c = ' ';
+  return shown + (source.size() > 60 ? "..." : "");
+}
+
+}  // namespace
+
+ChatTemplate ChatTemplate::from_jinja(std::string_view source) {
+  auto compiled = std::make_shared<const JinjaTemplate>(source);
+  const std::string detected = detect_from_source(source);
+  const Builtin* b = find_builtin(detected);
+  ChatTemplate t(b ? b->kind : Kind::ChatMl, b ? b->name : "chatml");
+  t.name_ = detected.empty() ? "jinja" : detected;
+  if (!b) t.bos_ = t.eos_ = "";  // no family defaults: the model's texts (with_special_texts_of)
+  t.jinja_ = std::move(compiled);
+  return t;
+}
+
 ChatTemplate ChatTemplate::from_name_or_source(std::string_view name_or_source) {
-  const std::string name = detect(name_or_source);
-  if (name.empty()) {
-    std::string shown(name_or_source.substr(0, 60));
-    for (char& c : shown)
-      if (c == '\n' || c == '\r') c = ' ';
-    throw Error("unknown chat template '" + shown + (name_or_source.size() > 60 ? "...'" : "'") +
-                ": not a built-in name, nor a Jinja template recognized by its markers; known templates: " +
-                known_list());
+  std::string syntax_error;
+  if (!find_builtin(name_or_source) && looks_like_jinja(name_or_source)) {
+    try {
+      return from_jinja(name_or_source);
+    } catch (const Error& e) {
+      syntax_error = e.what();
+    }
   }
+  const std::string name = detect(name_or_source);
+  if (name.empty())
+    throw Error("unknown chat template '" + shown_source(name_or_source) + "'" +
+                (syntax_error.empty() ? ": not a built-in name, nor a Jinja template recognized by its markers"
+                                      : ": " + syntax_error + ", nor a template recognized by its markers") +
+                "; known templates: " + known_list());
   const Builtin* b = find_builtin(name);
   if (!b)
-    throw Error("the chat template is llama.cpp's '" + name +
-                "', which tandem does not render; pass --chat-template NAME with one of: " + known_list());
+    throw Error("the chat template is llama.cpp's '" + name + "', which tandem does not render" +
+                (syntax_error.empty() ? "" : " (" + syntax_error + ")") + "; pass --chat-template NAME with one of: " +
+                known_list());
   return ChatTemplate(b->kind, b->name);
 }
 
@@ -269,12 +302,14 @@ ChatTemplate ChatTemplate::from_gguf(const GgufFile& f) {
   if (!v || v->type != GgufValueType::STRING || v->str.empty())
     throw Error("the model has no chat template (no tokenizer.chat_template); pass --chat-template NAME with one of: " +
                 known_list());
-  const std::string name = detect(v->str);
-  if (name.empty())
-    throw Error("the model's chat template (tokenizer.chat_template) is not one tandem recognizes; pass "
-                "--chat-template NAME with one of: " +
-                known_list());
-  ChatTemplate t = from_name_or_source(name);
+  ChatTemplate t = [&] {
+    try {
+      return from_name_or_source(v->str);
+    } catch (const Error& e) {
+      throw Error(std::string("the model's chat template (tokenizer.chat_template) cannot be rendered: ") + e.what() +
+                  "; pass --chat-template NAME");
+    }
+  }();
   t.with_special_texts_of(f);
   return t;
 }
@@ -538,6 +573,13 @@ std::string render_role_prefixes(Kind kind, std::span<const ChatMessage> msgs, b
 }  // namespace
 
 std::string ChatTemplate::apply(std::span<const ChatMessage> msgs, bool gen) const {
+  if (jinja_) {
+    nlohmann::ordered_json messages = nlohmann::ordered_json::array();
+    for (const auto& m : msgs) messages.push_back({{"role", m.role}, {"content", m.content}});
+    const nlohmann::ordered_json context = {
+        {"messages", std::move(messages)}, {"add_generation_prompt", gen}, {"bos_token", bos_}, {"eos_token", eos_}};
+    return jinja_->render(context);
+  }
   switch (kind_) {
     case Kind::Llama2:
     case Kind::Llama2Sys:

@@ -1,10 +1,12 @@
 // Chat templates: turning a conversation (system / user / assistant messages) into the prompt
 // text a chat model was trained on.
 //
-// A template is named the way llama.cpp names its built-in templates ("chatml", "llama2",
-// "llama3", "mistral-v7", "gemma", ...). A model's Jinja template (`tokenizer.chat_template`) is
-// not executed: it is recognized by the same substring tests, in the same order, as llama.cpp's
-// llm_chat_detect_template, and the named template is rendered in C++.
+// A model's own Jinja template (`tokenizer.chat_template`, or a Jinja source passed as
+// --chat-template) is executed by the Jinja interpreter (engine/jinja.h), as Hugging Face's
+// apply_chat_template renders it. Built-in templates are named the way llama.cpp names its own
+// ("chatml", "llama2", "llama3", "mistral-v7", "gemma", ...): --chat-template NAME picks one, and
+// a model whose template the interpreter cannot parse falls back to the built-in template that
+// llama.cpp's llm_chat_detect_template recognizes in it (the same substring tests, same order).
 //
 // For the main families (ChatML, the Llama 2 variants, Llama 3, the Mistral variants, Phi-3,
 // Gemma, Zephyr) apply() produces exactly what the family's reference Jinja template produces for
@@ -14,6 +16,7 @@
 // llama.cpp's built-in renderer (llm_chat_apply_template) renders them. docs/engine.md lists
 // which template follows which reference.
 #pragma once
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,6 +25,7 @@
 namespace tandem {
 
 class GgufFile;
+class JinjaTemplate;
 
 struct ChatMessage {
   std::string role;  // system | user | assistant
@@ -30,12 +34,13 @@ struct ChatMessage {
 
 class ChatTemplate {
  public:
-  // The template named by a built-in name or, failing that, recognized from a Jinja template
-  // source by its tell-tale markers (as llama.cpp's llm_chat_detect_template). Throws Error
-  // naming the known templates if neither.
+  // The built-in template of that name or, failing that, a Jinja template source: rendered by
+  // the interpreter (or, if it does not parse, the built-in template recognized in it by its
+  // tell-tale markers). Throws Error naming the known templates (and the syntax error) if none.
   static ChatTemplate from_name_or_source(std::string_view name_or_source);
   // From the model's `tokenizer.chat_template`, with the model's BOS / EOS token texts. Throws
-  // Error if the model has none ("... pass --chat-template NAME") or it is not recognized.
+  // Error if the model has none ("... pass --chat-template NAME") or it is neither parsed nor
+  // recognized.
   static ChatTemplate from_gguf(const GgufFile& f);
   // The built-in names that apply() renders, sorted.
   static std::vector<std::string> known_names();
@@ -43,7 +48,11 @@ class ChatTemplate {
   // be one llama.cpp knows that tandem does not render (from_name_or_source throws for those).
   static std::string detect(std::string_view name_or_source);
 
+  // The built-in name, or for a Jinja template the name llama.cpp's detection gives it ("jinja"
+  // if none).
   const std::string& name() const { return name_; }
+  // True when apply() runs the Jinja interpreter rather than a built-in template.
+  bool is_jinja() const { return jinja_ != nullptr; }
   // The texts written where a Jinja template writes bos_token / eos_token. Defaults are the
   // family's usual tokens ("<s>" / "</s>", "<|begin_of_text|>", "<bos>", ...); from_gguf uses the
   // model's. with_special_texts replaces them (an empty text writes nothing).
@@ -55,7 +64,8 @@ class ChatTemplate {
 
   // Renders the conversation; with add_generation_prompt the assistant turn's opening is
   // appended. Throws Error for an unknown role or a conversation the template cannot express
-  // (e.g. roles that do not alternate where the model's template requires it).
+  // (e.g. roles that do not alternate where the model's template requires it; a Jinja template's
+  // raise_exception message, with its line).
   std::string apply(std::span<const ChatMessage> messages, bool add_generation_prompt) const;
 
   // As llama.cpp's chat code: when the tokenizer adds BOS itself, one BOS text at the start of
@@ -67,9 +77,11 @@ class ChatTemplate {
 
  private:
   ChatTemplate(Kind kind, std::string name);
+  static ChatTemplate from_jinja(std::string_view source);
   Kind kind_;
   std::string name_;
   std::string bos_, eos_;
+  std::shared_ptr<const JinjaTemplate> jinja_;  // shared: a ChatTemplate is copied freely
 };
 
 }  // namespace tandem

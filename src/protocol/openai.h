@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/generate.h"

@@ -76,7 +76,9 @@ std::string schema_text(const json& schema, Source& src, const char* pointer) {
   if (!src.ordered) src.ordered = nlohmann::ordered_json::parse(src.raw, nullptr, false);
   const nlohmann::ordered_json::json_pointer ptr(pointer);
   if (src.ordered->is_discarded() || !src.ordered->contains(ptr)) return schema.dump();
-  return src.ordered->at(ptr).dump();
+  // Duplicate keys can make the two parses differ (each keeps another one): then the sorted form.
+  const auto& at = src.ordered->at(ptr);
+  return json(at) == schema ? at.dump() : schema.dump();
 }
 
 OutputConstraint from_schema(const json& schema, const std::string& field, Source& src, const char* pointer) {

@@ -41,12 +41,18 @@ int cmd_info(int argc, char** argv) {
     GgufFile f = GgufFile::open(path);
     std::printf("GGUF v%u, %zu metadata keys, %zu tensors, alignment %u, data at byte %zu\n", f.version(),
                 f.keys().size(), f.tensors().size(), f.alignment(), f.data_offset());
-    // The chat template as llama.cpp's detection names it ("none" without tokenizer.chat_template).
+    // The chat template as llama.cpp's detection names it ("none" without tokenizer.chat_template),
+    // and how tandem renders it.
     const auto source = f.opt_string("tokenizer.chat_template");
-    std::string tmpl = source ? ChatTemplate::detect(*source) : "none";
-    if (source && tmpl.empty()) tmpl = "unrecognized";
-    else if (const auto known = ChatTemplate::known_names(); source && std::find(known.begin(), known.end(), tmpl) == known.end())
-      tmpl += " (recognized, not rendered by tandem)";
+    std::string tmpl = "none";
+    if (source) {
+      try {
+        const ChatTemplate t = ChatTemplate::from_name_or_source(*source);
+        tmpl = t.name() + (t.is_jinja() ? " (Jinja, run by the interpreter)" : " (built-in)");
+      } catch (const Error& e) {
+        tmpl = std::string("not renderable: ") + e.what();
+      }
+    }
     std::printf("chat template: %s\n", tmpl.c_str());
     for (const auto& k : f.keys()) std::printf("  %-45s %s\n", k.c_str(), value_text(*f.find(k), 8).c_str());
     if (tensors)
