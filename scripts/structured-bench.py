@@ -9,7 +9,8 @@ For each schema (and once without one) both servers answer the same /v1/completi
 other work on the machine hits both alike. Prints a markdown table: generated tokens per second
 (completion tokens over the request's wall time, measured the same way for both), the ratio
 tandem / llama.cpp, and each server's constrained speed as a share of its own unconstrained speed
-(what one constrained step costs). Needs tandem built (build/tandem) and llama.cpp's folder
+(what one constrained step costs; each constrained request is paired with a free one sent just
+before it to the same server, medians of the pairs' ratios). Needs tandem built (build/tandem) and llama.cpp's folder
 (../shared/anchors/llama.cpp.sh prints it).
 """
 import argparse
@@ -123,6 +124,7 @@ def measure(args):
     try:
         cases = [("(none)", None)] + list(SCHEMAS.items())
         rates = {(c, s): [] for c, _ in cases for s in ("tandem", "llama.cpp")}
+        paired = {(c, s): [] for c, _ in cases for s in ("tandem", "llama.cpp")}  # constrained / free, pairwise
         toks = {}
         for port in (args.port, args.port + 1):  # warm-up: first-request costs are not decoding
             request(port, None, 8)
@@ -132,8 +134,12 @@ def measure(args):
                 if rnd % 2:
                     order.reverse()
                 for who, port in order:
-                    n, dt = request(port, schema, args.n)
+                    # Each constrained request right after a free one on the same server, so that
+                    # their ratio sees the same machine state.
+                    n0, dt0 = request(port, None, args.n)
+                    n, dt = request(port, schema, args.n) if schema is not None else (n0, dt0)
                     rates[(name, who)].append(n / dt)
+                    paired[(name, who)].append((n / dt) / (n0 / dt0))
                     toks[(name, who)] = n
             print(f"structured-bench: round {rnd + 1}/{args.rounds} done", file=sys.stderr)
     finally:
@@ -143,7 +149,7 @@ def measure(args):
         if tmp:
             os.remove(model)
             os.rmdir(tmp)
-    return cases, rates, toks
+    return cases, rates, paired, toks
 
 
 def main():
@@ -157,15 +163,15 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--port", type=int, default=18731)
     args = ap.parse_args()
-    cases, rates, toks = measure(args)
+    cases, rates, paired, toks = measure(args)
     med = {k: statistics.median(v) for k, v in rates.items()}
+    own = {k: statistics.median(v) for k, v in paired.items()}
     print("| schema | tandem tok/s | llama.cpp tok/s | tandem / llama.cpp | tandem vs own unconstrained |"
           " llama.cpp vs own unconstrained | tokens (tandem, llama.cpp) |")
     print("|---|---|---|---|---|---|---|")
     for name, _ in cases:
         t, l = med[(name, "tandem")], med[(name, "llama.cpp")]
-        tu, lu = med[("(none)", "tandem")], med[("(none)", "llama.cpp")]
-        print(f"| {name} | {t:.1f} | {l:.1f} | {t / l:.2f}x | {t / tu:.2f} | {l / lu:.2f} |"
+        print(f"| {name} | {t:.1f} | {l:.1f} | {t / l:.2f}x | {own[(name, 'tandem')]:.2f} | {own[(name, 'llama.cpp')]:.2f} |"
               f" {toks[(name, 'tandem')]}, {toks[(name, 'llama.cpp')]} |")
 
 
