@@ -8,6 +8,7 @@
 #include "engine/vocab.h"
 #include "protocol/generation.h"
 #include "protocol/text_stream.h"
+#include "serve/generation_service.h"
 
 namespace tandem::edge {
 
@@ -125,6 +126,17 @@ void Orchestrator::explain_consent(const RouteInputs& in, Plan& p) const {
 
 namespace {
 
+// Whether the privacy check would send a string of the output's schema or grammar changed (under
+// strict without consent: whether consent would). Such a request cannot leave: a placeholder in
+// a schema changes what the answer must be, and the original is what the check refused.
+bool structure_would_change(const PrivacyVerdict& v, const std::vector<std::string>& texts,
+                            const std::vector<bool>& structure) {
+  if (v.texts.size() != texts.size() || structure.size() != texts.size()) return false;
+  for (size_t i = 0; i < texts.size(); ++i)
+    if (structure[i] && v.texts[i] != texts[i]) return true;
+  return false;
+}
+
 // The prompt as the device model sees it (text and tokens, into the plan), and the user's own
 // text, which the complexity keywords are matched against.
 std::string device_prompt(const EdgeRequest& req, const LocalTier& local, Plan& p) {
@@ -185,6 +197,7 @@ RouteInputs Orchestrator::route_inputs(const EdgeRequest& req, const Plan& p, co
   in.keep_local = (p.privacy.keep_local && !p.privacy.needs_consent) || req.keep_local;
   in.privacy_no_consent = p.privacy.needs_consent;
   in.privacy_redacted = p.privacy.redacted;
+  in.privacy_in_structure = p.privacy_in_structure;
   in.from_peer = req.from_peer;
   in.privacy_failed = p.privacy.failed;
   in.device = device_.current();
@@ -227,6 +240,8 @@ Plan Orchestrator::plan(const EdgeRequest& req) {
   if (!req.chat && req.parsed.prompt_is_tokens) p.token_prompt_text = local_.vocab().detokenize(req.parsed.prompt_tokens);
   p.outbound_texts = outbound_texts(req.body, req.chat, p.token_prompt_text);
   p.privacy = inspect_privacy(req, p.outbound_texts);
+  p.privacy_in_structure = structure_would_change(p.privacy, p.outbound_texts,
+                                                  outbound_structure(req.body, req.chat, p.token_prompt_text));
   const std::string user_text = device_prompt(req, local_, p);
   p.max_tokens = fitted_max_tokens(req, p, local_.n_ctx(), cfg_.default_max_tokens);
   const RouteInputs in = route_inputs(req, p, user_text);

@@ -51,6 +51,8 @@ struct Plan {
   // Kept on the device for want of consent (strict): where consent would have sent it.
   std::optional<RouteDecision> with_consent;
   std::vector<std::string> outbound_texts;  // the texts an endpoint would receive, unredacted
+  // The check would change a string of the output's schema or grammar: the request stays here.
+  bool privacy_in_structure = false;
   std::string token_prompt_text;            // a token prompt's text (what the privacy check saw)
   std::string device_prompt_text;       // the prompt as the device model sees it
   std::vector<int32_t> device_prompt;   // its tokens
