@@ -56,6 +56,7 @@ Record full_record(int i) {
   r.pii_found = {{"EMAIL", 2}, {"PHONE", 1}};
   r.pii_redacted = {{"EMAIL", 2}};
   r.spec_rounds = i, r.spec_drafted = 5 * i, r.spec_accepted = 3 * i;
+  r.output_constraint = i % 3 == 1 ? "json_schema" : i % 3 == 2 ? "grammar" : "";
   return r;
 }
 
@@ -278,7 +279,7 @@ TEST(Ledger, EndpointChecksAndTheMigrationFromSchema1) {
     EXPECT_THROW(l.insert_check({}), tandem::Error);
   }
   // Back to schema 1, as an older tandem left it.
-  sql_exec(path, "DROP TABLE endpoint_checks; PRAGMA user_version = 1");
+  sql_exec(path, "DROP TABLE endpoint_checks; ALTER TABLE requests DROP COLUMN output_constraint; PRAGMA user_version = 1");
   EXPECT_THROW(Ledger(path, {.read_only = true}), tandem::Error);
   {
     Ledger l(path);
@@ -288,6 +289,30 @@ TEST(Ledger, EndpointChecksAndTheMigrationFromSchema1) {
     l.insert_check({.time_ms = 5, .endpoint = "c", .url = "http://c", .model = "m", .sync = "ok", .fingerprint = "f"});
     EXPECT_EQ(l.checks().size(), 1u);
   }
+}
+
+// Schema 3 added the output's constraint: a ledger of schema 2 (rows without it) is migrated by
+// the writer that opens it, its old rows read as unconstrained, and new rows keep their kind.
+TEST(Ledger, OutputConstraintColumnMigratesFromSchema2) {
+  TempDir t("constraint");
+  const std::string path = t.file("l.sqlite");
+  { Ledger(path).insert(full_record(0)); }
+  // As a tandem of schema 2 left it.
+  sql_exec(path, "ALTER TABLE requests DROP COLUMN output_constraint; PRAGMA user_version = 2");
+  EXPECT_THROW(Ledger(path, {.read_only = true}), tandem::Error);  // a reader does not migrate
+  {
+    Ledger l(path);
+    EXPECT_EQ(sql_scalar(path, "PRAGMA user_version"), 3);
+    Record r = full_record(1);
+    ASSERT_EQ(r.output_constraint, "json_schema");
+    l.insert(r);
+  }
+  Ledger l(path, {.read_only = true});
+  const auto rows = l.query();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].output_constraint, "");
+  EXPECT_EQ(rows[0].app, full_record(0).app);
+  EXPECT_EQ(rows[1].output_constraint, "json_schema");
 }
 
 TEST(Ledger, ReadOnlyNeverWrites) {

@@ -540,6 +540,7 @@ void Orchestrator::record(const EdgeRequest& req, const Plan& plan, const Outcom
   r.reasons.insert(r.reasons.end(), out.more_reasons.begin(), out.more_reasons.end());
   r.failure = failure_name(out.failure);
   r.stream = req.parsed.stream;
+  r.output_constraint = req.parsed.gen.constraint.kind;
   r.privacy_level = req.privacy_level;
   r.pii_found = plan.privacy.found;
   r.pii_redacted = plan.privacy.redacted_counts;

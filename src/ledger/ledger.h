@@ -40,7 +40,7 @@ struct LedgerOptions {
 
 class Ledger {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   static constexpr int32_t kApplicationId = 0x546e644c;  // "TndL" in the SQLite header
 
   explicit Ledger(const std::string& path, LedgerOptions options = {});
