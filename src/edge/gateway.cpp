@@ -407,7 +407,8 @@ void Gateway::send_answer(httplib::Response& res, const EdgeRequest& req, const 
   res.set_header("x-tandem-latency-ms", fmt_double(out.latency_ms));
   res.set_header("x-tandem-data-left-device", out.data_left_device ? "true" : "false");
   if (out.failure != Failure::None) res.set_header("x-tandem-failure", failure_name(out.failure));
-  if (out.error_status && out.text.empty()) {
+  // A constrained answer cut by an error is not valid output: the app gets the error, not it.
+  if (out.error_status && (out.text.empty() || req.parsed.gen.constraint.active())) {
     json e = protocol::error_json(ApiError(out.error_status, out.error_message));
     e["tandem"] = tandem_object(plan, out);
     send_json(res, out.error_status, e);

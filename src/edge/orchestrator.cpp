@@ -296,7 +296,21 @@ void Orchestrator::run_local(Run& run, const std::string& prefix, int64_t prefix
     on_tokens = [&](const std::vector<protocol::TokenLogprob>& toks) {
       to(protocol::with_text(toks, local_.vocab()));
     };
-  LocalResult r = local_.generate(tokens, g, want_logprobs, sink, held, on_tokens);
+  // Under a constraint the device resumes the grammar where the answer so far left it.
+  const std::string grammar_prefix = g.constraint.active() ? prefix : "";
+  LocalResult r = local_.generate(tokens, g, want_logprobs, sink, held, on_tokens, grammar_prefix);
+  if (r.error_status == serve::kOutsideGrammarStatus) {
+    // The tier that failed had sent text its own model should not have produced: the answer
+    // cannot be completed as valid output, and the app is told so rather than sent a broken one.
+    const std::string attempt = out.attempts.empty() ? std::string() : out.attempts.back();  // "name:failure"
+    const size_t colon = attempt.rfind(':');
+    const std::string from = colon == std::string::npos ? "the endpoint"
+                                                        : "'" + attempt.substr(0, colon) + "' (which then failed: " +
+                                                              attempt.substr(colon + 1) + ")";
+    r.error_status = 502;
+    r.error = "the answer so far from " + from + " does not follow the request's '" + g.constraint.field +
+              "', so the device cannot continue it: " + r.error;
+  }
   out.prompt_tokens_device += r.prompt_tokens;
   out.completion_tokens_device += r.completion_tokens;
   out.finish_reason = r.finish_reason;
