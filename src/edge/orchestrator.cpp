@@ -137,6 +137,18 @@ bool structure_would_change(const PrivacyVerdict& v, const std::vector<std::stri
   return false;
 }
 
+// Why a failover cannot continue an answer whose text so far breaks the request's constraint:
+// which endpoint sent it (the last attempt, "name:failure"), the field, and where it broke.
+std::string refused_continuation(const Outcome& out, const std::string& field, const std::string& detail) {
+  const std::string attempt = out.attempts.empty() ? std::string() : out.attempts.back();
+  const size_t colon = attempt.rfind(':');
+  const std::string from = colon == std::string::npos ? "the endpoint"
+                                                      : "'" + attempt.substr(0, colon) + "' (which then failed: " +
+                                                            attempt.substr(colon + 1) + ")";
+  return "the answer so far from " + from + " does not follow the request's '" + field +
+         "', so the device cannot continue it: " + detail;
+}
+
 // The prompt as the device model sees it (text and tokens, into the plan), and the user's own
 // text, which the complexity keywords are matched against.
 std::string device_prompt(const EdgeRequest& req, const LocalTier& local, Plan& p) {
@@ -300,16 +312,10 @@ void Orchestrator::run_local(Run& run, const std::string& prefix, int64_t prefix
   const std::string grammar_prefix = g.constraint.active() ? prefix : "";
   LocalResult r = local_.generate(tokens, g, want_logprobs, sink, held, on_tokens, grammar_prefix);
   if (r.error_status == serve::kOutsideGrammarStatus) {
-    // The tier that failed had sent text its own model should not have produced: the answer
-    // cannot be completed as valid output, and the app is told so rather than sent a broken one.
-    const std::string attempt = out.attempts.empty() ? std::string() : out.attempts.back();  // "name:failure"
-    const size_t colon = attempt.rfind(':');
-    const std::string from = colon == std::string::npos ? "the endpoint"
-                                                        : "'" + attempt.substr(0, colon) + "' (which then failed: " +
-                                                              attempt.substr(colon + 1) + ")";
+    // The tier that failed had sent text outside the constraint: the answer cannot be completed
+    // as valid output, and the app is told so rather than sent a broken one.
     r.error_status = 502;
-    r.error = "the answer so far from " + from + " does not follow the request's '" + g.constraint.field +
-              "', so the device cannot continue it: " + r.error;
+    r.error = refused_continuation(out, g.constraint.field, r.error);
   }
   out.prompt_tokens_device += r.prompt_tokens;
   out.completion_tokens_device += r.completion_tokens;
