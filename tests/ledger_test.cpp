@@ -256,7 +256,7 @@ TEST(Ledger, MigratesEmptyFilesAndRefusesMissingWhenNotCreating) {
 }
 
 // Endpoint checks (schema 2) round-trip and filter by time; a schema-1 ledger (requests only) is
-// migrated with its rows kept, and a read-only reader of it is refused until then.
+// migrated with its rows kept, and a read-only reader reads it as it is (no checks) until then.
 TEST(Ledger, EndpointChecksAndTheMigrationFromSchema1) {
   TempDir t("checks");
   const std::string path = t.file("l.sqlite");
@@ -280,7 +280,13 @@ TEST(Ledger, EndpointChecksAndTheMigrationFromSchema1) {
   }
   // Back to schema 1, as an older tandem left it.
   sql_exec(path, "DROP TABLE endpoint_checks; ALTER TABLE requests DROP COLUMN output_constraint; PRAGMA user_version = 1");
-  EXPECT_THROW(Ledger(path, {.read_only = true}), tandem::Error);
+  {
+    const auto before = bytes_of(path);
+    Ledger old(path, {.read_only = true});
+    EXPECT_EQ(old.query().size(), 1u);
+    EXPECT_TRUE(old.checks().empty());
+    EXPECT_EQ(bytes_of(path), before);
+  }
   {
     Ledger l(path);
     EXPECT_EQ(sql_scalar(path, "PRAGMA user_version"), Ledger::kSchemaVersion);
@@ -291,15 +297,27 @@ TEST(Ledger, EndpointChecksAndTheMigrationFromSchema1) {
   }
 }
 
-// Schema 3 added the output's constraint: a ledger of schema 2 (rows without it) is migrated by
-// the writer that opens it, its old rows read as unconstrained, and new rows keep their kind.
+// Schema 3 added the output's constraint: a ledger of schema 2 (rows without it) reads as it is
+// (tandem report does not migrate: its rows are unconstrained, the file unchanged), is migrated
+// by the writer that opens it, and new rows keep their kind.
 TEST(Ledger, OutputConstraintColumnMigratesFromSchema2) {
   TempDir t("constraint");
   const std::string path = t.file("l.sqlite");
-  { Ledger(path).insert(full_record(0)); }
+  { Ledger(path).insert(full_record(1)); }
   // As a tandem of schema 2 left it.
   sql_exec(path, "ALTER TABLE requests DROP COLUMN output_constraint; PRAGMA user_version = 2");
-  EXPECT_THROW(Ledger(path, {.read_only = true}), tandem::Error);  // a reader does not migrate
+  {
+    const auto before = bytes_of(path);
+    Ledger old(path, {.read_only = true});
+    const auto rows = old.query();
+    ASSERT_EQ(rows.size(), 1u);
+    Record expect = full_record(1);
+    expect.output_constraint = "";
+    expect.id = rows[0].id;
+    EXPECT_EQ(rows[0], expect);
+    EXPECT_EQ(bytes_of(path), before);
+    EXPECT_EQ(sql_scalar(path, "PRAGMA user_version"), 2);
+  }
   {
     Ledger l(path);
     EXPECT_EQ(sql_scalar(path, "PRAGMA user_version"), 3);
@@ -311,7 +329,7 @@ TEST(Ledger, OutputConstraintColumnMigratesFromSchema2) {
   const auto rows = l.query();
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].output_constraint, "");
-  EXPECT_EQ(rows[0].app, full_record(0).app);
+  EXPECT_EQ(rows[0].app, full_record(1).app);
   EXPECT_EQ(rows[1].output_constraint, "json_schema");
 }
 

@@ -33,7 +33,8 @@ struct LedgerOptions {
   // ledger.store_text, and without it no text reaches the file even if a Record carries some.
   bool store_text = false;
   // Open for reading only (tandem report): nothing is ever written, insert() throws, and a
-  // ledger of an older schema is an error instead of being migrated. Implies create = false.
+  // ledger of an older schema is read as it is instead of being migrated (the columns it lacks
+  // read as Record's defaults). Implies create = false.
   bool read_only = false;
   int busy_timeout_ms = 5000;
 };
