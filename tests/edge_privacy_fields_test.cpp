@@ -2,6 +2,7 @@
 // fields (edge/outbound.h), each text among those the privacy check sees, so personal data in
 // `user`, `stop`, `session`, a message's `name`, content parts or `metadata` never crosses the
 // wire — and a field the parser learns to accept fails the coverage test until it has a treatment.
+// The output's structure (response_format, json_schema, grammar) leaves unchanged or not at all.
 #include <gtest/gtest.h>
 
 #include <set>
