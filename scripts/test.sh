@@ -22,8 +22,9 @@ case "$san" in
   thread) dir=build-tsan; type=RelWithDebInfo ;;
   *) dir=build-asan; type=RelWithDebInfo ;;
 esac
-# The official OpenAI Node SDK for tests/serve_process_test.cpp, pinned by its package-lock.json.
-if [ ! -f tests/openai-node/node_modules/openai/package.json ]; then
+# The official OpenAI Node SDK (and zod, for its structured-output helper) for
+# tests/serve_process_test.cpp and the gateway's end-to-end test, pinned by its package-lock.json.
+if [ ! -f tests/openai-node/node_modules/openai/package.json ] || [ ! -f tests/openai-node/node_modules/zod/package.json ]; then
   (cd tests/openai-node && npm ci --no-audit --no-fund)
 fi
 # playwright-core (no browser download: it drives Debian's chromium) for tests/edge_webui_test.cpp.

@@ -36,3 +36,21 @@ TEST(BenchCli, JsonHasDecodeBandwidthAndVerifyCurve) {
     EXPECT_GT(num(p, "ratio_vs_k_single"), 0) << out;
   }
 }
+
+// -d: prefill and decode start from a KV cache already holding that many tokens (llama-bench -d).
+TEST(BenchCli, DepthRunsTestsOnAFilledCache) {
+  const std::string m = test::model_path("stories260K-q4_0.gguf");
+  TANDEM_REQUIRE_FILE(m);
+  std::string out;
+  ASSERT_EQ(test::run_command(test::tandem_binary() + " bench -m " + m + " -p 16 -n 8 -d 300 -r 2 --bw-mib 64 --json -q",
+                              &out),
+            0)
+      << out;
+  const auto j = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << out;
+  EXPECT_EQ(j.value("depth", -1), 300);
+  EXPECT_EQ(j["decode_tokens_per_s"]["runs"].size(), 2u) << out;
+  EXPECT_GT(num(j["prefill_tokens_per_s"], "mean"), 0) << out;
+  EXPECT_NE(test::run_command(test::tandem_binary() + " bench -m " + m + " -d -5 -q 2>&1", &out), 0);
+  EXPECT_NE(out.find("--depth"), std::string::npos) << out;
+}

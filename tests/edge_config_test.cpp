@@ -120,5 +120,7 @@ TEST(EdgeConfig, MoreErrorsNameTheKey) {
   EXPECT_NE(error_of("[routing]\n").find("unknown config key 'routing'"), std::string::npos);
   EXPECT_NE(error_of("[[app]]\nname = \"a\"\n").find("'app[0].key_env'"), std::string::npos);
   EXPECT_NE(error_of("[edge\n").find("cannot parse the config"), std::string::npos);
+  EXPECT_NE(error_of("[device]\nreference_model = \"a.gguf\"\n").find("calibration_text"), std::string::npos);
+  EXPECT_NE(error_of("[device]\nmax_kld = 0.1\n").find("'device.max_kld'"), std::string::npos);
   EXPECT_NE(error_of("[complexity]\nkeywords = 3\n").find("'complexity.keywords'"), std::string::npos);
 }

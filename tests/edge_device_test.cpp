@@ -1,4 +1,4 @@
-// Device state (a fake sysfs tree, a scripted timeline, pushed state), the circuit breaker, the
+// The device model measured against its reference at start, device state (a fake sysfs tree, a scripted timeline, pushed state), the circuit breaker, the
 // RTT average, error classification, SSE parsing and the budget.
 #include <gtest/gtest.h>
 
@@ -11,6 +11,7 @@
 #include "edge/device_state.h"
 #include "edge/ledger_sink.h"
 #include "format/error.h"
+#include "edge_test_util.h"
 #include "test_util.h"
 
 using namespace tandem;
@@ -31,6 +32,37 @@ struct FakeSysfs {
 };
 
 }  // namespace
+
+// llama.cpp measures stories260K Q4_0 against F32 on the whole corpus at a mean KLD of 0.066193
+// and 87.22 % same top token (../shared/models/README.md); its first chunks are near that.
+TEST(EdgeDevice, DeviceModelMeasuredAgainstItsReferenceAtStart) {
+  EdgeConfig cfg = test::edge_test_config("stories260K-q4_0.gguf");
+  TANDEM_REQUIRE_FILE(cfg.device_model);
+  cfg.reference_model = test::model_path("stories260K-f32.gguf");
+  cfg.calibration_text = test::shared_dir() + "/reference/corpus/stories260K-samples.txt";
+  cfg.calibration_chunks = 4;
+  cfg.max_kld = 0.03;
+  try {
+    test::GatewayFixture gw(cfg);
+    ADD_FAILURE() << "a device model past max_kld must not start";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("over device.max_kld"), std::string::npos) << e.what();
+  }
+  cfg.max_kld = 0.2;
+  test::GatewayFixture gw(cfg);
+  auto res = gw.client().Get("/health");
+  ASSERT_TRUE(res);
+  const auto f = nlohmann::json::parse(res->body)["device_fidelity"];
+  ASSERT_TRUE(f.is_object()) << res->body;
+  EXPECT_NEAR(f["kld_mean"].get<double>(), 0.066193, 0.066193 * 0.3);
+  EXPECT_NEAR(f["same_top_token"].get<double>(), 0.8722, 0.05);
+  EXPECT_EQ(f["tokens_scored"].get<int64_t>(), 4 * 127);
+  EXPECT_TRUE(f["within_limit"].get<bool>());
+  EXPECT_EQ(f["max_kld"].get<double>(), 0.2);
+
+  cfg.reference_model = test::model_path("stories260K-f32.gguf") + ".missing";
+  EXPECT_THROW(test::GatewayFixture bad(cfg), Error);
+}
 
 TEST(EdgeDevice, ReadsAFakeSysfsTree) {
   FakeSysfs f;

@@ -177,6 +177,40 @@ TEST(QuantizeTool, BadArgumentsFailCleanly) {
 
 // ------------------------------------------------------------------------------------ synth
 
+// The over-quantization guard: the new file measured against its source on a calibration text;
+// past --max-kld it is not kept (unless --force). llama.cpp measures stories260K Q4_0 against F32
+// at a mean KLD of 0.066 and Q8_0 far below (../shared/models/README.md).
+TEST(QuantizeTool, CalibrationRefusesAFilePastMaxKld) {
+  const std::string f32 = test::model_path("stories260K-f32.gguf");
+  const std::string corpus = test::shared_dir() + "/reference/corpus/stories260K-samples.txt";
+  TANDEM_REQUIRE_FILE(f32);
+  TempFile out("calib-q.gguf");
+  const std::string calib = " --calibration " + shq(corpus) + " --max-kld 0.03";
+  std::string log;
+  EXPECT_NE(tandem_cmd("quantize " + shq(f32) + " " + shq(out.path) + " --type q4_0" + calib + " 2>&1", &log), 0);
+  EXPECT_TRUE(contains(log, "is over --max-kld")) << log;
+  EXPECT_TRUE(contains(log, "same top token")) << log;
+  EXPECT_FALSE(std::filesystem::exists(out.path)) << "a refused file must not be left behind";
+
+  ASSERT_EQ(tandem_cmd("quantize " + shq(f32) + " " + shq(out.path) + " --type q4_0" + calib + " --force 2>&1", &log), 0)
+      << log;
+  EXPECT_TRUE(contains(log, "kept anyway")) << log;
+  EXPECT_TRUE(std::filesystem::exists(out.path));
+
+  ASSERT_EQ(tandem_cmd("quantize " + shq(f32) + " " + shq(out.path) + " --type q8_0" + calib + " 2>&1", &log), 0) << log;
+  const size_t at = log.find("mean KLD ");
+  ASSERT_NE(at, std::string::npos) << log;
+  EXPECT_LT(std::stod(log.substr(at + 9)), 0.005) << log;
+  EXPECT_TRUE(std::filesystem::exists(out.path));
+
+  EXPECT_NE(tandem_cmd("quantize " + shq(f32) + " " + shq(out.path) + " --type q8_0 --max-kld 0.1 2>&1", &log), 0);
+  EXPECT_TRUE(contains(log, "--max-kld needs --calibration")) << log;
+  EXPECT_NE(tandem_cmd("quantize " + shq(f32) + " " + shq(out.path) + " --type q8_0 --calibration /nonexistent.txt 2>&1",
+                       &log),
+            0);
+  EXPECT_TRUE(contains(log, "cannot read calibration text")) << log;
+}
+
 TEST(SynthTool, Stories260KQ4_0MatchesTheRealFilesLayout) {
   const std::string vocab = test::model_path("stories260K-f32.gguf");
   const std::string ref_path = test::model_path("stories260K-q4_0.gguf");

@@ -205,7 +205,8 @@ TEST(ServeProcess, EmptyOrBlankApiKeysAreRefused) {
 }
 
 // The official OpenAI Node SDK (npm package `openai`, pinned in tests/openai-node/package-lock.json;
-// scripts/test.sh runs `npm ci` there): completion, chat, streamed chat, an error.
+// scripts/test.sh runs `npm ci` there): completion, chat, streamed chat, a structured output through
+// the SDK's zod helper (zodResponseFormat + chat.completions.parse), an error.
 TEST(ServeOpenAINode, OfficialSdkTalksToTheServer) {
   TANDEM_REQUIRE_FILE(model_path("stories260K-q8_0.gguf"));
   const std::string dir = source_dir() + "/tests/openai-node";

@@ -342,6 +342,47 @@ TEST(ServeProtocol, BadCompletionFieldsAre400WithTheParam) {
   EXPECT_EQ(status_of(json{{"prompt", "a"}, {"presence_penalty", 0}, {"n", 1}, {"logit_bias", json::object()}}), 200);
 }
 
+TEST(ServeProtocol, OutputConstraintFields) {
+  auto kind = [](const std::string& body) {
+    return parse_completion_request(json::parse(body), false, 512, body).gen.constraint.kind;
+  };
+  EXPECT_EQ(kind(R"({"prompt": "a"})"), "");
+  EXPECT_EQ(kind(R"({"prompt": "a", "response_format": {"type": "text"}})"), "");
+  EXPECT_EQ(kind(R"({"prompt": "a", "response_format": {"type": "json_object"}})"), "json_object");
+  EXPECT_EQ(kind(R"({"prompt": "a", "json_schema": {"type": "integer"}})"), "json_schema");
+  EXPECT_EQ(kind(R"({"prompt": "a", "grammar": "root ::= \"x\""})"), "grammar");
+  EXPECT_EQ(kind(R"({"prompt": "a", "grammar": "", "response_format": {"type": "text"}})"), "");
+  // Properties keep the order they were written in when the body's text is given.
+  const std::string body =
+      R"({"prompt": "a", "response_format": {"type": "json_schema", "json_schema": {"name": "n", "schema":
+         {"type": "object", "properties": {"zeta": {"type": "integer"}, "alpha": {"type": "boolean"}}}}}})";
+  const std::string gbnf = parse_completion_request(json::parse(body), false, 512, body).gen.constraint.grammar->gbnf();
+  EXPECT_NE(gbnf.find("root-first-0 ::= (root-zeta-kv"), std::string::npos) << gbnf;
+  // Problems name the field that holds them, with where in the schema or grammar they are.
+  EXPECT_EQ(param_of(json::parse(R"({"prompt": "a", "json_schema": {"type": "integer"}, "grammar": "root ::= \"x\""})")),
+            "json_schema");
+  EXPECT_EQ(param_of(json::parse(R"({"prompt": "a", "response_format": {"type": "xml"}})")), "response_format.type");
+  EXPECT_EQ(param_of(json::parse(R"({"prompt": "a", "response_format": {"type": "json_schema"}})")),
+            "response_format.json_schema");
+  EXPECT_EQ(param_of(json::parse(R"({"prompt": "a", "grammar": 5})")), "grammar");
+  try {
+    parse_completion_request(json::parse(R"({"prompt": "a", "json_schema": {"properties": {"x": {"not": {}}}}})"), false, 512);
+    FAIL() << "an unsupported keyword must be refused";
+  } catch (const protocol::ApiError& e) {
+    EXPECT_EQ(e.status, 400);
+    EXPECT_EQ(e.param, "json_schema");
+    EXPECT_NE(e.message.find("#/properties/x"), std::string::npos) << e.message;
+    EXPECT_NE(e.message.find("'not'"), std::string::npos) << e.message;
+  }
+  try {
+    parse_completion_request(json::parse(R"({"prompt": "a", "grammar": "root ::= \"x\"\nroot ::= ("})"), false, 512);
+    FAIL() << "a GBNF syntax error must be refused";
+  } catch (const protocol::ApiError& e) {
+    EXPECT_EQ(e.param, "grammar");
+    EXPECT_NE(e.message.find("line 2"), std::string::npos) << e.message;
+  }
+}
+
 TEST(ServeProtocol, ChatFields) {
   auto r = parse_completion_request(
       json{{"messages", json::array({{{"role", "system"}, {"content", "be brief"}},

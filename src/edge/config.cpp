@@ -174,7 +174,15 @@ void parse_device(const toml::table& root, EdgeConfig& c) {
   r.get("thermal_fair_c", c.thermal_fair_c);
   r.get("thermal_serious_c", c.thermal_serious_c);
   r.get("thermal_critical_c", c.thermal_critical_c);
+  r.get("reference_model", c.reference_model);
+  r.get("calibration_text", c.calibration_text);
+  r.get("max_kld", c.max_kld);
+  r.get("calibration_chunks", c.calibration_chunks);
   r.finish();
+  require(c.reference_model.empty() == c.calibration_text.empty(), "device.reference_model/calibration_text",
+          "are given together (the text the device model is measured against the reference on)");
+  require(c.max_kld < 0 || !c.reference_model.empty(), "device.max_kld", "needs device.reference_model");
+  require(c.calibration_chunks > 0, "device.calibration_chunks", "must be positive");
   check_one_of("device.state_source", c.state_source, {"auto", "sysfs", "timeline", "push"});
   require(c.state_source != "timeline" || !c.timeline.empty(), "device.timeline",
           "is required when device.state_source = \"timeline\"");
@@ -429,7 +437,11 @@ void write_device(std::ostream& o, const EdgeConfig& d) {
     << "timeline = \"\"                    # the timeline file (state_source = \"timeline\"); see docs/edge.md\n"
     << "thermal_fair_c = " << d.thermal_fair_c << "              # hottest thermal zone at or above: fair\n"
     << "thermal_serious_c = " << d.thermal_serious_c << "           # ... serious\n"
-    << "thermal_critical_c = " << d.thermal_critical_c << "          # ... critical\n\n";
+    << "thermal_critical_c = " << d.thermal_critical_c << "          # ... critical\n"
+    << "reference_model = \"\"             # GGUF the device model was made from: measured against it at start\n"
+    << "calibration_text = \"\"            # text file it is measured on (with reference_model)\n"
+    << "max_kld = " << d.max_kld << "                     # refuse to start past this mean KLD; < 0: measure only\n"
+    << "calibration_chunks = " << d.calibration_chunks << "           # 256-token chunks scored at start\n\n";
 }
 
 // No endpoint by default: the keys as comments.

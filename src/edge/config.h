@@ -73,6 +73,11 @@ struct EdgeConfig {
   std::string sysfs_root = "/";
   std::string timeline;               // timeline file (state_source = timeline)
   double thermal_fair_c = 60, thermal_serious_c = 75, thermal_critical_c = 90;
+  // The device model measured against the model it was made from at start (edge/device_fidelity.h).
+  std::string reference_model;   // GGUF, e.g. the F16 file the device model was quantized from
+  std::string calibration_text;  // text scored on (required with reference_model)
+  double max_kld = -1;           // refuse to start past this mean KLD; < 0: measure only
+  int calibration_chunks = 4;    // 256-token chunks scored (bounds the start-up time)
 
   std::vector<EndpointConfig> clouds, peers;
 

@@ -122,6 +122,7 @@ Gateway::Gateway(EdgeConfig cfg, GatewayHooks hooks) : cfg_(std::move(cfg)) {
     app_keys_.emplace_back(k, a.name);
   }
   local_ = std::make_unique<LocalTier>(cfg_);
+  fidelity_ = check_device_fidelity(cfg_, local_->model());
   DeviceMonitor::Source src = DeviceMonitor::Source::Sysfs;
   std::optional<Timeline> timeline;
   if (cfg_.state_source == "timeline") {
@@ -259,6 +260,7 @@ json Gateway::health() const {
   return {{"status", "ok"},
           {"device_model", local_->model_id()},
           {"device_lora", serve::loras_json(local_->loras())},
+          {"device_fidelity", fidelity_ ? fidelity_json(*fidelity_) : json(nullptr)},
           {"vocab_fingerprint", local_->vocab_fingerprint()},
           {"device", to_json(device_->current())},
           {"device_source", device_->source_name()},
@@ -356,7 +358,7 @@ std::shared_ptr<EdgeRequest> Gateway::read_request(const httplib::Request& http_
   if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object", "", "invalid_type");
   const Extensions x = take_extensions(body, header_extensions(http_req));
   if (chat) apply_system_prompt(body, cfg_.system_prompt);
-  req->parsed = protocol::parse_completion_request(body, chat, local_->vocab().n_tokens());
+  req->parsed = protocol::parse_completion_request(body, chat, local_->vocab().n_tokens(), http_req.body);
   req->model = req->parsed.model.empty() ? cfg_.model_id : req->parsed.model;
   body.erase("model");
   req->body = body;

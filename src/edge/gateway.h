@@ -8,12 +8,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "edge/budget.h"
 #include "edge/config.h"
 #include "edge/connectivity.h"
+#include "edge/device_fidelity.h"
 #include "edge/device_state.h"
 #include "edge/gateway_metrics.h"
 #include "edge/hooks.h"
@@ -92,6 +94,7 @@ class Gateway {
   ClockFn clock_;
   std::vector<std::pair<std::string, std::string>> app_keys_;  // (key, app name)
   std::unique_ptr<LocalTier> local_;
+  std::optional<DeviceFidelity> fidelity_;  // the device model against its reference, when configured
   std::unique_ptr<DeviceMonitor> device_;
   std::unique_ptr<Connectivity> conn_;
   std::unique_ptr<Budget> budget_;

@@ -6,6 +6,7 @@
 
 #include "privacy/normalize.h"
 #include "privacy/recognizers.h"
+#include "privacy/tagger.h"
 
 namespace tandem::privacy {
 
@@ -102,6 +103,14 @@ std::vector<Finding> Detector::candidates(std::string_view raw, std::optional<Cl
   check();
   detail::find_persons(text, out);
   check();
+  if (options_.use_tagger) {
+    // The tagger adds the persons and places it is sure of to the recognizers'. It does not
+    // remove theirs: its O on a recognizer's name is not sure enough (on hand-written messages
+    // it would drop "my father, Edmund Whitaker" and "We just relocated to Melbourne").
+    for (const Finding& f : tag_entities(builtin_tagger_model(), text, out))
+      if (f.confidence >= options_.tagger_min_confidence) out.push_back(f);
+    check();
+  }
   std::vector<Finding> wanted_only;
   for (Finding f : out) {
     if (!wanted(f.type)) continue;

@@ -28,6 +28,11 @@ struct DetectorOptions {
   double min_confidence = 0.5;
   // Types to look for; empty means all.
   std::vector<PiiType> types;
+  // PERSON and ADDRESS also where the token tagger (tagger.h, the recognizers' candidates among
+  // its features) finds them with at least tagger_min_confidence; false: the recognizers alone
+  // (what the tagger is trained beside).
+  bool use_tagger = true;
+  double tagger_min_confidence = 0.6;
 };
 
 class Detector {

@@ -211,7 +211,7 @@ const std::set<std::string>& accepted_message_fields() {
   return k;
 }
 
-CompletionRequest parse_completion_request(const json& body, bool chat, int32_t n_vocab) {
+CompletionRequest parse_completion_request(const json& body, bool chat, int32_t n_vocab, std::string_view raw_body) {
   if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object", "", "invalid_json");
   CompletionRequest r;
   r.chat = chat;
@@ -220,7 +220,7 @@ CompletionRequest parse_completion_request(const json& body, bool chat, int32_t 
   int64_t max_tokens = get_int(body, "max_tokens", -1, 0, INT32_MAX);
   if (chat) max_tokens = get_int(body, "max_completion_tokens", max_tokens, 0, INT32_MAX);
   r.gen.max_tokens = int32_t(max_tokens);
-  r.gen.constraint = parse_output_constraint(body);
+  r.gen.constraint = parse_output_constraint(body, raw_body);
 
   if (chat) {
     if (get_bool(body, "logprobs", false)) r.gen.top_logprobs = int(get_int(body, "top_logprobs", 0, 0, 20));

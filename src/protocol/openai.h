@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/generate.h"
@@ -66,7 +67,9 @@ const std::set<std::string>& accepted_request_fields(bool chat);
 const std::set<std::string>& accepted_message_fields();
 
 // Throws ApiError (400) for malformed or unsupported fields; token ids are checked against n_vocab.
-CompletionRequest parse_completion_request(const nlohmann::json& body, bool chat, int32_t n_vocab);
+// raw_body: the body's text, when the caller has it (parse_output_constraint says why).
+CompletionRequest parse_completion_request(const nlohmann::json& body, bool chat, int32_t n_vocab,
+                                           std::string_view raw_body = {});
 
 // Responses. `id` like "cmpl-..."/"chatcmpl-...", `created` in Unix seconds.
 struct ResponseMeta {

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "engine/grammar.h"
 
@@ -25,8 +26,11 @@ struct OutputConstraint {
 
 // The constraint a request body asks for. A bad schema or grammar, an unknown response_format type,
 // or two of the three fields at once is a 400 ApiError naming the field, with the problem's
-// location (JSON pointer into the schema, or line and column of the GBNF).
-OutputConstraint parse_output_constraint(const nlohmann::json& body);
+// location (JSON pointer into the schema, or line and column of the GBNF). `raw_body`, the body's
+// text when the caller has it, keeps a schema's properties in the order they were written (the
+// order they are generated in); without it they are in nlohmann::json's sorted order. Grammars of
+// recent requests are reused, compiled once.
+OutputConstraint parse_output_constraint(const nlohmann::json& body, std::string_view raw_body = {});
 
 // A constraint given as GBNF text (the compiled form another tier sent: /v1/verify's "grammar");
 // a 400 naming `field` when it does not compile.

@@ -90,6 +90,11 @@ std::string Metrics::render() const {
          "Prompt tokens reused from a slot's KV cache instead of being evaluated.", prompt_tokens_cached);
   scalar(out, "tandem_generated_tokens_total", "counter", "Tokens generated for completions.", generated_tokens);
   scalar(out, "tandem_forward_passes_total", "counter", "Forward passes (engine steps).", forward_passes);
+  scalar(out, "tandem_constrained_requests_total", "counter",
+         "Completions decoded under a grammar (response_format, json_schema or grammar).", constrained_requests);
+  scalar(out, "tandem_grammar_forced_tokens_total", "counter",
+         "Generated tokens the grammar forced (the only allowed token, taken without sampling).",
+         grammar_forced_tokens);
   scalar(out, "tandem_queue_depth", "gauge", "Requests waiting for a slot.", queue_depth);
   scalar(out, "tandem_active_sequences", "gauge", "Requests holding a slot (prefill, decode or verify).",
          active_sequences);

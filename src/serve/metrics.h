@@ -38,6 +38,8 @@ class Metrics {
   std::atomic<uint64_t> prompt_tokens_cached{0};     // prompt tokens reused from a slot's KV cache
   std::atomic<uint64_t> generated_tokens{0};
   std::atomic<uint64_t> forward_passes{0};
+  std::atomic<uint64_t> constrained_requests{0};    // completions decoded under a grammar
+  std::atomic<uint64_t> grammar_forced_tokens{0};   // tokens the grammar forced (not sampled)
   std::atomic<uint64_t> verify_rounds{0};
   std::atomic<uint64_t> verify_draft_tokens{0};
   std::atomic<uint64_t> verify_accepted_tokens{0};

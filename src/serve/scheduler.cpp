@@ -258,6 +258,7 @@ void Scheduler::start_completion(Slot& s) {
   s.sampler = std::make_unique<Sampler>(job.gen.sampling, ctx_->n_vocab());
   for (int32_t t : p) s.sampler->accept(t);  // the repetition penalty's history, as generate() does
   if (!start_grammar(s, job.gen.constraint, job.grammar_prefix)) return;
+  if (s.grammar) metrics_.constrained_requests++;
   s.text = std::make_unique<protocol::TextStream>(job.gen.stop);
   s.text->hold(job.held_text);
   s.n_generated = 0;
@@ -394,8 +395,10 @@ void Scheduler::after_logits(Slot& s) {
   const float* row = ctx_->logits(s.logits_row);
   if (s.grammar) {
     // End-of-generation comes only where the grammar may end, and then it always ends.
+    const int32_t forced_before = s.grammar_step.forced_tokens;
     const int32_t tok = next_constrained(*s.grammar, *s.sampler, row, s.grammar_step);
     if (tok < 0 || vocab_.is_eog(tok)) return finish_completion(s, "stop");
+    metrics_.grammar_forced_tokens += uint64_t(s.grammar_step.forced_tokens - forced_before);
     if (!s.grammar->accept(tok)) throw Error("the grammar rejected a token it allowed");
     return emit_token(s, tok, row);
   }

@@ -250,7 +250,7 @@ struct Server::CompletionStream {
 
 void Server::handle_completion(const httplib::Request& req, httplib::Response& res, bool chat) {
   authenticate(req);
-  CompletionRequest r = parse_completion_request(parse_body(req), chat, model_->hparams().n_vocab);
+  CompletionRequest r = parse_completion_request(parse_body(req), chat, model_->hparams().n_vocab, req.body);
   if (!r.model.empty() && r.model != cfg_.model_id)
     throw ApiError(404, "the model '" + r.model + "' does not exist (this server has '" + cfg_.model_id + "')", "model",
                    "model_not_found");

@@ -106,6 +106,7 @@ std::vector<VerifyPoint> measure_verify_curve(Context& ctx, const std::vector<in
 struct BenchOptions {
   std::string model_path;
   int n_prompt = 512, n_gen = 128, threads = 2, reps = 3, bw_mib = 1024;
+  int depth = 0;  // tokens already in the KV cache when each test starts (llama-bench's -d)
   bool json = false, quiet = false, verify_curve = false;
 };
 
@@ -127,10 +128,22 @@ std::vector<int32_t> bench_tokens(size_t n, int32_t n_vocab) {
   return tokens;
 }
 
+// Brings sequence 0 back to the test's starting point: empty, or `depth` tokens of context —
+// evaluated once (untimed), then kept and cut back to after each test.
+void reset_to_depth(Context& ctx, const std::vector<int32_t>& tokens, int depth, bool& filled) {
+  if (depth == 0 || !filled) ctx.kv().clear(0);
+  if (depth > 0 && filled) ctx.truncate(0, depth);
+  if (depth > 0 && !filled) ctx.eval(0, std::span<const int32_t>(tokens.data(), size_t(depth)));
+  filled = true;
+}
+
 Measurements measure(Context& ctx, const std::vector<int32_t>& tokens, const BenchOptions& o, double bytes_tok) {
   ctx.kv().clear(0);  // warm-up: one small prefill and a few decode steps
   ctx.eval(0, std::span<const int32_t>(tokens.data(), std::min<size_t>(tokens.size(), 8)));
   for (int i = 0; i < 4; ++i) ctx.eval(0, std::span<const int32_t>(&tokens[0], 1));
+  bool filled = false;
+  if (o.depth > 0 && !o.quiet) std::fprintf(stderr, "bench: filling the KV cache to depth %d\n", o.depth);
+  reset_to_depth(ctx, tokens, o.depth, filled);
 
   Progress bar("bench", o.quiet);
   const int total_steps = o.reps * ((o.n_prompt > 0) + 1 + (o.n_gen > 0)) + (o.verify_curve ? 1 : 0);
@@ -140,7 +153,7 @@ Measurements measure(Context& ctx, const std::vector<int32_t>& tokens, const Ben
   const size_t bw_bytes = size_t(o.bw_mib) << 20;
   for (int r = 0; r < o.reps; ++r) {
     if (o.n_prompt > 0) {
-      ctx.kv().clear(0);
+      reset_to_depth(ctx, tokens, o.depth, filled);
       const double t0 = now_ms();
       ctx.eval(0, std::span<const int32_t>(tokens.data(), size_t(o.n_prompt)));
       m.pp.push_back(o.n_prompt * 1000.0 / (now_ms() - t0));
@@ -152,7 +165,7 @@ Measurements measure(Context& ctx, const std::vector<int32_t>& tokens, const Ben
     const double bw_before = measure_read_bandwidth(ctx.pool(), bw_buf, bw_bytes, 2);
     bar.update(double(++step) / total_steps, "memory bandwidth");
     if (o.n_gen > 0) {
-      ctx.kv().clear(0);
+      reset_to_depth(ctx, tokens, o.depth, filled);
       const double t0 = now_ms();
       for (int i = 0; i < o.n_gen; ++i) ctx.eval(0, std::span<const int32_t>(&tokens[size_t(i) % tokens.size()], 1));
       m.tg.push_back(o.n_gen * 1000.0 / (now_ms() - t0));
@@ -179,6 +192,7 @@ void print_json(const BenchOptions& o, const LlamaModel& model, const Measuremen
   j["simd_target"] = kernels::active_target_name();
   j["n_prompt"] = o.n_prompt;
   j["n_gen"] = o.n_gen;
+  j["depth"] = o.depth;
   j["repetitions"] = o.reps;
   j["prefill_tokens_per_s"] = {{"mean", spp.mean}, {"sd", spp.sd}, {"runs", m.pp}};
   j["decode_tokens_per_s"] = {{"mean", stg.mean}, {"sd", stg.sd}, {"runs", m.tg}};
@@ -205,10 +219,12 @@ void print_table(const BenchOptions& o, const LlamaModel& model, const Measureme
               double(model.n_params()) / 1e6, kernels::active_target_name(), o.threads);
   std::printf("| %-14s | %18s | %s\n", "test", "tokens/s", "notes");
   std::printf("|----------------|--------------------|------------------------------\n");
-  if (o.n_prompt > 0) std::printf("| prefill pp%-4d | %9.1f ± %6.1f |\n", o.n_prompt, spp.mean, spp.sd);
+  const std::string at = o.depth > 0 ? " @ d" + std::to_string(o.depth) : "";
+  if (o.n_prompt > 0)
+    std::printf("| prefill pp%-4d | %9.1f ± %6.1f |%s\n", o.n_prompt, spp.mean, spp.sd, at.c_str());
   if (o.n_gen > 0)
-    std::printf("| decode  tg%-4d | %9.1f ± %6.1f | %.1f MB weights/token -> %.2f GB/s\n", o.n_gen, stg.mean, stg.sd,
-                bytes_tok / 1e6, bytes_tok * stg.mean / 1e9);
+    std::printf("| decode  tg%-4d | %9.1f ± %6.1f | %.1f MB weights/token -> %.2f GB/s%s\n", o.n_gen, stg.mean,
+                stg.sd, bytes_tok / 1e6, bytes_tok * stg.mean / 1e9, at.c_str());
   std::printf("memory read bandwidth (%d threads, %d MiB buffer, median of the probes): %.2f GB/s", o.threads, o.bw_mib,
               median(m.bws));
   if (o.n_gen > 0)
@@ -233,6 +249,8 @@ int cmd_bench(int argc, char** argv) {
   app.add_option("-p,--n-prompt", o.n_prompt, "prompt tokens to prefill (0: skip)")->capture_default_str();
   app.add_option("-n,--n-gen", o.n_gen, "tokens to decode (0: skip)")->capture_default_str();
   app.add_option("-t,--threads", o.threads, "threads")->capture_default_str();
+  app.add_option("-d,--depth", o.depth, "tokens already in the KV cache when each test starts (prefill and decode at depth)")
+      ->capture_default_str();
   app.add_option("-r,--repetitions", o.reps, "repetitions of each test")->capture_default_str();
   app.add_option("--bw-mib", o.bw_mib, "buffer size of the bandwidth probe, MiB")->capture_default_str();
   app.add_flag("--verify-curve", o.verify_curve,
@@ -245,16 +263,18 @@ int cmd_bench(int argc, char** argv) {
   try {
     if (o.n_prompt < 0 || o.n_gen < 0 || o.n_prompt + o.n_gen == 0)
       throw Error("nothing to measure: give -p and/or -n > 0");
+    if (o.depth < 0 || o.depth > 1 << 20) throw Error("--depth must be in [0, 1048576]");
     if (o.reps < 1 || o.reps > 1000) throw Error("repetitions must be in [1, 1000]");
     if (o.bw_mib < 64) throw Error("--bw-mib must be at least 64 (far larger than the caches)");
     auto model = load_model(o.model_path, o.quiet);
     ContextParams cp;
     cp.n_threads = o.threads;
-    cp.n_ctx = std::max({o.n_prompt, o.n_gen, 16}) + 1 + (o.verify_curve ? kMaxVerify : 0);  // 16: the warm-up
+    cp.n_ctx = o.depth + std::max({o.n_prompt, o.n_gen, 16}) + 1 + (o.verify_curve ? kMaxVerify : 0);  // 16: warm-up
     cp.n_batch = std::max({1, std::min(o.n_prompt, 512), o.verify_curve ? kMaxVerify : 1});
     cp.n_outputs = o.verify_curve ? kMaxVerify : 1;
     Context ctx(*model, cp);
-    const std::vector<int32_t> tokens = bench_tokens(size_t(std::max(o.n_prompt, 1)), model->hparams().n_vocab);
+    const std::vector<int32_t> tokens =
+        bench_tokens(size_t(std::max({o.n_prompt, o.depth, 1})), model->hparams().n_vocab);
     const double bytes_tok = double(model->weight_bytes_per_token());
     const Measurements m = measure(ctx, tokens, o, bytes_tok);
     if (o.json) print_json(o, *model, m, bytes_tok);

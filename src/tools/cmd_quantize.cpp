@@ -1,4 +1,6 @@
-// tandem quantize IN OUT --type TYPE [-t N]: converts a GGUF model's weights.
+// tandem quantize IN OUT --type TYPE [-t N] [--calibration TEXT [--max-kld X [--force]]]: converts
+// a GGUF model's weights, and can measure the new file against its source on a text and refuse
+// one that strays too far (a model quantized until it hallucinates).
 // Type choices follow llama.cpp's llama-quantize (tools/quant_types.h: the K-quant mixes, the
 // output projection in Q6_K, the fallbacks for rows that do not fit 256-element blocks), so that
 // our files have the same per-tensor types as llama.cpp's. Tensors are converted one at a time
@@ -16,6 +18,7 @@
 #include "format/gguf.h"
 #include "format/gguf_writer.h"
 #include "kernels/quantize.h"
+#include "engine/text_scoring.h"
 #include "kernels/thread_pool.h"
 #include "tools/commands.h"
 #include "tools/common.h"
@@ -100,6 +103,45 @@ void write_converted(GgufWriter& w, ThreadPool& pool, const GgufTensorInfo& t, T
   }
 }
 
+// How far a quantized file is from its source, measured on a calibration text; refusal past the limit.
+struct CalibrationCheck {
+  std::string text_path;
+  double max_kld = -1;  // < 0: measure only
+  bool force = false;
+  int ctx = 256, chunks = 0, threads = 2;
+};
+
+// Measures `out_path` against `in_path` on the text and prints KLD, same-top-token rate and the
+// perplexity ratio. Past max_kld the new file is removed (kept with force); false then.
+bool check_calibration(const CalibrationCheck& c, const std::string& in_path, const std::string& out_path) {
+  const std::string text = read_text_file(c.text_path, "calibration text");
+  auto source = load_model(in_path, true);
+  auto quantized = load_model(out_path, true);
+  TextScoringParams sp;
+  sp.n_ctx = c.ctx;
+  sp.max_chunks = c.chunks;
+  sp.n_threads = c.threads;
+  Progress bar("calibration");
+  sp.on_chunk = [&](int done, int total, double) { bar.update(double(done) / total); };
+  const TextScores s = score_text(*quantized, source.get(), text, sp);
+  bar.done();
+  std::printf("tandem quantize: against %s on %s (%lld tokens): mean KLD %.6f ± %.6f, same top token %.2f %%, "
+              "perplexity %.4f vs %.4f (ratio %.4f)\n",
+              in_path.c_str(), c.text_path.c_str(), (long long)s.tokens_scored, s.kld_mean, s.kld_stderr,
+              100 * s.same_top_token, s.perplexity, s.reference_perplexity, s.perplexity_ratio);
+  if (c.max_kld < 0 || s.kld_mean <= c.max_kld) return true;
+  char msg[256];
+  std::snprintf(msg, sizeof msg, "mean KLD %.6f is over --max-kld %.6f", s.kld_mean, c.max_kld);
+  if (c.force) {
+    std::fprintf(stderr, "tandem quantize: %s; kept anyway (--force)\n", msg);
+    return true;
+  }
+  std::remove(out_path.c_str());
+  std::fprintf(stderr, "tandem quantize: %s: %s was not kept (a less aggressive --type, or --force to keep it)\n",
+               msg, out_path.c_str());
+  return false;
+}
+
 }  // namespace
 
 int cmd_quantize(int argc, char** argv) {
@@ -115,9 +157,19 @@ int cmd_quantize(int argc, char** argv) {
   app.add_option("output", out_path, "output GGUF")->required();
   app.add_option("--type", type_str, "target: " + quant_target_names())->required();
   app.add_option("-t,--threads", n_threads, "threads")->check(CLI::Range(1, 1024));
+  CalibrationCheck calib;
+  app.add_option("--calibration", calib.text_path,
+                 "text FILE to measure the new file against the input on (KLD, same top token, perplexity ratio)");
+  app.add_option("--max-kld", calib.max_kld, "refuse to keep the new file when its mean KLD on --calibration is above X")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--force", calib.force, "keep the new file even past --max-kld");
+  app.add_option("--calibration-ctx", calib.ctx, "tokens per calibration chunk")->capture_default_str()->check(CLI::Range(8, 65536));
+  app.add_option("--calibration-chunks", calib.chunks, "score at most this many chunks (0: all)")->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
 
   try {
+    if (calib.max_kld >= 0 && calib.text_path.empty()) throw Error("--max-kld needs --calibration FILE");
+    if (!calib.text_path.empty()) read_text_file(calib.text_path, "calibration text");  // fail before the work
     QuantTarget target;
     if (!parse_quant_target(type_str, &target))
       throw Error("unknown or unsupported --type '" + type_str + "' (use " + quant_target_names() + ")");
@@ -158,6 +210,8 @@ int cmd_quantize(int argc, char** argv) {
                 human_bytes(bytes_in).c_str(), human_bytes(bytes_out).c_str(), human_bytes(in.file_size()).c_str(),
                 human_bytes(w.file_size()).c_str(), ratio >= 1 ? ratio : 1 / ratio, ratio >= 1 ? "smaller" : "larger",
                 secs);
+    calib.threads = n_threads;
+    if (!calib.text_path.empty() && !check_calibration(calib, in_path, out_path)) return 1;
   } catch (const Error& e) {
     std::fprintf(stderr, "tandem quantize: %s\n", e.what());
     return 1;

@@ -154,14 +154,6 @@ static void add_run_options(CLI::App& app, RunOptions& o) {
       ->capture_default_str();
 }
 
-static std::string read_text_file(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(std::string("cannot read ") + what + " '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // --json-schema / --grammar, compiled before the model is loaded so that a bad one fails fast.
 static void load_grammar(RunOptions& o) {
   if (!o.json_schema_file.empty() && !o.grammar_file.empty()) throw Error("give --json-schema or --grammar, not both");

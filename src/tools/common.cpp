@@ -1,7 +1,12 @@
 #include "tools/common.h"
 
+#include "format/error.h"
+
 #include <sys/resource.h>
 #include <unistd.h>
+
+#include <fstream>
+#include <sstream>
 
 namespace tandem::tools {
 
@@ -41,6 +46,14 @@ std::unique_ptr<LlamaModel> load_model(const std::string& path, bool quiet) {
                 double(m->n_params()) / 1e6, m->type_summary().c_str(), hp.n_layer, hp.n_ctx_train, now_ms() - t0);
   bar.done(note);
   return m;
+}
+
+std::string read_text_file(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(std::string("cannot read ") + what + " '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 std::string human_bytes(uint64_t n) {

@@ -32,6 +32,9 @@ inline double now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// A whole file's bytes; Error "cannot read WHAT 'PATH'" when it cannot be opened.
+std::string read_text_file(const std::string& path, const char* what);
+
 // "1.50 GiB", "3.20 MiB", ... for a byte count.
 std::string human_bytes(uint64_t n);
 

@@ -1,9 +1,12 @@
 // The official OpenAI Node SDK against a running tandem serve:
 //   node check.mjs BASE_URL MODEL [API_KEY]
 // A completion, a chat completion and a streamed chat completion (greedy, so the streamed and
-// whole answers must agree), the model list, and an error the SDK must surface as a 400.
+// whole answers must agree), the model list, a structured output through the SDK's zod helper
+// (zodResponseFormat + chat.completions.parse), and an error the SDK must surface as a 400.
 // Exits non-zero on any failure.
 import OpenAI from 'openai';
+import { zodResponseFormat } from 'openai/helpers/zod';
+import { z } from 'zod';
 
 const [baseURL, model, apiKey] = process.argv.slice(2);
 const client = new OpenAI({ baseURL, apiKey: apiKey || 'no-key', maxRetries: 0, timeout: 60_000 });
@@ -52,6 +55,31 @@ check(streamed === chat.choices[0].message.content, `streamed text equals the wh
 check(finish === chat.choices[0].finish_reason, 'streamed finish_reason');
 check(usage && usage.completion_tokens === chat.usage.completion_tokens, 'streamed usage');
 
+// Structured output: the SDK sends the zod schema as response_format json_schema (strict) and
+// parses the answer; bounded fields so that the answer ends well within max_tokens.
+const Pet = z.object({
+  name: z.string().max(12),
+  age: z.number().int().min(0).max(30),
+  kind: z.enum(['dog', 'cat', 'bird']),
+});
+const structured = await client.chat.completions.parse({
+  model,
+  messages: [{ role: 'user', content: 'A pet.' }],
+  max_tokens: 50,
+  temperature: 0,
+  response_format: zodResponseFormat(Pet, 'pet'),
+});
+const pet = structured.choices[0].message.parsed;
+check(structured.choices[0].finish_reason === 'stop', `structured finish_reason ${structured.choices[0].finish_reason}`);
+check(pet !== null && typeof pet === 'object', `parsed is an object: ${structured.choices[0].message.content}`);
+check(typeof pet.name === 'string' && pet.name.length <= 12, 'parsed name');
+check(Number.isInteger(pet.age) && pet.age >= 0 && pet.age <= 30, 'parsed age');
+check(['dog', 'cat', 'bird'].includes(pet.kind), 'parsed kind');
+// zod rebuilds the object in its shape's order; the text itself must list the properties in the
+// schema's order too, as OpenAI's structured outputs do.
+const text = structured.choices[0].message.content;
+check(text.startsWith('{"name":'), `properties in schema order: ${text}`);
+
 let status = 0;
 try {
   await client.completions.create({ model, prompt: 'x', max_tokens: 1_000_000 });
@@ -61,4 +89,6 @@ try {
 }
 check(status === 400, 'max_tokens beyond the context is a 400');
 
-console.log(JSON.stringify({ ok: true, completion: completion.choices[0].text, chat: chat.choices[0].message.content, chunks }));
+console.log(JSON.stringify({
+  ok: true, completion: completion.choices[0].text, chat: chat.choices[0].message.content, chunks, pet,
+}));
