@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <map>
 #include <mutex>
 
 #include "edge_test_util.h"
@@ -24,14 +25,13 @@ const char* kDevice = "stories260K-q4_0.gguf";
 const char* kCloud = "stories260K-f32.gguf";
 
 // Small schemas whose sentences a tiny model finishes well inside max_tokens (bounded strings and
-// numbers), one of each kind of constraint.
-const json kPerson = {{"type", "object"},
-                      {"properties",
-                       {{"name", {{"type", "string"}, {"maxLength", 12}}},
-                        {"age", {{"type", "integer"}, {"minimum", 0}, {"maximum", 120}}},
-                        {"pet", {{"enum", {"cat", "dog", "bird"}}}}}},
-                      {"required", {"name", "age", "pet"}},
-                      {"additionalProperties", false}};
+// numbers), one of each kind of constraint. The person schema is sent as written (its properties
+// not in alphabetical order): every tier must write them in this order.
+const std::string kPersonText =
+    R"({"type":"object","properties":{"name":{"type":"string","maxLength":12},)"
+    R"("age":{"type":"integer","minimum":0,"maximum":120},"pet":{"enum":["cat","dog","bird"]}},)"
+    R"("required":["name","age","pet"],"additionalProperties":false})";
+const json kPerson = json::parse(kPersonText);
 const json kPetSchema = {{"type", "object"},
                          {"properties", {{"pet", {{"enum", {"cat", "dog"}}}}}},
                          {"required", {"pet"}},
@@ -39,8 +39,17 @@ const json kPetSchema = {{"type", "object"},
 // The GBNF form of kPetSchema's sentences (validated against it).
 const char* kPetGrammar = R"(root ::= "{\"pet\":" ("\"cat\"" | "\"dog\"") "}")";
 
-json person_format() {
-  return {{"type", "json_schema"}, {"json_schema", {{"name", "person"}, {"schema", kPerson}}}};
+// response_format with the person schema, as JSON text in the written order.
+std::string person_format() {
+  return R"({"type":"json_schema","json_schema":{"name":"person","schema":)" + kPersonText + "}}";
+}
+
+// The body's text with `fields` written as the given JSON texts (json would sort their keys).
+std::string body_text(json body, const std::map<std::string, std::string>& fields) {
+  for (const auto& [k, v] : fields) body.erase(k);
+  std::string text = body.dump();
+  for (const auto& [k, v] : fields) text.insert(text.size() - 1, "," + json(k).dump() + ":" + v);
+  return text;
 }
 
 // Collects answers with the schema each must satisfy, and runs the validator over all of them.
@@ -81,11 +90,11 @@ struct Answer {
   json tandem;
 };
 
-Answer ask(int port, bool chat, json body, bool stream) {
+Answer ask(int port, bool chat, json body, bool stream, const std::map<std::string, std::string>& written = {}) {
   body["stream"] = stream;
   httplib::Client c("127.0.0.1", port);
   c.set_read_timeout(120);
-  auto r = c.Post(chat ? "/v1/chat/completions" : "/v1/completions", body.dump(), "application/json");
+  auto r = c.Post(chat ? "/v1/chat/completions" : "/v1/completions", body_text(body, written), "application/json");
   Answer a;
   if (!r) return a;
   a.status = r->status;
@@ -177,13 +186,12 @@ TEST(EdgeGrammar, EveryRouteAnswersWithValidJson) {
     for (bool chat : {false, true})
       for (bool stream : {false, true}) {
         SCOPED_TRACE(std::string(c.name) + (chat ? ", chat" : ", completions") + (stream ? ", stream" : ""));
-        json body = request(chat, c.route);
-        body["response_format"] = person_format();
-        const Answer a = ask(c.gw->port, chat, body, stream);
+        const Answer a = ask(c.gw->port, chat, request(chat, c.route), stream, {{"response_format", person_format()}});
         ASSERT_EQ(a.status, 200) << a.error;
         EXPECT_EQ(a.tandem["route"], c.route_name) << a.tandem.dump();
         EXPECT_EQ(a.tandem["served_by"], c.served_by) << a.tandem.dump();
         EXPECT_EQ(a.finish_reason, "stop") << a.text;
+        EXPECT_EQ(a.text.rfind("{\"name\":", 0), 0u) << "properties in the written order: " << a.text;
         v.add(kPerson, a.text);
       }
   // The other forms of constraint, through the cloud and the device.
@@ -248,7 +256,7 @@ class CuttingCloud {
       auto r = c.Post("/v1/completions", req.body, "application/json");  // the whole SSE answer
       {
         std::lock_guard<std::mutex> lk(mu_);
-        bodies_.push_back(json::parse(req.body));
+        bodies_.push_back(req.body);
         sent_.clear();
       }
       auto events = std::make_shared<std::vector<std::string>>(test::sse_data(r ? r->body : ""));
@@ -283,7 +291,7 @@ class CuttingCloud {
     std::lock_guard<std::mutex> lk(mu_);
     return sent_;
   }
-  std::vector<json> bodies() {
+  std::vector<std::string> bodies() {
     std::lock_guard<std::mutex> lk(mu_);
     return bodies_;
   }
@@ -292,7 +300,7 @@ class CuttingCloud {
  private:
   std::mutex mu_;
   std::string sent_;
-  std::vector<json> bodies_;
+  std::vector<std::string> bodies_;
   int upstream_, n_;
   std::vector<std::string> replace_;
   httplib::Server srv_;
@@ -313,11 +321,10 @@ TEST(EdgeGrammar, MidStreamFailoverContinuesUnderTheGrammar) {
     test::GatewayFixture edge(gateway_config(cutting.port));
     for (bool stream : {false, true}) {
       SCOPED_TRACE("cut after " + std::to_string(n) + (stream ? ", stream" : ""));
-      json body = request(false, "cloud");
-      body["response_format"] = person_format();
-      const Answer a = ask(edge.port, false, body, stream);
+      const Answer a = ask(edge.port, false, request(false, "cloud"), stream, {{"response_format", person_format()}});
       ASSERT_EQ(a.status, 200) << a.error;
       const std::string P = cutting.sent();
+      EXPECT_EQ(a.text.rfind("{\"name\":", 0), 0u) << a.text;
       ASSERT_FALSE(P.empty());
       EXPECT_EQ(a.text.substr(0, P.size()), P);
       EXPECT_GT(a.text.size(), P.size()) << "the device added nothing to " << P;
@@ -327,8 +334,10 @@ TEST(EdgeGrammar, MidStreamFailoverContinuesUnderTheGrammar) {
       EXPECT_EQ(a.finish_reason, "stop");
       v.add(kPerson, a.text);
     }
+    // The cloud received the schema as the app wrote it.
     ASSERT_FALSE(cutting.bodies().empty());
-    EXPECT_EQ(cutting.bodies().back()["response_format"], person_format());
+    EXPECT_NE(cutting.bodies().back().find("\"response_format\":" + person_format()), std::string::npos)
+        << cutting.bodies().back();
   }
   v.check();
 }
@@ -339,21 +348,20 @@ TEST(EdgeGrammar, MidStreamFailoverContinuesUnderTheGrammar) {
 TEST(EdgeGrammar, TextOutsideTheGrammarCannotBeContinued) {
   TANDEM_REQUIRE_FILE(test::model_path(kCloud));
   test::ServeFixture cloud(kCloud, cloud_config);
-  // (Properties come in the order the parsed schema lists them: age, name, pet.)
-  CuttingCloud cutting(cloud.port, 2, {"{\"ag", "x\":"});
+  CuttingCloud cutting(cloud.port, 2, {"{\"nam", "x\":"});
   test::GatewayFixture edge(gateway_config(cutting.port));
-  json body = request(false, "cloud");
-  body["response_format"] = person_format();
-  const Answer a = ask(edge.port, false, body, false);
+  const json body = request(false, "cloud");
+  const std::map<std::string, std::string> person = {{"response_format", person_format()}};
+  const Answer a = ask(edge.port, false, body, false, person);
   EXPECT_EQ(a.status, 502);
   EXPECT_NE(a.error.find("does not follow the request's 'response_format.json_schema.schema'"), std::string::npos)
       << a.error;
   EXPECT_NE(a.error.find("'primary' (which then failed: connection)"), std::string::npos) << a.error;
-  EXPECT_NE(a.error.find("at byte 4 of 7 ('x')"), std::string::npos) << a.error;
+  EXPECT_NE(a.error.find("at byte 5 of 8 ('x')"), std::string::npos) << a.error;
   EXPECT_EQ(a.tandem["status"], "error") << a.tandem.dump();
-  const Answer s = ask(edge.port, false, body, true);
+  const Answer s = ask(edge.port, false, body, true, person);
   EXPECT_EQ(s.status, 200);
-  EXPECT_EQ(s.text, "{\"agx\":");
+  EXPECT_EQ(s.text, "{\"namx\":");
   EXPECT_NE(s.error.find("cannot continue it"), std::string::npos) << s.error;
   EXPECT_EQ(s.tandem["status"], "error") << s.tandem.dump();
   const auto recs = edge.sink->records();
@@ -364,9 +372,8 @@ TEST(EdgeGrammar, TextOutsideTheGrammarCannotBeContinued) {
     EXPECT_EQ(r.output_constraint, "json_schema");
   }
   // The same text without a constraint is continued as before.
-  json free = request(false, "cloud");
-  const Answer f = ask(edge.port, false, free, false);
+  const Answer f = ask(edge.port, false, request(false, "cloud"), false);
   EXPECT_EQ(f.status, 200);
-  EXPECT_EQ(f.text.substr(0, 7), "{\"agx\":");
+  EXPECT_EQ(f.text.substr(0, 8), "{\"namx\":");
   EXPECT_EQ(f.tandem["status"], "fallback");
 }

@@ -270,6 +270,24 @@ TEST(EdgeOutbound, StructureStringsAreCheckedAndMarked) {
   EXPECT_EQ(outbound_structure(gbnf, false), (std::vector<bool>{false, true}));
 }
 
+// What an endpoint gets of the structure is the app's text, keys in the written order (a parsed
+// body sorts them); a written form that differs from the outbound value is not used.
+TEST(EdgeOutbound, StructureGoesInTheWrittenOrder) {
+  const std::string raw =
+      R"({"prompt":"hi","tandem":{"route":"cloud"},"json_schema":{"properties":{"z":{"type":"string"},"a":{"type":"integer"}}}})";
+  const json body = json::parse(raw);
+  const json out = outbound_body(body, false, outbound_texts(body, false));
+  const auto written = written_structure(out, false, raw);
+  ASSERT_EQ(written.size(), 1u);
+  EXPECT_EQ(written.at("json_schema"), R"({"properties":{"z":{"type":"string"},"a":{"type":"integer"}}})");
+  EXPECT_EQ(json::parse(written.at("json_schema")), out["json_schema"]);
+  // Only a value equal to what the check passed goes as written.
+  json changed = out;
+  changed["json_schema"]["properties"]["z"]["type"] = "number";
+  EXPECT_TRUE(written_structure(changed, false, raw).empty());
+  EXPECT_TRUE(written_structure(out, false, "").empty());
+}
+
 namespace {
 
 json constrained_chat(const json& schema, const std::string& level, const std::string& content = "Tell me about a cat.") {

@@ -362,6 +362,7 @@ std::shared_ptr<EdgeRequest> Gateway::read_request(const httplib::Request& http_
   req->model = req->parsed.model.empty() ? cfg_.model_id : req->parsed.model;
   body.erase("model");
   req->body = body;
+  if (req->parsed.gen.constraint.active()) req->body_text = http_req.body;
   req->policy = x.route.empty() ? cfg_.policy : *parse_policy(x.route);
   req->task_hint = x.task;
   req->privacy_level = x.privacy.empty() ? cfg_.privacy : x.privacy;

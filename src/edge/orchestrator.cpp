@@ -334,6 +334,7 @@ void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names
                                  const std::function<void()>& device_fallback) {
   Outcome& out = run.out;
   const json body = endpoint_body(run.req, run.plan);
+  const auto written = written_structure(body, run.req.chat, run.req.body_text);
   for (const auto& name : names) {
     auto eh = conn_.find(name);
     if (!eh) continue;
@@ -348,6 +349,7 @@ void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names
     call.api_key = endpoint_api_key(ep);
     call.chat = run.req.chat;
     call.body = body;
+    call.written_fields = written;
     call.connect_timeout_ms = cfg_.connect_timeout_ms;
     // The request's stop strings apply to what the app sees, as serve applies them: text that
     // may begin one is held back, so no chunk ever carries text a stop string then cuts — even

@@ -33,6 +33,9 @@ struct EdgeRequest {
   bool chat = false;
   protocol::CompletionRequest parsed;  // messages include the configured system prompt
   nlohmann::json body;              // what an endpoint receives (system prompt applied, max_tokens explicit)
+  // The body's text as the app sent it, kept when the output is constrained: a schema's key
+  // order, which `body` (sorted) lost, goes to endpoints from here.
+  std::string body_text;
   std::string app;                  // the app's name from the config, or ""
   std::string model;                // the model id the app asked for
   Policy policy = Policy::Auto;     // config default, or the request's "tandem": {"route"}

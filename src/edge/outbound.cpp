@@ -181,6 +181,23 @@ std::vector<std::string> outbound_texts(const json& body, bool chat, const std::
   return texts;
 }
 
+std::map<std::string, std::string> written_structure(const json& out, bool chat, std::string_view raw_body) {
+  std::map<std::string, std::string> written;
+  if (raw_body.empty()) return written;
+  const auto ordered = nlohmann::ordered_json::parse(raw_body, nullptr, false);
+  if (!ordered.is_object()) return written;
+  for (const FieldRule& rule : request_field_rules(chat)) {
+    if (rule.treatment != Treatment::Structure) continue;
+    const std::string key(rule.field);
+    const auto sent = out.find(key);
+    const auto as_written = ordered.find(key);
+    if (sent == out.end() || as_written == ordered.end()) continue;
+    // The same value, only its keys in another order (duplicate keys can make the parses differ).
+    if (json(*as_written) == *sent) written[key] = as_written->dump();
+  }
+  return written;
+}
+
 std::vector<bool> outbound_structure(const json& body, bool chat, const std::string& token_prompt_text) {
   std::vector<bool> structure;
   walk(body, chat, token_prompt_text, [&](const std::string& s, bool is_structure) {

@@ -15,6 +15,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,13 @@ std::vector<std::string> outbound_texts(const nlohmann::json& body, bool chat, c
 
 // For each of outbound_texts' entries, whether it is a string of a Structure field.
 std::vector<bool> outbound_structure(const nlohmann::json& body, bool chat, const std::string& token_prompt_text = "");
+
+// The Structure fields of `out` (an outbound body) as the app wrote them in `raw_body` (its
+// request's text), keys in the written order: nlohmann::json sorts object keys, and a schema's
+// properties are generated in the order it lists them (the device reads them from the app's text),
+// so an endpoint must get that order to write what the device would (and a failover's text to fit
+// the device's grammar). A field whose written form is not equal to out's is left out (sent sorted).
+std::map<std::string, std::string> written_structure(const nlohmann::json& out, bool chat, std::string_view raw_body);
 
 // The body to send: allow-listed fields only, with the texts replaced, in order, by `texts` (as
 // many as outbound_texts returned). A token prompt whose text was changed is sent as that text;
