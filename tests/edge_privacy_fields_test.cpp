@@ -268,6 +268,13 @@ TEST(EdgeOutbound, StructureStringsAreCheckedAndMarked) {
   const json gbnf = {{"prompt", "hi"}, {"grammar", "root ::= \"x@y.org\""}};
   EXPECT_EQ(outbound_texts(gbnf, false), (std::vector<std::string>{"hi", "root ::= \"x@y.org\""}));
   EXPECT_EQ(outbound_structure(gbnf, false), (std::vector<bool>{false, true}));
+  // A published dialect's address in $schema (the OpenAI SDK's zod helper adds one) is public,
+  // not checked; any other $schema value is.
+  const json dialect = {{"prompt", "hi"}, {"json_schema", {{"$schema", "http://json-schema.org/draft-07/schema#"}}}};
+  EXPECT_EQ(outbound_texts(dialect, false), (std::vector<std::string>{"hi", "$schema"}));
+  EXPECT_EQ(outbound_body(dialect, false, {"hi", "$schema"}), dialect);
+  const json other = {{"prompt", "hi"}, {"json_schema", {{"$schema", "http://x.org/?u=a@b.org"}}}};
+  EXPECT_EQ(outbound_texts(other, false).back(), "http://x.org/?u=a@b.org");
 }
 
 // What an endpoint gets of the structure is the app's text, keys in the written order (a parsed

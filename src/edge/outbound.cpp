@@ -1,6 +1,7 @@
 #include "edge/outbound.h"
 
 #include <functional>
+#include <set>
 #include <stdexcept>
 
 namespace tandem::edge {
@@ -74,9 +75,20 @@ json text_value(const json& v, const TextFn& text) {
   return out;
 }
 
+// A schema's `$schema` naming a published JSON Schema dialect: a public address that says which
+// rules the schema follows (the OpenAI SDK's zod helper adds one), not a text of the app's.
+bool published_dialect(const std::string& key, const json& v) {
+  static const std::set<std::string> dialects = {
+      "http://json-schema.org/schema#",           "http://json-schema.org/draft-03/schema#",
+      "http://json-schema.org/draft-04/schema#",  "http://json-schema.org/draft-06/schema#",
+      "http://json-schema.org/draft-07/schema#",  "http://json-schema.org/draft-07/schema",
+      "https://json-schema.org/draft/2019-09/schema", "https://json-schema.org/draft/2020-12/schema"};
+  return key == "$schema" && v.is_string() && dialects.count(v.get<std::string>()) > 0;
+}
+
 // A Structure field rebuilt with every string (object keys and string values, depth first, keys
-// in the order the parsed object iterates them) through `text`; numbers, booleans and nulls as
-// they are.
+// in the order the parsed object iterates them) through `text`, but a published dialect's
+// address; numbers, booleans and nulls as they are.
 json structure_value(const json& v, const TextFn& text) {
   if (v.is_string()) return text(v.get<std::string>(), true);
   if (v.is_array()) {
@@ -88,7 +100,7 @@ json structure_value(const json& v, const TextFn& text) {
     json out = json::object();
     for (auto it = v.begin(); it != v.end(); ++it) {
       std::string key = text(it.key(), true);
-      out[key] = structure_value(it.value(), text);
+      out[key] = published_dialect(it.key(), it.value()) ? it.value() : structure_value(it.value(), text);
     }
     return out;
   }
