@@ -2,6 +2,7 @@
 // fields (edge/outbound.h), each text among those the privacy check sees, so personal data in
 // `user`, `stop`, `session`, a message's `name`, content parts or `metadata` never crosses the
 // wire — and a field the parser learns to accept fails the coverage test until it has a treatment.
+// The output's structure (response_format, json_schema, grammar) leaves unchanged or not at all.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -17,6 +18,11 @@ using namespace tandem::edge;
 using test::json;
 
 namespace {
+
+// A schema with no personal data in it (the structure fields are sent as they are).
+json clean_schema() {
+  return {{"type", "object"}, {"properties", {{"colour", {{"enum", {"red", "blue"}}}}}}, {"required", {"colour"}}};
+}
 
 // A chat request with every field the parser accepts set to a valid value, each text carrying
 // its own email address (field-NAME@example.com).
@@ -35,7 +41,8 @@ json full_chat_request() {
           {"stop", json::array({mail("stop")})}, {"stream", true}, {"stream_options", {{"include_usage", true}}},
           {"n", 1}, {"presence_penalty", 0}, {"frequency_penalty", 0}, {"logit_bias", json::object()},
           {"user", mail("user")}, {"session", mail("session")}, {"ignore_eos", false}, {"logprobs", true},
-          {"top_logprobs", 2}, {"response_format", {{"type", "text"}}}, {"tools", json::array()},
+          {"top_logprobs", 2}, {"response_format", {{"type", "text"}}}, {"json_schema", clean_schema()},
+          {"grammar", ""}, {"tools", json::array()},
           {"tool_choice", "none"}, {"parallel_tool_calls", false}, {"store", true},
           {"metadata", {{"owner", mail("metadata")}}}, {"service_tier", "auto"}};
 }
@@ -47,7 +54,8 @@ json full_completion_request() {
           {"stream_options", {{"include_usage", true}}}, {"n", 1}, {"presence_penalty", 0},
           {"frequency_penalty", 0}, {"logit_bias", json::object()}, {"user", "user-field@example.com"},
           {"session", "session-field@example.com"}, {"ignore_eos", false}, {"logprobs", 2}, {"echo", false},
-          {"best_of", 1}, {"suffix", ""}};
+          {"best_of", 1}, {"suffix", ""}, {"response_format", {{"type", "text"}}}, {"json_schema", clean_schema()},
+          {"grammar", ""}};
 }
 
 void collect_strings(const json& j, std::vector<std::string>& out) {
@@ -98,6 +106,9 @@ TEST(EdgeOutbound, EveryAcceptedFieldHasATreatment) {
     for (const char* dropped : {"metadata", "store", "model", "max_completion_tokens", "tools", "echo", "suffix"})
       EXPECT_FALSE(out.contains(dropped)) << dropped;
     EXPECT_EQ(out["temperature"], 0.5);
+    // The output's structure leaves as the app sent it.
+    EXPECT_EQ(out["json_schema"], clean_schema());
+    EXPECT_EQ(out["response_format"], full["response_format"]);
     EXPECT_EQ(out["stop"].dump().find("[EMAIL_"), 1u + (chat ? 1 : 0)) << out.dump();  // "[EMAIL_n]" or ["[EMAIL_n]"]
   }
   // Unknown fields (inside messages too) are dropped; a string where a number belongs is too.
@@ -232,4 +243,141 @@ TEST(EdgePrivacyFields, RedactedRequestsAreNotSpeculated) {
   const std::string wire = f.wire();
   EXPECT_NE(wire.find("Once upon a time [EMAIL_1]"), std::string::npos);
   EXPECT_EQ(wire.find('@'), std::string::npos);
+}
+
+// The output's structure (response_format, json_schema, grammar) is checked like any text —
+// every key and string value of a schema, a grammar's whole text — and marked as structure, so
+// the orchestrator can tell a finding inside it from one in the conversation.
+TEST(EdgeOutbound, StructureStringsAreCheckedAndMarked) {
+  const json schema = {{"type", "object"}, {"description", "Owner x@y.org"}, {"properties", {{"a", {{"const", "b"}}}}}};
+  const json body = {{"prompt", "hello"}, {"response_format", {{"type", "json_schema"}, {"json_schema", {{"name", "n"}, {"schema", schema}}}}}};
+  const std::vector<std::string> texts = outbound_texts(body, false);
+  const std::vector<bool> structure = outbound_structure(body, false);
+  ASSERT_EQ(texts.size(), structure.size());
+  EXPECT_EQ(texts.front(), "hello");
+  EXPECT_FALSE(structure.front());
+  int marked = 0;
+  bool saw_owner = false;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    marked += structure[i];
+    if (texts[i] == "Owner x@y.org") saw_owner = structure[i];
+  }
+  EXPECT_TRUE(saw_owner);
+  EXPECT_EQ(marked, int(texts.size()) - 1);  // every string but the prompt
+  EXPECT_EQ(outbound_body(body, false, texts), body);  // unchanged texts: the body as sent
+  const json gbnf = {{"prompt", "hi"}, {"grammar", "root ::= \"x@y.org\""}};
+  EXPECT_EQ(outbound_texts(gbnf, false), (std::vector<std::string>{"hi", "root ::= \"x@y.org\""}));
+  EXPECT_EQ(outbound_structure(gbnf, false), (std::vector<bool>{false, true}));
+  // A published dialect's address in $schema (the OpenAI SDK's zod helper adds one) is public,
+  // not checked; any other $schema value is.
+  const json dialect = {{"prompt", "hi"}, {"json_schema", {{"$schema", "http://json-schema.org/draft-07/schema#"}}}};
+  EXPECT_EQ(outbound_texts(dialect, false), (std::vector<std::string>{"hi", "$schema"}));
+  EXPECT_EQ(outbound_body(dialect, false, {"hi", "$schema"}), dialect);
+  const json other = {{"prompt", "hi"}, {"json_schema", {{"$schema", "http://x.org/?u=a@b.org"}}}};
+  EXPECT_EQ(outbound_texts(other, false).back(), "http://x.org/?u=a@b.org");
+}
+
+// What an endpoint gets of the structure is the app's text, keys in the written order (a parsed
+// body sorts them); a written form that differs from the outbound value is not used.
+TEST(EdgeOutbound, StructureGoesInTheWrittenOrder) {
+  const std::string raw =
+      R"({"prompt":"hi","tandem":{"route":"cloud"},"json_schema":{"properties":{"z":{"type":"string"},"a":{"type":"integer"}}}})";
+  const json body = json::parse(raw);
+  const json out = outbound_body(body, false, outbound_texts(body, false));
+  const auto written = written_structure(out, false, raw);
+  ASSERT_EQ(written.size(), 1u);
+  EXPECT_EQ(written.at("json_schema"), R"({"properties":{"z":{"type":"string"},"a":{"type":"integer"}}})");
+  EXPECT_EQ(json::parse(written.at("json_schema")), out["json_schema"]);
+  // Only a value equal to what the check passed goes as written.
+  json changed = out;
+  changed["json_schema"]["properties"]["z"]["type"] = "number";
+  EXPECT_TRUE(written_structure(changed, false, raw).empty());
+  EXPECT_TRUE(written_structure(out, false, "").empty());
+}
+
+namespace {
+
+json constrained_chat(const json& schema, const std::string& level, const std::string& content = "Tell me about a cat.") {
+  return {{"messages", json::array({{{"role", "user"}, {"content", content}}})},
+          {"max_tokens", 40},
+          {"temperature", 0},
+          {"response_format", {{"type", "json_schema"}, {"json_schema", {{"name", "pet"}, {"schema", schema}}}}},
+          {"tandem", {{"privacy", level}}}};
+}
+
+json pet_schema(const std::string& description) {
+  return {{"type", "object"},
+          {"description", description},
+          {"properties", {{"pet", {{"enum", {"cat", "dog"}}}}}},
+          {"required", {"pet"}},
+          {"additionalProperties", false}};
+}
+
+bool has(const json& reasons, const std::string& r) {
+  for (const auto& x : reasons)
+    if (x == r) return true;
+  return false;
+}
+
+}  // namespace
+
+// On the wire, to a real tandem serve that honours the constraint: a schema goes as the app sent
+// it (the conversation redacted around it under standard); personal data inside the schema keeps
+// the request on the device under standard (and under strict even with consent), since a
+// placeholder would change the schema; open sends it as it is. Each answer is the schema's JSON.
+TEST(EdgePrivacyFields, StructureLeavesUnchangedOrNotAtAll) {
+  TANDEM_REQUIRE_FILE(test::model_path("stories260K-q4_0.gguf"));
+  test::WireFixture f({}, test::Upstream::Serve);
+  const json clean = pet_schema("The pet a story is about.");
+  const json personal = pet_schema("The pet of marta.kowalska@example.com");
+  auto answer_is_pet = [](const json& j) {
+    const json out = json::parse(j["choices"][0]["message"]["content"].get<std::string>(), nullptr, false);
+    EXPECT_TRUE(out.is_object() && (out.value("pet", "") == "cat" || out.value("pet", "") == "dog")) << j.dump();
+  };
+  // Standard: the message's address is redacted, the schema leaves unchanged, the cloud answers.
+  auto [s1, j1] = f.post("/v1/chat/completions", constrained_chat(clean, "standard", "A cat of bob@example.net."));
+  ASSERT_EQ(s1, 200) << j1.dump();
+  EXPECT_EQ(j1["tandem"]["route"], "CLOUD") << j1["tandem"].dump();
+  EXPECT_EQ(j1["tandem"]["served_by"], "echo");
+  answer_is_pet(j1);
+  // Standard, personal data in the schema: not sent at all, answered on the device.
+  auto [s2, j2] = f.post("/v1/chat/completions", constrained_chat(personal, "standard"));
+  ASSERT_EQ(s2, 200) << j2.dump();
+  EXPECT_EQ(j2["tandem"]["route"], "LOCAL") << j2["tandem"].dump();
+  EXPECT_TRUE(has(j2["tandem"]["reasons"], "privacy:pii_in_structure")) << j2["tandem"].dump();
+  EXPECT_EQ(j2["tandem"]["data_left_device"], false);
+  answer_is_pet(j2);
+  // A grammar's literal counts the same.
+  json gbnf = constrained_chat(clean, "standard");
+  gbnf.erase("response_format");
+  gbnf["grammar"] = R"(root ::= "{\"owner\":\"marta.kowalska@example.com\"}")";
+  auto [s3, j3] = f.post("/v1/chat/completions", gbnf);
+  ASSERT_EQ(s3, 200) << j3.dump();
+  EXPECT_TRUE(has(j3["tandem"]["reasons"], "privacy:pii_in_structure")) << j3["tandem"].dump();
+  EXPECT_EQ(j3["choices"][0]["message"]["content"], "{\"owner\":\"marta.kowalska@example.com\"}");
+  // Strict with consent leaves redacted as under standard: not with this schema. Without
+  // consent the answer does not claim that consent would send it.
+  json consented = constrained_chat(personal, "strict");
+  consented["tandem"]["consent"] = true;
+  auto [s4, j4] = f.post("/v1/chat/completions", consented);
+  ASSERT_EQ(s4, 200) << j4.dump();
+  EXPECT_TRUE(has(j4["tandem"]["reasons"], "privacy:pii_in_structure")) << j4["tandem"].dump();
+  auto [s5, j5] = f.post("/v1/chat/completions", constrained_chat(personal, "strict"));
+  ASSERT_EQ(s5, 200) << j5.dump();
+  EXPECT_EQ(j5["tandem"]["route"], "LOCAL");
+  EXPECT_FALSE(j5["tandem"]["privacy"].contains("with_consent")) << j5["tandem"].dump();
+  // Open sends what the app wrote.
+  auto [s6, j6] = f.post("/v1/chat/completions", constrained_chat(personal, "open"));
+  ASSERT_EQ(s6, 200) << j6.dump();
+  EXPECT_EQ(j6["tandem"]["route"], "CLOUD") << j6["tandem"].dump();
+  answer_is_pet(j6);
+
+  const std::string wire = f.wire();
+  EXPECT_EQ(wire.find("bob@"), std::string::npos) << wire;
+  EXPECT_NE(wire.find("The pet a story is about."), std::string::npos);  // the clean schema, as sent
+  EXPECT_NE(wire.find("\"response_format\""), std::string::npos);
+  // Only the open request carried the schema's address.
+  size_t n = 0;
+  for (size_t at = wire.find("marta.kowalska@"); at != std::string::npos; at = wire.find("marta.kowalska@", at + 1)) ++n;
+  EXPECT_EQ(n, 1u) << wire;
 }

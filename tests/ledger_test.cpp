@@ -56,6 +56,7 @@ Record full_record(int i) {
   r.pii_found = {{"EMAIL", 2}, {"PHONE", 1}};
   r.pii_redacted = {{"EMAIL", 2}};
   r.spec_rounds = i, r.spec_drafted = 5 * i, r.spec_accepted = 3 * i;
+  r.output_constraint = i % 3 == 1 ? "json_schema" : i % 3 == 2 ? "grammar" : "";
   return r;
 }
 
@@ -255,7 +256,7 @@ TEST(Ledger, MigratesEmptyFilesAndRefusesMissingWhenNotCreating) {
 }
 
 // Endpoint checks (schema 2) round-trip and filter by time; a schema-1 ledger (requests only) is
-// migrated with its rows kept, and a read-only reader of it is refused until then.
+// migrated with its rows kept, and a read-only reader reads it as it is (no checks) until then.
 TEST(Ledger, EndpointChecksAndTheMigrationFromSchema1) {
   TempDir t("checks");
   const std::string path = t.file("l.sqlite");
@@ -278,8 +279,14 @@ TEST(Ledger, EndpointChecksAndTheMigrationFromSchema1) {
     EXPECT_THROW(l.insert_check({}), tandem::Error);
   }
   // Back to schema 1, as an older tandem left it.
-  sql_exec(path, "DROP TABLE endpoint_checks; PRAGMA user_version = 1");
-  EXPECT_THROW(Ledger(path, {.read_only = true}), tandem::Error);
+  sql_exec(path, "DROP TABLE endpoint_checks; ALTER TABLE requests DROP COLUMN output_constraint; PRAGMA user_version = 1");
+  {
+    const auto before = bytes_of(path);
+    Ledger old(path, {.read_only = true});
+    EXPECT_EQ(old.query().size(), 1u);
+    EXPECT_TRUE(old.checks().empty());
+    EXPECT_EQ(bytes_of(path), before);
+  }
   {
     Ledger l(path);
     EXPECT_EQ(sql_scalar(path, "PRAGMA user_version"), Ledger::kSchemaVersion);
@@ -288,6 +295,42 @@ TEST(Ledger, EndpointChecksAndTheMigrationFromSchema1) {
     l.insert_check({.time_ms = 5, .endpoint = "c", .url = "http://c", .model = "m", .sync = "ok", .fingerprint = "f"});
     EXPECT_EQ(l.checks().size(), 1u);
   }
+}
+
+// Schema 3 added the output's constraint: a ledger of schema 2 (rows without it) reads as it is
+// (tandem report does not migrate: its rows are unconstrained, the file unchanged), is migrated
+// by the writer that opens it, and new rows keep their kind.
+TEST(Ledger, OutputConstraintColumnMigratesFromSchema2) {
+  TempDir t("constraint");
+  const std::string path = t.file("l.sqlite");
+  { Ledger(path).insert(full_record(1)); }
+  // As a tandem of schema 2 left it.
+  sql_exec(path, "ALTER TABLE requests DROP COLUMN output_constraint; PRAGMA user_version = 2");
+  {
+    const auto before = bytes_of(path);
+    Ledger old(path, {.read_only = true});
+    const auto rows = old.query();
+    ASSERT_EQ(rows.size(), 1u);
+    Record expect = full_record(1);
+    expect.output_constraint = "";
+    expect.id = rows[0].id;
+    EXPECT_EQ(rows[0], expect);
+    EXPECT_EQ(bytes_of(path), before);
+    EXPECT_EQ(sql_scalar(path, "PRAGMA user_version"), 2);
+  }
+  {
+    Ledger l(path);
+    EXPECT_EQ(sql_scalar(path, "PRAGMA user_version"), 3);
+    Record r = full_record(1);
+    ASSERT_EQ(r.output_constraint, "json_schema");
+    l.insert(r);
+  }
+  Ledger l(path, {.read_only = true});
+  const auto rows = l.query();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].output_constraint, "");
+  EXPECT_EQ(rows[0].app, full_record(1).app);
+  EXPECT_EQ(rows[1].output_constraint, "json_schema");
 }
 
 TEST(Ledger, ReadOnlyNeverWrites) {

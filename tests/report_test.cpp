@@ -137,6 +137,23 @@ TEST(Report, KnownSetFigures) {
   EXPECT_NEAR(r.series[2].cumulative_all_cloud_cost_usd, 0.0009, 1e-12);
 }
 
+// Requests under a response_format, json_schema or grammar are counted per route (table and JSON).
+TEST(Report, ConstrainedRequestsPerRoute) {
+  std::vector<Record> recs = known_records();
+  recs[0].output_constraint = "json_schema";
+  recs[1].output_constraint = "grammar";
+  const Report r = build_report(recs);
+  EXPECT_EQ(r.total.constrained, 2);
+  int64_t by_routes = 0;
+  for (const auto& [route, t] : r.by_route) by_routes += t.constrained;
+  EXPECT_EQ(by_routes, 2);
+  EXPECT_EQ(r.by_route.at(recs[0].route).constrained, recs[0].route == recs[1].route ? 2 : 1);
+  const auto j = nlohmann::json::parse(report_json(r));
+  EXPECT_EQ(j["total"]["constrained"], 2);
+  EXPECT_EQ(j["by_route"][recs[1].route]["constrained"], r.by_route.at(recs[1].route).constrained);
+  EXPECT_NE(report_table(r).find("| constrained |"), std::string::npos);
+}
+
 TEST(Report, EmptyLedgerHasNoFigures) {
   const Report r = build_report({});
   EXPECT_EQ(r.total.requests, 0);

@@ -94,11 +94,17 @@ httplib::Request stream_request(const CloudCall& call, const std::string& prefix
   else body.erase("model");
   body["stream"] = true;
   body["stream_options"] = {{"include_usage", true}};
+  for (const auto& [key, text] : call.written_fields) body.erase(key);
 
   httplib::Request req;
   req.method = "POST";
   req.path = prefix + (call.chat ? "/v1/chat/completions" : "/v1/completions");
   req.body = body.dump();
+  // The written fields go in as their text (the body is never empty: it has stream).
+  for (const auto& [key, text] : call.written_fields) {
+    req.body.pop_back();  // '}'
+    req.body += "," + json(key).dump() + ":" + text + "}";
+  }
   req.set_header("Content-Type", "application/json");
   req.set_header("Accept", "text/event-stream");
   if (!call.api_key.empty()) req.set_header("Authorization", "Bearer " + call.api_key);

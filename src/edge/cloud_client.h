@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -30,6 +31,9 @@ struct CloudCall {
   std::string api_key;
   bool chat = false;
   nlohmann::json body;  // the OpenAI request; model, stream and stream_options are set here
+  // Top-level fields sent as this JSON text instead of body's (which would sort its keys): the
+  // output's structure in the order the app wrote it (edge/outbound.h written_structure).
+  std::map<std::string, std::string> written_fields;
   int connect_timeout_ms = 2000;
   // Text deltas as they arrive; return false when the app went away (the call is abandoned).
   std::function<bool(const std::string&)> on_text;

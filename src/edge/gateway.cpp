@@ -362,6 +362,7 @@ std::shared_ptr<EdgeRequest> Gateway::read_request(const httplib::Request& http_
   req->model = req->parsed.model.empty() ? cfg_.model_id : req->parsed.model;
   body.erase("model");
   req->body = body;
+  if (req->parsed.gen.constraint.active()) req->body_text = http_req.body;
   req->policy = x.route.empty() ? cfg_.policy : *parse_policy(x.route);
   req->task_hint = x.task;
   req->privacy_level = x.privacy.empty() ? cfg_.privacy : x.privacy;
@@ -409,7 +410,8 @@ void Gateway::send_answer(httplib::Response& res, const EdgeRequest& req, const 
   res.set_header("x-tandem-latency-ms", fmt_double(out.latency_ms));
   res.set_header("x-tandem-data-left-device", out.data_left_device ? "true" : "false");
   if (out.failure != Failure::None) res.set_header("x-tandem-failure", failure_name(out.failure));
-  if (out.error_status && out.text.empty()) {
+  // A constrained answer cut by an error is not valid output: the app gets the error, not it.
+  if (out.error_status && (out.text.empty() || req.parsed.gen.constraint.active())) {
     json e = protocol::error_json(ApiError(out.error_status, out.error_message));
     e["tandem"] = tandem_object(plan, out);
     send_json(res, out.error_status, e);

@@ -54,8 +54,8 @@ struct PrivacyVerdict {
   bool needs_consent = false;
   std::string level;        // the level that was applied
   bool consent = false;
-  // What may leave the device instead of the original texts, one per input text (set only when
-  // `redacted`).
+  // What may leave the device instead of the original texts, one per input text (set when
+  // `redacted`; under strict without consent, what consent would send, or empty).
   bool redacted = false;
   std::vector<std::string> texts;
   std::shared_ptr<AnswerRestorer> restorer;  // null: the answer needs no restoring

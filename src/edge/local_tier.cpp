@@ -46,9 +46,10 @@ std::vector<int32_t> LocalTier::tokenize(const std::string& text, bool chat) con
 LocalResult LocalTier::generate(const std::vector<int32_t>& prompt, const protocol::GenerationParams& gen,
                                 bool want_logprobs, const std::function<bool(const std::string&)>& on_text,
                                 const std::string& held_text,
-                                const std::function<void(const std::vector<protocol::TokenLogprob>&)>& on_tokens) {
+                                const std::function<void(const std::vector<protocol::TokenLogprob>&)>& on_tokens,
+                                const std::string& grammar_prefix) {
   LocalResult r;
-  serve::GenerationRequest req{prompt, gen, "", held_text};
+  serve::GenerationRequest req{prompt, gen, "", held_text, grammar_prefix};
   if (want_logprobs && req.gen.top_logprobs < 0) req.gen.top_logprobs = 0;
   const int64_t L = int64_t(prompt.size());
   if (L == 0) {

@@ -52,9 +52,13 @@ class LocalTier {
   // stop string; serve::GenerationRequest::held_text): it comes first in the answer unless a stop string cuts it.
   // on_tokens (optional) gets each step's tokens with their log-probabilities (gen.top_logprobs
   // alternatives each) as they are produced.
+  // grammar_prefix: a continuation's answer so far, held_text included: under gen.constraint the
+  // grammar resumes from where it leaves it (serve::GenerationRequest::grammar_prefix; a prefix
+  // the grammar refuses ends with error_status serve::kOutsideGrammarStatus).
   LocalResult generate(const std::vector<int32_t>& prompt, const protocol::GenerationParams& gen, bool want_logprobs,
                        const std::function<bool(const std::string&)>& on_text, const std::string& held_text = "",
-                       const std::function<void(const std::vector<protocol::TokenLogprob>&)>& on_tokens = {});
+                       const std::function<void(const std::vector<protocol::TokenLogprob>&)>& on_tokens = {},
+                       const std::string& grammar_prefix = "");
 
   // Entropy (nats) of the next-token distribution after the prompt; nullopt on failure.
   std::optional<double> prompt_entropy(const std::vector<int32_t>& prompt);

@@ -8,6 +8,7 @@
 #include "engine/vocab.h"
 #include "protocol/generation.h"
 #include "protocol/text_stream.h"
+#include "serve/generation_service.h"
 
 namespace tandem::edge {
 
@@ -125,6 +126,29 @@ void Orchestrator::explain_consent(const RouteInputs& in, Plan& p) const {
 
 namespace {
 
+// Whether the privacy check would send a string of the output's schema or grammar changed (under
+// strict without consent: whether consent would). Such a request cannot leave: a placeholder in
+// a schema changes what the answer must be, and the original is what the check refused.
+bool structure_would_change(const PrivacyVerdict& v, const std::vector<std::string>& texts,
+                            const std::vector<bool>& structure) {
+  if (v.texts.size() != texts.size() || structure.size() != texts.size()) return false;
+  for (size_t i = 0; i < texts.size(); ++i)
+    if (structure[i] && v.texts[i] != texts[i]) return true;
+  return false;
+}
+
+// Why a failover cannot continue an answer whose text so far breaks the request's constraint:
+// which endpoint sent it (the last attempt, "name:failure"), the field, and where it broke.
+std::string refused_continuation(const Outcome& out, const std::string& field, const std::string& detail) {
+  const std::string attempt = out.attempts.empty() ? std::string() : out.attempts.back();
+  const size_t colon = attempt.rfind(':');
+  const std::string from = colon == std::string::npos ? "the endpoint"
+                                                      : "'" + attempt.substr(0, colon) + "' (which then failed: " +
+                                                            attempt.substr(colon + 1) + ")";
+  return "the answer so far from " + from + " does not follow the request's '" + field +
+         "', so the device cannot continue it: " + detail;
+}
+
 // The prompt as the device model sees it (text and tokens, into the plan), and the user's own
 // text, which the complexity keywords are matched against.
 std::string device_prompt(const EdgeRequest& req, const LocalTier& local, Plan& p) {
@@ -185,6 +209,7 @@ RouteInputs Orchestrator::route_inputs(const EdgeRequest& req, const Plan& p, co
   in.keep_local = (p.privacy.keep_local && !p.privacy.needs_consent) || req.keep_local;
   in.privacy_no_consent = p.privacy.needs_consent;
   in.privacy_redacted = p.privacy.redacted;
+  in.privacy_in_structure = p.privacy_in_structure;
   in.from_peer = req.from_peer;
   in.privacy_failed = p.privacy.failed;
   in.device = device_.current();
@@ -227,6 +252,8 @@ Plan Orchestrator::plan(const EdgeRequest& req) {
   if (!req.chat && req.parsed.prompt_is_tokens) p.token_prompt_text = local_.vocab().detokenize(req.parsed.prompt_tokens);
   p.outbound_texts = outbound_texts(req.body, req.chat, p.token_prompt_text);
   p.privacy = inspect_privacy(req, p.outbound_texts);
+  p.privacy_in_structure = structure_would_change(p.privacy, p.outbound_texts,
+                                                  outbound_structure(req.body, req.chat, p.token_prompt_text));
   const std::string user_text = device_prompt(req, local_, p);
   p.max_tokens = fitted_max_tokens(req, p, local_.n_ctx(), cfg_.default_max_tokens);
   const RouteInputs in = route_inputs(req, p, user_text);
@@ -281,7 +308,15 @@ void Orchestrator::run_local(Run& run, const std::string& prefix, int64_t prefix
     on_tokens = [&](const std::vector<protocol::TokenLogprob>& toks) {
       to(protocol::with_text(toks, local_.vocab()));
     };
-  LocalResult r = local_.generate(tokens, g, want_logprobs, sink, held, on_tokens);
+  // Under a constraint the device resumes the grammar where the answer so far left it.
+  const std::string grammar_prefix = g.constraint.active() ? prefix : "";
+  LocalResult r = local_.generate(tokens, g, want_logprobs, sink, held, on_tokens, grammar_prefix);
+  if (r.error_status == serve::kOutsideGrammarStatus) {
+    // The tier that failed had sent text outside the constraint: the answer cannot be completed
+    // as valid output, and the app is told so rather than sent a broken one.
+    r.error_status = 502;
+    r.error = refused_continuation(out, g.constraint.field, r.error);
+  }
   out.prompt_tokens_device += r.prompt_tokens;
   out.completion_tokens_device += r.completion_tokens;
   out.finish_reason = r.finish_reason;
@@ -299,6 +334,7 @@ void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names
                                  const std::function<void()>& device_fallback) {
   Outcome& out = run.out;
   const json body = endpoint_body(run.req, run.plan);
+  const auto written = written_structure(body, run.req.chat, run.req.body_text);
   for (const auto& name : names) {
     auto eh = conn_.find(name);
     if (!eh) continue;
@@ -313,6 +349,7 @@ void Orchestrator::run_endpoints(Run& run, const std::vector<std::string>& names
     call.api_key = endpoint_api_key(ep);
     call.chat = run.req.chat;
     call.body = body;
+    call.written_fields = written;
     call.connect_timeout_ms = cfg_.connect_timeout_ms;
     // The request's stop strings apply to what the app sees, as serve applies them: text that
     // may begin one is held back, so no chunk ever carries text a stop string then cuts — even
@@ -525,6 +562,7 @@ void Orchestrator::record(const EdgeRequest& req, const Plan& plan, const Outcom
   r.reasons.insert(r.reasons.end(), out.more_reasons.begin(), out.more_reasons.end());
   r.failure = failure_name(out.failure);
   r.stream = req.parsed.stream;
+  r.output_constraint = req.parsed.gen.constraint.kind;
   r.privacy_level = req.privacy_level;
   r.pii_found = plan.privacy.found;
   r.pii_redacted = plan.privacy.redacted_counts;

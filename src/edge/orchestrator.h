@@ -33,6 +33,9 @@ struct EdgeRequest {
   bool chat = false;
   protocol::CompletionRequest parsed;  // messages include the configured system prompt
   nlohmann::json body;              // what an endpoint receives (system prompt applied, max_tokens explicit)
+  // The body's text as the app sent it, kept when the output is constrained: a schema's key
+  // order, which `body` (sorted) lost, goes to endpoints from here.
+  std::string body_text;
   std::string app;                  // the app's name from the config, or ""
   std::string model;                // the model id the app asked for
   Policy policy = Policy::Auto;     // config default, or the request's "tandem": {"route"}
@@ -51,6 +54,8 @@ struct Plan {
   // Kept on the device for want of consent (strict): where consent would have sent it.
   std::optional<RouteDecision> with_consent;
   std::vector<std::string> outbound_texts;  // the texts an endpoint would receive, unredacted
+  // The check would change a string of the output's schema or grammar: the request stays here.
+  bool privacy_in_structure = false;
   std::string token_prompt_text;            // a token prompt's text (what the privacy check saw)
   std::string device_prompt_text;       // the prompt as the device model sees it
   std::vector<int32_t> device_prompt;   // its tokens

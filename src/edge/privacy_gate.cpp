@@ -44,6 +44,8 @@ PrivacyVerdict DetectorPrivacyGate::inspect(const PrivacyInput& in) {
   v.failed = r.error && applied != privacy::PrivacyLevel::Open;
   if (v.needs_consent || r.decision == privacy::Decision::KeepLocal) {
     v.keep_local = true;
+    // What consent would send (not sent now: redacted stays false).
+    if (v.needs_consent && r.decision == privacy::Decision::Redact) v.texts = r.texts;
     return v;
   }
   if (r.decision == privacy::Decision::Redact) {

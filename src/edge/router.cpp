@@ -134,11 +134,13 @@ struct Rules {
   }
 };
 
-// 1. Privacy: a failed check, keep-local, or strict without consent keeps the request here.
+// 1. Privacy: a failed check, keep-local, strict without consent, or personal data in the output's
+// structure keeps the request here.
 bool privacy_rule(Rules& r) {
   if (r.in.privacy_failed) return r.stay_local("privacy:check_failed");
   if (r.in.keep_local) return r.stay_local("privacy:keep_local");
   if (r.in.privacy_no_consent) return r.stay_local("privacy:strict_no_consent");
+  if (r.in.privacy_in_structure) return r.stay_local("privacy:pii_in_structure");
   return false;
 }
 

@@ -3,7 +3,8 @@
 // (the device's next-token entropy as a callback, measured only if the decision needs it), so
 // every rule is unit-testable. decide_route asks its rules in this order, strongest first; the
 // first that decides wins (docs/edge.md):
-//   1. privacy: a failed check, keep-local, or strict without consent: LOCAL, whatever else holds;
+//   1. privacy: a failed check, keep-local, strict without consent, or personal data in the
+//      output's schema or grammar: LOCAL, whatever else holds;
 //   2. mesh: a request another gateway passed on: LOCAL (never passed on again);
 //   3. policy local: LOCAL;
 //   4. connectivity: no usable endpoint: LOCAL with a notice and capped max_tokens;
@@ -56,6 +57,9 @@ struct RouteInputs {
   bool privacy_failed = false;  // the check could not run: fail closed
   bool privacy_no_consent = false;  // strict without the user's consent: nothing may leave
   bool privacy_redacted = false;    // the request leaves redacted: only whole-body routes (no speculation)
+  // Personal data in the output's schema or grammar (it leaves as sent or not at all: a
+  // placeholder inside it would change what the answer must be).
+  bool privacy_in_structure = false;
   bool from_peer = false;       // sent by another gateway (x-tandem-hop): answered here, never passed on
   // 2 + 3. device and network
   DeviceState device;

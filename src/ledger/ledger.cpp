@@ -34,6 +34,7 @@ struct Ledger::Impl {
   LedgerOptions options;
   sqlite3* db = nullptr;
   sqlite3_stmt* insert = nullptr;
+  int version = Ledger::kSchemaVersion;  // the file's schema (older only when read without migrating)
   mutable std::mutex mu;  // one connection, its prepared statements used by one thread at a time
 
   ~Impl() {
@@ -92,10 +93,11 @@ struct Ledger::Impl {
                   " schema objects); refusing to touch it");
     check_version(scalar("PRAGMA user_version"));
     if (options.read_only) {
-      const int64_t version = scalar("PRAGMA user_version");
-      if (version != kSchemaVersion)
-        throw Error("ledger " + path + ": schema version " + std::to_string(version) + " is older than this tandem's " +
-                    std::to_string(kSchemaVersion) + " and the file is open read-only (the gateway migrates it)");
+      // An older schema is read as it is (the columns it lacks read as their defaults); only a
+      // writer (the gateway) migrates it. Version 0 is a file no tandem has written to.
+      version = int(scalar("PRAGMA user_version"));
+      if (version == 0)
+        throw Error("ledger " + path + ": an empty database, not yet a ledger, and the file is open read-only");
       return;
     }
 
@@ -188,13 +190,13 @@ std::vector<Record> Ledger::query(const Filter& filter) const {
   Impl& m = *impl_;
   std::lock_guard lock(m.mu);
   const std::string sql =
-      schema::select_sql(schema::kRequests) + where_clause(filter) + " ORDER BY time_ms, id";
+      schema::select_sql(schema::kRequests, m.version) + where_clause(filter) + " ORDER BY time_ms, id";
   Stmt st;
   if (sqlite3_prepare_v2(m.db, sql.c_str(), -1, &st.s, nullptr) != SQLITE_OK) m.fail("cannot query");
   bind_filter(st.s, filter);
   std::vector<Record> out;
   int rc;
-  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) out.push_back(schema::read_row(st.s, schema::kRequests));
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) out.push_back(schema::read_row(st.s, schema::kRequests, m.version));
   if (rc != SQLITE_DONE) m.fail("cannot read rows");
   return out;
 }
@@ -225,6 +227,7 @@ int64_t Ledger::insert_check(const EndpointCheck& c) {
 std::vector<EndpointCheck> Ledger::checks(const Filter& filter) const {
   Impl& m = *impl_;
   std::lock_guard lock(m.mu);
+  if (schema::kEndpointChecks.created_in > m.version) return {};  // an older ledger without the table
   std::string sql = schema::select_sql(schema::kEndpointChecks) + " WHERE 1";
   if (filter.since_ms) sql += " AND time_ms >= ?";
   if (filter.until_ms) sql += " AND time_ms < ?";

@@ -33,14 +33,15 @@ struct LedgerOptions {
   // ledger.store_text, and without it no text reaches the file even if a Record carries some.
   bool store_text = false;
   // Open for reading only (tandem report): nothing is ever written, insert() throws, and a
-  // ledger of an older schema is an error instead of being migrated. Implies create = false.
+  // ledger of an older schema is read as it is instead of being migrated (the columns it lacks
+  // read as Record's defaults). Implies create = false.
   bool read_only = false;
   int busy_timeout_ms = 5000;
 };
 
 class Ledger {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   static constexpr int32_t kApplicationId = 0x546e644c;  // "TndL" in the SQLite header
 
   explicit Ledger(const std::string& path, LedgerOptions options = {});

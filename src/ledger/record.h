@@ -25,6 +25,9 @@ struct Record {
   std::string failure;    // the classified failure that caused a fallback or an error, else "":
                           // connection, timeout, http_4xx, http_5xx, http_429, budget, privacy
   bool stream = false;
+  // The output's constraint: "" (free text), "json_object", "json_schema" or "grammar" (the
+  // request's response_format, json_schema or grammar field; protocol::OutputConstraint::kind).
+  std::string output_constraint;
 
   // Tokens by where they were computed. Prompt tokens count where they were prefilled (a
   // speculative request counts its prompt on both sides when both evaluated it).

@@ -50,6 +50,7 @@ struct Acc {
     if (r.served_by == "device") ++t.served_by_device;
     if (r.data_left_device) ++t.data_left_device;
     else ++t.stayed_on_device;
+    if (!r.output_constraint.empty()) ++t.constrained;
     t.cost_usd += r.cost_usd;
     t.all_cloud_cost_usd += r.all_cloud_cost_usd;
     // Latency describes answered requests; an error's time to fail is not a latency of the route.

@@ -31,6 +31,7 @@ struct Totals {
   int64_t served_by_device = 0;   // requests whose answer came from the device
   int64_t stayed_on_device = 0;   // requests of which no byte left the device
   int64_t data_left_device = 0;   // requests of which some byte did
+  int64_t constrained = 0;        // requests whose output had a constraint (Record::output_constraint)
   double cost_usd = 0, all_cloud_cost_usd = 0;
   Percentiles latency_ms, ttft_ms;
 

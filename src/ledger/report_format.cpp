@@ -136,14 +136,14 @@ Table claims_table(const Report& r) {
 
 Table route_table(const Report& r) {
   const Totals& t = r.total;
-  Table route{"By route", "Latency and time to first token in ms over answered requests (status ok or fallback); nearest-rank percentiles.",
+  Table route{"By route", "Latency and time to first token in ms over answered requests (status ok or fallback); nearest-rank percentiles. Constrained: requests with a response_format, json_schema or grammar.",
               {"route", "requests", "share", "device tokens", "cloud tokens", "cost", "all-cloud cost", "savings",
-               "latency P50", "latency P99", "TTFT P50", "TTFT P99", "fallbacks", "errors"}, {}};
+               "latency P50", "latency P99", "TTFT P50", "TTFT P99", "fallbacks", "errors", "constrained"}, {}};
   for (const auto& [k, g] : r.by_route)
     route.rows.push_back({label(k), count(g.requests), share(g.requests, t.requests), count(g.device_tokens),
                           count(g.cloud_tokens), usd(g.cost_usd), usd(g.all_cloud_cost_usd), pct(g.savings_pct()),
                           ms(g.latency_ms.p50), ms(g.latency_ms.p99), ms(g.ttft_ms.p50), ms(g.ttft_ms.p99),
-                          count(g.fallbacks), count(g.errors)});
+                          count(g.fallbacks), count(g.errors), count(g.constrained)});
 
   return route;
 }
@@ -262,6 +262,7 @@ ojson totals_json(const Totals& t) {
   j["served_by_device"] = t.served_by_device;
   j["stayed_on_device"] = t.stayed_on_device;
   j["data_left_device"] = t.data_left_device;
+  j["constrained"] = t.constrained;
   j["cost_usd"] = t.cost_usd;
   j["all_cloud_cost_usd"] = t.all_cloud_cost_usd;
   j["cost_per_1m_tokens_usd"] = opt(t.cost_per_million());

@@ -49,6 +49,8 @@ constexpr Column<Record> kRequestColumns[] = {
     column<&Record::spec_accepted>("spec_accepted", "INTEGER NOT NULL"),
     column<&Record::prompt_text>("prompt_text", "TEXT", 0, /*request_text=*/true),
     column<&Record::answer_text>("answer_text", "TEXT", 0, /*request_text=*/true),
+    // Schema 3: the output's constraint kind ("" in rows written before it).
+    column<&Record::output_constraint>("output_constraint", "TEXT NOT NULL DEFAULT ''", 3),
 };
 
 // The endpoint checks (schema 2): an endpoint's model against the device's, ok or de-synced.

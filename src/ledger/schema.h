@@ -102,10 +102,21 @@ std::string insert_sql(const Table<Row>& t) {
   return "INSERT INTO " + std::string(t.name) + " (" + column_list(t) + ") VALUES (" + marks + ")";
 }
 
-// "SELECT id, a, b, c FROM t": read_row reads its results.
+// Whether a ledger of schema `version` has the column (its table's first version, or the one
+// that added it).
 template <class Row>
-std::string select_sql(const Table<Row>& t) {
-  return "SELECT id, " + column_list(t) + " FROM " + t.name;
+bool has_column(const Table<Row>& t, const Column<Row>& c, int version) {
+  return (c.since_version == 0 ? t.created_in : c.since_version) <= version;
+}
+
+// "SELECT id, a, b, c FROM t": read_row reads its results. With an older `version` (a ledger
+// read without migrating it), only the columns that version has.
+template <class Row>
+std::string select_sql(const Table<Row>& t, int version = 1 << 30) {
+  std::string cols;
+  for (const auto& c : t.columns)
+    if (has_column(t, c, version)) cols += ", " + std::string(c.name);
+  return "SELECT id" + cols + " FROM " + t.name;
 }
 
 template <class Row>
@@ -118,12 +129,14 @@ void bind_row(sqlite3_stmt* s, const Table<Row>& t, const Row& row, bool store_t
   }
 }
 
+// A row of select_sql(t, version)'s results; the columns that version lacks keep Row's defaults.
 template <class Row>
-Row read_row(sqlite3_stmt* s, const Table<Row>& t) {
+Row read_row(sqlite3_stmt* s, const Table<Row>& t, int version = 1 << 30) {
   Row row;
   row.id = sqlite3_column_int64(s, 0);
   int column = 0;
-  for (const auto& c : t.columns) c.read(s, ++column, row);
+  for (const auto& c : t.columns)
+    if (has_column(t, c, version)) c.read(s, ++column, row);
   return row;
 }
 

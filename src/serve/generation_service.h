@@ -49,7 +49,15 @@ struct GenerationRequest {
   // Text that precedes the generated text but was not sent yet (a continuation's tail that may
   // begin a stop string; TextStream::hold): the stream starts holding it.
   std::string held_text;
+  // Output already produced under gen.constraint before this generation (a continuation of
+  // another tier's answer, held_text included): the grammar starts from the state this text
+  // reaches. Text the grammar does not allow fails the generation with kOutsideGrammarStatus.
+  std::string grammar_prefix;
 };
+
+// The final event's error_status when grammar_prefix breaks the constraint (the message names the
+// byte where it stops being allowed).
+constexpr int kOutsideGrammarStatus = 422;
 
 struct GenerationUsage {
   int32_t prompt_tokens = 0, cached_tokens = 0, completion_tokens = 0;

@@ -60,6 +60,7 @@ class Job final : public Generation {
   // Text that precedes the generated text but was not sent yet (a continuation's tail that may
   // begin a stop string; TextStream::hold): the stream starts holding it.
   std::string held_text;
+  std::string grammar_prefix;  // GenerationRequest::grammar_prefix
   // Verify input.
   VerifyInput verify;
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <optional>
 #include <span>
@@ -129,6 +130,7 @@ std::shared_ptr<Generation> Scheduler::generate(GenerationRequest req) {
   job->gen = std::move(req.gen);
   job->user = std::move(req.user);
   job->held_text = std::move(req.held_text);
+  job->grammar_prefix = std::move(req.grammar_prefix);
   if (!submit(job)) return nullptr;
   return job;
 }
@@ -255,7 +257,7 @@ void Scheduler::start_completion(Slot& s) {
   s.logits_tail = 1;
   s.sampler = std::make_unique<Sampler>(job.gen.sampling, ctx_->n_vocab());
   for (int32_t t : p) s.sampler->accept(t);  // the repetition penalty's history, as generate() does
-  start_grammar(s, job.gen.constraint);
+  if (!start_grammar(s, job.gen.constraint, job.grammar_prefix)) return;
   if (s.grammar) metrics_.constrained_requests++;
   s.text = std::make_unique<protocol::TextStream>(job.gen.stop);
   s.text->hold(job.held_text);
@@ -367,13 +369,27 @@ bool Scheduler::step() {
   return true;
 }
 
-void Scheduler::start_grammar(Slot& s, const protocol::OutputConstraint& c) {
+bool Scheduler::start_grammar(Slot& s, const protocol::OutputConstraint& c, const std::string& prefix) {
   s.grammar.reset();
   s.grammar_step.forced_tokens = 0;
   s.grammar_step.grammar_ms = 0;
-  if (!c.active()) return;
+  if (!c.active()) return true;
   if (!grammar_vocab_) grammar_vocab_ = GrammarVocab::build(vocab_);  // once, on first use
   s.grammar.emplace(*c.grammar, grammar_vocab_);
+  // A continuation: the grammar resumes where the text already produced left it. Byte by byte,
+  // so that a refusal can say where.
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if (!s.grammar->accept_bytes(std::string_view(prefix).substr(i, 1))) {
+      const unsigned char b = static_cast<unsigned char>(prefix[i]);
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02X", unsigned(b));
+      const std::string shown = b >= 0x20 && b < 0x7f ? "'" + std::string(1, char(b)) + "'" : std::string(hex);
+      fail(s, kOutsideGrammarStatus,
+           "the output so far breaks the " + c.kind + " constraint at byte " + std::to_string(i) + " of " +
+               std::to_string(prefix.size()) + " (" + shown + ")");
+      return false;
+    }
+  return true;
 }
 
 void Scheduler::after_logits(Slot& s) {

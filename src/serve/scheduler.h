@@ -66,7 +66,9 @@ class Scheduler final : public GenerationService {
   bool step();
   void start_completion(Slot& s);
   void start_verify(Slot& s);
-  void start_grammar(Slot& s, const protocol::OutputConstraint& c);
+  // The slot's grammar matcher, advanced over `prefix` (GenerationRequest::grammar_prefix);
+  // false when the prefix breaks the constraint (the job has then failed and the slot is free).
+  bool start_grammar(Slot& s, const protocol::OutputConstraint& c, const std::string& prefix);
   void after_logits(Slot& s);
   void emit_token(Slot& s, int32_t tok, const float* row);
   void finish_completion(Slot& s, const char* reason);
