@@ -1,6 +1,8 @@
 // Reversible redaction: placeholders stable across a conversation's turns, restoration of whole
 // and streamed answers (a placeholder split at every byte), and the guard's levels and its
 // fail-closed behaviour.
+#include <nlohmann/json.hpp>
+
 #include <gtest/gtest.h>
 
 #include "privacy/guard.h"
@@ -56,6 +58,20 @@ TEST(PrivacyRestorer, WholeAnswer) {
             "Dear Jürgen Weiß, we wrote to anna@example.de about 4111 1111 1111 1111.");
   // Unknown placeholders, near misses and brackets pass through unchanged.
   EXPECT_EQ(restore("[EMAIL_9] [EMAIL_1 [x] [[EMAIL_1]] a[b", m), "[EMAIL_9] [EMAIL_1 [x] [anna@example.de] a[b");
+}
+
+// In an answer constrained to JSON the placeholders sit inside strings: a value goes back as
+// string content, so quotes, backslashes and control characters in it keep the JSON valid.
+TEST(PrivacyRestorer, JsonAnswersGetEscapedValues) {
+  PlaceholderMap m;
+  m.placeholder_for(PiiType::Person, "Anna \"Nan\" O\\Brien");
+  m.placeholder_for(PiiType::Address, "Hauptstr. 5\n10115 Berlin");
+  StreamRestorer r(m, RestoreAs::JsonStringContent);
+  const std::string out = r.feed(R"({"name":"[PERSON_1]","addr":"[ADDRESS_1]"})") + r.flush();
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["name"], "Anna \"Nan\" O\\Brien");
+  EXPECT_EQ(j["addr"], "Hauptstr. 5\n10115 Berlin");
+  EXPECT_EQ(restore("[PERSON_1]", m), "Anna \"Nan\" O\\Brien");  // plain text: as it was
 }
 
 TEST(PrivacyRestorer, SplitAtEveryBytePosition) {

@@ -45,6 +45,7 @@ struct PrivacyInput {
   std::string level;     // strict, standard or open (config policy.privacy, or the request's)
   bool consent = false;  // the user allowed this request to leave the device (matters under strict)
   std::string app;
+  bool answer_is_json = false;  // the answer is constrained to JSON: values go back JSON-escaped
 };
 
 struct PrivacyVerdict {

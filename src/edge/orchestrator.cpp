@@ -89,6 +89,8 @@ PrivacyVerdict Orchestrator::inspect_privacy(const EdgeRequest& req, const std::
   pi.level = req.privacy_level;
   pi.consent = req.consent;
   pi.app = req.app;
+  const std::string& kind = req.parsed.gen.constraint.kind;
+  pi.answer_is_json = kind == "json_object" || kind == "json_schema";
   PrivacyVerdict v;
   try {
     v = privacy_->inspect(pi);

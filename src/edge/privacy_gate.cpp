@@ -11,7 +11,8 @@ namespace {
 // Owns the request's placeholder map for as long as the answer is being restored.
 class PlaceholderRestorer : public AnswerRestorer {
  public:
-  explicit PlaceholderRestorer(std::shared_ptr<privacy::PlaceholderMap> map) : map_(std::move(map)), stream_(*map_) {}
+  PlaceholderRestorer(std::shared_ptr<privacy::PlaceholderMap> map, privacy::RestoreAs as)
+      : map_(std::move(map)), stream_(*map_, as) {}
   std::string push(std::string_view piece) override { return stream_.feed(piece); }
   std::string flush() override { return stream_.flush(); }
 
@@ -52,7 +53,8 @@ PrivacyVerdict DetectorPrivacyGate::inspect(const PrivacyInput& in) {
     v.redacted = true;
     v.redacted_counts = r.counts;
     v.texts = r.texts;
-    v.restorer = std::make_shared<PlaceholderRestorer>(map);
+    v.restorer = std::make_shared<PlaceholderRestorer>(
+        map, in.answer_is_json ? privacy::RestoreAs::JsonStringContent : privacy::RestoreAs::Text);
   }
   return v;
 }

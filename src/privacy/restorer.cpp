@@ -1,10 +1,17 @@
 #include "privacy/restorer.h"
 
+#include <nlohmann/json.hpp>
+
 namespace tandem::privacy {
 
 namespace {
 
 bool placeholder_char(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
+
+std::string json_string_content(std::string_view v) {
+  const std::string quoted = nlohmann::json(std::string(v)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return quoted.substr(1, quoted.size() - 2);
+}
 
 }  // namespace
 
@@ -30,7 +37,8 @@ std::string StreamRestorer::feed(std::string_view chunk) {
     if (j < n && pending_[j] == ']') {
       std::string_view token(pending_.data() + open, j + 1 - open);
       auto value = map_.value_of(token);
-      if (value) out.append(*value); else out.append(token);
+      if (!value) out.append(token);
+      else out.append(as_ == RestoreAs::JsonStringContent ? json_string_content(*value) : *value);
       i = j + 1;
     } else {
       out += '[';  // not a placeholder; what follows is scanned again (it may hold a '[')

@@ -11,10 +11,15 @@
 
 namespace tandem::privacy {
 
+// How a value goes back: as it was, or escaped as the content of a JSON string (an answer
+// constrained to JSON carries its placeholders inside strings; a value with '"' or '\\' written
+// raw would break it).
+enum class RestoreAs { Text, JsonStringContent };
+
 class StreamRestorer {
  public:
   // The map must outlive the restorer (it is the conversation's).
-  explicit StreamRestorer(const PlaceholderMap& map) : map_(map) {}
+  explicit StreamRestorer(const PlaceholderMap& map, RestoreAs as = RestoreAs::Text) : map_(map), as_(as) {}
 
   std::string feed(std::string_view chunk);
   std::string flush();
@@ -24,6 +29,7 @@ class StreamRestorer {
 
  private:
   const PlaceholderMap& map_;
+  RestoreAs as_;
   std::string pending_;
 };
 
