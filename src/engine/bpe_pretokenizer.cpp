@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "format/error.h"
+#include "engine/utf8.h"
 
 namespace tandem {
 
@@ -97,24 +98,6 @@ std::string pcre2_message(int code) {
 
 // Length of the UTF-8 sequence starting with lead byte c (the text is valid UTF-8 here).
 inline size_t seq_len(uint8_t c) { return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4; }
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += char(cp);
-  } else if (cp < 0x800) {
-    out += char(0xC0 | (cp >> 6));
-    out += char(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += char(0xE0 | (cp >> 12));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  } else {
-    out += char(0xF0 | (cp >> 18));
-    out += char(0x80 | ((cp >> 12) & 0x3F));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  }
-}
 
 // Strict UTF-8 (what PCRE2 accepts): shortest forms, no surrogates, nothing above U+10FFFF.
 bool valid_utf8(std::string_view s) {

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "format/error.h"
+#include "engine/utf8.h"
 
 namespace tandem::jinja {
 
@@ -28,24 +29,6 @@ std::string normalize_source(std::string_view src) {
   }
   if (!s.empty() && s.back() == '\n') s.pop_back();
   return s;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += char(cp);
-  } else if (cp < 0x800) {
-    out += char(0xC0 | (cp >> 6));
-    out += char(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += char(0xE0 | (cp >> 12));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  } else {
-    out += char(0xF0 | (cp >> 18));
-    out += char(0x80 | ((cp >> 12) & 0x3F));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  }
 }
 
 class Lexer {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/jinja_value.h"
+#include "engine/utf8.h"
 
 #include <cctype>
 #include <charconv>
@@ -45,27 +46,9 @@ uint32_t decode(std::string_view s, size_t& i) {
   return cp;
 }
 
-void encode(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += char(cp);
-  } else if (cp < 0x800) {
-    out += char(0xC0 | (cp >> 6));
-    out += char(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += char(0xE0 | (cp >> 12));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  } else {
-    out += char(0xF0 | (cp >> 18));
-    out += char(0x80 | ((cp >> 12) & 0x3F));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  }
-}
-
 std::string encode_one(uint32_t cp) {
   std::string s;
-  encode(s, cp);
+  append_utf8(s, cp);
   return s;
 }
 
@@ -109,7 +92,7 @@ std::string map_case(std::string_view s, bool upper) {
     const uint32_t cp = decode(s, i);
     if (cp == 0xFFFFFFFF) out += s[start];
     else if (upper && cp == 0xDF) out += "SS";
-    else encode(out, upper ? upper_cp(cp) : lower_cp(cp));
+    else append_utf8(out, upper ? upper_cp(cp) : lower_cp(cp));
   }
   return out;
 }
