@@ -24,18 +24,6 @@ namespace {
 // is the order of the output's properties.
 using ojson = nlohmann::ordered_json;
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
-
 const char* kModel = "stories260K-f32.gguf";
 constexpr int kMaxTokens = 256;
 

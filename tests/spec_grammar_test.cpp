@@ -17,18 +17,6 @@ using namespace tandem::test;
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
-
 // Each has bounded strings, so that the little model finishes them well within max_tokens.
 const char* const kSchemas[] = {
     R"({"type": "object", "properties": {"name": {"type": "string", "maxLength": 12},

@@ -21,6 +21,19 @@ extern char** environ;
 
 namespace tandem::test {
 
+// Whether this build runs under AddressSanitizer or ThreadSanitizer (tests then do less work).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
 inline std::string shared_dir() { return TANDEM_SHARED_DIR; }
 inline std::string model_path(const std::string& name) { return shared_dir() + "/models/" + name; }
 inline std::string source_dir() { return TANDEM_SOURCE_DIR; }
